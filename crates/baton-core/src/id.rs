@@ -1,0 +1,164 @@
+//! Validated identifiers: a conversation, an event's idempotency key, an agent.
+//!
+//! Every id a client chooses obeys the same grammar, `[A-Za-z0-9._:-]{1,128}`, so it is
+//! safe in URLs, SQL text, log lines and the `agent:<id>` actor form. An invalid id can
+//! never become a value: parsing is the only constructor and serde goes through it.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// The longest id baton accepts.
+pub const MAX_ID_LEN: usize = 128;
+
+/// Why a string is not a valid id.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IdError {
+    /// The string is empty.
+    #[error("must not be empty")]
+    Empty,
+    /// The string is longer than [`MAX_ID_LEN`].
+    #[error("must be at most {MAX_ID_LEN} characters, got {0}")]
+    TooLong(usize),
+    /// The string holds a character outside `[A-Za-z0-9._:-]`.
+    #[error("may only contain A-Z, a-z, 0-9, '.', '_', ':' and '-'; found {0:?}")]
+    BadCharacter(char),
+}
+
+fn validate(raw: &str) -> Result<(), IdError> {
+    if raw.is_empty() {
+        return Err(IdError::Empty);
+    }
+    if raw.len() > MAX_ID_LEN {
+        return Err(IdError::TooLong(raw.len()));
+    }
+    match raw
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '-')))
+    {
+        Some(bad) => Err(IdError::BadCharacter(bad)),
+        None => Ok(()),
+    }
+}
+
+macro_rules! validated_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            /// Parses and validates an id.
+            pub fn parse(raw: impl Into<String>) -> Result<Self, IdError> {
+                let raw = raw.into();
+                validate(&raw)?;
+                Ok(Self(raw))
+            }
+
+            /// The id as a string slice.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = IdError;
+            fn try_from(raw: String) -> Result<Self, IdError> {
+                Self::parse(raw)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = IdError;
+            fn from_str(raw: &str) -> Result<Self, IdError> {
+                Self::parse(raw)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(id: $name) -> String {
+                id.0
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+validated_id!(
+    /// A conversation, identified by the client (`[A-Za-z0-9._:-]{1,128}`).
+    ConversationId
+);
+validated_id!(
+    /// An event's idempotency key: the same id sent twice is stored once.
+    EventId
+);
+validated_id!(
+    /// A human agent.
+    AgentId
+);
+validated_id!(
+    /// A customer across conversations (for the journey and sticky routing).
+    CustomerId
+);
+validated_id!(
+    /// An offer of a queued conversation to one agent.
+    OfferId
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn accepts_the_documented_grammar() {
+        for ok in ["a", "conv-1", "A.b_c:d-e", &"x".repeat(MAX_ID_LEN)] {
+            assert!(ConversationId::parse(ok).is_ok(), "{ok}");
+        }
+    }
+
+    #[test]
+    fn rejects_empty_long_and_bad_characters() {
+        assert_eq!(ConversationId::parse(""), Err(IdError::Empty));
+        assert_eq!(
+            ConversationId::parse("x".repeat(MAX_ID_LEN + 1)),
+            Err(IdError::TooLong(MAX_ID_LEN + 1))
+        );
+        assert_eq!(AgentId::parse("a b"), Err(IdError::BadCharacter(' ')));
+        assert_eq!(EventId::parse("a/b"), Err(IdError::BadCharacter('/')));
+        assert_eq!(EventId::parse("é"), Err(IdError::BadCharacter('é')));
+    }
+
+    #[test]
+    fn serde_goes_through_validation() {
+        assert!(serde_json::from_str::<ConversationId>("\"ok-1\"").is_ok());
+        assert!(serde_json::from_str::<ConversationId>("\"not ok\"").is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn every_grammatical_string_parses_and_round_trips(raw in "[A-Za-z0-9._:-]{1,128}") {
+            let id = ConversationId::parse(raw.clone()).unwrap();
+            prop_assert_eq!(id.as_str(), raw.as_str());
+        }
+
+        #[test]
+        fn any_string_with_a_space_is_refused(a in "[a-z]{0,10}", b in "[a-z]{0,10}") {
+            let raw = format!("{a} {b}");
+            prop_assert!(ConversationId::parse(raw).is_err());
+        }
+    }
+}

@@ -1,0 +1,33 @@
+//! baton's domain, pure: events, the state fold and ownership machine, signals, policy,
+//! the context package, the router, forecasting and ledger hashing.
+//!
+//! Nothing here performs I/O, spawns, awaits or reads a clock: time is a parameter.
+//! That is what lets the decision engine, the router and the ledger be unit- and
+//! property-tested in microseconds, and lets every engine of `baton-store` share them.
+//!
+//! # Layout
+//! - [`id`], [`label`], [`text`], [`timestamp`], [`actor`]: validated values.
+//! - [`event`]: the event model with frozen wire names; [`decode`]: client input with
+//!   errors that name the field.
+//! - [`state`]: the conversation view as a fold of events; [`rules`]: who may write what.
+//! - [`ledger`]: hashing, sealing and streaming verification of the chains.
+#![warn(missing_docs)]
+
+pub mod actor;
+pub mod decode;
+pub mod event;
+pub mod id;
+pub mod label;
+pub mod ledger;
+pub mod rules;
+pub mod state;
+pub mod text;
+pub mod timestamp;
+
+pub use actor::Actor;
+pub use event::{Event, EventBody};
+pub use id::{AgentId, ConversationId, CustomerId, EventId, OfferId};
+pub use label::Label;
+pub use state::{ConversationState, Owner};
+pub use text::{Confidence, Text};
+pub use timestamp::Timestamp;

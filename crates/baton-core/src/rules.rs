@@ -1,0 +1,110 @@
+//! Who may write what, and when: "only the owner speaks".
+//!
+//! Two checks run on every client event before it is written: the actor must fit the
+//! event type (a `bot_message` is the bot's), and the conversation's owner must allow it
+//! (no `bot_message` while an agent owns it; only the assigned agent may reply).
+//! Customer messages are always accepted; on a closed conversation they reopen it.
+
+use crate::actor::Actor;
+use crate::event::EventBody;
+use crate::state::{ConversationState, Owner};
+
+/// Why an event may not be appended now.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// The actor cannot write this type at all (e.g. a customer writing `bot_message`).
+    #[error("{kind} events cannot be written by {actor}")]
+    ActorMismatch {
+        /// Event type.
+        kind: &'static str,
+        /// The actor given.
+        actor: String,
+    },
+    /// The actor is not the conversation's owner right now.
+    #[error("{actor} may not write {kind} while the conversation is owned by {owner}")]
+    NotOwner {
+        /// Event type.
+        kind: &'static str,
+        /// The actor given.
+        actor: String,
+        /// Current owner, e.g. `agent:ana`.
+        owner: String,
+    },
+    /// The conversation is closed; only a customer message reopens it.
+    #[error("the conversation is closed; only a customer message reopens it")]
+    Closed,
+    /// A handoff was requested while a human already has or is about to have it.
+    #[error("the conversation is already {0}; a handoff is already under way")]
+    AlreadyHandedOff(&'static str),
+}
+
+impl Refusal {
+    /// The stable error code for the API.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Refusal::ActorMismatch { .. } => "actor_mismatch",
+            Refusal::NotOwner { .. } => "not_owner",
+            Refusal::Closed => "conversation_closed",
+            Refusal::AlreadyHandedOff(_) => "already_handed_off",
+        }
+    }
+}
+
+/// Whether `actor` can ever write `body`'s type.
+pub fn actor_fits(actor: &Actor, body: &EventBody) -> bool {
+    use EventBody as B;
+    match body {
+        B::CustomerMessage(_) => *actor == Actor::Customer,
+        B::BotMessage(_) | B::Nlu(_) | B::DocumentRetrieved(_) => *actor == Actor::Bot,
+        B::AgentMessage(_) => matches!(actor, Actor::Agent(_)),
+        B::HandoffRequested(_) => matches!(actor, Actor::Bot | Actor::System),
+        B::Action(_) | B::Commitment(_) => matches!(actor, Actor::Bot | Actor::Agent(_)),
+        B::IdentityVerified(_) | B::Note(_) => *actor != Actor::Customer,
+        _ => *actor == Actor::System,
+    }
+}
+
+fn owner_label(state: &ConversationState) -> String {
+    match (&state.owner, &state.assigned_agent) {
+        (Owner::Agent, Some(agent)) => format!("agent:{agent}"),
+        (owner, _) => owner.as_str().to_owned(),
+    }
+}
+
+/// Checks that `actor` may append `body` to a conversation in `state`.
+pub fn check_append(state: &ConversationState, actor: &Actor, body: &EventBody) -> Result<(), Refusal> {
+    use EventBody as B;
+    if !actor_fits(actor, body) {
+        return Err(Refusal::ActorMismatch { kind: body.kind(), actor: actor.to_string() });
+    }
+    if matches!(body, B::CustomerMessage(_)) {
+        return Ok(());
+    }
+    if state.owner == Owner::Closed && !body.is_server_only() {
+        return Err(Refusal::Closed);
+    }
+    let not_owner = || Refusal::NotOwner {
+        kind: body.kind(),
+        actor: actor.to_string(),
+        owner: owner_label(state),
+    };
+    match (body, actor) {
+        (B::HandoffRequested(_), _) => match state.owner {
+            Owner::Bot => Ok(()),
+            other => Err(Refusal::AlreadyHandedOff(other.as_str())),
+        },
+        // The bot keeps the customer company while they wait, but never talks over an agent.
+        (B::BotMessage(_) | B::Action(_) | B::Commitment(_), Actor::Bot) => match state.owner {
+            Owner::Bot | Owner::Queued | Owner::Offered => Ok(()),
+            _ => Err(not_owner()),
+        },
+        (B::AgentMessage(_) | B::Action(_) | B::Commitment(_), Actor::Agent(agent)) => {
+            if state.owner == Owner::Agent && state.assigned_agent.as_ref() == Some(agent) {
+                Ok(())
+            } else {
+                Err(not_owner())
+            }
+        }
+        _ => Ok(()),
+    }
+}
