@@ -310,8 +310,13 @@ impl CheckpointVerifier {
         Ok(())
     }
 
-    /// Compares the latest recorded head of every conversation with its log.
-    pub fn finish(self) -> Result<Verified, Break> {
+    /// Compares the latest recorded head of every conversation with its log; with
+    /// `only`, of that one conversation (whose events alone were pushed).
+    pub fn finish(mut self, only: Option<&ConversationId>) -> Result<Verified, Break> {
+        if let Some(cid) = only {
+            self.recorded.retain(|recorded, _| recorded == cid);
+            self.heads.retain(|head, _| head == cid);
+        }
         for (cid, (recorded_seq, recorded_hash)) in &self.recorded {
             match self.heads.get(cid) {
                 None => {

@@ -11,15 +11,28 @@
 //!   errors that name the field.
 //! - [`state`]: the conversation view as a fold of events; [`rules`]: who may write what.
 //! - [`ledger`]: hashing, sealing and streaming verification of the chains.
+//! - [`policy`]: the decision rules as TOML; [`signals`]: incremental per-conversation
+//!   signals; [`decide`]: signals + policy -> decision; [`eval`]: offline replays.
+//! - [`facts`]: facts the customer gave, PII, role redaction, repeat detection.
+//! - [`package`]: the SBAR context package and its renderers.
+//! - [`router`]: matching queued conversations to agents; [`forecast`]: Erlang C staffing.
 #![warn(missing_docs)]
 
 pub mod actor;
+pub mod decide;
 pub mod decode;
+pub mod eval;
 pub mod event;
+pub mod facts;
+pub mod forecast;
 pub mod id;
 pub mod label;
+pub mod package;
 pub mod ledger;
+pub mod policy;
+pub mod router;
 pub mod rules;
+pub mod signals;
 pub mod state;
 pub mod text;
 pub mod timestamp;

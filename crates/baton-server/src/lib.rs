@@ -1,1 +1,31 @@
-//! placeholder
+//! baton's HTTP server: the API, the SSE stream, auth, metrics.
+//!
+//! Data flows one way: request -> handler (auth, decode) -> core (validate, fold,
+//! decide) -> store (append in one transaction) -> fan-out (SSE). Handlers hold no
+//! domain rules; those live in baton-core.
+//!
+//! # Layout
+//! - [`app`]: shared state and `serve`; [`router`]: every route in one list.
+//! - [`handlers`]: one file per resource.
+//! - [`append`]: the append path; [`derive`]: baton's own events on append.
+//! - [`live`]: conversations in memory; [`fanout`]: live subscribers.
+//! - [`auth`] and [`access`]: keys, roles, who sees what.
+//! - [`error`]: the one error-to-HTTP mapping; [`extract`]: extractors using it.
+//! - [`metrics`], [`openapi`], [`clock`].
+
+pub mod access;
+pub mod app;
+pub mod append;
+pub mod auth;
+pub mod clock;
+pub mod derive;
+pub mod error;
+pub mod extract;
+pub mod fanout;
+pub mod handlers;
+pub mod live;
+pub mod metrics;
+pub mod openapi;
+pub mod router;
+
+pub use app::{AdminBootstrap, AppConfig, AppState, serve};

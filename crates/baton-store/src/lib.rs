@@ -1,1 +1,87 @@
-//! placeholder
+//! Where baton keeps things: the [`Store`] trait and its engines.
+//!
+//! The embedded default is SQLite ([`sqlite::SqliteStore`]): WAL, `synchronous=FULL`,
+//! and a single writer thread that group-commits concurrent appends (many appends, one
+//! fsync), so durable throughput is not capped by fsync latency. Nothing SQL- or
+//! engine-specific leaks past this crate: the server sees only [`Store`] and the plain
+//! records in [`model`], so a PostgreSQL engine slots in beside SQLite.
+//!
+//! # Layout
+//! - [`model`]: the records the store reads and writes.
+//! - [`error`]: [`StoreError`].
+//! - [`sqlite`]: the embedded engine (schema, group-commit writer, reads, verify).
+
+pub mod error;
+pub mod model;
+pub mod sqlite;
+
+use std::future::Future;
+use std::pin::Pin;
+
+use baton_core::id::{AgentId, ConversationId, CustomerId, EventId};
+use baton_core::ledger::{Break, Verified};
+
+pub use error::StoreError;
+pub use model::*;
+
+/// A boxed future, so [`Store`] can be used as `dyn Store`.
+pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
+
+/// What baton needs from a storage engine.
+///
+/// Appends are atomic per batch and acknowledged only once durable. The caller (the
+/// server) serializes appends per conversation and seals events (seq and hash) itself;
+/// the store still refuses a batch whose `expected_last_seq` is stale, so two nodes
+/// racing on one conversation cannot fork its chain.
+pub trait Store: Send + Sync + 'static {
+    /// Appends a sealed batch and records a checkpoint; all or nothing.
+    fn append(&self, batch: AppendBatch) -> StoreFuture<'_, AppendReceipt>;
+
+    /// Which of `ids` are already stored in `conversation`, with their seq and hash.
+    fn find_event_ids<'a>(
+        &'a self,
+        conversation: &'a ConversationId,
+        ids: &'a [EventId],
+    ) -> StoreFuture<'a, Vec<StoredRef>>;
+
+    /// Events after `after_seq`, at most `limit`, in seq order.
+    fn events_after<'a>(
+        &'a self,
+        conversation: &'a ConversationId,
+        after_seq: u64,
+        limit: u32,
+    ) -> StoreFuture<'a, Vec<StoredEvent>>;
+
+    /// The conversation's summary row, if it exists.
+    fn conversation<'a>(&'a self, conversation: &'a ConversationId) -> StoreFuture<'a, Option<ConversationRow>>;
+
+    /// Conversations, most recently updated first, optionally only those with an owner.
+    fn conversations(&self, filter: ConversationFilter) -> StoreFuture<'_, Vec<ConversationRow>>;
+
+    /// Conversations of one customer, oldest first (the journey).
+    fn conversations_of_customer<'a>(&'a self, customer: &'a CustomerId) -> StoreFuture<'a, Vec<ConversationRow>>;
+
+    /// Stores an API key record (the key itself is never stored, only its hash).
+    fn insert_key(&self, key: KeyRecord) -> StoreFuture<'_, ()>;
+
+    /// Finds a key by its hash.
+    fn find_key<'a>(&'a self, hash: &'a [u8; 32]) -> StoreFuture<'a, Option<KeyRecord>>;
+
+    /// How many admin keys exist (a fresh install has none).
+    fn admin_key_count(&self) -> StoreFuture<'_, u64>;
+
+    /// Creates or replaces an agent.
+    fn put_agent(&self, agent: AgentRecord) -> StoreFuture<'_, ()>;
+
+    /// One agent.
+    fn agent<'a>(&'a self, id: &'a AgentId) -> StoreFuture<'a, Option<AgentRecord>>;
+
+    /// Every agent.
+    fn agents(&self) -> StoreFuture<'_, Vec<AgentRecord>>;
+
+    /// Verifies every chain and the checkpoint chain (or one conversation's).
+    fn verify(&self, only: Option<ConversationId>) -> StoreFuture<'_, Result<Verified, Break>>;
+
+    /// Bytes on disk (for benchmarks and metrics).
+    fn disk_bytes(&self) -> StoreFuture<'_, u64>;
+}

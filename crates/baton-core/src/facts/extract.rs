@@ -1,0 +1,233 @@
+//! The extractor: every pattern compiled once from a [`FactConfig`], then applied to
+//! customer messages. Candidates that overlap are settled by rank (configured ids
+//! first, then emails, ids with a cue word, checksum-valid PII, phones, addresses...),
+//! so one stretch of text yields at most one fact.
+
+use regex::Regex;
+
+use super::config::{FactConfig, FactConfigError};
+use super::kind::FactKind;
+use super::names::NameRules;
+use super::pii::{self, PiiKind};
+use super::{Fact, FactSource};
+
+/// A candidate found in a message, before overlaps are settled.
+#[derive(Debug, Clone)]
+pub(crate) struct Found {
+    pub kind: FactKind,
+    pub value: String,
+    pub start: usize,
+    pub end: usize,
+    pub rank: u8,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Check {
+    None,
+    Digit,
+    Card,
+    Ssn,
+    Iban,
+    PhoneDigits,
+    Word,
+}
+
+#[derive(Debug)]
+struct Rule {
+    kind: FactKind,
+    regex: Regex,
+    rank: u8,
+    check: Check,
+    /// Skip the regex when the message has no ASCII digit (cheap, and most have none).
+    needs_digit: bool,
+}
+
+const ID_TAIL: &str = r"(?:\s*(?:number|num|no\.?|id|#))?(?:\s*(?:is|was|:|=))?\s*#?\s*([a-z0-9][a-z0-9-]{2,31})\b";
+const MONTHS: &str = "january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec";
+
+/// Words that are never a username or a bare answer, whatever was asked.
+pub(crate) const STOPWORDS: &[&str] = &[
+    "a", "an", "and", "are", "bad", "but", "fine", "for", "good", "great", "hello", "help",
+    "hey", "hi", "how", "i", "is", "it", "me", "my", "no", "not", "of", "ok", "okay", "or",
+    "please", "sure", "thank", "thanks", "the", "to", "what", "why", "worries", "yes", "you",
+    "your", "password", "again", "wait", "sorry", "that", "this", "done", "bye", "cool",
+];
+
+/// Finds facts in customer messages.
+#[derive(Debug)]
+pub struct FactExtractor {
+    rules: Vec<Rule>,
+    names: NameRules,
+    answer_name: Regex,
+    answer_token: Regex,
+}
+
+fn compile(name: &'static str, pattern: &str) -> Result<Regex, FactConfigError> {
+    Regex::new(pattern).map_err(|e| FactConfigError::Builtin { name, message: e.to_string() })
+}
+
+impl FactExtractor {
+    /// Compiles the configured and built-in patterns.
+    pub fn new(config: &FactConfig) -> Result<Self, FactConfigError> {
+        let mut rules = Vec::new();
+        for (index, id) in config.ids.iter().enumerate() {
+            if id.kind.trim().is_empty() {
+                return Err(FactConfigError::EmptyKind(index));
+            }
+            let regex = Regex::new(&id.pattern).map_err(|e| FactConfigError::BadPattern {
+                index,
+                kind: id.kind.clone(),
+                message: e.to_string(),
+            })?;
+            let kind = FactKind::from_name(&id.kind);
+            rules.push(Rule { kind, regex, rank: 0, check: Check::None, needs_digit: false });
+        }
+        let mut add = |kind, name, pattern: &str, rank, check, needs_digit| {
+            compile(name, pattern).map(|regex| rules.push(Rule { kind, regex, rank, check, needs_digit }))
+        };
+        add(FactKind::Email, "email", r"(?i)\b[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}\b", 1, Check::None, false)?;
+        if config.builtin_ids {
+            add(FactKind::OrderId, "order", &format!("(?i)(?:order|purchase)s?{ID_TAIL}"), 2, Check::Digit, true)?;
+            add(FactKind::InvoiceId, "invoice", &format!("(?i)(?:invoice|bill|receipt)s?{ID_TAIL}"), 2, Check::Digit, true)?;
+            add(FactKind::CaseId, "case", &format!(r"(?i)\b(?:case|ticket|reference|ref|claim){ID_TAIL}"), 2, Check::Digit, true)?;
+            add(FactKind::AccountId, "account", &format!(r"(?i)\b(?:account|acct|customer|member(?:ship)?){ID_TAIL}"), 2, Check::Digit, true)?;
+        }
+        add(FactKind::Username, "username", r"(?i)\buser\s?(?:name|id)\s*(?:is|:|=)?\s*([a-z0-9][a-z0-9._-]{2,31})\b", 2, Check::Word, false)?;
+        add(FactKind::CardNumber, "card", r"\b(?:\d[ -]?){12,18}\d\b", 3, Check::Card, true)?;
+        add(FactKind::NationalId, "ssn", r"\b\d{3}-\d{2}-\d{4}\b", 3, Check::Ssn, true)?;
+        add(FactKind::NationalId, "ssn_cue", r"(?i)\b(?:ssn|social security(?: number)?)\s*(?:is|:)?\s*(\d{9})\b", 3, Check::Ssn, true)?;
+        add(FactKind::NationalId, "ni", r"(?i)\b[a-ceghj-pr-tw-z][a-ceghj-npr-tw-z] ?\d{2} ?\d{2} ?\d{2} ?[a-d]\b", 3, Check::None, true)?;
+        add(FactKind::BankAccount, "iban", r"(?i)\b[a-z]{2}\d{2}(?: ?[a-z0-9]{4}){2,7}(?: ?[a-z0-9]{1,3})?\b", 3, Check::Iban, true)?;
+        add(FactKind::Phone, "phone", r"(?:\+\d{1,3}[\s.-]?)?(?:\(\d{2,4}\)[\s.-]?|\b\d{2,4}[\s.-])\d{3,4}[\s.-]?\d{3,4}\b", 4, Check::PhoneDigits, true)?;
+        add(FactKind::Phone, "phone_cue", r"(?i)\b(?:phone|mobile|cell|tel|telephone|call me(?: at| on)?)(?:\s*(?:number|no\.?|#))?(?:\s*(?:is|:))?\s*(\+?\d{7,15})\b", 4, Check::PhoneDigits, true)?;
+        add(FactKind::Address, "address", r"(?i)\b\d{2,6}\s+(?:[a-z0-9.'-]+\s+){0,3}(?:street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|terrace|crescent|highway|hwy|parkway|pkwy|court|ct)\b\.?(?:,?\s+[a-z .'-]{2,30},\s*[a-z]{2}\s+\d{5}(?:-\d{4})?\b)?", 5, Check::None, true)?;
+        add(FactKind::Postcode, "zip", r"(?i)\b(?:zip(?:\s*code)?|post\s?code|postal\s*code)\s*(?:is|:)?\s*(\d{5}(?:-\d{4})?|[a-z]{1,2}\d[a-z\d]?\s*\d[a-z]{2})\b", 6, Check::None, true)?;
+        add(FactKind::Postcode, "uk_postcode", r"\b[A-Z]{1,2}\d[A-Z\d]? \d[A-Z]{2}\b", 6, Check::None, true)?;
+        add(FactKind::Amount, "amount", r"(?i)(?:[$€£¥]\s?\d(?:[\d,]*\d)?(?:\.\d{1,2})?|\b(?:usd|eur|gbp|cad|aud)\s?\d(?:[\d,]*\d)?(?:\.\d{1,2})?|\b\d(?:[\d,]*\d)?(?:\.\d{1,2})?\s?(?:dollars?|bucks|usd|eur|euros?|gbp|pounds?|cad|aud)\b|\b\d(?:[\d,]*\d)?(?:\.\d{1,2})?\s?[€£])", 7, Check::None, true)?;
+        add(FactKind::Date, "date", &format!(r"(?i)\b(?:\d{{4}}-\d{{2}}-\d{{2}}|\d{{1,2}}/\d{{1,2}}/\d{{2,4}}|(?:{MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{MONTHS})\.?(?:,?\s+\d{{4}})?)\b"), 8, Check::None, true)?;
+        add(FactKind::Date, "month", r"\b(?:in|on|since|by|until|last|this)\s+(January|February|March|April|May|June|July|August|September|October|November|December)\b", 8, Check::None, false)?;
+        if !config.account_tiers.is_empty() {
+            let tiers = config.account_tiers.iter().map(|t| regex::escape(t)).collect::<Vec<_>>().join("|");
+            let after = r"(?:account|plan|profile|membership|member|tier|subscription|level|user|customer|status)s?";
+            add(FactKind::AccountTier, "tier", &format!(r"(?i)\b({tiers})\s+{after}\b"), 10, Check::None, false)?;
+            add(FactKind::AccountTier, "tier_after", &format!(r"(?i)\b(?:membership|member|tier|level|plan)\s+(?:is\s+|:\s*)?({tiers})\b"), 10, Check::None, false)?;
+            add(FactKind::AccountTier, "tier_im", &format!(r"(?i)\b(?:i'?m|i am)\s+an?\s+({tiers})\b"), 10, Check::None, false)?;
+        }
+        Ok(Self {
+            rules,
+            names: NameRules::new(config)?,
+            answer_name: compile("answer_name", r"^\s*(?i:(?:it'?s|i'?m|i am|this is|my name is|name:?)\s+)?([A-Za-z][A-Za-z'’-]*(?:\s+[A-Za-z][A-Za-z'’-]*){0,3})\s*[.!]?\s*$")?,
+            answer_token: compile("answer_token", r"^\s*(?i:(?:it'?s|it is|sure|yes|ok|okay)[,:]?\s+)?#?([A-Za-z0-9(+][A-Za-z0-9._()+ -]{1,40}[A-Za-z0-9)])\s*[.!]?\s*$")?,
+        })
+    }
+
+    /// Facts in one customer message.
+    pub fn extract(&self, text: &str, seq: u64) -> Vec<Fact> {
+        self.scan(text).into_iter().map(|f| to_fact(f, seq)).collect()
+    }
+
+    /// Facts in a customer message that answers a question for `asked` kinds: a bare
+    /// "Crystal Minh" after "may I have your name?" is a name, a bare "7916676427" after
+    /// "and your order ID?" an order id.
+    pub fn extract_answer(&self, text: &str, seq: u64, asked: &[FactKind]) -> Vec<Fact> {
+        let mut facts = self.extract(text, seq);
+        if !facts.is_empty() || asked.is_empty() || text.len() > 80 {
+            return facts;
+        }
+        if asked.contains(&FactKind::PersonName)
+            && let Some(m) = self.answer_name.captures(text).and_then(|c| c.get(1))
+        {
+            let words: Vec<&str> = m.as_str().split_whitespace().collect();
+            let stop = words.iter().any(|w| STOPWORDS.contains(&w.to_ascii_lowercase().as_str()));
+            if !stop && !words.is_empty() {
+                let found = Found { kind: FactKind::PersonName, value: m.as_str().to_owned(), start: m.start(), end: m.end(), rank: 9 };
+                facts.push(to_fact(found, seq));
+                return facts;
+            }
+        }
+        if let Some(m) = self.answer_token.captures(text).and_then(|c| c.get(1))
+            && let Some(kind) = asked.iter().find(|k| fits(k, m.as_str()))
+        {
+            let found = Found { kind: kind.clone(), value: m.as_str().to_owned(), start: m.start(), end: m.end(), rank: 2 };
+            facts.push(to_fact(found, seq));
+        }
+        facts
+    }
+
+    /// Every candidate in `text`, overlaps settled, in text order.
+    pub(crate) fn scan(&self, text: &str) -> Vec<Found> {
+        let has_digit = text.bytes().any(|b| b.is_ascii_digit());
+        let mut found = Vec::new();
+        for rule in &self.rules {
+            if rule.needs_digit && !has_digit {
+                continue;
+            }
+            if rule.kind == FactKind::Email && !text.contains('@') {
+                continue;
+            }
+            for caps in rule.regex.captures_iter(text) {
+                let Some(m) = caps.get(1).or_else(|| caps.get(0)) else { continue };
+                let value = m.as_str().trim();
+                if !passes(rule.check, value) {
+                    continue;
+                }
+                found.push(Found { kind: rule.kind.clone(), value: value.to_owned(), start: m.start(), end: m.end(), rank: rule.rank });
+            }
+        }
+        self.names.scan(text, &mut found);
+        settle(found)
+    }
+}
+
+fn passes(check: Check, value: &str) -> bool {
+    match check {
+        Check::None => true,
+        Check::Digit => value.bytes().any(|b| b.is_ascii_digit()),
+        Check::Card => pii::is_card_number(value),
+        Check::Ssn => pii::is_ssn(value),
+        Check::Iban => pii::iban_valid(value),
+        Check::PhoneDigits => (7..=15).contains(&value.bytes().filter(u8::is_ascii_digit).count()),
+        Check::Word => !STOPWORDS.contains(&value.to_ascii_lowercase().as_str()),
+    }
+}
+
+/// Whether a bare answer can be a value of `kind`.
+fn fits(kind: &FactKind, token: &str) -> bool {
+    let digits = token.bytes().filter(u8::is_ascii_digit).count();
+    let single = !token.contains(' ');
+    match kind {
+        FactKind::Phone => {
+            (7..=15).contains(&digits) && token.chars().all(|c| c.is_ascii_digit() || " ()+-.".contains(c))
+        }
+        FactKind::Postcode => single && (digits == 5 || digits == 9) && token.len() <= 10,
+        FactKind::Username => single && token.len() >= 3 && passes(Check::Word, token),
+        FactKind::OrderId | FactKind::AccountId | FactKind::CaseId | FactKind::InvoiceId | FactKind::Other(_) => {
+            single && digits > 0 && token.len() >= 3 && !token.contains(['(', ')', '+'])
+        }
+        _ => false,
+    }
+}
+
+fn settle(mut found: Vec<Found>) -> Vec<Found> {
+    found.sort_by_key(|f| (f.rank, f.start));
+    let mut kept: Vec<Found> = Vec::with_capacity(found.len());
+    for f in found {
+        if !kept.iter().any(|k| f.start < k.end && k.start < f.end) {
+            kept.push(f);
+        }
+    }
+    kept.sort_by_key(|f| f.start);
+    kept
+}
+
+fn to_fact(found: Found, seq: u64) -> Fact {
+    Fact {
+        pii: PiiKind::of(&found.kind),
+        kind: found.kind,
+        value: found.value,
+        seq,
+        source: FactSource::Customer,
+        redacted: false,
+        span: Some((found.start, found.end)),
+    }
+}

@@ -1,0 +1,1 @@
+//! Router property tests.

@@ -1,0 +1,110 @@
+//! The application: shared state, construction, and `serve` with graceful shutdown.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use baton_store::{Role, Store};
+use metrics_exporter_prometheus::PrometheusHandle;
+use tokio::net::TcpListener;
+
+use crate::auth::{KeyCache, hash_key, issue_key};
+use crate::derive::Derive;
+use crate::error::ApiError;
+use crate::fanout::Fanout;
+use crate::live::Conversations;
+
+/// Settings the server is built with.
+#[derive(Debug, Clone)]
+pub struct AppConfig {
+    /// The bootstrap admin key (`BATON_ADMIN_KEY`); generated when absent and no admin exists.
+    pub admin_key: Option<String>,
+    /// Largest request body, in bytes.
+    pub max_body_bytes: usize,
+}
+
+impl Default for AppConfig {
+    fn default() -> Self {
+        Self { admin_key: None, max_body_bytes: 1024 * 1024 }
+    }
+}
+
+/// Everything a handler can reach.
+pub struct AppInner {
+    /// The storage engine.
+    pub store: Arc<dyn Store>,
+    /// Settings.
+    pub config: AppConfig,
+    /// Known API keys.
+    pub keys: KeyCache,
+    /// Conversations in memory.
+    pub conversations: Conversations,
+    /// Live subscribers.
+    pub fanout: Fanout,
+    /// Domain engines consulted on append.
+    pub derive: Derive,
+    /// Prometheus exposition.
+    pub metrics: PrometheusHandle,
+}
+
+/// Cheap-to-clone handle on [`AppInner`].
+#[derive(Clone)]
+pub struct AppState(pub Arc<AppInner>);
+
+impl std::ops::Deref for AppState {
+    type Target = AppInner;
+    fn deref(&self) -> &AppInner {
+        &self.0
+    }
+}
+
+/// What start-up did about the admin key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AdminBootstrap {
+    /// `BATON_ADMIN_KEY` was given and is registered.
+    FromEnvironment,
+    /// No admin existed: this key was generated; show it once.
+    Generated(String),
+    /// An admin key already exists.
+    Existing,
+}
+
+impl AppState {
+    /// Builds the state over a store, registering the bootstrap admin key.
+    pub async fn new(store: Arc<dyn Store>, config: AppConfig) -> Result<(Self, AdminBootstrap), ApiError> {
+        let now = crate::clock::now();
+        let bootstrap = match &config.admin_key {
+            Some(key) => {
+                if store.find_key(&hash_key(key)).await?.is_none() {
+                    store
+                        .insert_key(baton_store::KeyRecord { hash: hash_key(key), role: Role::Admin, agent: None, created_at: now })
+                        .await?;
+                }
+                AdminBootstrap::FromEnvironment
+            }
+            None if store.admin_key_count().await? == 0 => {
+                AdminBootstrap::Generated(issue_key(store.as_ref(), Role::Admin, None, now).await?)
+            }
+            None => AdminBootstrap::Existing,
+        };
+        let inner = AppInner {
+            store,
+            config,
+            keys: KeyCache::default(),
+            conversations: Conversations::default(),
+            fanout: Fanout::default(),
+            derive: Derive::default(),
+            metrics: crate::metrics::handle(),
+        };
+        Ok((Self(Arc::new(inner)), bootstrap))
+    }
+}
+
+/// Serves the API on `listener` until `shutdown` resolves, then drains in-flight requests.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = crate::router::build(state);
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+}

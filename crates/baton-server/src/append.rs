@@ -1,0 +1,293 @@
+//! The append path: decode, authorize, check the ownership rules, derive baton's own
+//! events (decisions...), seal the chain, write in one transaction, then fan out.
+//!
+//! Everything that can refuse a batch runs before the store is touched, and the store
+//! writes a batch atomically, so a rejected batch writes nothing.
+
+use baton_core::decode::{NewEvent, decode_new_event};
+use baton_core::event::{Decision, EventBody};
+use baton_core::id::EventId;
+use baton_core::ledger::seal;
+use baton_core::rules::check_append;
+use baton_core::{Actor, ConversationId, Event, Timestamp};
+use baton_store::{AppendBatch, ConversationSummary, Role, SealedEvent, StoreError};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::app::AppState;
+use crate::auth::Principal;
+use crate::error::ApiError;
+use crate::fanout::Published;
+use crate::live::{Live, with_hash};
+
+/// `POST /v1/conversations/{cid}/events` body.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AppendRequest {
+    /// Events in order; see the event types in the README.
+    #[schema(value_type = Vec<Object>)]
+    pub events: Vec<Value>,
+    /// The seq the caller believes is last; 409 if the log has moved.
+    #[serde(default)]
+    pub expected_seq: Option<u64>,
+}
+
+/// What an append returns.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AppendResponse {
+    /// Seq of the last event written by this call (baton's own included).
+    pub seq: u64,
+    /// Hash of that event.
+    pub hash: String,
+    /// Owner after the call.
+    pub owner: String,
+    /// The decision baton made after this batch, if it made one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub decision: Option<Decision>,
+}
+
+/// An event about to be written.
+#[derive(Debug, Clone)]
+pub struct Draft {
+    /// Idempotency key, generated when absent.
+    pub id: Option<EventId>,
+    /// Author.
+    pub actor: Actor,
+    /// When; now when absent.
+    pub at: Option<Timestamp>,
+    /// Client metadata.
+    pub meta: Option<serde_json::Map<String, Value>>,
+    /// The fact.
+    pub body: EventBody,
+}
+
+impl Draft {
+    /// An event baton writes itself.
+    pub fn system(body: EventBody) -> Self {
+        Self { id: None, actor: Actor::System, at: None, meta: None, body }
+    }
+}
+
+/// The outcome of a write.
+#[derive(Debug, Clone)]
+pub struct Written {
+    /// Every event written, in order.
+    pub events: Vec<Event>,
+    /// Seq and hash of the last.
+    pub last_seq: u64,
+    /// Hash of the last.
+    pub head: String,
+}
+
+/// Why a write failed.
+pub enum WriteError {
+    /// Refused; nothing written.
+    Api(ApiError),
+    /// An event id already exists (an idempotent retry, or a mismatched reuse).
+    DuplicateId,
+}
+
+impl From<ApiError> for WriteError {
+    fn from(e: ApiError) -> Self {
+        WriteError::Api(e)
+    }
+}
+
+/// The most events one request may carry.
+pub const MAX_BATCH_EVENTS: usize = 500;
+
+fn generated_id() -> EventId {
+    let mut bytes = [0u8; 16];
+    rand::rng().fill_bytes(&mut bytes);
+    // 32 hex characters always satisfy the id grammar.
+    EventId::parse(format!("ev_{}", hex::encode(bytes))).expect("hex ids satisfy the id grammar")
+}
+
+/// The actor for an event: the one given, if the key may write as it, or the role's default.
+fn resolve_actor(principal: &Principal, given: Option<Actor>, body: &EventBody, index: usize) -> Result<Actor, ApiError> {
+    let field = || format!("events[{index}].actor");
+    let default = match (principal.role, body) {
+        (Role::Agent, _) => principal.agent.clone().map(Actor::Agent),
+        (_, EventBody::CustomerMessage(_)) => Some(Actor::Customer),
+        (Role::Bot | Role::Admin, EventBody::AgentMessage(_)) => None,
+        (Role::Bot | Role::Admin, _) => Some(Actor::Bot),
+        _ => None,
+    };
+    let actor = given.or(default).ok_or_else(|| {
+        ApiError::invalid("missing_field", "say which actor wrote this event").with_field(field())
+    })?;
+    let allowed = match principal.role {
+        Role::Admin => true,
+        Role::Bot => matches!(actor, Actor::Customer | Actor::Bot),
+        Role::Agent => actor.agent().is_some() && actor.agent() == principal.agent.as_ref(),
+        Role::Supervisor | Role::Auditor => false,
+    };
+    if allowed {
+        Ok(actor)
+    } else {
+        Err(ApiError::forbidden(format!("a {} key may not write as {actor}", principal.role.as_str())).with_field(field()))
+    }
+}
+
+/// Decodes and authorizes a client batch into drafts. Writes nothing.
+pub fn prepare(principal: &Principal, request: AppendRequest) -> Result<Vec<Draft>, ApiError> {
+    principal.require(&[Role::Bot, Role::Agent, Role::Admin])?;
+    if request.events.is_empty() {
+        return Err(ApiError::invalid("empty_batch", "send at least one event").with_field("events"));
+    }
+    if request.events.len() > MAX_BATCH_EVENTS {
+        return Err(ApiError::invalid(
+            "batch_too_large",
+            format!("at most {MAX_BATCH_EVENTS} events per request, got {}", request.events.len()),
+        )
+        .with_field("events"));
+    }
+    let mut drafts = Vec::with_capacity(request.events.len());
+    let mut seen_ids = std::collections::BTreeSet::new();
+    for (index, raw) in request.events.into_iter().enumerate() {
+        let NewEvent { id, actor, at, meta, body } = decode_new_event(raw, &format!("events[{index}]"))?;
+        if let Some(id) = &id
+            && !seen_ids.insert(id.clone())
+        {
+            return Err(ApiError::invalid("duplicate_id", format!("event id {id} appears twice in this batch"))
+                .with_field(format!("events[{index}].id")));
+        }
+        let actor = resolve_actor(principal, actor, &body, index)?;
+        drafts.push(Draft { id, actor, at, meta, body });
+    }
+    Ok(drafts)
+}
+
+/// Checks, seals and writes drafts to a locked conversation, then fans out.
+pub async fn write(
+    app: &AppState,
+    conversation: &ConversationId,
+    live: &mut Live,
+    drafts: Vec<Draft>,
+    now: Timestamp,
+) -> Result<Written, WriteError> {
+    let mut state = live.state.clone();
+    let mut prev = live.head;
+    let expected_last_seq = state.last_seq;
+    let mut events = Vec::with_capacity(drafts.len() + 1);
+    let mut sealed = Vec::with_capacity(drafts.len() + 1);
+    let client_count = drafts.len();
+    let mut queue: std::collections::VecDeque<Draft> = drafts.into();
+    let mut index = 0;
+    while let Some(draft) = queue.pop_front() {
+        check_append(&state, &draft.actor, &draft.body)
+            .map_err(|refusal| ApiError::from(refusal).with_field(format!("events[{index}]")))?;
+        let event = Event {
+            seq: state.last_seq + 1,
+            id: draft.id.unwrap_or_else(generated_id),
+            actor: draft.actor,
+            at: draft.at.unwrap_or(now),
+            meta: draft.meta,
+            body: draft.body,
+        };
+        state.apply(&event);
+        let sealed_event = seal(&prev, &event).map_err(ApiError::internal)?;
+        prev = sealed_event.hash;
+        sealed.push(SealedEvent {
+            seq: event.seq,
+            id: event.id.clone(),
+            kind: event.body.kind(),
+            canonical: sealed_event.canonical,
+            hash: sealed_event.hash,
+        });
+        events.push(event);
+        index += 1;
+        if index == client_count {
+            queue.extend(app.derive.after_batch(app, live, &state, &events, now).into_iter().map(Draft::system));
+        }
+    }
+    let Some(last) = sealed.last() else {
+        return Err(ApiError::invalid("empty_batch", "nothing to write").into());
+    };
+    let (last_seq, head) = (last.seq, last.hash);
+    let summary = ConversationSummary {
+        owner: state.owner,
+        customer: state.customer_id.clone(),
+        agent: state.assigned_agent.clone(),
+        started_at: state.started_at.unwrap_or(now),
+        updated_at: now,
+    };
+    let published: Vec<Published> = sealed
+        .iter()
+        .map(|s| Published { seq: s.seq, kind: s.kind, json: with_hash(&s.canonical, &s.hash).into() })
+        .collect();
+    let batch = AppendBatch { conversation: conversation.clone(), expected_last_seq, events: sealed, summary };
+    match app.store.append(batch).await {
+        Ok(_) => {}
+        Err(StoreError::DuplicateEventId(_)) => return Err(WriteError::DuplicateId),
+        Err(other) => return Err(ApiError::from(other).into()),
+    }
+    live.state = state;
+    live.head = head;
+    for event in &events {
+        metrics::counter!("baton_events_appended_total", "type" => event.body.kind()).increment(1);
+    }
+    app.fanout.publish(conversation, &published);
+    app.derive.after_commit(app, conversation, &live.state, &events, now);
+    Ok(Written { events, last_seq, head: head.to_hex() })
+}
+
+/// The response for a committed write.
+pub fn response(live: &Live, written: &Written) -> AppendResponse {
+    let decision = written.events.iter().rev().find_map(|event| match &event.body {
+        EventBody::Decision(decision) => Some(decision.clone()),
+        _ => None,
+    });
+    AppendResponse {
+        seq: written.last_seq,
+        hash: written.head.clone(),
+        owner: live.state.owner.as_str().to_owned(),
+        decision,
+    }
+}
+
+/// Answers a retried batch with the result of its first delivery, or refuses a batch
+/// that mixes stored and new ids.
+pub async fn answer_retry(
+    app: &AppState,
+    conversation: &ConversationId,
+    live: &Live,
+    ids: &[EventId],
+) -> Result<Option<AppendResponse>, ApiError> {
+    if ids.is_empty() {
+        return Ok(None);
+    }
+    let found = app.store.find_event_ids(conversation, ids).await?;
+    if found.is_empty() {
+        return Ok(None);
+    }
+    if found.len() != ids.len() {
+        let stored: Vec<&str> = found.iter().map(|f| f.id.as_str()).collect();
+        return Err(ApiError::conflict(
+            "idempotency_conflict",
+            format!("ids {} were stored by an earlier request but others in this batch were not", stored.join(", ")),
+        ));
+    }
+    let Some(last) = found.iter().max_by_key(|f| f.seq) else { return Ok(None) };
+    let mut answer = AppendResponse {
+        seq: last.seq,
+        hash: last.hash.to_hex(),
+        owner: live.state.owner.as_str().to_owned(),
+        decision: None,
+    };
+    // The first delivery's answer ended with baton's own events written right after it.
+    for stored in app.store.events_after(conversation, last.seq, 8).await? {
+        let Ok(event) = serde_json::from_str::<Event>(&stored.canonical) else { break };
+        match event.body {
+            EventBody::Decision(decision) if decision.trigger_seq == last.seq => answer.decision = Some(decision),
+            EventBody::RepeatAsk(ask) if ask.asked_seq <= last.seq => {}
+            EventBody::CustomerRepeated(repeat) if repeat.repeated_seq <= last.seq => {}
+            _ => break,
+        }
+        answer.seq = stored.seq;
+        answer.hash = stored.hash.to_hex();
+    }
+    Ok(Some(answer))
+}

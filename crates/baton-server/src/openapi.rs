@@ -1,0 +1,29 @@
+//! The OpenAPI document, generated from the handlers' annotations.
+
+use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+
+use crate::handlers;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "baton", description = "Lossless handoff between AI assistants and human agents."),
+    paths(
+        handlers::keys::create,
+        handlers::conversations::append,
+        handlers::conversations::events,
+        handlers::conversations::state,
+        handlers::stream::stream,
+        handlers::ledger::verify,
+    ),
+    security(("bearer" = []))
+)]
+struct ApiDoc;
+
+/// The document, with the bearer scheme every `/v1` call uses.
+pub fn document() -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    let components = doc.components.get_or_insert_with(Default::default);
+    components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+    doc
+}

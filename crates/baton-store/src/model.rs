@@ -1,0 +1,172 @@
+//! Plain records exchanged with a store. No engine types appear here.
+
+use baton_core::id::{AgentId, ConversationId, CustomerId, EventId};
+use baton_core::ledger::Digest;
+use baton_core::state::Owner;
+use baton_core::timestamp::Timestamp;
+
+/// One event ready to be written: sealed by the caller.
+#[derive(Debug, Clone)]
+pub struct SealedEvent {
+    /// Position in the conversation.
+    pub seq: u64,
+    /// Idempotency key.
+    pub id: EventId,
+    /// Event type (for indexing and metrics).
+    pub kind: &'static str,
+    /// RFC 8785 JSON of the event without hash.
+    pub canonical: String,
+    /// Chained hash.
+    pub hash: Digest,
+}
+
+/// An atomic append: events plus the conversation's summary after them.
+#[derive(Debug, Clone)]
+pub struct AppendBatch {
+    /// Conversation.
+    pub conversation: ConversationId,
+    /// Seq the caller believes is the last stored (0 for a new conversation).
+    pub expected_last_seq: u64,
+    /// Events in seq order, continuing from `expected_last_seq + 1`.
+    pub events: Vec<SealedEvent>,
+    /// The summary after the batch.
+    pub summary: ConversationSummary,
+}
+
+/// The searchable summary of a conversation, kept beside its log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConversationSummary {
+    /// Owner after the batch.
+    pub owner: Owner,
+    /// Verified customer, if any.
+    pub customer: Option<CustomerId>,
+    /// Owning agent, if any.
+    pub agent: Option<AgentId>,
+    /// When the conversation started.
+    pub started_at: Timestamp,
+    /// When it last changed.
+    pub updated_at: Timestamp,
+}
+
+/// What a committed append returns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppendReceipt {
+    /// Seq of the last event written.
+    pub last_seq: u64,
+    /// Hash of the last event written.
+    pub head: Digest,
+    /// The checkpoint that recorded the batch.
+    pub checkpoint: u64,
+}
+
+/// A stored event's place and hash (for idempotent retries).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredRef {
+    /// Its idempotency key.
+    pub id: EventId,
+    /// Its seq.
+    pub seq: u64,
+    /// Its hash.
+    pub hash: Digest,
+}
+
+/// A stored event as read back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredEvent {
+    /// Its seq.
+    pub seq: u64,
+    /// Canonical JSON without hash, exactly as stored.
+    pub canonical: String,
+    /// Its hash.
+    pub hash: Digest,
+}
+
+/// A conversation's summary row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConversationRow {
+    /// Conversation.
+    pub id: ConversationId,
+    /// Seq of its last event.
+    pub last_seq: u64,
+    /// Hash of its last event.
+    pub head: Digest,
+    /// Summary.
+    pub summary: ConversationSummary,
+}
+
+/// Which conversations to list.
+#[derive(Debug, Clone, Default)]
+pub struct ConversationFilter {
+    /// Only these owners (all when empty).
+    pub owners: Vec<Owner>,
+    /// Only this agent's.
+    pub agent: Option<AgentId>,
+    /// At most this many.
+    pub limit: Option<u32>,
+}
+
+/// Roles an API key can hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Role {
+    /// Posts customer and bot events.
+    Bot,
+    /// One human agent.
+    Agent,
+    /// Sees every conversation and queue.
+    Supervisor,
+    /// Reads everything unredacted and verifies the ledger.
+    Auditor,
+    /// Everything, including keys.
+    Admin,
+}
+
+impl Role {
+    /// Wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Bot => "bot",
+            Role::Agent => "agent",
+            Role::Supervisor => "supervisor",
+            Role::Auditor => "auditor",
+            Role::Admin => "admin",
+        }
+    }
+
+    /// Parses a wire name.
+    pub fn parse(raw: &str) -> Option<Role> {
+        Some(match raw {
+            "bot" => Role::Bot,
+            "agent" => Role::Agent,
+            "supervisor" => Role::Supervisor,
+            "auditor" => Role::Auditor,
+            "admin" => Role::Admin,
+            _ => return None,
+        })
+    }
+}
+
+/// A stored API key: only its SHA-256 is kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyRecord {
+    /// SHA-256 of the key.
+    pub hash: [u8; 32],
+    /// Role.
+    pub role: Role,
+    /// The agent an agent key is bound to.
+    pub agent: Option<AgentId>,
+    /// When it was created.
+    pub created_at: Timestamp,
+}
+
+/// A stored agent: profile as JSON (owned by the router's types), presence, time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentRecord {
+    /// Agent.
+    pub id: AgentId,
+    /// Skills and capacity, as JSON.
+    pub profile: String,
+    /// `available`, `away` or `offline`.
+    pub presence: String,
+    /// Last change.
+    pub updated_at: Timestamp,
+}

@@ -1,0 +1,204 @@
+//! The embedded engine: one SQLite file in the data directory, WAL, `synchronous=FULL`.
+//!
+//! Writes go to the group-commit writer thread ([`writer`]); reads use a small pool of
+//! connections on the blocking thread pool, which WAL lets run beside the writer.
+
+mod read;
+mod schema;
+mod verify;
+mod writer;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, mpsc};
+
+use baton_core::id::{AgentId, ConversationId, CustomerId, EventId};
+use baton_core::ledger::Digest;
+use rusqlite::Connection;
+use tokio::sync::oneshot;
+
+use crate::model::*;
+use crate::{Store, StoreError, StoreFuture};
+use writer::Job;
+
+/// File name of the database inside the data directory.
+pub const DB_FILE: &str = "baton.db";
+
+/// The embedded SQLite store.
+pub struct SqliteStore {
+    writer: Mutex<Option<mpsc::Sender<Job>>>,
+    readers: Arc<ReadPool>,
+    path: PathBuf,
+}
+
+struct ReadPool {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+}
+
+impl ReadPool {
+    fn with<T>(&self, work: impl FnOnce(&Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        let pooled = self.idle.lock().map_err(|_| StoreError::Closed)?.pop();
+        let conn = match pooled {
+            Some(conn) => conn,
+            None => {
+                let conn = Connection::open(&self.path)?;
+                schema::configure(&conn)?;
+                conn
+            }
+        };
+        let result = work(&conn);
+        if let Ok(mut idle) = self.idle.lock() {
+            idle.push(conn);
+        }
+        result
+    }
+}
+
+pub(crate) fn digest_from(bytes: &[u8]) -> Result<Digest, StoreError> {
+    <[u8; 32]>::try_from(bytes)
+        .map(Digest)
+        .map_err(|_| StoreError::Corrupt(format!("hash of {} bytes, expected 32", bytes.len())))
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the store in `data_dir`, migrating its schema.
+    pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(data_dir)
+            .map_err(|e| StoreError::Engine(format!("cannot create {}: {e}", data_dir.display())))?;
+        let path = data_dir.join(DB_FILE);
+        let mut conn = Connection::open(&path)?;
+        schema::configure(&conn)?;
+        schema::migrate(&mut conn)?;
+        let (sender, receiver) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("baton-sqlite-writer".into())
+            .spawn(move || writer::run(conn, receiver))
+            .map_err(|e| StoreError::Engine(format!("cannot start writer thread: {e}")))?;
+        Ok(Self {
+            writer: Mutex::new(Some(sender)),
+            readers: Arc::new(ReadPool { path: path.clone(), idle: Mutex::new(Vec::new()) }),
+            path,
+        })
+    }
+
+    /// Opens the store read-only for offline verification, without migrating.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn submit<T: Send + 'static>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<Result<T, StoreError>>) -> Job,
+    ) -> StoreFuture<'_, T> {
+        let (reply, answer) = oneshot::channel();
+        let sent = self
+            .writer
+            .lock()
+            .map_err(|_| StoreError::Closed)
+            .and_then(|guard| guard.as_ref().ok_or(StoreError::Closed)?.send(make(reply)).map_err(|_| StoreError::Closed));
+        Box::pin(async move {
+            sent?;
+            answer.await.map_err(|_| StoreError::Closed)?
+        })
+    }
+
+    fn read<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> StoreFuture<'_, T> {
+        let pool = Arc::clone(&self.readers);
+        Box::pin(async move {
+            tokio::task::spawn_blocking(move || pool.with(work))
+                .await
+                .map_err(|e| StoreError::Engine(format!("read task failed: {e}")))?
+        })
+    }
+
+    /// Stops accepting writes; the writer finishes what it holds and exits.
+    pub fn close(&self) {
+        if let Ok(mut guard) = self.writer.lock() {
+            guard.take();
+        }
+    }
+}
+
+impl Store for SqliteStore {
+    fn append(&self, batch: AppendBatch) -> StoreFuture<'_, AppendReceipt> {
+        self.submit(|reply| Job::Append(batch, reply))
+    }
+
+    fn find_event_ids<'a>(&'a self, conversation: &'a ConversationId, ids: &'a [EventId]) -> StoreFuture<'a, Vec<StoredRef>> {
+        let conversation = conversation.clone();
+        let ids = ids.to_vec();
+        self.read(move |conn| read::find_event_ids(conn, &conversation, &ids))
+    }
+
+    fn events_after<'a>(&'a self, conversation: &'a ConversationId, after_seq: u64, limit: u32) -> StoreFuture<'a, Vec<StoredEvent>> {
+        let conversation = conversation.clone();
+        self.read(move |conn| read::events_after(conn, &conversation, after_seq, limit))
+    }
+
+    fn conversation<'a>(&'a self, conversation: &'a ConversationId) -> StoreFuture<'a, Option<ConversationRow>> {
+        let conversation = conversation.clone();
+        self.read(move |conn| read::conversation(conn, &conversation))
+    }
+
+    fn conversations(&self, filter: ConversationFilter) -> StoreFuture<'_, Vec<ConversationRow>> {
+        self.read(move |conn| read::conversations(conn, &filter))
+    }
+
+    fn conversations_of_customer<'a>(&'a self, customer: &'a CustomerId) -> StoreFuture<'a, Vec<ConversationRow>> {
+        let customer = customer.clone();
+        self.read(move |conn| read::conversations_of_customer(conn, &customer))
+    }
+
+    fn insert_key(&self, key: KeyRecord) -> StoreFuture<'_, ()> {
+        self.submit(|reply| Job::Key(key, reply))
+    }
+
+    fn find_key<'a>(&'a self, hash: &'a [u8; 32]) -> StoreFuture<'a, Option<KeyRecord>> {
+        let hash = *hash;
+        self.read(move |conn| read::find_key(conn, &hash))
+    }
+
+    fn admin_key_count(&self) -> StoreFuture<'_, u64> {
+        self.read(read::admin_key_count)
+    }
+
+    fn put_agent(&self, agent: AgentRecord) -> StoreFuture<'_, ()> {
+        self.submit(|reply| Job::Agent(agent, reply))
+    }
+
+    fn agent<'a>(&'a self, id: &'a AgentId) -> StoreFuture<'a, Option<AgentRecord>> {
+        let id = id.clone();
+        self.read(move |conn| read::agent(conn, &id))
+    }
+
+    fn agents(&self) -> StoreFuture<'_, Vec<AgentRecord>> {
+        self.read(read::agents)
+    }
+
+    fn verify(&self, only: Option<ConversationId>) -> StoreFuture<'_, Result<baton_core::ledger::Verified, baton_core::ledger::Break>> {
+        self.read(move |conn| verify::verify(conn, only.as_ref()))
+    }
+
+    fn disk_bytes(&self) -> StoreFuture<'_, u64> {
+        let path = self.path.clone();
+        Box::pin(async move {
+            let mut total = 0;
+            for suffix in ["", "-wal", "-shm"] {
+                let file = PathBuf::from(format!("{}{suffix}", path.display()));
+                if let Ok(meta) = std::fs::metadata(file) {
+                    total += meta.len();
+                }
+            }
+            Ok(total)
+        })
+    }
+}
+
+impl Drop for SqliteStore {
+    fn drop(&mut self) {
+        self.close();
+    }
+}

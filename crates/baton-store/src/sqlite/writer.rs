@@ -1,0 +1,240 @@
+//! The single writer thread and its group commit.
+//!
+//! Every write goes through one thread that owns the write connection. It blocks for
+//! the first job, then drains whatever else is waiting (up to [`MAX_GROUP`]) into the
+//! same transaction: one fsync acknowledges them all. Each job runs inside its own
+//! savepoint, so a conflicting batch is rolled back alone and its neighbours commit.
+//! Each transaction that appended events also appends one global checkpoint recording
+//! the heads it touched.
+
+use std::collections::BTreeMap;
+use std::sync::mpsc::{Receiver, TryRecvError};
+
+use baton_core::id::ConversationId;
+use baton_core::ledger::{CheckpointBody, Digest, GENESIS, Head, checkpoint_hash};
+use rusqlite::{Connection, OptionalExtension, params};
+use tokio::sync::oneshot;
+
+use crate::model::{AgentRecord, AppendBatch, AppendReceipt, KeyRecord};
+use crate::StoreError;
+
+/// The most jobs one transaction takes.
+const MAX_GROUP: usize = 1024;
+
+/// A write waiting for the writer thread.
+pub enum Job {
+    /// Append a batch.
+    Append(AppendBatch, oneshot::Sender<Result<AppendReceipt, StoreError>>),
+    /// Store a key.
+    Key(KeyRecord, oneshot::Sender<Result<(), StoreError>>),
+    /// Store an agent.
+    Agent(AgentRecord, oneshot::Sender<Result<(), StoreError>>),
+}
+
+/// Runs the writer until every sender is dropped.
+pub fn run(mut conn: Connection, jobs: Receiver<Job>) {
+    let mut last_checkpoint = match load_last_checkpoint(&conn) {
+        Ok(last) => last,
+        Err(error) => {
+            tracing::error!(%error, "cannot read the checkpoint chain; writer stops");
+            return;
+        }
+    };
+    while let Ok(first) = jobs.recv() {
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP {
+            match jobs.try_recv() {
+                Ok(job) => group.push(job),
+                Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
+            }
+        }
+        commit_group(&mut conn, group, &mut last_checkpoint);
+    }
+}
+
+fn load_last_checkpoint(conn: &Connection) -> Result<(u64, Digest), StoreError> {
+    let row: Option<(u64, Vec<u8>)> = conn
+        .query_row("SELECT number, hash FROM checkpoints ORDER BY number DESC LIMIT 1", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?;
+    match row {
+        None => Ok((0, GENESIS)),
+        Some((number, hash)) => Ok((number, super::digest_from(&hash)?)),
+    }
+}
+
+enum JobResult {
+    Append(Result<AppendReceipt, StoreError>),
+    Unit(Result<(), StoreError>),
+}
+
+fn commit_group(conn: &mut Connection, group: Vec<Job>, last_checkpoint: &mut (u64, Digest)) {
+    match write_group(conn, &group, last_checkpoint) {
+        Ok((results, new_checkpoint)) => {
+            if let Some(checkpoint) = new_checkpoint {
+                *last_checkpoint = checkpoint;
+            }
+            for (job, result) in group.into_iter().zip(results) {
+                match (job, result) {
+                    (Job::Append(_, reply), JobResult::Append(result)) => {
+                        let _ = reply.send(result);
+                    }
+                    (Job::Key(_, reply) | Job::Agent(_, reply), JobResult::Unit(result)) => {
+                        let _ = reply.send(result);
+                    }
+                    _ => unreachable_pairing(),
+                }
+            }
+        }
+        Err(error) => {
+            // The transaction rolled back: nobody is acknowledged, everybody is told.
+            tracing::error!(%error, "group commit failed; every write in it was rolled back");
+            let message = error.to_string();
+            for job in group {
+                match job {
+                    Job::Append(_, reply) => {
+                        let _ = reply.send(Err(StoreError::Engine(message.clone())));
+                    }
+                    Job::Key(_, reply) | Job::Agent(_, reply) => {
+                        let _ = reply.send(Err(StoreError::Engine(message.clone())));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Results are produced in job order and of the job's own kind.
+fn unreachable_pairing() {
+    tracing::error!("writer paired a result with a job of another kind");
+}
+
+type GroupOutcome = (Vec<JobResult>, Option<(u64, Digest)>);
+
+fn write_group(conn: &mut Connection, group: &[Job], last_checkpoint: &(u64, Digest)) -> Result<GroupOutcome, StoreError> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let mut results = Vec::with_capacity(group.len());
+    let mut heads: BTreeMap<ConversationId, (u64, Digest)> = BTreeMap::new();
+    let checkpoint_number = last_checkpoint.0 + 1;
+    for job in group {
+        results.push(match job {
+            Job::Append(batch, _) => {
+                let result = in_savepoint(&tx, |tx| append(tx, batch, checkpoint_number));
+                if let Ok(receipt) = &result {
+                    heads.insert(batch.conversation.clone(), (receipt.last_seq, receipt.head));
+                }
+                JobResult::Append(result)
+            }
+            Job::Key(key, _) => JobResult::Unit(in_savepoint(&tx, |tx| insert_key(tx, key))),
+            Job::Agent(agent, _) => JobResult::Unit(in_savepoint(&tx, |tx| put_agent(tx, agent))),
+        });
+    }
+    let mut new_checkpoint = None;
+    if !heads.is_empty() {
+        let body = CheckpointBody {
+            number: checkpoint_number,
+            heads: heads
+                .into_iter()
+                .map(|(conversation, (seq, hash))| Head { conversation, seq, hash })
+                .collect(),
+        };
+        let (canonical, hash) =
+            checkpoint_hash(&last_checkpoint.1, &body).map_err(|e| StoreError::Engine(e.to_string()))?;
+        tx.execute(
+            "INSERT INTO checkpoints (number, body, hash) VALUES (?1, ?2, ?3)",
+            params![checkpoint_number, canonical, hash.0.as_slice()],
+        )?;
+        new_checkpoint = Some((checkpoint_number, hash));
+    }
+    tx.commit()?;
+    Ok((results, new_checkpoint))
+}
+
+fn in_savepoint<T>(
+    tx: &rusqlite::Transaction<'_>,
+    work: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    tx.execute_batch("SAVEPOINT job")?;
+    match work(tx) {
+        Ok(value) => {
+            tx.execute_batch("RELEASE job")?;
+            Ok(value)
+        }
+        Err(error) => {
+            tx.execute_batch("ROLLBACK TO job; RELEASE job")?;
+            Err(error)
+        }
+    }
+}
+
+fn append(tx: &rusqlite::Transaction<'_>, batch: &AppendBatch, checkpoint: u64) -> Result<AppendReceipt, StoreError> {
+    let cid = batch.conversation.as_str();
+    let actual: u64 = tx
+        .prepare_cached("SELECT last_seq FROM conversations WHERE id = ?1")?
+        .query_row([cid], |r| r.get(0))
+        .optional()?
+        .unwrap_or(0);
+    if actual != batch.expected_last_seq {
+        return Err(StoreError::Conflict {
+            conversation: cid.to_owned(),
+            expected: batch.expected_last_seq,
+            actual,
+        });
+    }
+    let Some(last) = batch.events.last() else {
+        return Err(StoreError::Engine("empty batch".into()));
+    };
+    {
+        let mut insert = tx.prepare_cached(
+            "INSERT INTO events (conversation, seq, event_id, kind, body, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?;
+        for event in &batch.events {
+            insert
+                .execute(params![cid, event.seq, event.id.as_str(), event.kind, event.canonical, event.hash.0.as_slice()])
+                .map_err(|e| match e {
+                    rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
+                        StoreError::DuplicateEventId(event.id.to_string())
+                    }
+                    other => other.into(),
+                })?;
+        }
+    }
+    let s = &batch.summary;
+    tx.prepare_cached(
+        "INSERT INTO conversations (id, last_seq, head, owner, customer, agent, started_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         ON CONFLICT (id) DO UPDATE SET last_seq = excluded.last_seq, head = excluded.head,
+           owner = excluded.owner, customer = excluded.customer, agent = excluded.agent,
+           updated_at = excluded.updated_at",
+    )?
+    .execute(params![
+        cid,
+        last.seq,
+        last.hash.0.as_slice(),
+        s.owner.as_str(),
+        s.customer.as_ref().map(|c| c.as_str()),
+        s.agent.as_ref().map(|a| a.as_str()),
+        s.started_at.unix_millis(),
+        s.updated_at.unix_millis(),
+    ])?;
+    Ok(AppendReceipt { last_seq: last.seq, head: last.hash, checkpoint })
+}
+
+fn insert_key(tx: &rusqlite::Transaction<'_>, key: &KeyRecord) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT INTO api_keys (hash, role, agent, created_at) VALUES (?1, ?2, ?3, ?4)",
+        params![key.hash.as_slice(), key.role.as_str(), key.agent.as_ref().map(|a| a.as_str()), key.created_at.unix_millis()],
+    )?;
+    Ok(())
+}
+
+fn put_agent(tx: &rusqlite::Transaction<'_>, agent: &AgentRecord) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT INTO agents (id, profile, presence, updated_at) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (id) DO UPDATE SET profile = excluded.profile, presence = excluded.presence,
+           updated_at = excluded.updated_at",
+        params![agent.id.as_str(), agent.profile, agent.presence, agent.updated_at.unix_millis()],
+    )?;
+    Ok(())
+}

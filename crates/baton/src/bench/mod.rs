@@ -1,0 +1,46 @@
+//! `baton bench ...`: measured figures, one JSON object per line:
+//! `{"bench", "n", "value", "unit"}`. Progress goes to stderr.
+
+mod harness;
+mod ingest;
+
+use std::process::ExitCode;
+
+use clap::Subcommand;
+use serde::Serialize;
+
+/// The benchmarks.
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Durable ingest over HTTP: batched events/s and single-event requests/s.
+    Ingest(ingest::IngestArgs),
+}
+
+/// One figure.
+#[derive(Debug, Serialize)]
+pub struct Figure {
+    /// Which figure.
+    pub bench: String,
+    /// Sample size it was measured over.
+    pub n: u64,
+    /// The value.
+    pub value: f64,
+    /// Its unit.
+    pub unit: &'static str,
+}
+
+/// Prints a figure as one JSON line on stdout.
+pub fn emit(bench: &str, n: u64, value: f64, unit: &'static str) {
+    let figure = Figure { bench: bench.to_owned(), n, value: (value * 100.0).round() / 100.0, unit };
+    if let Ok(line) = serde_json::to_string(&figure) {
+        println!("{line}");
+    }
+}
+
+/// Runs a benchmark.
+pub async fn run(command: BenchCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        BenchCommand::Ingest(args) => ingest::run(args).await?,
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,83 @@
+//! The command line, as DESIGN.md's CLI contract fixes it.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+/// baton: lossless handoff between AI assistants and human agents.
+#[derive(Debug, Parser)]
+#[command(name = "baton", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve(ServeArgs),
+    /// Start an embedded server with sample data and replay sample conversations.
+    Demo(DemoArgs),
+    /// Ledger tools.
+    #[command(subcommand)]
+    Ledger(LedgerCommand),
+    /// Benchmarks; each prints one JSON object per figure.
+    #[command(subcommand)]
+    Bench(crate::bench::BenchCommand),
+}
+
+/// Where the data lives.
+#[derive(Debug, Clone, Args)]
+pub struct StoreArgs {
+    /// Directory of the embedded SQLite store.
+    #[arg(long, default_value = "./baton-data", env = "BATON_DATA_DIR")]
+    pub data_dir: PathBuf,
+    /// A `postgres://` URL selects PostgreSQL instead of the embedded store.
+    #[arg(long, env = "BATON_DATABASE_URL")]
+    pub database_url: Option<String>,
+}
+
+/// `baton serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8640", env = "BATON_LISTEN")]
+    pub listen: SocketAddr,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Decision policy (TOML); the built-in default when absent.
+    #[arg(long, env = "BATON_POLICY")]
+    pub policy: Option<PathBuf>,
+}
+
+/// `baton demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8640")]
+    pub listen: SocketAddr,
+    /// Directory for the demo's store (a fresh temporary one when absent).
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Replay the sample conversations, print the summary and exit instead of serving on.
+    #[arg(long)]
+    pub exit: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum LedgerCommand {
+    /// Recompute every chain; exit 1 naming the first broken conversation and seq.
+    Verify(StoreArgs),
+}
+
+/// Runs a parsed command line.
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Serve(args) => crate::serve::run(args).await,
+        Command::Demo(args) => crate::demo::run(args).await,
+        Command::Ledger(LedgerCommand::Verify(args)) => crate::ledger::verify(args).await,
+        Command::Bench(command) => crate::bench::run(command).await,
+    }
+}

@@ -1,0 +1,108 @@
+//! `baton demo`: an embedded server with sample data, so a newcomer sees the loop.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use baton_store::Store;
+use baton_store::sqlite::SqliteStore;
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+
+use crate::cli::DemoArgs;
+
+/// A sample conversation: (conversation id, batches of events).
+fn samples() -> Vec<(&'static str, Vec<Value>)> {
+    vec![
+        (
+            "demo-refund-88231",
+            vec![
+                json!({"events": [{"type": "customer_message", "text": "Hi, I was charged twice for order 88231."}]}),
+                json!({"events": [
+                    {"type": "nlu", "intent": "billing.double_charge", "confidence": 0.62,
+                     "alternatives": [{"intent": "billing.refund", "confidence": 0.21}],
+                     "entities": [{"kind": "order_id", "value": "88231"}]},
+                    {"type": "identity_verified", "customer_id": "cust-1042", "method": "otp"},
+                    {"type": "action", "name": "refund.lookup", "status": "done", "detail": "two captures of 59.90 EUR on 2026-11-20"},
+                    {"type": "bot_message", "text": "I can see two charges of 59.90 EUR for order 88231. Let me start a refund for the duplicate."},
+                    {"type": "action", "name": "refund.issue", "status": "failed", "detail": "refund API timed out"},
+                    {"type": "commitment", "text": "The duplicate charge will be refunded within 5 business days.", "due": "2026-11-30T17:00:00Z"}
+                ]}),
+                json!({"events": [{"type": "customer_message", "text": "This is the third time I'm writing about this. I want to talk to a human now!"}]}),
+                json!({"events": [{"type": "handoff_requested", "reason": "refund API failure; customer asked for a human", "skills": ["billing"], "priority": "high"}]}),
+            ],
+        ),
+        (
+            "demo-password-reset",
+            vec![
+                json!({"events": [{"type": "customer_message", "text": "How do I reset my password?"}]}),
+                json!({"events": [
+                    {"type": "nlu", "intent": "account.password_reset", "confidence": 0.97},
+                    {"type": "document_retrieved", "doc_id": "kb-112", "title": "Resetting your password", "uri": "https://help.example.com/kb/112", "score": 0.91},
+                    {"type": "bot_message", "text": "Go to Settings > Security > Reset password; you'll get an email with a link."}
+                ]}),
+                json!({"events": [{"type": "customer_message", "text": "Great, that worked. Thanks!"}]}),
+            ],
+        ),
+    ]
+}
+
+/// `baton demo`.
+pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
+    crate::serve::init_logging();
+    let (_temp, dir) = match &args.data_dir {
+        Some(dir) => (None, dir.clone()),
+        None => {
+            let temp = tempfile::tempdir().context("cannot create a temporary directory")?;
+            let path = temp.path().to_path_buf();
+            (Some(temp), path)
+        }
+    };
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir)?);
+    let (state, _) = crate::serve::build_state(Arc::clone(&store)).await?;
+    let admin = baton_server::auth::issue_key(store.as_ref(), baton_store::Role::Admin, None, baton_server::clock::now())
+        .await
+        .map_err(|e| anyhow::anyhow!(e.message))?;
+    let bot = baton_server::auth::issue_key(store.as_ref(), baton_store::Role::Bot, None, baton_server::clock::now())
+        .await
+        .map_err(|e| anyhow::anyhow!(e.message))?;
+    let listener = TcpListener::bind(args.listen).await.with_context(|| format!("cannot listen on {}", args.listen))?;
+    let addr = listener.local_addr()?;
+    let base = format!("http://{addr}");
+    crate::serve::announce(addr, &baton_server::AdminBootstrap::Existing);
+    let serving = state.clone();
+    let server = tokio::spawn(async move { baton_server::serve(listener, serving, crate::serve::shutdown_signal()).await });
+
+    let client = reqwest::Client::new();
+    for (cid, batches) in samples() {
+        println!("\n== {cid}");
+        for batch in batches {
+            let response = client
+                .post(format!("{base}/v1/conversations/{cid}/events"))
+                .bearer_auth(&bot)
+                .json(&batch)
+                .send()
+                .await?;
+            let status = response.status();
+            let body: Value = response.json().await?;
+            let kinds: Vec<&str> = batch["events"].as_array().into_iter().flatten().filter_map(|e| e["type"].as_str()).collect();
+            println!("  {} -> {status} seq={} owner={}", kinds.join(", "), body["seq"], body["owner"]);
+            if let Some(decision) = body.get("decision") {
+                println!("     decision: {}", decision["outcome"]);
+            }
+        }
+    }
+    let verify: Value = client.get(format!("{base}/v1/ledger/verify")).bearer_auth(&admin).send().await?.json().await?;
+    println!("\nledger verify: {}", verify);
+    println!("\nTry it:");
+    println!("  export BATON_KEY={admin}");
+    println!("  curl -s -H \"Authorization: Bearer $BATON_KEY\" {base}/v1/conversations/demo-refund-88231 | jq");
+    println!("  curl -s -H \"Authorization: Bearer $BATON_KEY\" {base}/v1/conversations/demo-refund-88231/events | jq");
+    println!("  curl -N -H \"Authorization: Bearer $BATON_KEY\" {base}/v1/conversations/demo-refund-88231/stream");
+    if args.exit {
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("\nServing until Ctrl-C.");
+    server.await??;
+    Ok(ExitCode::SUCCESS)
+}

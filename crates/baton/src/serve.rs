@@ -1,0 +1,87 @@
+//! `baton serve`: open the store, bootstrap the admin key, listen, shut down cleanly.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use baton_server::{AdminBootstrap, AppConfig, AppState};
+use baton_store::Store;
+use baton_store::sqlite::SqliteStore;
+use tokio::net::TcpListener;
+
+use crate::cli::{ServeArgs, StoreArgs};
+
+/// Opens the store the arguments name.
+pub fn open_store(args: &StoreArgs) -> anyhow::Result<Arc<dyn Store>> {
+    if let Some(url) = &args.database_url {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            anyhow::bail!(
+                "the PostgreSQL engine is not part of this build yet; run without --database-url to use the embedded SQLite store"
+            );
+        }
+        anyhow::bail!("--database-url must be a postgres:// URL");
+    }
+    let store = SqliteStore::open(&args.data_dir)
+        .with_context(|| format!("cannot open the store in {}", args.data_dir.display()))?;
+    Ok(Arc::new(store))
+}
+
+/// Logs go to stderr; stdout carries only what scripts read.
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+/// Builds the app over a store with the environment's admin key.
+pub async fn build_state(store: Arc<dyn Store>) -> anyhow::Result<(AppState, AdminBootstrap)> {
+    let config = AppConfig { admin_key: std::env::var("BATON_ADMIN_KEY").ok().filter(|k| !k.is_empty()), ..AppConfig::default() };
+    AppState::new(store, config).await.map_err(|e| anyhow::anyhow!("cannot start: {}", e.message))
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down; draining in-flight requests");
+}
+
+/// `baton serve`.
+pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    init_logging();
+    let store = open_store(&args.store)?;
+    let (state, bootstrap) = build_state(store).await?;
+    let listener = TcpListener::bind(args.listen).await.with_context(|| format!("cannot listen on {}", args.listen))?;
+    let addr = listener.local_addr()?;
+    announce(addr, &bootstrap);
+    tracing::info!(%addr, data_dir = %args.store.data_dir.display(), "baton serving");
+    baton_server::serve(listener, state, shutdown_signal()).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The stdout contract: first line `listening on http://ADDR`; a generated admin key next.
+pub fn announce(addr: std::net::SocketAddr, bootstrap: &AdminBootstrap) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "listening on http://{addr}");
+    if let AdminBootstrap::Generated(key) = bootstrap {
+        let _ = writeln!(out, "admin key (shown once, store it now): {key}");
+    }
+    let _ = out.flush();
+}
