@@ -60,12 +60,25 @@ pub fn decide(
         return decision;
     };
     let mut outcome = outcome;
-    let priority = found.iter().filter(|c| c.outcome == outcome).map(|c| c.priority).max();
-    if outcome == Outcome::Handoff && !found.iter().any(|c| c.hard && c.outcome == Outcome::Handoff) {
-        if let Some(reason) = saturated(policy, capacity, priority) {
-            found.push(Candidate { reason, outcome: Outcome::Offer, priority: Priority::Normal, hard: false });
-            outcome = Outcome::Offer;
-        }
+    let priority = found
+        .iter()
+        .filter(|c| c.outcome == outcome)
+        .map(|c| c.priority)
+        .max();
+    let hard_handoff = found
+        .iter()
+        .any(|c| c.hard && c.outcome == Outcome::Handoff);
+    if outcome == Outcome::Handoff
+        && !hard_handoff
+        && let Some(reason) = saturated(policy, capacity, priority)
+    {
+        found.push(Candidate {
+            reason,
+            outcome: Outcome::Offer,
+            priority: Priority::Normal,
+            hard: false,
+        });
+        outcome = Outcome::Offer;
     }
     if outcome == Outcome::Offer && recently_offered(state, signals, policy) {
         outcome = Outcome::Continue;
@@ -90,21 +103,60 @@ fn rank(o: Outcome) -> u8 {
 }
 
 fn hard_rules(state: &ConversationState, s: &SignalState, p: &Policy, out: &mut Vec<Candidate>) {
-    let hard = |reason, outcome, priority| Candidate { reason, outcome, priority, hard: true };
+    let hard = |reason, outcome, priority| Candidate {
+        reason,
+        outcome,
+        priority,
+        hard: true,
+    };
     if let Some(req) = &s.bot_request {
-        let why = req.request.reason.as_ref().map_or_else(String::new, |r| format!(": {}", clip(r.as_str())));
-        let r = reason("bot_request", "handoff_requested", 1.0, 1.0, 1.0, format!("the bot asked for a human{why}"));
-        out.push(hard(r, Outcome::Handoff, req.request.priority.unwrap_or(p.priority.bot_request)));
+        let why = req
+            .request
+            .reason
+            .as_ref()
+            .map_or_else(String::new, |r| format!(": {}", clip(r.as_str())));
+        let r = reason(
+            "bot_request",
+            "handoff_requested",
+            1.0,
+            1.0,
+            1.0,
+            format!("the bot asked for a human{why}"),
+        );
+        out.push(hard(
+            r,
+            Outcome::Handoff,
+            req.request.priority.unwrap_or(p.priority.bot_request),
+        ));
     }
     match &s.risk {
-        Some(RiskHit::Intent { intent, confidence, .. }) => {
-            let msg = format!("risk intent {} ({confidence:.2}) always goes to a human", clip(intent));
-            let r = reason("risk_intent", "risk.intent", *confidence, p.risk.min_confidence, 1.0, msg);
+        Some(RiskHit::Intent {
+            intent, confidence, ..
+        }) => {
+            let msg = format!(
+                "risk intent {} ({confidence:.2}) always goes to a human",
+                clip(intent)
+            );
+            let r = reason(
+                "risk_intent",
+                "risk.intent",
+                *confidence,
+                p.risk.min_confidence,
+                1.0,
+                msg,
+            );
             out.push(hard(r, Outcome::Handoff, p.risk.priority));
         }
         Some(RiskHit::Phrase { phrase, .. }) => {
-            let msg = format!("the customer wrote \"{}\", a risk topic for a human", clip(phrase));
-            out.push(hard(reason("risk_phrase", "risk.phrase", 1.0, 1.0, 1.0, msg), Outcome::Handoff, p.risk.priority));
+            let msg = format!(
+                "the customer wrote \"{}\", a risk topic for a human",
+                clip(phrase)
+            );
+            out.push(hard(
+                reason("risk_phrase", "risk.phrase", 1.0, 1.0, 1.0, msg),
+                Outcome::Handoff,
+                p.risk.priority,
+            ));
         }
         None => {}
     }
@@ -112,21 +164,57 @@ fn hard_rules(state: &ConversationState, s: &SignalState, p: &Policy, out: &mut 
     if let Some(req) = s.explicit.as_ref().filter(|e| e.seq == s.last_customer_seq) {
         let phrase = clip(&req.phrase);
         if offered_at.is_some_and(|o| req.seq > o) {
-            let r = reason("offer_insisted", "explicit_request", 1.0, 1.0, 1.0,
-                format!("asked again for a human after the offer (\"{phrase}\")"));
+            let r = reason(
+                "offer_insisted",
+                "explicit_request",
+                1.0,
+                1.0,
+                1.0,
+                format!("asked again for a human after the offer (\"{phrase}\")"),
+            );
             out.push(hard(r, Outcome::Handoff, p.priority.explicit_request));
         } else if let Some(gaming) = gaming(s, p) {
-            out.push(Candidate { reason: gaming, outcome: Outcome::Offer, priority: p.priority.explicit_request, hard: true });
-            let r = reason("explicit_request", "explicit_request", 1.0, 1.0, 0.5,
-                format!("asked for a human (\"{phrase}\") in a routine request: offering first"));
-            out.push(Candidate { reason: r, outcome: Outcome::Offer, priority: p.priority.explicit_request, hard: true });
+            out.push(Candidate {
+                reason: gaming,
+                outcome: Outcome::Offer,
+                priority: p.priority.explicit_request,
+                hard: true,
+            });
+            let r = reason(
+                "explicit_request",
+                "explicit_request",
+                1.0,
+                1.0,
+                0.5,
+                format!("asked for a human (\"{phrase}\") in a routine request: offering first"),
+            );
+            out.push(Candidate {
+                reason: r,
+                outcome: Outcome::Offer,
+                priority: p.priority.explicit_request,
+                hard: true,
+            });
         } else {
-            let r = reason("explicit_request", "explicit_request", 1.0, 1.0, 1.0, format!("asked for a human (\"{phrase}\")"));
+            let r = reason(
+                "explicit_request",
+                "explicit_request",
+                1.0,
+                1.0,
+                1.0,
+                format!("asked for a human (\"{phrase}\")"),
+            );
             out.push(hard(r, Outcome::Handoff, p.priority.explicit_request));
         }
     }
     if offered_at.is_some() && s.offer.accepted_seq == Some(s.last_customer_seq) {
-        let r = reason("offer_accepted", "offer.answer", 1.0, 1.0, 1.0, "accepted the offer of a human".to_owned());
+        let r = reason(
+            "offer_accepted",
+            "offer.answer",
+            1.0,
+            1.0,
+            1.0,
+            "accepted the offer of a human".to_owned(),
+        );
         out.push(hard(r, Outcome::Handoff, p.priority.explicit_request));
     }
 }
@@ -142,43 +230,104 @@ fn gaming(s: &SignalState, p: &Policy) -> Option<Reason> {
     let calm = s.sentiment.last > p.sentiment.calm_floor && s.frustration.last == 0.0;
     let early = s.customer_messages <= p.gaming.max_turn;
     (fresh && routine && calm && early && conf >= p.gaming.min_confidence).then(|| {
-        let msg = format!("routine intent {} understood ({conf:.2}), calm tone: solve now or connect", clip(intent.as_str()));
-        reason("routine_intent", "nlu.confidence", conf, p.gaming.min_confidence, 1.0, msg)
+        let msg = format!(
+            "routine intent {} understood ({conf:.2}), calm tone: solve now or connect",
+            clip(intent.as_str())
+        );
+        reason(
+            "routine_intent",
+            "nlu.confidence",
+            conf,
+            p.gaming.min_confidence,
+            1.0,
+            msg,
+        )
     })
 }
 
 fn signal_rules(s: &SignalState, p: &Policy, out: &mut Vec<Candidate>) {
-    let soft = |reason, outcome, priority| Candidate { reason, outcome, priority, hard: false };
+    let soft = |reason, outcome, priority| Candidate {
+        reason,
+        outcome,
+        priority,
+        hard: false,
+    };
     let sp = &p.sentiment;
     let level = s.sentiment.level;
     if s.sentiment.messages >= sp.min_messages && level <= sp.handoff_level {
-        let r = reason("negative_sentiment", "sentiment.level", level, sp.handoff_level, 1.0,
-            format!("customer sentiment is {level:.2}, at or below {:.2}", sp.handoff_level));
+        let r = reason(
+            "negative_sentiment",
+            "sentiment.level",
+            level,
+            sp.handoff_level,
+            1.0,
+            format!(
+                "customer sentiment is {level:.2}, at or below {:.2}",
+                sp.handoff_level
+            ),
+        );
         out.push(soft(r, Outcome::Handoff, p.priority.negative_sentiment));
-    } else if s.sentiment.messages >= sp.min_messages && s.sentiment.slope <= sp.handoff_slope && level <= sp.slope_level_gate {
+    } else if s.sentiment.messages >= sp.min_messages
+        && s.sentiment.slope <= sp.handoff_slope
+        && level <= sp.slope_level_gate
+    {
         let slope = s.sentiment.slope;
-        let r = reason("sentiment_decline", "sentiment.slope", slope, sp.handoff_slope, 1.0,
-            format!("sentiment falling {slope:.2} per message to {level:.2}"));
+        let r = reason(
+            "sentiment_decline",
+            "sentiment.slope",
+            slope,
+            sp.handoff_slope,
+            1.0,
+            format!("sentiment falling {slope:.2} per message to {level:.2}"),
+        );
         out.push(soft(r, Outcome::Handoff, p.priority.negative_sentiment));
     }
     let f = s.frustration.level;
     if f >= p.frustration.handoff_level {
         let m = &s.frustration.markers;
-        let what = m.repeat_claim.as_deref().or(m.insult.as_deref()).map_or(String::new(), |w| format!(" (\"{}\")", clip(w)));
-        let r = reason("frustration", "frustration.level", f, p.frustration.handoff_level, 1.0,
-            format!("frustration {f:.2}{what}"));
+        let what = m
+            .repeat_claim
+            .as_deref()
+            .or(m.insult.as_deref())
+            .map_or(String::new(), |w| format!(" (\"{}\")", clip(w)));
+        let r = reason(
+            "frustration",
+            "frustration.level",
+            f,
+            p.frustration.handoff_level,
+            1.0,
+            format!("frustration {f:.2}{what}"),
+        );
         out.push(soft(r, Outcome::Handoff, p.priority.frustration));
     }
     let streak = s.confidence.low_streak;
     if streak >= p.confidence.streak_handoff {
-        let r = reason("low_confidence", "confidence.low_streak", f64::from(streak), f64::from(p.confidence.streak_handoff), 1.0,
-            format!("{streak} messages in a row the bot did not understand (confidence below {:.2})", p.confidence.low));
+        let r = reason(
+            "low_confidence",
+            "confidence.low_streak",
+            f64::from(streak),
+            f64::from(p.confidence.streak_handoff),
+            1.0,
+            format!(
+                "{streak} messages in a row the bot did not understand (confidence below {:.2})",
+                p.confidence.low
+            ),
+        );
         out.push(soft(r, Outcome::Handoff, p.priority.low_confidence));
     }
     let l = s.loops.score;
     if l >= p.loops.handoff_score {
-        let r = reason("loop_detected", "loops.score", l, p.loops.handoff_score, 1.0,
-            format!("the conversation is going in circles ({} rephrasings, {} repeated answers)", s.loops.rephrasings, s.loops.bot_repeats));
+        let r = reason(
+            "loop_detected",
+            "loops.score",
+            l,
+            p.loops.handoff_score,
+            1.0,
+            format!(
+                "the conversation is going in circles ({} rephrasings, {} repeated answers)",
+                s.loops.rephrasings, s.loops.bot_repeats
+            ),
+        );
         out.push(soft(r, Outcome::Handoff, p.priority.loop_detected));
     }
     let prob = s.failure;
@@ -189,18 +338,43 @@ fn signal_rules(s: &SignalState, p: &Policy, out: &mut Vec<Candidate>) {
     } else {
         return;
     };
-    let top = s.features.terms(&p.failure).into_iter().max_by(|a, b| a.1.total_cmp(&b.1)).map_or("", |t| t.0);
-    let r = reason("predicted_failure", "failure.probability", prob, threshold, prob,
-        format!("predicted failure {prob:.2} (largest factor: {top})"));
+    let top = s
+        .features
+        .terms(&p.failure)
+        .into_iter()
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .map_or("", |t| t.0);
+    let r = reason(
+        "predicted_failure",
+        "failure.probability",
+        prob,
+        threshold,
+        prob,
+        format!("predicted failure {prob:.2} (largest factor: {top})"),
+    );
     out.push(soft(r, outcome, p.priority.predicted_failure));
 }
 
-fn saturated(p: &Policy, capacity: Option<&CapacityView>, priority: Option<Priority>) -> Option<Reason> {
+fn saturated(
+    p: &Policy,
+    capacity: Option<&CapacityView>,
+    priority: Option<Priority>,
+) -> Option<Reason> {
     let c = capacity.filter(|_| p.capacity.enabled)?;
     let busy = c.expected_wait_secs > p.capacity.max_wait_secs || c.agents_available == 0;
     (busy && priority.is_none_or(|pr| pr < Priority::Urgent)).then(|| {
-        let msg = format!("agents are saturated (expected wait {:.0} s, {} available): offering instead", c.expected_wait_secs, c.agents_available);
-        reason("capacity_saturated", "capacity.expected_wait_secs", c.expected_wait_secs, p.capacity.max_wait_secs, 0.5, msg)
+        let msg = format!(
+            "agents are saturated (expected wait {:.0} s, {} available): offering instead",
+            c.expected_wait_secs, c.agents_available
+        );
+        reason(
+            "capacity_saturated",
+            "capacity.expected_wait_secs",
+            c.expected_wait_secs,
+            p.capacity.max_wait_secs,
+            0.5,
+            msg,
+        )
     })
 }
 
@@ -214,10 +388,14 @@ fn skills(state: &ConversationState, s: &SignalState, p: &Policy) -> Vec<Label> 
     if let Some(req) = &s.bot_request {
         add_skills(&mut out, &req.request.skills);
     }
-    if let Some(intent) = s.confidence.intent.as_ref().or(state.intent.as_ref().map(|i| &i.intent)) {
-        if let Some(mapped) = p.skills_for(intent.as_str()) {
-            add_skills(&mut out, mapped);
-        }
+    if let Some(intent) = s
+        .confidence
+        .intent
+        .as_ref()
+        .or(state.intent.as_ref().map(|i| &i.intent))
+        && let Some(mapped) = p.skills_for(intent.as_str())
+    {
+        add_skills(&mut out, mapped);
     }
     if s.risk.is_some() {
         add_skills(&mut out, &p.risk.skills);
@@ -241,7 +419,14 @@ fn clip(s: &str) -> String {
 }
 
 #[allow(clippy::expect_used)]
-fn reason(code: &str, signal: &str, value: f64, threshold: f64, contribution: f64, message: String) -> Reason {
+fn reason(
+    code: &str,
+    signal: &str,
+    value: f64,
+    threshold: f64,
+    contribution: f64,
+    message: String,
+) -> Reason {
     // Codes and signals are constants here and messages are short, non-empty and clipped.
     Reason {
         code: Label::parse(code).expect("reason codes are labels"),

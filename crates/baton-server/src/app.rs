@@ -1,7 +1,9 @@
 //! The application: shared state, construction, and `serve` with graceful shutdown.
 
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
+
+use baton_core::policy::Policy;
 
 use baton_store::{Role, Store};
 use metrics_exporter_prometheus::PrometheusHandle;
@@ -20,11 +22,13 @@ pub struct AppConfig {
     pub admin_key: Option<String>,
     /// Largest request body, in bytes.
     pub max_body_bytes: usize,
+    /// The decision policy at start-up.
+    pub policy: Policy,
 }
 
 impl Default for AppConfig {
     fn default() -> Self {
-        Self { admin_key: None, max_body_bytes: 1024 * 1024 }
+        Self { admin_key: None, max_body_bytes: 1024 * 1024, policy: Policy::default() }
     }
 }
 
@@ -44,6 +48,21 @@ pub struct AppInner {
     pub derive: Derive,
     /// Prometheus exposition.
     pub metrics: PrometheusHandle,
+    /// The decision policy in force (swapped whole on reload).
+    policy: RwLock<Arc<Policy>>,
+}
+
+impl AppInner {
+    /// The policy in force.
+    pub fn policy(&self) -> Arc<Policy> {
+        self.policy.read().map(|p| Arc::clone(&p)).unwrap_or_else(|poisoned| Arc::clone(&poisoned.into_inner()))
+    }
+
+    /// Replaces the policy; requests in flight finish with the one they started with.
+    pub fn set_policy(&self, policy: Policy) {
+        let mut slot = self.policy.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        *slot = Arc::new(policy);
+    }
 }
 
 /// Cheap-to-clone handle on [`AppInner`].
@@ -86,9 +105,11 @@ impl AppState {
             }
             None => AdminBootstrap::Existing,
         };
+        let policy = RwLock::new(Arc::new(config.policy.clone()));
         let inner = AppInner {
             store,
             config,
+            policy,
             keys: KeyCache::default(),
             conversations: Conversations::default(),
             fanout: Fanout::default(),

@@ -168,7 +168,9 @@ pub async fn write(
     drafts: Vec<Draft>,
     now: Timestamp,
 ) -> Result<Written, WriteError> {
+    let policy = app.policy();
     let mut state = live.state.clone();
+    let mut signals = live.signals.clone();
     let mut prev = live.head;
     let expected_last_seq = state.last_seq;
     let mut events = Vec::with_capacity(drafts.len() + 1);
@@ -188,6 +190,7 @@ pub async fn write(
             body: draft.body,
         };
         state.apply(&event);
+        signals.apply(&event, &policy);
         let sealed_event = seal(&prev, &event).map_err(ApiError::internal)?;
         prev = sealed_event.hash;
         sealed.push(SealedEvent {
@@ -200,7 +203,7 @@ pub async fn write(
         events.push(event);
         index += 1;
         if index == client_count {
-            queue.extend(app.derive.after_batch(app, live, &state, &events, now).into_iter().map(Draft::system));
+            queue.extend(app.derive.after_batch(app, &policy, &state, &signals, &events).into_iter().map(Draft::system));
         }
     }
     let Some(last) = sealed.last() else {
@@ -225,6 +228,7 @@ pub async fn write(
         Err(other) => return Err(ApiError::from(other).into()),
     }
     live.state = state;
+    live.signals = signals;
     live.head = head;
     for event in &events {
         metrics::counter!("baton_events_appended_total", "type" => event.body.kind()).increment(1);
@@ -290,4 +294,44 @@ pub async fn answer_retry(
         answer.hash = stored.hash.to_hex();
     }
     Ok(Some(answer))
+}
+
+/// The whole append call, as the HTTP handler and in-process callers (benchmarks,
+/// demo) run it: decode, authorize, retry detection, `expected_seq`, write.
+pub async fn append_events(
+    app: &AppState,
+    principal: &Principal,
+    cid: &ConversationId,
+    request: AppendRequest,
+) -> Result<AppendResponse, ApiError> {
+    let started = std::time::Instant::now();
+    let expected = request.expected_seq;
+    let drafts = prepare(principal, request)?;
+    let ids: Vec<EventId> = drafts.iter().filter_map(|d| d.id.clone()).collect();
+    let mut live = app.conversations.lock(app.store.as_ref(), &app.policy(), cid).await?;
+    if principal.role == Role::Agent && !crate::access::can_read(principal, &live.state) {
+        return Err(ApiError::not_found("no such conversation"));
+    }
+    if let Some(expected) = expected
+        && expected != live.state.last_seq
+    {
+        if let Some(answer) = answer_retry(app, cid, &live, &ids).await? {
+            return Ok(answer);
+        }
+        return Err(ApiError::conflict(
+            "seq_conflict",
+            format!("expected_seq is {expected} but the conversation is at seq {}", live.state.last_seq),
+        )
+        .with_field("expected_seq"));
+    }
+    let result = match write(app, cid, &mut live, drafts, crate::clock::now()).await {
+        Ok(written) => Ok(response(&live, &written)),
+        Err(WriteError::Api(error)) => Err(error),
+        Err(WriteError::DuplicateId) => match answer_retry(app, cid, &live, &ids).await? {
+            Some(answer) => Ok(answer),
+            None => Err(ApiError::conflict("duplicate_event_id", "an event id in this batch is already stored")),
+        },
+    };
+    metrics::histogram!("baton_append_seconds").record(started.elapsed().as_secs_f64());
+    result
 }

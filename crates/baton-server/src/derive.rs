@@ -3,27 +3,49 @@
 //!
 //! This is the seam between the append path and the domain engines in baton-core.
 
+use baton_core::decide::decide;
 use baton_core::event::EventBody;
-use baton_core::{ConversationId, ConversationState, Event, Timestamp};
+use baton_core::policy::Policy;
+use baton_core::signals::SignalState;
+use baton_core::{ConversationId, ConversationState, Event, Owner, Timestamp};
 
 use crate::app::AppState;
-use crate::live::Live;
 
 /// The engines consulted on every append.
 #[derive(Default)]
 pub struct Derive {}
 
+/// Whether an event can change the decision: the customer spoke, the bot's NLU read
+/// it, or the bot asked for a human.
+fn bears_signal(event: &Event) -> bool {
+    matches!(
+        event.body,
+        EventBody::CustomerMessage(_) | EventBody::Nlu(_) | EventBody::HandoffRequested(_)
+    )
+}
+
 impl Derive {
-    /// Events baton adds after a client batch, given the state after it.
+    /// Events baton adds after a client batch, given the state and signals after it:
+    /// a decision when the batch bore a signal and the bot holds the conversation.
     pub fn after_batch(
         &self,
         _app: &AppState,
-        _before: &Live,
-        _state: &ConversationState,
-        _batch: &[Event],
-        _now: Timestamp,
+        policy: &Policy,
+        state: &ConversationState,
+        signals: &SignalState,
+        batch: &[Event],
     ) -> Vec<EventBody> {
-        Vec::new()
+        let Some(trigger) = batch.iter().rev().find(|e| bears_signal(e)) else {
+            return Vec::new();
+        };
+        if state.owner != Owner::Bot {
+            return Vec::new();
+        }
+        let started = std::time::Instant::now();
+        let decision = decide(state, signals, policy, trigger.seq, None);
+        metrics::histogram!("baton_decide_seconds").record(started.elapsed().as_secs_f64());
+        metrics::counter!("baton_decisions_total", "outcome" => outcome_name(&decision.outcome)).increment(1);
+        vec![EventBody::Decision(decision)]
     }
 
     /// Work started once a batch is durable.
@@ -35,5 +57,13 @@ impl Derive {
         _written: &[Event],
         _now: Timestamp,
     ) {
+    }
+}
+
+fn outcome_name(outcome: &baton_core::event::Outcome) -> &'static str {
+    match outcome {
+        baton_core::event::Outcome::Continue => "continue",
+        baton_core::event::Outcome::Offer => "offer",
+        baton_core::event::Outcome::Handoff => "handoff",
     }
 }

@@ -8,6 +8,8 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use baton_core::ledger::{Digest, GENESIS};
+use baton_core::policy::Policy;
+use baton_core::signals::SignalState;
 use baton_core::{ConversationId, ConversationState, Event};
 use baton_store::Store;
 use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
@@ -23,11 +25,13 @@ pub struct Live {
     pub state: ConversationState,
     /// Hash of the last event.
     pub head: Digest,
+    /// The decision engine's signals, folded incrementally.
+    pub signals: SignalState,
 }
 
 impl Default for Live {
     fn default() -> Self {
-        Self { loaded: false, state: ConversationState::default(), head: GENESIS }
+        Self { loaded: false, state: ConversationState::default(), head: GENESIS, signals: SignalState::default() }
     }
 }
 
@@ -52,7 +56,7 @@ const LOAD_PAGE: u32 = 5_000;
 
 impl Conversations {
     /// Locks a conversation, loading it from the store on first use.
-    pub async fn lock(&self, store: &dyn Store, id: &ConversationId) -> Result<LiveGuard, ApiError> {
+    pub async fn lock(&self, store: &dyn Store, policy: &Policy, id: &ConversationId) -> Result<LiveGuard, ApiError> {
         let entry = {
             let mut map = self.map.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
             Arc::clone(map.entry(id.clone()).or_default())
@@ -67,6 +71,7 @@ impl Conversations {
                         ApiError::internal(format!("stored event {id}/{} does not parse: {e}", stored.seq))
                     })?;
                     live.state.apply(&event);
+                    live.signals.apply(&event, policy);
                     live.head = stored.hash;
                     after = stored.seq;
                 }

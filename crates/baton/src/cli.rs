@@ -26,6 +26,23 @@ enum Command {
     /// Benchmarks; each prints one JSON object per figure.
     #[command(subcommand)]
     Bench(crate::bench::BenchCommand),
+    /// Offline evaluations on labelled data.
+    #[command(subcommand)]
+    Eval(crate::eval::EvalCommand),
+    /// Policy tools.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum PolicyCommand {
+    /// Validate a policy file; errors name the line.
+    Check {
+        /// The TOML file.
+        file: PathBuf,
+    },
+    /// Print the built-in default policy.
+    Default,
 }
 
 /// Where the data lives.
@@ -79,5 +96,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Demo(args) => crate::demo::run(args).await,
         Command::Ledger(LedgerCommand::Verify(args)) => crate::ledger::verify(args).await,
         Command::Bench(command) => crate::bench::run(command).await,
+        Command::Eval(command) => crate::eval::run(command),
+        Command::Policy(PolicyCommand::Check { file }) => crate::eval::check_policy(&file),
+        Command::Policy(PolicyCommand::Default) => {
+            print!("{}", baton_core::policy::DEFAULT_POLICY_TOML);
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }

@@ -29,7 +29,7 @@ fn samples() -> Vec<(&'static str, Vec<Value>)> {
                     {"type": "commitment", "text": "The duplicate charge will be refunded within 5 business days.", "due": "2026-11-30T17:00:00Z"}
                 ]}),
                 json!({"events": [{"type": "customer_message", "text": "This is the third time I'm writing about this. I want to talk to a human now!"}]}),
-                json!({"events": [{"type": "handoff_requested", "reason": "refund API failure; customer asked for a human", "skills": ["billing"], "priority": "high"}]}),
+                json!({"events": [{"type": "bot_message", "text": "I understand. I'm connecting you with a billing specialist who can see everything we discussed."}]}),
             ],
         ),
         (
@@ -59,7 +59,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         }
     };
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir)?);
-    let (state, _) = crate::serve::build_state(Arc::clone(&store)).await?;
+    let (state, _) = crate::serve::build_state(Arc::clone(&store), baton_core::policy::Policy::default()).await?;
     let admin = baton_server::auth::issue_key(store.as_ref(), baton_store::Role::Admin, None, baton_server::clock::now())
         .await
         .map_err(|e| anyhow::anyhow!(e.message))?;

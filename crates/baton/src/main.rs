@@ -3,11 +3,12 @@
 //! # Layout
 //! - [`cli`]: the command line.
 //! - [`serve`]: opening a store and running the server; [`demo`]: the guided tour.
-//! - [`ledger`]: offline verification; [`bench`]: the benchmarks.
+//! - [`ledger`]: offline verification; [`bench`]: the benchmarks; [`eval`]: evaluations.
 
 mod bench;
 mod cli;
 mod demo;
+mod eval;
 mod ledger;
 mod serve;
 

@@ -1,9 +1,11 @@
 //! `baton serve`: open the store, bootstrap the admin key, listen, shut down cleanly.
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context;
+use baton_core::policy::Policy;
 use baton_server::{AdminBootstrap, AppConfig, AppState};
 use baton_store::Store;
 use baton_store::sqlite::SqliteStore;
@@ -33,9 +35,19 @@ pub fn init_logging() {
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
 }
 
+/// Reads and validates a policy file.
+pub fn load_policy(path: &Path) -> anyhow::Result<Policy> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    Policy::from_toml_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+}
+
 /// Builds the app over a store with the environment's admin key.
-pub async fn build_state(store: Arc<dyn Store>) -> anyhow::Result<(AppState, AdminBootstrap)> {
-    let config = AppConfig { admin_key: std::env::var("BATON_ADMIN_KEY").ok().filter(|k| !k.is_empty()), ..AppConfig::default() };
+pub async fn build_state(store: Arc<dyn Store>, policy: Policy) -> anyhow::Result<(AppState, AdminBootstrap)> {
+    let config = AppConfig {
+        admin_key: std::env::var("BATON_ADMIN_KEY").ok().filter(|k| !k.is_empty()),
+        policy,
+        ..AppConfig::default()
+    };
     AppState::new(store, config).await.map_err(|e| anyhow::anyhow!("cannot start: {}", e.message))
 }
 
@@ -65,14 +77,44 @@ pub async fn shutdown_signal() {
 /// `baton serve`.
 pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     init_logging();
+    let policy = match &args.policy {
+        Some(path) => load_policy(path)?,
+        None => Policy::default(),
+    };
     let store = open_store(&args.store)?;
-    let (state, bootstrap) = build_state(store).await?;
+    let (state, bootstrap) = build_state(store, policy).await?;
+    if let Some(path) = args.policy.clone() {
+        reload_on_sighup(state.clone(), path);
+    }
     let listener = TcpListener::bind(args.listen).await.with_context(|| format!("cannot listen on {}", args.listen))?;
     let addr = listener.local_addr()?;
     announce(addr, &bootstrap);
     tracing::info!(%addr, data_dir = %args.store.data_dir.display(), "baton serving");
     baton_server::serve(listener, state, shutdown_signal()).await?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Re-reads the policy on SIGHUP. A bad file is logged and the old policy stays.
+fn reload_on_sighup(state: AppState, path: PathBuf) {
+    #[cfg(unix)]
+    tokio::spawn(async move {
+        let Ok(mut hangups) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else {
+            tracing::warn!("cannot listen for SIGHUP; policy reload disabled");
+            return;
+        };
+        while hangups.recv().await.is_some() {
+            match load_policy(&path) {
+                Ok(policy) => {
+                    let label = format!("{}@{}", policy.name, policy.version);
+                    state.set_policy(policy);
+                    tracing::info!(policy = %label, "policy reloaded");
+                }
+                Err(error) => tracing::error!(%error, "policy reload refused; keeping the current policy"),
+            }
+        }
+    });
+    #[cfg(not(unix))]
+    let _ = (state, path);
 }
 
 /// The stdout contract: first line `listening on http://ADDR`; a generated admin key next.

@@ -35,7 +35,14 @@ fn codes(d: &Decision) -> Vec<&str> {
 
 #[test]
 fn calm_routine_conversation_continues() {
-    let (_, d) = run(&[vec![cm("Hi, where is my parcel?"), nlu("track_order", 0.92)], vec![bot("It arrives tomorrow.")], vec![cm("great, thanks!"), nlu("thanks", 0.9)]], None);
+    let (_, d) = run(
+        &[
+            vec![cm("Hi, where is my parcel?"), nlu("track_order", 0.92)],
+            vec![bot("It arrives tomorrow.")],
+            vec![cm("great, thanks!"), nlu("thanks", 0.9)],
+        ],
+        None,
+    );
     assert_eq!(d.outcome, Outcome::Continue);
     assert!(d.reasons.is_empty());
     assert_eq!(d.policy.unwrap().as_str(), "baton-default@1");
@@ -43,7 +50,16 @@ fn calm_routine_conversation_continues() {
 
 #[test]
 fn explicit_request_hands_off_with_mapped_skills() {
-    let (_, d) = run(&[vec![cm("my refund never arrived"), nlu("refund_status", 0.4)], vec![cm("I want to speak to a person"), nlu("contact_human_agent", 0.9)]], None);
+    let (_, d) = run(
+        &[
+            vec![cm("my refund never arrived"), nlu("refund_status", 0.4)],
+            vec![
+                cm("I want to speak to a person"),
+                nlu("contact_human_agent", 0.9),
+            ],
+        ],
+        None,
+    );
     assert_eq!(d.outcome, Outcome::Handoff);
     assert_eq!(codes(&d)[0], "explicit_request");
     assert_eq!(d.priority, Some(Priority::Normal));
@@ -53,11 +69,18 @@ fn explicit_request_hands_off_with_mapped_skills() {
 #[test]
 fn keyword_gaming_gets_an_offer_then_insistence_hands_off() {
     let first = vec![cm("reset password agent"), nlu("password_reset", 0.95)];
-    let (replay, d) = run(&[first.clone()], None);
+    let (replay, d) = run(std::slice::from_ref(&first), None);
     assert_eq!(d.outcome, Outcome::Offer, "{:?}", d.reasons);
     assert_eq!(codes(&d), ["routine_intent", "explicit_request"]);
     assert!(replay.state.offer_pending);
-    let (_, d) = run(&[first, vec![bot("I can reset it now or connect you.")], vec![cm("human"), nlu("contact_human_agent", 0.9)]], None);
+    let (_, d) = run(
+        &[
+            first,
+            vec![bot("I can reset it now or connect you.")],
+            vec![cm("human"), nlu("contact_human_agent", 0.9)],
+        ],
+        None,
+    );
     assert_eq!(d.outcome, Outcome::Handoff);
     assert_eq!(codes(&d)[0], "offer_insisted");
     assert!(!d.skills.is_empty());
@@ -67,38 +90,79 @@ fn keyword_gaming_gets_an_offer_then_insistence_hands_off() {
 fn yes_to_an_offer_hands_off_and_other_answers_do_not() {
     let first = vec![cm("track my order, agent"), nlu("track_order", 0.93)];
     let (_, d) = run(&[first.clone(), vec![cm("yes please")]], None);
-    assert_eq!((d.outcome, codes(&d)[0]), (Outcome::Handoff, "offer_accepted"));
-    let (_, d) = run(&[first, vec![cm("no, just tell me where it is"), nlu("track_order", 0.9)]], None);
+    assert_eq!(
+        (d.outcome, codes(&d)[0]),
+        (Outcome::Handoff, "offer_accepted")
+    );
+    let (_, d) = run(
+        &[
+            first,
+            vec![cm("no, just tell me where it is"), nlu("track_order", 0.9)],
+        ],
+        None,
+    );
     assert_eq!(d.outcome, Outcome::Continue);
 }
 
 #[test]
 fn bot_request_carries_skills_and_priority() {
     let req = json!({"type": "handoff_requested", "reason": "card blocked", "skills": ["cards"], "priority": "high"});
-    let (_, d) = run(&[vec![cm("my card is blocked"), nlu("card_blocked", 0.9), req]], None);
-    assert_eq!((d.outcome, d.priority), (Outcome::Handoff, Some(Priority::High)));
+    let (_, d) = run(
+        &[vec![
+            cm("my card is blocked"),
+            nlu("card_blocked", 0.9),
+            req,
+        ]],
+        None,
+    );
+    assert_eq!(
+        (d.outcome, d.priority),
+        (Outcome::Handoff, Some(Priority::High))
+    );
     assert_eq!(d.skills[0].as_str(), "cards");
     assert_eq!(codes(&d)[0], "bot_request");
 }
 
 #[test]
 fn risk_is_urgent_and_ignores_capacity() {
-    let busy = CapacityView { expected_wait_secs: 3600.0, agents_available: 0 };
-    let (_, d) = run(&[vec![cm("there are charges I never made"), nlu("card_fraud", 0.7)]], Some(&busy));
-    assert_eq!((d.outcome, d.priority), (Outcome::Handoff, Some(Priority::Urgent)));
-    assert_eq!(d.skills.iter().map(Label::as_str).collect::<Vec<_>>(), ["fraud", "risk"]);
+    let busy = CapacityView {
+        expected_wait_secs: 3600.0,
+        agents_available: 0,
+    };
+    let (_, d) = run(
+        &[vec![
+            cm("there are charges I never made"),
+            nlu("card_fraud", 0.7),
+        ]],
+        Some(&busy),
+    );
+    assert_eq!(
+        (d.outcome, d.priority),
+        (Outcome::Handoff, Some(Priority::Urgent))
+    );
+    assert_eq!(
+        d.skills.iter().map(Label::as_str).collect::<Vec<_>>(),
+        ["fraud", "risk"]
+    );
 }
 
 #[test]
 fn low_confidence_streak_hands_off_and_capacity_softens_it() {
-    let batches: Vec<Vec<Value>> = ["do the thing with the stuff", "the thingy from before", "you know what I mean"]
-        .iter()
-        .map(|t| vec![cm(t), nlu("nlu_fallback", 0.2)])
-        .collect();
+    let batches: Vec<Vec<Value>> = [
+        "do the thing with the stuff",
+        "the thingy from before",
+        "you know what I mean",
+    ]
+    .iter()
+    .map(|t| vec![cm(t), nlu("nlu_fallback", 0.2)])
+    .collect();
     let (_, d) = run(&batches, None);
     assert_eq!(d.outcome, Outcome::Handoff);
     assert!(codes(&d).contains(&"low_confidence"));
-    let busy = CapacityView { expected_wait_secs: 900.0, agents_available: 2 };
+    let busy = CapacityView {
+        expected_wait_secs: 900.0,
+        agents_available: 2,
+    };
     let (_, d) = run(&batches, Some(&busy));
     assert_eq!(d.outcome, Outcome::Offer);
     assert!(codes(&d).contains(&"capacity_saturated"));
@@ -106,11 +170,23 @@ fn low_confidence_streak_hands_off_and_capacity_softens_it() {
 
 #[test]
 fn anger_hands_off_with_high_priority() {
-    let (_, d) = run(&[vec![cm("my package is late")], vec![cm("THIS IS THE THIRD TIME I'M WRITING!! useless bot")]], None);
-    assert_eq!((d.outcome, d.priority), (Outcome::Handoff, Some(Priority::High)));
+    let (_, d) = run(
+        &[
+            vec![cm("my package is late")],
+            vec![cm("THIS IS THE THIRD TIME I'M WRITING!! useless bot")],
+        ],
+        None,
+    );
+    assert_eq!(
+        (d.outcome, d.priority),
+        (Outcome::Handoff, Some(Priority::High))
+    );
     assert!(codes(&d).contains(&"frustration"), "{:?}", codes(&d));
     let contributions: Vec<f64> = d.reasons.iter().map(|r| r.contribution).collect();
-    assert!(contributions.windows(2).all(|w| w[0] >= w[1]), "{contributions:?}");
+    assert!(
+        contributions.windows(2).all(|w| w[0] >= w[1]),
+        "{contributions:?}"
+    );
 }
 
 #[test]
@@ -122,8 +198,9 @@ fn nothing_is_decided_while_an_agent_has_it() {
 }
 
 const WORDS: &[&str] = &[
-    "hi", "refund", "order", "agent", "human", "please", "no", "need", "not", "useless", "!!", "THANKS",
-    "where", "is", "my", "password", "talk", "to", "a", "third", "time", "great", "bad", "person",
+    "hi", "refund", "order", "agent", "human", "please", "no", "need", "not", "useless", "!!",
+    "THANKS", "where", "is", "my", "password", "talk", "to", "a", "third", "time", "great", "bad",
+    "person",
 ];
 
 fn message() -> impl Strategy<Value = String> {

@@ -139,13 +139,26 @@ pub fn evaluate(jsonl: &str, policy: &Policy) -> Result<DecisionReport, EvalErro
         if text.is_empty() || text.starts_with("//") {
             continue;
         }
-        let case: Case = serde_json::from_str(text).map_err(|e| EvalError::Parse { line: line_no, message: e.to_string() })?;
-        let replay = run(&case, policy).map_err(|source| EvalError::Replay { line: line_no, id: case.id.clone(), source })?;
+        let case: Case = serde_json::from_str(text).map_err(|e| EvalError::Parse {
+            line: line_no,
+            message: e.to_string(),
+        })?;
+        let replay = run(&case, policy).map_err(|source| EvalError::Replay {
+            line: line_no,
+            id: case.id.clone(),
+            source,
+        })?;
         r.cases += 1;
         r.decisions += replay.decisions.len();
-        let strongest = replay.decisions.iter().max_by_key(|d| strength(d.decision.outcome));
+        let strongest = replay
+            .decisions
+            .iter()
+            .max_by_key(|d| strength(d.decision.outcome));
         let actual = strongest.map_or(Outcome::Continue, |d| d.decision.outcome);
-        let first = replay.decisions.iter().find(|d| d.decision.outcome == actual && actual != Outcome::Continue);
+        let first = replay
+            .decisions
+            .iter()
+            .find(|d| d.decision.outcome == actual && actual != Outcome::Continue);
         let actual_turn = first.map(|d| d.turn);
         match (case.expect == Outcome::Handoff, actual == Outcome::Handoff) {
             (true, true) => tp += 1,
@@ -158,7 +171,9 @@ pub fn evaluate(jsonl: &str, policy: &Policy) -> Result<DecisionReport, EvalErro
             r.offer_correct += usize::from(actual == Outcome::Offer);
         }
         let mut turn_ok = true;
-        if let (Outcome::Handoff, Outcome::Handoff, Some(want), Some(got)) = (case.expect, actual, case.handoff_turn, actual_turn) {
+        if let (Outcome::Handoff, Outcome::Handoff, Some(want), Some(got)) =
+            (case.expect, actual, case.handoff_turn, actual_turn)
+        {
             r.turn_cases += 1;
             offsets.push(f64::from(got) - f64::from(want));
             turn_ok = got == want;
@@ -174,25 +189,42 @@ pub fn evaluate(jsonl: &str, policy: &Policy) -> Result<DecisionReport, EvalErro
                 actual,
                 expected_turn: case.handoff_turn,
                 actual_turn,
-                reasons: first.map_or_else(Vec::new, |d| d.decision.reasons.iter().map(|x| x.code.to_string()).collect()),
+                reasons: first.map_or_else(Vec::new, |d| {
+                    d.decision
+                        .reasons
+                        .iter()
+                        .map(|x| x.code.to_string())
+                        .collect()
+                }),
             });
         }
     }
     r.precision = ratio(tp, tp + fp);
     r.recall = ratio(tp, tp + fneg);
-    r.f1 = if r.precision + r.recall > 0.0 { 2.0 * r.precision * r.recall / (r.precision + r.recall) } else { 0.0 };
+    r.f1 = if r.precision + r.recall > 0.0 {
+        2.0 * r.precision * r.recall / (r.precision + r.recall)
+    } else {
+        0.0
+    };
     if !offsets.is_empty() {
         r.mean_turn_offset = offsets.iter().sum::<f64>() / offsets.len() as f64;
         offsets.sort_by(f64::total_cmp);
         let mid = offsets.len() / 2;
-        r.median_turn_offset = if offsets.len() % 2 == 0 { (offsets[mid - 1] + offsets[mid]) / 2.0 } else { offsets[mid] };
+        r.median_turn_offset = if offsets.len().is_multiple_of(2) {
+            (offsets[mid - 1] + offsets[mid]) / 2.0
+        } else {
+            offsets[mid]
+        };
     }
     Ok(r)
 }
 
 /// Replays one case.
 pub fn run(case: &Case, policy: &Policy) -> Result<Replay, ReplayError> {
-    let capacity = case.capacity.map(|c| CapacityView { expected_wait_secs: c.expected_wait_secs, agents_available: c.agents_available });
+    let capacity = case.capacity.map(|c| CapacityView {
+        expected_wait_secs: c.expected_wait_secs,
+        agents_available: c.agents_available,
+    });
     let mut replay = Replay::default();
     for (i, batch) in case.batches.iter().enumerate() {
         replay.send(i, batch, policy, capacity.as_ref())?;
@@ -229,5 +261,43 @@ mod tests {
         let r = evaluate(jsonl, &Policy::default()).unwrap();
         assert_eq!((r.cases, r.outcome_correct, r.exact_turns), (2, 2, 1));
         assert_eq!((r.precision, r.recall, r.f1), (1.0, 1.0, 1.0));
+    }
+
+    /// The shipped development set: at least 60 varied cases, and figures a change to
+    /// the engine or the default policy must not quietly degrade.
+    #[test]
+    fn dev_set_meets_the_bar() {
+        let r = evaluate(
+            include_str!("../../eval/decisions_dev.jsonl"),
+            &Policy::default(),
+        )
+        .unwrap();
+        assert!(r.cases >= 60, "{}", r.cases);
+        assert!(
+            r.precision >= 0.95 && r.recall >= 0.95,
+            "P {} R {} misses {:?}",
+            r.precision,
+            r.recall,
+            r.misses
+        );
+        assert!(
+            r.offer_correct * 3 >= r.offer_expected * 2,
+            "offers {}/{}",
+            r.offer_correct,
+            r.offer_expected
+        );
+        assert!(
+            r.mean_turn_offset.abs() <= 0.5,
+            "turn offset {} {:?}",
+            r.mean_turn_offset,
+            r.misses
+        );
+        assert!(
+            r.outcome_correct * 100 >= r.cases * 95,
+            "{}/{} {:?}",
+            r.outcome_correct,
+            r.cases,
+            r.misses
+        );
     }
 }

@@ -73,8 +73,17 @@ impl Replay {
         for (index, raw) in batch.iter().enumerate() {
             let new = decode_new_event(raw.clone(), &format!("batches[{batch_no}][{index}]"))?;
             let actor = new.actor.unwrap_or_else(|| default_actor(&new.body));
-            check_append(&self.state, &actor, &new.body).map_err(|refusal| ReplayError::Refused { batch: batch_no, index, refusal })?;
-            let bearing = matches!(new.body, EventBody::CustomerMessage(_) | EventBody::Nlu(_) | EventBody::HandoffRequested(_));
+            check_append(&self.state, &actor, &new.body).map_err(|refusal| {
+                ReplayError::Refused {
+                    batch: batch_no,
+                    index,
+                    refusal,
+                }
+            })?;
+            let bearing = matches!(
+                new.body,
+                EventBody::CustomerMessage(_) | EventBody::Nlu(_) | EventBody::HandoffRequested(_)
+            );
             let seq = self.push(new.id, actor, new.at, new.meta, new.body, policy);
             if bearing {
                 trigger = Some(seq);
@@ -84,8 +93,18 @@ impl Replay {
             return Ok(None);
         };
         let decision = decide(&self.state, &self.signals, policy, trigger_seq, capacity);
-        self.push(None, Actor::System, None, None, EventBody::Decision(decision.clone()), policy);
-        self.decisions.push(Decided { turn: self.state.counts.customer_messages, decision });
+        self.push(
+            None,
+            Actor::System,
+            None,
+            None,
+            EventBody::Decision(decision.clone()),
+            policy,
+        );
+        self.decisions.push(Decided {
+            turn: self.state.counts.customer_messages,
+            decision,
+        });
         Ok(self.decisions.last())
     }
 
@@ -99,11 +118,22 @@ impl Replay {
         policy: &Policy,
     ) -> u64 {
         let seq = self.state.last_seq + 1;
-        let seq_millis = i64::try_from(seq).unwrap_or(i64::MAX / 2_000).saturating_mul(1_000);
-        let at = at.unwrap_or(Timestamp::from_unix_millis(REPLAY_EPOCH_MILLIS.saturating_add(seq_millis)));
+        let seq_millis = i64::try_from(seq)
+            .unwrap_or(i64::MAX / 2_000)
+            .saturating_mul(1_000);
+        let at = at.unwrap_or(Timestamp::from_unix_millis(
+            REPLAY_EPOCH_MILLIS.saturating_add(seq_millis),
+        ));
         let id = id.or_else(|| EventId::parse(format!("e{seq}")).ok());
         let Some(id) = id else { return seq };
-        let event = Event { seq, id, actor, at, meta, body };
+        let event = Event {
+            seq,
+            id,
+            actor,
+            at,
+            meta,
+            body,
+        };
         self.state.apply(&event);
         self.signals.apply(&event, policy);
         self.events.push(event);

@@ -51,7 +51,13 @@ pub fn service_level(servers: u32, traffic: f64, handle_secs: f64, target_secs: 
     if traffic <= 0.0 {
         return 1.0;
     }
-    sl_from_c(servers, traffic, handle_secs, target_secs, erlang_c(servers, traffic))
+    sl_from_c(
+        servers,
+        traffic,
+        handle_secs,
+        target_secs,
+        erlang_c(servers, traffic),
+    )
 }
 
 fn sl_from_c(servers: u32, traffic: f64, handle_secs: f64, target_secs: f64, c: f64) -> f64 {
@@ -113,7 +119,14 @@ mod tests {
 
     #[test]
     fn erlang_c_matches_the_factorial_formula() {
-        for (n, a) in [(1, 0.5), (2, 1.0), (5, 3.7), (11, 10.0), (14, 10.0), (30, 25.0)] {
+        for (n, a) in [
+            (1, 0.5),
+            (2, 1.0),
+            (5, 3.7),
+            (11, 10.0),
+            (14, 10.0),
+            (30, 25.0),
+        ] {
             let got = erlang_c(n, a);
             let want = erlang_c_direct(n, a);
             assert!(close(got, want, 1e-9), "N={n} A={a}: {got} vs {want}");

@@ -94,7 +94,10 @@ pub struct Forecaster {
 impl Forecaster {
     /// A forecaster with no observations.
     pub fn new(config: ForecastConfig) -> Self {
-        Self { config, skills: BTreeMap::new() }
+        Self {
+            config,
+            skills: BTreeMap::new(),
+        }
     }
 
     /// The configuration in force.
@@ -107,7 +110,9 @@ impl Forecaster {
         let tau = self.tau();
         for skill in with_any(skills) {
             let stats = self.skills.entry(skill).or_default();
-            let dt = stats.last_arrival.map_or(0, |last| at.millis_since(last).max(0));
+            let dt = stats
+                .last_arrival
+                .map_or(0, |last| at.millis_since(last).max(0));
             stats.rate_sum = stats.rate_sum * decay(dt, tau) + 1.0 / tau;
             stats.first_arrival.get_or_insert(at);
             stats.last_arrival = Some(stats.last_arrival.map_or(at, |last| last.max(at)));
@@ -120,14 +125,22 @@ impl Forecaster {
         let alpha = self.config.handle_alpha.clamp(0.0, 1.0);
         for skill in with_any(skills) {
             let stats = self.skills.entry(skill).or_default();
-            stats.handle_secs = Some(stats.handle_secs.map_or(secs, |mean| mean + alpha * (secs - mean)));
+            stats.handle_secs = Some(
+                stats
+                    .handle_secs
+                    .map_or(secs, |mean| mean + alpha * (secs - mean)),
+            );
         }
     }
 
     /// Smoothed arrivals per minute for `skill` at `now`.
     pub fn arrival_rate_per_min(&self, skill: &Label, now: Timestamp) -> f64 {
-        let Some(stats) = self.skills.get(skill) else { return 0.0 };
-        let (Some(first), Some(last)) = (stats.first_arrival, stats.last_arrival) else { return 0.0 };
+        let Some(stats) = self.skills.get(skill) else {
+            return 0.0;
+        };
+        let (Some(first), Some(last)) = (stats.first_arrival, stats.last_arrival) else {
+            return 0.0;
+        };
         let tau = self.tau();
         let per_ms = stats.rate_sum * decay(now.millis_since(last).max(0), tau);
         let span = now.millis_since(first).max(MIN_SPAN_MS);
@@ -138,12 +151,23 @@ impl Forecaster {
     /// The forecast for one skill given who can serve it now.
     pub fn forecast(&self, skill: &Label, staffing: Staffing, now: Timestamp) -> SkillForecast {
         let rate = self.arrival_rate_per_min(skill, now);
-        let handle = self.skills.get(skill).and_then(|s| s.handle_secs).unwrap_or(self.config.default_handle_secs);
+        let handle = self
+            .skills
+            .get(skill)
+            .and_then(|s| s.handle_secs)
+            .unwrap_or(self.config.default_handle_secs);
         let traffic = rate / 60.0 * handle;
         let servers = u32::try_from(staffing.slots).unwrap_or(u32::MAX);
-        let (level, secs) = (self.config.target_service_level, self.config.target_answer_secs);
+        let (level, secs) = (
+            self.config.target_service_level,
+            self.config.target_answer_secs,
+        );
         let slots_needed = agents_needed(traffic, handle, level, secs);
-        let per_agent = if staffing.agents == 0 { 1.0 } else { staffing.slots as f64 / f64::from(staffing.agents) };
+        let per_agent = if staffing.agents == 0 {
+            1.0
+        } else {
+            staffing.slots as f64 / f64::from(staffing.agents)
+        };
         SkillForecast {
             skill: skill.clone(),
             arrival_rate_per_min: rate,
@@ -160,17 +184,31 @@ impl Forecaster {
     }
 
     /// Forecasts for every observed skill, by skill.
-    pub fn forecast_all(&self, now: Timestamp, staffing_of: impl Fn(&Label) -> Staffing) -> Vec<SkillForecast> {
-        self.skills.keys().map(|skill| self.forecast(skill, staffing_of(skill), now)).collect()
+    pub fn forecast_all(
+        &self,
+        now: Timestamp,
+        staffing_of: impl Fn(&Label) -> Staffing,
+    ) -> Vec<SkillForecast> {
+        self.skills
+            .keys()
+            .map(|skill| self.forecast(skill, staffing_of(skill), now))
+            .collect()
     }
 
     /// The worst expected wait over `skills` (`*` when empty), for the decision
     /// engine's capacity signal; `None` when some skill's queue grows without bound.
-    pub fn expected_wait_for(&self, skills: &[Label], now: Timestamp, staffing_of: impl Fn(&Label) -> Staffing) -> Option<f64> {
+    pub fn expected_wait_for(
+        &self,
+        skills: &[Label],
+        now: Timestamp,
+        staffing_of: impl Fn(&Label) -> Staffing,
+    ) -> Option<f64> {
         let any = [any_skill()];
         let skills = if skills.is_empty() { &any[..] } else { skills };
         skills.iter().try_fold(0.0_f64, |worst, skill| {
-            self.forecast(skill, staffing_of(skill), now).expected_wait_secs.map(|w| worst.max(w))
+            self.forecast(skill, staffing_of(skill), now)
+                .expected_wait_secs
+                .map(|w| worst.max(w))
         })
     }
 
@@ -231,9 +269,15 @@ mod tests {
 
     #[test]
     fn handle_time_is_an_ewma_with_a_default() {
-        let mut f = Forecaster::new(ForecastConfig { handle_alpha: 0.5, ..ForecastConfig::default() });
+        let mut f = Forecaster::new(ForecastConfig {
+            handle_alpha: 0.5,
+            ..ForecastConfig::default()
+        });
         let s = [label("s")];
-        let staffing = Staffing { agents: 1, slots: 1 };
+        let staffing = Staffing {
+            agents: 1,
+            slots: 1,
+        };
         assert_eq!(f.forecast(&s[0], staffing, at(0)).mean_handle_secs, 300.0);
         f.observe_handled(&s, 100_000);
         f.observe_handled(&s, 200_000);
@@ -243,23 +287,53 @@ mod tests {
     #[test]
     fn forecast_reads_erlang_c() {
         // One arrival every 18 s at 180 s handle time: 10 erlangs, on 14 slots.
-        let mut f = Forecaster::new(ForecastConfig { handle_alpha: 1.0, ..ForecastConfig::default() });
+        let mut f = Forecaster::new(ForecastConfig {
+            handle_alpha: 1.0,
+            ..ForecastConfig::default()
+        });
         let s = [label("billing")];
         for i in 0..2000 {
             f.observe_arrival(&s, Timestamp::from_unix_millis(i * 18_000));
         }
         f.observe_handled(&s, 180_000);
         let now = Timestamp::from_unix_millis(1999 * 18_000);
-        let fc = f.forecast(&s[0], Staffing { agents: 7, slots: 14 }, now);
-        assert!((fc.traffic_erlangs - 10.0).abs() < 0.3, "{}", fc.traffic_erlangs);
+        let fc = f.forecast(
+            &s[0],
+            Staffing {
+                agents: 7,
+                slots: 14,
+            },
+            now,
+        );
+        assert!(
+            (fc.traffic_erlangs - 10.0).abs() < 0.3,
+            "{}",
+            fc.traffic_erlangs
+        );
         let wait = fc.expected_wait_secs.unwrap();
         assert!(wait > 4.0 && wait < 15.0, "{wait}");
         // 14 slots needed at 2 per agent: 7 agents.
         assert!((6..=8).contains(&fc.agents_needed), "{}", fc.agents_needed);
-        let short = f.forecast(&s[0], Staffing { agents: 4, slots: 8 }, now);
+        let short = f.forecast(
+            &s[0],
+            Staffing {
+                agents: 4,
+                slots: 8,
+            },
+            now,
+        );
         assert_eq!(short.expected_wait_secs, None);
-        assert_eq!(f.expected_wait_for(&s, now, |_| Staffing { agents: 4, slots: 8 }), None);
-        let wait_for = f.expected_wait_for(&s, now, |_| Staffing { agents: 7, slots: 14 });
+        assert_eq!(
+            f.expected_wait_for(&s, now, |_| Staffing {
+                agents: 4,
+                slots: 8
+            }),
+            None
+        );
+        let wait_for = f.expected_wait_for(&s, now, |_| Staffing {
+            agents: 7,
+            slots: 14,
+        });
         assert_eq!(wait_for, Some(wait));
     }
 }

@@ -62,7 +62,6 @@ pub fn build_package(input: &PackageInput<'_>, extractor: &FactExtractor) -> Con
         trajectory: words::trajectory(s.slope),
         history: s.history.clone(),
     });
-    let upset = sentiment.as_ref().is_some_and(|s| s.level <= -0.05 || (s.trajectory == "worsening" && s.level < 0.05));
     let intent = state.intent.as_ref().map(|i| IntentView {
         name: i.intent.to_string(),
         confidence: i.confidence.get(),

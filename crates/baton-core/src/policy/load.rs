@@ -36,12 +36,18 @@ impl Policy {
                 Some(span) => line_col(src, span.start),
                 None => (None, None),
             };
-            PolicyError { line, column, path: None, message: e.message().trim().to_owned() }
+            PolicyError {
+                line,
+                column,
+                path: None,
+                message: e.message().trim().to_owned(),
+            }
         })?;
         let mut merged: Table = if std::ptr::eq(src, DEFAULT_POLICY_TOML) {
             Table::new()
         } else {
-            toml::from_str(DEFAULT_POLICY_TOML).map_err(|e| at_path(src, None, e.message().to_owned()))?
+            toml::from_str(DEFAULT_POLICY_TOML)
+                .map_err(|e| at_path(src, None, e.message().to_owned()))?
         };
         merge(&mut merged, user);
         let policy = Policy::deserialize(merged).map_err(|e| {
@@ -62,8 +68,15 @@ impl Policy {
 }
 
 fn at_path(src: &str, path: Option<String>, message: String) -> PolicyError {
-    let (line, column) = path.as_deref().map_or((None, None), |p| locate(src, p, quoted(&message)));
-    PolicyError { line, column, path, message }
+    let (line, column) = path
+        .as_deref()
+        .map_or((None, None), |p| locate(src, p, quoted(&message)));
+    PolicyError {
+        line,
+        column,
+        path,
+        message,
+    }
 }
 
 /// Tables merge key by key; anything else (numbers, strings, lists) replaces.
@@ -116,7 +129,13 @@ fn locate(src: &str, path: &str, hint: Option<&str>) -> (Option<usize>, Option<u
     for (n, raw) in src.lines().enumerate() {
         let line = raw.trim();
         if line.starts_with('[') && !in_value {
-            current = line.trim_start_matches('[').split(']').next().unwrap_or("").trim().to_owned();
+            current = line
+                .trim_start_matches('[')
+                .split(']')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_owned();
             if current == table {
                 seen += 1;
                 if header_line.is_none() && index.is_none_or(|i| seen == i + 1) {
@@ -126,7 +145,9 @@ fn locate(src: &str, path: &str, hint: Option<&str>) -> (Option<usize>, Option<u
             continue;
         }
         let in_table = current == table && index.is_none_or(|i| seen == i + 1);
-        let is_key = line.strip_prefix(key.as_str()).is_some_and(|r| r.trim_start().starts_with('='));
+        let is_key = line
+            .strip_prefix(key.as_str())
+            .is_some_and(|r| r.trim_start().starts_with('='));
         if is_key {
             in_value = in_table;
         } else if line.contains('=') && !line.starts_with('"') {
@@ -160,7 +181,9 @@ fn table_and_index(path: &str) -> (String, Option<usize>) {
 /// The first double-quoted value in an error message, if any.
 fn quoted(message: &str) -> Option<&str> {
     let rest = message.split_once('"')?.1;
-    rest.split_once('"').map(|(v, _)| v).filter(|v| !v.is_empty())
+    rest.split_once('"')
+        .map(|(v, _)| v)
+        .filter(|v| !v.is_empty())
 }
 
 #[cfg(test)]
@@ -176,7 +199,8 @@ mod tests {
 
     #[test]
     fn partial_files_override_only_what_they_name() {
-        let p = Policy::from_toml_str("name = \"strict\"\n[sentiment]\nhandoff_level = -0.2\n").unwrap();
+        let p = Policy::from_toml_str("name = \"strict\"\n[sentiment]\nhandoff_level = -0.2\n")
+            .unwrap();
         assert_eq!(p.name, "strict");
         assert_eq!(p.sentiment.handoff_level, -0.2);
         assert_eq!(p.sentiment.smoothing, Policy::default().sentiment.smoothing);
@@ -207,8 +231,14 @@ mod tests {
     #[test]
     fn semantic_errors_name_the_line() {
         let e = Policy::from_toml_str("# strict\n[sentiment]\nsmoothing = 1.5\n").unwrap_err();
-        assert_eq!((e.line, e.path.as_deref()), (Some(3), Some("sentiment.smoothing")), "{e}");
-        let e = Policy::from_toml_str("[[skills]]\nintent = \"a\"\nskills = [\"x\"]\n[[skills]]\nintent = \"b c\"\nskills = []\n");
+        assert_eq!(
+            (e.line, e.path.as_deref()),
+            (Some(3), Some("sentiment.smoothing")),
+            "{e}"
+        );
+        let e = Policy::from_toml_str(
+            "[[skills]]\nintent = \"a\"\nskills = [\"x\"]\n[[skills]]\nintent = \"b c\"\nskills = []\n",
+        );
         let e = e.unwrap_err();
         assert_eq!(e.line, Some(5), "{e}");
         let e = Policy::from_toml_str("[gaming]\nroutine_intents = [\n  \"a\",\n  \"b c\",\n]\n");

@@ -268,12 +268,18 @@ impl Policy {
 
     /// Skills for `intent` from the first matching rule, if any.
     pub fn skills_for(&self, intent: &str) -> Option<&[Label]> {
-        self.skills.iter().find(|r| r.intent.matches(intent)).map(|r| r.skills.as_slice())
+        self.skills
+            .iter()
+            .find(|r| r.intent.matches(intent))
+            .map(|r| r.skills.as_slice())
     }
 
     /// Next steps for `intent` from the first matching playbook, if any.
     pub fn playbook_for(&self, intent: &str) -> Option<&[String]> {
-        self.playbooks.iter().find(|p| p.intent.matches(intent)).map(|p| p.steps.as_slice())
+        self.playbooks
+            .iter()
+            .find(|p| p.intent.matches(intent))
+            .map(|p| p.steps.as_slice())
     }
 }
 

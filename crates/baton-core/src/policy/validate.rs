@@ -8,26 +8,38 @@ struct Checks(Vec<(String, String)>);
 impl Checks {
     fn range(&mut self, path: &str, value: f64, lo: f64, hi: f64) {
         if !value.is_finite() || value < lo || value > hi {
-            self.0.push((path.to_owned(), format!("must be between {lo} and {hi}, got {value}")));
+            self.0.push((
+                path.to_owned(),
+                format!("must be between {lo} and {hi}, got {value}"),
+            ));
         }
     }
 
     fn finite(&mut self, path: &str, value: f64) {
         if !value.is_finite() {
-            self.0.push((path.to_owned(), format!("must be a finite number, got {value}")));
+            self.0.push((
+                path.to_owned(),
+                format!("must be a finite number, got {value}"),
+            ));
         }
     }
 
     fn count(&mut self, path: &str, value: usize, lo: usize, hi: usize) {
         if value < lo || value > hi {
-            self.0.push((path.to_owned(), format!("must be between {lo} and {hi}, got {value}")));
+            self.0.push((
+                path.to_owned(),
+                format!("must be between {lo} and {hi}, got {value}"),
+            ));
         }
     }
 
     fn phrases(&mut self, path: &str, phrases: &[String]) {
         for (i, p) in phrases.iter().enumerate() {
             if p.trim().is_empty() || p.chars().any(char::is_uppercase) {
-                self.0.push((path.to_owned(), format!("entry {i} must be non-empty lower-case text")));
+                self.0.push((
+                    path.to_owned(),
+                    format!("entry {i} must be non-empty lower-case text"),
+                ));
             }
         }
     }
@@ -44,7 +56,11 @@ impl Policy {
     pub fn problems(&self) -> Vec<(String, String)> {
         let mut c = Checks(Vec::new());
         c.rule(!self.name.trim().is_empty(), "name", "must not be empty");
-        c.rule(self.label().is_some(), "version", "name@version must be a valid label");
+        c.rule(
+            self.label().is_some(),
+            "version",
+            "name@version must be a valid label",
+        );
         let s = &self.sentiment;
         c.range("sentiment.smoothing", s.smoothing, 0.01, 1.0);
         c.count("sentiment.slope_window", s.slope_window, 2, 32);
@@ -56,7 +72,12 @@ impl Policy {
         c.range("frustration.handoff_level", f.handoff_level, 0.0, 1.0);
         c.range("frustration.decay", f.decay, 0.0, 1.0);
         c.range("frustration.shouting_ratio", f.shouting_ratio, 0.0, 1.0);
-        c.count("frustration.shouting_min_letters", f.shouting_min_letters, 1, 1000);
+        c.count(
+            "frustration.shouting_min_letters",
+            f.shouting_min_letters,
+            1,
+            1000,
+        );
         for (name, w) in [
             ("weight_shouting", f.weight_shouting),
             ("weight_punctuation", f.weight_punctuation),
@@ -68,15 +89,29 @@ impl Policy {
         c.phrases("frustration.insults", &f.insults);
         c.phrases("frustration.repeat_claims", &f.repeat_claims);
         c.range("confidence.low", self.confidence.low, 0.0, 1.0);
-        c.rule(self.confidence.streak_handoff >= 1, "confidence.streak_handoff", "must be at least 1");
+        c.rule(
+            self.confidence.streak_handoff >= 1,
+            "confidence.streak_handoff",
+            "must be at least 1",
+        );
         let l = &self.loops;
-        c.range("loops.rephrase_similarity", l.rephrase_similarity, 0.05, 1.0);
+        c.range(
+            "loops.rephrase_similarity",
+            l.rephrase_similarity,
+            0.05,
+            1.0,
+        );
         c.range("loops.repeat_similarity", l.repeat_similarity, 0.05, 1.0);
         c.count("loops.window", l.window, 1, 16);
         c.range("loops.handoff_score", l.handoff_score, 0.1, 100.0);
         c.range("loops.decay", l.decay, 0.0, 1.0);
         c.phrases("explicit.extra_phrases", &self.explicit.extra_phrases);
-        c.range("gaming.min_confidence", self.gaming.min_confidence, 0.0, 1.0);
+        c.range(
+            "gaming.min_confidence",
+            self.gaming.min_confidence,
+            0.0,
+            1.0,
+        );
         c.phrases("offer.accept_phrases", &self.offer.accept_phrases);
         c.range("risk.min_confidence", self.risk.min_confidence, 0.0, 1.0);
         c.phrases("risk.phrases", &self.risk.phrases);
@@ -94,14 +129,31 @@ impl Policy {
         }
         c.range("failure.handoff", m.handoff, 0.0, 1.0);
         c.range("failure.offer", m.offer, 0.0, 1.0);
-        c.rule(m.offer <= m.handoff, "failure.offer", "must not exceed failure.handoff");
-        c.range("capacity.max_wait_secs", self.capacity.max_wait_secs, 0.0, 86_400.0);
+        c.rule(
+            m.offer <= m.handoff,
+            "failure.offer",
+            "must not exceed failure.handoff",
+        );
+        c.range(
+            "capacity.max_wait_secs",
+            self.capacity.max_wait_secs,
+            0.0,
+            86_400.0,
+        );
         for (i, rule) in self.skills.iter().enumerate() {
-            c.rule(!rule.skills.is_empty(), &format!("skills[{i}].skills"), "must name at least one skill");
+            c.rule(
+                !rule.skills.is_empty(),
+                &format!("skills[{i}].skills"),
+                "must name at least one skill",
+            );
         }
         for (i, book) in self.playbooks.iter().enumerate() {
             let ok = !book.steps.is_empty() && book.steps.iter().all(|s| !s.trim().is_empty());
-            c.rule(ok, &format!("playbooks[{i}].steps"), "must hold at least one non-empty step");
+            c.rule(
+                ok,
+                &format!("playbooks[{i}].steps"),
+                "must hold at least one non-empty step",
+            );
         }
         c.0
     }

@@ -54,9 +54,17 @@ impl AgentSlot {
     }
 
     pub(super) fn key(&self, agent: AgentIx, skills: &[Label]) -> AgentKey {
-        let proficiency = skills.iter().map(|s| u32::from(self.skills.get(s).copied().unwrap_or(0))).sum();
+        let proficiency = skills
+            .iter()
+            .map(|s| u32::from(self.skills.get(s).copied().unwrap_or(0)))
+            .sum();
         let occupancy_ppm = u64::from(self.load()) * 1_000_000 / u64::from(self.capacity.max(1));
-        AgentKey { proficiency: Reverse(proficiency), occupancy_ppm, idle_since: self.idle_since, agent }
+        AgentKey {
+            proficiency: Reverse(proficiency),
+            occupancy_ppm,
+            idle_since: self.idle_since,
+            agent,
+        }
     }
 }
 
@@ -64,12 +72,23 @@ impl Router {
     /// Adds an agent or updates their skills and capacity. New agents start `offline`;
     /// presence is kept on update. Live offers and owned conversations are kept even if
     /// the new skills or capacity would not allow them; no new offer exceeds capacity.
-    pub fn upsert_agent(&mut self, profile: AgentProfile, now: Timestamp) -> Result<Vec<RouterEffect>, RouterError> {
-        if let Some((skill, &value)) = profile.skills.iter().find(|(_, v)| !(1..=MAX_PROFICIENCY).contains(*v)) {
-            return Err(RouterError::BadProficiency { skill: skill.clone(), value });
+    pub fn upsert_agent(
+        &mut self,
+        profile: AgentProfile,
+        now: Timestamp,
+    ) -> Result<Vec<RouterEffect>, RouterError> {
+        if let Some((skill, &value)) = profile
+            .skills
+            .iter()
+            .find(|(_, v)| !(1..=MAX_PROFICIENCY).contains(*v))
+        {
+            return Err(RouterError::BadProficiency {
+                skill: skill.clone(),
+                value,
+            });
         }
-        let a = match self.agent_index.get(&profile.id) {
-            Some(&a) => a,
+        let (a, new) = match self.agent_index.get(&profile.id) {
+            Some(&a) => (a, false),
             None => {
                 let a = AgentIx::try_from(self.agents.len()).unwrap_or(AgentIx::MAX);
                 self.agents.push(AgentSlot {
@@ -84,11 +103,12 @@ impl Router {
                     groups: Vec::new(),
                 });
                 self.agent_index.insert(profile.id.clone(), a);
-                a
+                (a, true)
             }
         };
         self.with_agent(a, |slot| slot.capacity = profile.capacity);
-        if self.agents[a as usize].skills != profile.skills {
+        // A new agent joins its groups (even with no skills: the any-skill group).
+        if new || self.agents[a as usize].skills != profile.skills {
             self.replace_skills(a, profile.skills);
         }
         let mut out = Vec::new();
@@ -99,14 +119,25 @@ impl Router {
     /// Sets presence. Leaving `available` withdraws the agent's live offers (their
     /// conversations move on); becoming `available` resets the expiry streak and
     /// starts offering. Owned conversations stay with the agent either way.
-    pub fn set_presence(&mut self, agent: &AgentId, presence: Presence, now: Timestamp) -> Result<Vec<RouterEffect>, RouterError> {
+    pub fn set_presence(
+        &mut self,
+        agent: &AgentId,
+        presence: Presence,
+        now: Timestamp,
+    ) -> Result<Vec<RouterEffect>, RouterError> {
         let a = self.agent_ix(agent)?;
         let mut out = Vec::new();
         self.apply_presence(a, presence, now, &mut out);
         Ok(out)
     }
 
-    pub(super) fn apply_presence(&mut self, a: AgentIx, presence: Presence, now: Timestamp, out: &mut Vec<RouterEffect>) {
+    pub(super) fn apply_presence(
+        &mut self,
+        a: AgentIx,
+        presence: Presence,
+        now: Timestamp,
+        out: &mut Vec<RouterEffect>,
+    ) {
         let was = self.agents[a as usize].presence;
         self.with_agent(a, |slot| {
             slot.presence = presence;
@@ -128,12 +159,19 @@ impl Router {
     }
 
     pub(super) fn agent_ix(&self, agent: &AgentId) -> Result<AgentIx, RouterError> {
-        self.agent_index.get(agent).copied().ok_or_else(|| RouterError::UnknownAgent(agent.clone()))
+        self.agent_index
+            .get(agent)
+            .copied()
+            .ok_or_else(|| RouterError::UnknownAgent(agent.clone()))
     }
 
     /// Applies `change` to agent `a` with its index entries and staffing counts
     /// taken out before and put back after.
-    pub(super) fn with_agent<R>(&mut self, a: AgentIx, change: impl FnOnce(&mut AgentSlot) -> R) -> R {
+    pub(super) fn with_agent<R>(
+        &mut self,
+        a: AgentIx,
+        change: impl FnOnce(&mut AgentSlot) -> R,
+    ) -> R {
         self.detach(a);
         let result = change(&mut self.agents[a as usize]);
         self.attach(a);

@@ -14,7 +14,12 @@ const SCAN_LIMIT: usize = 64;
 
 impl Router {
     /// Offers waiting conversation `w` to its best eligible agent, if any.
-    pub(super) fn match_conversation(&mut self, w: WaitSeq, now: Timestamp, out: &mut Vec<RouterEffect>) {
+    pub(super) fn match_conversation(
+        &mut self,
+        w: WaitSeq,
+        now: Timestamp,
+        out: &mut Vec<RouterEffect>,
+    ) {
         if let Some(a) = self.pick_agent(w, now) {
             self.make_offer(w, a, now, out);
         }
@@ -42,8 +47,14 @@ impl Router {
         if entry.offer.is_some() {
             return None;
         }
-        let preferred = entry.preferred.as_ref().and_then(|id| self.agent_index.get(id).copied());
-        let customer = entry.customer.clone().and_then(|c| self.sticky_agent(&StickyKey::Customer(c), now));
+        let preferred = entry
+            .preferred
+            .as_ref()
+            .and_then(|id| self.agent_index.get(id).copied());
+        let customer = entry
+            .customer
+            .clone()
+            .and_then(|c| self.sticky_agent(&StickyKey::Customer(c), now));
         let previous = self.sticky_agent(&StickyKey::Conversation(entry.conversation.clone()), now);
         for a in [preferred, customer, previous].into_iter().flatten() {
             let slot = &self.agents[a as usize];
@@ -55,7 +66,11 @@ impl Router {
         // Each skipped agent is in `excluded`, so this walks at most that many.
         entry.groups().find_map(|g| {
             let group = self.groups.get(&g)?;
-            group.free.iter().map(|k| k.agent).find(|&a| !entry.excludes(a, now))
+            group
+                .free
+                .iter()
+                .map(|k| k.agent)
+                .find(|&a| !entry.excludes(a, now))
         })
     }
 
@@ -65,7 +80,9 @@ impl Router {
         let mut best = None;
         let mut truncated = false;
         for g in &self.agents[a as usize].groups {
-            let Some(group) = self.groups.get(g) else { continue };
+            let Some(group) = self.groups.get(g) else {
+                continue;
+            };
             for (scanned, key) in group.queue.iter().enumerate() {
                 if best.is_some_and(|b| *key >= b) {
                     break;
@@ -74,7 +91,11 @@ impl Router {
                     truncated = true;
                     break;
                 }
-                if self.waiting.get(&key.seq).is_some_and(|e| !e.excludes(a, now)) {
+                if self
+                    .waiting
+                    .get(&key.seq)
+                    .is_some_and(|e| !e.excludes(a, now))
+                {
                     best = Some(*key);
                     break;
                 }

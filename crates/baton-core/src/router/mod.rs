@@ -135,7 +135,11 @@ impl Router {
     ///
     /// Offer ids are deterministic; to keep them unique across restarts the server
     /// seeds either a per-boot prefix (e.g. `of-<boot>-`) or the next counter value.
-    pub fn with_offer_ids(config: RouterConfig, prefix: &str, next: u64) -> Result<Self, RouterError> {
+    pub fn with_offer_ids(
+        config: RouterConfig,
+        prefix: &str,
+        next: u64,
+    ) -> Result<Self, RouterError> {
         let usable = prefix.len() <= MAX_PREFIX_LEN && OfferId::parse(format!("{prefix}0")).is_ok();
         if !usable {
             return Err(RouterError::BadOfferPrefix(prefix.to_owned()));
@@ -158,7 +162,12 @@ impl Router {
 
     /// Records that `agent` served `customer` at `at`, for sticky routing. Accepting
     /// and releasing do this themselves; the server calls it when restoring.
-    pub fn remember_customer_agent(&mut self, customer: &CustomerId, agent: &AgentId, at: Timestamp) {
+    pub fn remember_customer_agent(
+        &mut self,
+        customer: &CustomerId,
+        agent: &AgentId,
+        at: Timestamp,
+    ) {
         if let Some(&a) = self.agent_index.get(agent) {
             self.remember(StickyKey::Customer(customer.clone()), a, at);
         }

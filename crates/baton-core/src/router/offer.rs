@@ -19,7 +19,12 @@ impl Router {
     ///
     /// Refused (nothing changes) if the offer is unknown or closed, someone else's, or
     /// past `expires_at` (the next [`Router::tick`] closes it as expired).
-    pub fn accept(&mut self, offer: &OfferId, agent: &AgentId, now: Timestamp) -> Result<Vec<RouterEffect>, RouterError> {
+    pub fn accept(
+        &mut self,
+        offer: &OfferId,
+        agent: &AgentId,
+        now: Timestamp,
+    ) -> Result<Vec<RouterEffect>, RouterError> {
         let (w, a) = self.answerable(offer, agent)?;
         if self.offers.get(offer).is_some_and(|o| now >= o.expires_at) {
             return Err(RouterError::OfferExpired(offer.clone()));
@@ -43,12 +48,21 @@ impl Router {
             self.remember(StickyKey::Customer(customer), a, now);
         }
         self.remember(StickyKey::Conversation(conversation.clone()), a, now);
-        Ok(vec![RouterEffect::Assigned { conversation, agent: agent.clone(), offer_id: offer.clone() }])
+        Ok(vec![RouterEffect::Assigned {
+            conversation,
+            agent: agent.clone(),
+            offer_id: offer.clone(),
+        }])
     }
 
     /// Agent `agent` declines `offer`: the conversation goes to the next eligible agent
     /// (this one is skipped for it during the re-offer cool-down) and the slot frees.
-    pub fn reject(&mut self, offer: &OfferId, agent: &AgentId, now: Timestamp) -> Result<Vec<RouterEffect>, RouterError> {
+    pub fn reject(
+        &mut self,
+        offer: &OfferId,
+        agent: &AgentId,
+        now: Timestamp,
+    ) -> Result<Vec<RouterEffect>, RouterError> {
         let (w, a) = self.answerable(offer, agent)?;
         let mut out = Vec::new();
         self.with_agent(a, |slot| slot.expiries_in_row = 0);
@@ -60,17 +74,31 @@ impl Router {
 
     /// The owning agent lets go of a conversation (bounce-back, resolve, transfer):
     /// the slot frees and the agent is remembered for the customer (sticky routing).
-    pub fn release(&mut self, agent: &AgentId, conversation: &ConversationId, now: Timestamp) -> Result<Vec<RouterEffect>, RouterError> {
+    pub fn release(
+        &mut self,
+        agent: &AgentId,
+        conversation: &ConversationId,
+        now: Timestamp,
+    ) -> Result<Vec<RouterEffect>, RouterError> {
         let a = self.agent_ix(agent)?;
         if self.owners.get(conversation) != Some(&a) {
-            return Err(RouterError::NotOwner { agent: agent.clone(), conversation: conversation.clone() });
+            return Err(RouterError::NotOwner {
+                agent: agent.clone(),
+                conversation: conversation.clone(),
+            });
         }
         let mut out = Vec::new();
         self.release_owned(a, conversation, now, &mut out);
         Ok(out)
     }
 
-    pub(super) fn release_owned(&mut self, a: AgentIx, conversation: &ConversationId, now: Timestamp, out: &mut Vec<RouterEffect>) {
+    pub(super) fn release_owned(
+        &mut self,
+        a: AgentIx,
+        conversation: &ConversationId,
+        now: Timestamp,
+        out: &mut Vec<RouterEffect>,
+    ) {
         self.owners.remove(conversation);
         self.with_agent(a, |slot| {
             slot.owned.remove(conversation);
@@ -80,20 +108,38 @@ impl Router {
         self.serve_agent(a, now, out);
     }
 
-    fn answerable(&self, offer: &OfferId, agent: &AgentId) -> Result<(WaitSeq, AgentIx), RouterError> {
-        let live = self.offers.get(offer).ok_or_else(|| RouterError::UnknownOffer(offer.clone()))?;
+    fn answerable(
+        &self,
+        offer: &OfferId,
+        agent: &AgentId,
+    ) -> Result<(WaitSeq, AgentIx), RouterError> {
+        let live = self
+            .offers
+            .get(offer)
+            .ok_or_else(|| RouterError::UnknownOffer(offer.clone()))?;
         let a = self.agent_ix(agent)?;
         if live.agent != a {
-            return Err(RouterError::NotYourOffer { offer: offer.clone(), agent: agent.clone() });
+            return Err(RouterError::NotYourOffer {
+                offer: offer.clone(),
+                agent: agent.clone(),
+            });
         }
         Ok((live.wait, a))
     }
 
     /// Reserves waiting conversation `w` for agent `a`.
-    pub(super) fn make_offer(&mut self, w: WaitSeq, a: AgentIx, now: Timestamp, out: &mut Vec<RouterEffect>) {
+    pub(super) fn make_offer(
+        &mut self,
+        w: WaitSeq,
+        a: AgentIx,
+        now: Timestamp,
+        out: &mut Vec<RouterEffect>,
+    ) {
         let offer_id = self.mint_offer_id();
         let expires_at = now.plus_millis(self.config.offer_timeout_ms);
-        let Some(entry) = self.waiting.get_mut(&w) else { return };
+        let Some(entry) = self.waiting.get_mut(&w) else {
+            return;
+        };
         entry.offer = Some(offer_id.clone());
         let key = entry.key;
         let conversation = entry.conversation.clone();
@@ -103,16 +149,34 @@ impl Router {
             }
         }
         self.with_agent(a, |slot| slot.offers.insert(offer_id.clone()));
-        self.offers.insert(offer_id.clone(), LiveOffer { wait: w, agent: a, expires_at });
+        self.offers.insert(
+            offer_id.clone(),
+            LiveOffer {
+                wait: w,
+                agent: a,
+                expires_at,
+            },
+        );
         self.expiries.insert((expires_at, offer_id.clone()));
         let agent = self.agents[a as usize].id.clone();
-        out.push(RouterEffect::Offered { offer_id, conversation, agent, expires_at });
+        out.push(RouterEffect::Offered {
+            offer_id,
+            conversation,
+            agent,
+            expires_at,
+        });
     }
 
     /// Closes a live offer and puts its conversation back in the queue (a `rejected`
     /// or `expired` agent is skipped for it until the cool-down ends). Returns the
     /// conversation so the caller can match it again.
-    pub(super) fn close_offer(&mut self, offer: &OfferId, reason: OfferEnd, now: Timestamp, out: &mut Vec<RouterEffect>) -> Option<WaitSeq> {
+    pub(super) fn close_offer(
+        &mut self,
+        offer: &OfferId,
+        reason: OfferEnd,
+        now: Timestamp,
+        out: &mut Vec<RouterEffect>,
+    ) -> Option<WaitSeq> {
         let live = self.offers.remove(offer)?;
         self.expiries.remove(&(live.expires_at, offer.clone()));
         self.with_agent(live.agent, |slot| slot.offers.remove(offer));
@@ -126,7 +190,12 @@ impl Router {
         }
         let conversation = entry.conversation.clone();
         self.requeue(live.wait);
-        out.push(RouterEffect::OfferClosed { offer_id: offer.clone(), conversation, agent, reason });
+        out.push(RouterEffect::OfferClosed {
+            offer_id: offer.clone(),
+            conversation,
+            agent,
+            reason,
+        });
         Some(live.wait)
     }
 }

@@ -74,10 +74,18 @@ impl Router {
     /// Nothing waits on `enqueue` when no agent is free: it is `O(log n)`, so a large
     /// queue builds quickly (e.g. register agents `offline`, enqueue, then set them
     /// `available`).
-    pub fn enqueue(&mut self, conversation: QueuedConversation, now: Timestamp) -> Result<Vec<RouterEffect>, RouterError> {
+    pub fn enqueue(
+        &mut self,
+        conversation: QueuedConversation,
+        now: Timestamp,
+    ) -> Result<Vec<RouterEffect>, RouterError> {
         let w = self.insert_waiting(conversation, now)?;
         let mut out = Vec::new();
-        if self.overflow_due.first().is_some_and(|&(due, _)| due <= now) {
+        if self
+            .overflow_due
+            .first()
+            .is_some_and(|&(due, _)| due <= now)
+        {
             self.run_overflow(now, &mut out);
         }
         self.match_conversation(w, now, &mut out);
@@ -93,7 +101,9 @@ impl Router {
             self.release_owned(a, conversation, now, &mut out);
             return out;
         }
-        let Some(&w) = self.waiting_index.get(conversation) else { return out };
+        let Some(&w) = self.waiting_index.get(conversation) else {
+            return out;
+        };
         let offer = self.waiting.get(&w).and_then(|entry| entry.offer.clone());
         let freed = offer.and_then(|offer| {
             let agent = self.offers.get(&offer).map(|o| o.agent);
@@ -107,8 +117,14 @@ impl Router {
         out
     }
 
-    pub(super) fn insert_waiting(&mut self, c: QueuedConversation, now: Timestamp) -> Result<WaitSeq, RouterError> {
-        if self.waiting_index.contains_key(&c.conversation) || self.owners.contains_key(&c.conversation) {
+    pub(super) fn insert_waiting(
+        &mut self,
+        c: QueuedConversation,
+        now: Timestamp,
+    ) -> Result<WaitSeq, RouterError> {
+        if self.waiting_index.contains_key(&c.conversation)
+            || self.owners.contains_key(&c.conversation)
+        {
             return Err(RouterError::AlreadyRouted(c.conversation));
         }
         let skills = normalize(&c.skills);
@@ -116,7 +132,10 @@ impl Router {
         let seq = self.next_wait;
         self.next_wait += 1;
         let lift = i64::from(c.priority.rank()).saturating_mul(self.config.ageing_ms_per_rank);
-        let key = QueueKey { virtual_ms: c.enqueued_at.unix_millis().saturating_sub(lift), seq };
+        let key = QueueKey {
+            virtual_ms: c.enqueued_at.unix_millis().saturating_sub(lift),
+            seq,
+        };
         if let Some(group) = self.groups.get_mut(&primary) {
             group.queue.insert(key);
             group.by_age.insert((c.enqueued_at, seq));
@@ -125,7 +144,8 @@ impl Router {
         if let Some(overflow) = &self.config.overflow
             && normalize(&overflow.skills) != skills
         {
-            self.overflow_due.insert((c.enqueued_at.plus_millis(overflow.after_ms), seq));
+            self.overflow_due
+                .insert((c.enqueued_at.plus_millis(overflow.after_ms), seq));
         }
         self.waiting_index.insert(c.conversation.clone(), seq);
         self.waiting.insert(
@@ -149,7 +169,9 @@ impl Router {
     /// Forgets a waiting conversation (its offer, if any, must be closed already or
     /// be turning into an assignment).
     pub(super) fn remove_waiting(&mut self, w: WaitSeq, now: Timestamp) {
-        let Some(entry) = self.waiting.remove(&w) else { return };
+        let Some(entry) = self.waiting.remove(&w) else {
+            return;
+        };
         self.waiting_index.remove(&entry.conversation);
         for g in entry.groups() {
             if let Some(group) = self.groups.get_mut(&g) {
@@ -162,13 +184,16 @@ impl Router {
             }
         }
         if let Some(overflow) = &self.config.overflow {
-            self.overflow_due.remove(&(entry.enqueued_at.plus_millis(overflow.after_ms), w));
+            self.overflow_due
+                .remove(&(entry.enqueued_at.plus_millis(overflow.after_ms), w));
         }
     }
 
     /// Puts a waiting conversation back in the queues of its groups (after an offer).
     pub(super) fn requeue(&mut self, w: WaitSeq) {
-        let Some(entry) = self.waiting.get(&w) else { return };
+        let Some(entry) = self.waiting.get(&w) else {
+            return;
+        };
         for g in entry.groups() {
             if let Some(group) = self.groups.get_mut(&g) {
                 group.queue.insert(entry.key);
@@ -184,14 +209,27 @@ impl Router {
         let g = self.next_group;
         self.next_group += 1;
         // Candidates come from the rarest skill's agents, not from every agent.
-        let rarest = skills.iter().filter_map(|s| self.by_skill.get(s).map(BTreeSet::len).map(|n| (n, s))).min();
+        let rarest = skills
+            .iter()
+            .filter_map(|s| self.by_skill.get(s).map(BTreeSet::len).map(|n| (n, s)))
+            .min();
         let members: BTreeSet<AgentIx> = match (skills.is_empty(), rarest) {
-            (true, _) => (0..self.agents.len()).filter_map(|a| AgentIx::try_from(a).ok()).collect(),
-            (false, Some((_, skill))) => self.by_skill.get(skill).into_iter().flatten().copied().collect(),
+            (true, _) => (0..self.agents.len())
+                .filter_map(|a| AgentIx::try_from(a).ok())
+                .collect(),
+            (false, Some((_, skill))) => self
+                .by_skill
+                .get(skill)
+                .into_iter()
+                .flatten()
+                .copied()
+                .collect(),
             (false, None) => BTreeSet::new(),
         };
-        let members: BTreeSet<AgentIx> =
-            members.into_iter().filter(|&a| self.agents[a as usize].has_all(skills)).collect();
+        let members: BTreeSet<AgentIx> = members
+            .into_iter()
+            .filter(|&a| self.agents[a as usize].has_all(skills))
+            .collect();
         let mut free = BTreeSet::new();
         for &a in &members {
             let slot = &mut self.agents[a as usize];
@@ -224,7 +262,9 @@ impl Router {
             .map(|(&g, _)| g)
             .collect();
         for g in stale {
-            let Some(group) = self.groups.remove(&g) else { continue };
+            let Some(group) = self.groups.remove(&g) else {
+                continue;
+            };
             self.group_index.remove(&group.skills);
             for a in group.members {
                 self.agents[a as usize].groups.retain(|&x| x != g);

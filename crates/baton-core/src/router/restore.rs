@@ -7,9 +7,9 @@
 //! priority order, then [`Router::tick`] as usual (it expires restored offers whose
 //! time passed while the server was down).
 
-use super::types::{QueuedConversation, RouterEffect, RouterError};
 use super::offer::LiveOffer;
 use super::queue::QueueKey;
+use super::types::{QueuedConversation, RouterEffect, RouterError};
 use super::{Router, StickyKey};
 use crate::id::{AgentId, ConversationId, CustomerId, OfferId};
 use crate::timestamp::Timestamp;
@@ -39,7 +39,11 @@ impl Router {
 
     /// Restores a queued conversation (state `queued`) without offering it; keep its
     /// original `enqueued_at` so it keeps its place.
-    pub fn restore_queued(&mut self, conversation: QueuedConversation, now: Timestamp) -> Result<(), RouterError> {
+    pub fn restore_queued(
+        &mut self,
+        conversation: QueuedConversation,
+        now: Timestamp,
+    ) -> Result<(), RouterError> {
         self.insert_waiting(conversation, now).map(|_| ())
     }
 
@@ -58,7 +62,9 @@ impl Router {
             return Err(RouterError::AlreadyRouted(conversation.conversation));
         }
         let w = self.insert_waiting(conversation, now)?;
-        let Some(entry) = self.waiting.get_mut(&w) else { return Ok(()) };
+        let Some(entry) = self.waiting.get_mut(&w) else {
+            return Ok(());
+        };
         entry.offer = Some(offer_id.clone());
         let key: QueueKey = entry.key;
         for g in entry.groups() {
@@ -67,9 +73,20 @@ impl Router {
             }
         }
         self.with_agent(a, |slot| slot.offers.insert(offer_id.clone()));
-        self.offers.insert(offer_id.clone(), LiveOffer { wait: w, agent: a, expires_at });
+        self.offers.insert(
+            offer_id.clone(),
+            LiveOffer {
+                wait: w,
+                agent: a,
+                expires_at,
+            },
+        );
         self.expiries.insert((expires_at, offer_id.clone()));
-        if let Some(n) = offer_id.as_str().strip_prefix(&self.offer_prefix).and_then(|n| n.parse::<u64>().ok()) {
+        if let Some(n) = offer_id
+            .as_str()
+            .strip_prefix(&self.offer_prefix)
+            .and_then(|n| n.parse::<u64>().ok())
+        {
             self.next_offer = self.next_offer.max(n.saturating_add(1));
         }
         Ok(())
@@ -78,8 +95,12 @@ impl Router {
     /// Offers every queued conversation that some free agent can take, in global
     /// priority order. `O(queued * log n)`: for after a restore, not per request.
     pub fn rebalance(&mut self, now: Timestamp) -> Vec<RouterEffect> {
-        let mut order: Vec<QueueKey> =
-            self.waiting.values().filter(|w| w.offer.is_none()).map(|w| w.key).collect();
+        let mut order: Vec<QueueKey> = self
+            .waiting
+            .values()
+            .filter(|w| w.offer.is_none())
+            .map(|w| w.key)
+            .collect();
         order.sort();
         let mut out = Vec::new();
         for key in order {

@@ -56,7 +56,9 @@ impl Router {
     }
 
     pub(super) fn run_overflow(&mut self, now: Timestamp, out: &mut Vec<RouterEffect>) {
-        let Some(overflow) = self.config.overflow.clone() else { return };
+        let Some(overflow) = self.config.overflow.clone() else {
+            return;
+        };
         let skills = super::queue::normalize(&overflow.skills);
         while let Some(&(due, w)) = self.overflow_due.first() {
             if due > now {
@@ -64,7 +66,9 @@ impl Router {
             }
             self.overflow_due.remove(&(due, w));
             let g = self.ensure_group(&skills, now);
-            let Some(entry) = self.waiting.get_mut(&w) else { continue };
+            let Some(entry) = self.waiting.get_mut(&w) else {
+                continue;
+            };
             if entry.fallback.is_some() || entry.primary == g {
                 continue;
             }
@@ -77,7 +81,10 @@ impl Router {
                     group.queue.insert(key);
                 }
             }
-            out.push(RouterEffect::Overflowed { conversation, skills: skills.clone() });
+            out.push(RouterEffect::Overflowed {
+                conversation,
+                skills: skills.clone(),
+            });
             self.match_conversation(w, now, out);
         }
     }

@@ -88,13 +88,22 @@ impl Router {
 
     /// Every agent, by id.
     pub fn agents(&self) -> Vec<AgentView> {
-        self.agent_index.values().map(|&a| self.agent_view(a)).collect()
+        self.agent_index
+            .values()
+            .map(|&a| self.agent_view(a))
+            .collect()
     }
 
     /// The live offers for an agent (empty for an unknown agent).
     pub fn offers_for(&self, agent: &AgentId) -> Vec<OfferView> {
-        let Some(&a) = self.agent_index.get(agent) else { return Vec::new() };
-        self.agents[a as usize].offers.iter().filter_map(|o| self.offer(o)).collect()
+        let Some(&a) = self.agent_index.get(agent) else {
+            return Vec::new();
+        };
+        self.agents[a as usize]
+            .offers
+            .iter()
+            .filter_map(|o| self.offer(o))
+            .collect()
     }
 
     /// One live offer.
@@ -111,12 +120,17 @@ impl Router {
     /// Where a conversation stands, if the router holds it.
     pub fn conversation(&self, conversation: &ConversationId) -> Option<ConversationRouting> {
         if let Some(&a) = self.owners.get(conversation) {
-            return Some(ConversationRouting::Assigned { agent: self.agents[a as usize].id.clone() });
+            return Some(ConversationRouting::Assigned {
+                agent: self.agents[a as usize].id.clone(),
+            });
         }
         let entry = self.waiting.get(self.waiting_index.get(conversation)?)?;
         Some(match &entry.offer {
             Some(offer) => ConversationRouting::Offered(self.offer(offer)?),
-            None => ConversationRouting::Queued { enqueued_at: entry.enqueued_at, priority: entry.priority },
+            None => ConversationRouting::Queued {
+                enqueued_at: entry.enqueued_at,
+                priority: entry.priority,
+            },
         })
     }
 
@@ -124,11 +138,17 @@ impl Router {
     pub fn queues(&self, now: Timestamp) -> Vec<QueueView> {
         let mut by_skill: BTreeMap<Label, QueueView> = BTreeMap::new();
         for group in self.groups.values() {
-            let Some(&(oldest, _)) = group.by_age.first() else { continue };
+            let Some(&(oldest, _)) = group.by_age.first() else {
+                continue;
+            };
             let waiting = u32::try_from(group.by_age.len()).unwrap_or(u32::MAX);
             let wait = now.millis_since(oldest).max(0);
             let any = [any_skill()];
-            let skills = if group.skills.is_empty() { &any[..] } else { &group.skills[..] };
+            let skills = if group.skills.is_empty() {
+                &any[..]
+            } else {
+                &group.skills[..]
+            };
             for skill in skills {
                 let view = by_skill.entry(skill.clone()).or_insert_with(|| QueueView {
                     skill: skill.clone(),

@@ -30,7 +30,10 @@ impl Features {
             ("negativity", w.weight_negativity * self.negativity),
             ("decline", w.weight_decline * self.decline),
             ("frustration", w.weight_frustration * self.frustration),
-            ("low_confidence", w.weight_low_confidence * self.low_confidence),
+            (
+                "low_confidence",
+                w.weight_low_confidence * self.low_confidence,
+            ),
             ("loop", w.weight_loop * self.loop_score),
             ("length", w.weight_length * self.length),
         ]
@@ -51,9 +54,19 @@ mod tests {
     #[test]
     fn calm_is_low_and_everything_bad_is_high() {
         let w = Policy::default().failure;
-        let calm = Features { length: 0.5, ..Features::default() };
+        let calm = Features {
+            length: 0.5,
+            ..Features::default()
+        };
         assert!(calm.probability(&w) < 0.05);
-        let bad = Features { negativity: 0.6, decline: 0.3, frustration: 0.6, low_confidence: 2.0, loop_score: 1.0, length: 0.5 };
+        let bad = Features {
+            negativity: 0.6,
+            decline: 0.3,
+            frustration: 0.6,
+            low_confidence: 2.0,
+            loop_score: 1.0,
+            length: 0.5,
+        };
         assert!(bad.probability(&w) > 0.8, "{}", bad.probability(&w));
     }
 }

@@ -28,7 +28,8 @@ impl Markers {
             letters += 1;
             upper += usize::from(c.is_uppercase());
         }
-        let shouting = letters >= policy.shouting_min_letters && upper as f64 >= policy.shouting_ratio * letters as f64;
+        let shouting = letters >= policy.shouting_min_letters
+            && upper as f64 >= policy.shouting_ratio * letters as f64;
         let punctuation = ["!!", "??", "?!", "!?"].iter().any(|p| text.contains(p));
         Self {
             shouting,

@@ -25,25 +25,27 @@ pub struct Loops {
 }
 
 impl Loops {
-    /// Adds one customer message; returns the best overlap with an earlier one.
-    pub fn push_customer(&mut self, words: &Words, policy: &LoopPolicy) -> f64 {
+    /// Adds one customer message; returns how many recent ones it rephrases. Saying the
+    /// same thing a third time weighs more than a second time (at most 2 per message).
+    pub fn push_customer(&mut self, words: &Words, policy: &LoopPolicy) -> u32 {
         self.score *= policy.decay;
-        let best = remember(&mut self.customer, words, policy);
-        if best >= policy.rephrase_similarity {
-            self.rephrasings += 1;
-            self.score += 1.0;
-        }
-        best
+        let hits = remember(
+            &mut self.customer,
+            words,
+            policy,
+            policy.rephrase_similarity,
+        );
+        self.rephrasings += u32::from(hits > 0);
+        self.score += f64::from(hits.min(2));
+        hits
     }
 
-    /// Adds one bot message; returns the best overlap with an earlier one.
-    pub fn push_bot(&mut self, words: &Words, policy: &LoopPolicy) -> f64 {
-        let best = remember(&mut self.bot, words, policy);
-        if best >= policy.repeat_similarity {
-            self.bot_repeats += 1;
-            self.score += 1.0;
-        }
-        best
+    /// Adds one bot message; returns how many recent answers it repeats.
+    pub fn push_bot(&mut self, words: &Words, policy: &LoopPolicy) -> u32 {
+        let hits = remember(&mut self.bot, words, policy, policy.repeat_similarity);
+        self.bot_repeats += u32::from(hits > 0);
+        self.score += f64::from(hits.min(2));
+        hits
     }
 
     /// Starts a new episode.
@@ -52,17 +54,25 @@ impl Loops {
     }
 }
 
-fn remember(recent: &mut VecDeque<Vec<u64>>, words: &Words, policy: &LoopPolicy) -> f64 {
+fn remember(
+    recent: &mut VecDeque<Vec<u64>>,
+    words: &Words,
+    policy: &LoopPolicy,
+    similar: f64,
+) -> u32 {
     let set = content_words(words);
     if set.len() < policy.min_words {
-        return 0.0;
+        return 0;
     }
-    let best = recent.iter().map(|old| jaccard(old, &set)).fold(0.0, f64::max);
+    let hits = recent
+        .iter()
+        .filter(|old| jaccard(old, &set) >= similar)
+        .count();
     while recent.len() >= policy.window {
         recent.pop_front();
     }
     recent.push_back(set);
-    best
+    u32::try_from(hits).unwrap_or(u32::MAX)
 }
 
 #[cfg(test)]
@@ -75,9 +85,15 @@ mod tests {
         let p = Policy::default().loops;
         let mut l = Loops::default();
         l.push_customer(&Words::new("I want to cancel my gym membership"), &p);
-        l.push_bot(&Words::new("You can manage your plan in the app under Settings."), &p);
+        l.push_bot(
+            &Words::new("You can manage your plan in the app under Settings."),
+            &p,
+        );
         l.push_customer(&Words::new("no, cancel the gym membership please"), &p);
-        l.push_bot(&Words::new("You can manage your plan in the app under Settings!"), &p);
+        l.push_bot(
+            &Words::new("You can manage your plan in the app under Settings!"),
+            &p,
+        );
         assert_eq!((l.rephrasings, l.bot_repeats), (1, 1));
         assert!(l.score > 1.8);
     }

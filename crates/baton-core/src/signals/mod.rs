@@ -130,9 +130,12 @@ impl SignalState {
     /// Applies one event.
     pub fn apply(&mut self, event: &Event, policy: &Policy) {
         match &event.body {
-            EventBody::CustomerMessage(m) => self.customer_message(event.seq, m.text.as_str(), policy),
+            EventBody::CustomerMessage(m) => {
+                self.customer_message(event.seq, m.text.as_str(), policy)
+            }
             EventBody::BotMessage(m) => {
-                self.loops.push_bot(&Words::new(m.text.as_str()), &policy.loops);
+                self.loops
+                    .push_bot(&Words::new(m.text.as_str()), &policy.loops);
             }
             EventBody::Nlu(nlu) => {
                 self.confidence.push(event.seq, nlu, &policy.confidence);
@@ -141,13 +144,20 @@ impl SignalState {
                 }
             }
             EventBody::HandoffRequested(request) => {
-                self.bot_request = Some(BotRequest { seq: event.seq, request: request.clone() });
+                self.bot_request = Some(BotRequest {
+                    seq: event.seq,
+                    request: request.clone(),
+                });
             }
             EventBody::Decision(d) => match d.outcome {
                 Outcome::Continue => {}
                 Outcome::Offer => {
                     if self.offer.seq.is_none() || self.offer.messages_since > 0 {
-                        self.offer = OfferTrack { seq: Some(event.seq), messages_since: 0, accepted_seq: None };
+                        self.offer = OfferTrack {
+                            seq: Some(event.seq),
+                            messages_since: 0,
+                            accepted_seq: None,
+                        };
                     }
                 }
                 Outcome::Handoff => {
@@ -165,11 +175,15 @@ impl SignalState {
         let words = Words::new(text);
         self.customer_messages += 1;
         self.last_customer_seq = seq;
-        self.sentiment.push(seq, sentiment::score(text), &policy.sentiment);
+        self.sentiment
+            .push(seq, sentiment::score(text), &policy.sentiment);
         self.frustration.push(text, &words, &policy.frustration);
         self.loops.push_customer(&words, &policy.loops);
         self.explicit = if policy.explicit.enabled {
-            explicit::detect(text, &policy.explicit.extra_phrases).map(|m| ExplicitRequest { seq, phrase: m.phrase })
+            explicit::detect(text, &policy.explicit.extra_phrases).map(|m| ExplicitRequest {
+                seq,
+                phrase: m.phrase,
+            })
         } else {
             None
         };
@@ -179,7 +193,9 @@ impl SignalState {
         }
         if self.offer.seq.is_some() {
             self.offer.messages_since += 1;
-            if self.offer.messages_since == 1 && explicit::is_affirmative(text, &policy.offer.accept_phrases) {
+            if self.offer.messages_since == 1
+                && explicit::is_affirmative(text, &policy.offer.accept_phrases)
+            {
                 self.offer.accepted_seq = Some(seq);
             }
         }

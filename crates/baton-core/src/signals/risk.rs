@@ -33,14 +33,23 @@ pub enum RiskHit {
 /// Checks an NLU result.
 pub fn from_nlu(seq: u64, nlu: &Nlu, policy: &RiskPolicy) -> Option<RiskHit> {
     let confidence = nlu.confidence.get();
-    (confidence >= policy.min_confidence && any_matches(&policy.intents, nlu.intent.as_str())).then(|| {
-        RiskHit::Intent { intent: nlu.intent.as_str().to_owned(), confidence, seq }
-    })
+    (confidence >= policy.min_confidence && any_matches(&policy.intents, nlu.intent.as_str())).then(
+        || RiskHit::Intent {
+            intent: nlu.intent.as_str().to_owned(),
+            confidence,
+            seq,
+        },
+    )
 }
 
 /// Checks customer text.
 pub fn from_text(seq: u64, words: &Words, policy: &RiskPolicy) -> Option<RiskHit> {
-    words.first_phrase(&policy.phrases).map(|p| RiskHit::Phrase { phrase: p.to_owned(), seq })
+    words
+        .first_phrase(&policy.phrases)
+        .map(|p| RiskHit::Phrase {
+            phrase: p.to_owned(),
+            seq,
+        })
 }
 
 #[cfg(test)]

@@ -13,8 +13,16 @@ const RING: usize = 32;
 /// VADER's compound score of `text`, in [-1, 1]; 0 for text it cannot read.
 pub fn score(text: &str) -> f64 {
     let analyzer = vader_sentiment::SentimentIntensityAnalyzer::new();
-    let compound = analyzer.polarity_scores(text).get("compound").copied().unwrap_or(0.0);
-    if compound.is_finite() { compound.clamp(-1.0, 1.0) } else { 0.0 }
+    let compound = analyzer
+        .polarity_scores(text)
+        .get("compound")
+        .copied()
+        .unwrap_or(0.0);
+    if compound.is_finite() {
+        compound.clamp(-1.0, 1.0)
+    } else {
+        0.0
+    }
 }
 
 /// The sentiment fold.
@@ -37,7 +45,11 @@ pub struct Sentiment {
 impl Sentiment {
     /// Adds one customer message's score.
     pub fn push(&mut self, seq: u64, score: f64, policy: &SentimentPolicy) {
-        self.level = if self.messages == 0 { score } else { policy.smoothing * score + (1.0 - policy.smoothing) * self.level };
+        self.level = if self.messages == 0 {
+            score
+        } else {
+            policy.smoothing * score + (1.0 - policy.smoothing) * self.level
+        };
         self.last = score;
         self.messages += 1;
         if self.ring.len() == RING {

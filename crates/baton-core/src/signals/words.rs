@@ -39,13 +39,17 @@ impl Words {
         }
         let bytes = self.padded.as_bytes();
         self.padded.match_indices(phrase).any(|(i, _)| {
-            bytes.get(i.wrapping_sub(1)) == Some(&b' ') && bytes.get(i + phrase.len()) == Some(&b' ')
+            bytes.get(i.wrapping_sub(1)) == Some(&b' ')
+                && bytes.get(i + phrase.len()) == Some(&b' ')
         })
     }
 
     /// The first of `phrases` found, if any.
     pub fn first_phrase<'p>(&self, phrases: &'p [String]) -> Option<&'p str> {
-        phrases.iter().map(String::as_str).find(|p| self.has_phrase(p))
+        phrases
+            .iter()
+            .map(String::as_str)
+            .find(|p| self.has_phrase(p))
     }
 
     /// The words, in order.
@@ -61,19 +65,26 @@ impl Words {
 
 /// FNV-1a: a fixed, platform-independent hash so loop detection is deterministic.
 pub fn fnv1a(word: &str) -> u64 {
-    word.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+    word.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 const STOPWORDS: &[&str] = &[
-    "a", "an", "the", "i", "i'm", "im", "me", "my", "you", "your", "it", "it's", "is", "are", "was",
-    "to", "of", "and", "or", "in", "on", "for", "with", "this", "that", "be", "do", "does", "can",
-    "could", "would", "will", "please", "pls", "just", "so", "at", "have", "has", "hi", "hello",
-    "thanks", "thank", "ok", "okay", "yes", "no", "what", "how", "we", "our", "there", "again",
+    "a", "an", "the", "i", "i'm", "im", "me", "my", "you", "your", "it", "it's", "is", "are",
+    "was", "to", "of", "and", "or", "in", "on", "for", "with", "this", "that", "be", "do", "does",
+    "can", "could", "would", "will", "please", "pls", "just", "so", "at", "have", "has", "hi",
+    "hello", "thanks", "thank", "ok", "okay", "yes", "no", "what", "how", "we", "our", "there",
+    "again",
 ];
 
 /// Hashes of the content words of a message, sorted and deduplicated.
 pub fn content_words(words: &Words) -> Vec<u64> {
-    let mut out: Vec<u64> = words.tokens().filter(|t| !STOPWORDS.contains(t)).map(fnv1a).collect();
+    let mut out: Vec<u64> = words
+        .tokens()
+        .filter(|t| !STOPWORDS.contains(t))
+        .map(fnv1a)
+        .collect();
     out.sort_unstable();
     out.dedup();
     out

@@ -4,15 +4,14 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use baton_core::id::EventId;
+use baton_core::signals::SignalSnapshot;
 use baton_core::state::ActionState;
 use baton_core::ConversationState;
-use baton_store::Role;
 use serde::{Deserialize, Serialize};
 
-use crate::access::{can_read, ensure_readable};
+use crate::access::ensure_readable;
 use crate::app::AppState;
-use crate::append::{AppendRequest, AppendResponse, WriteError, answer_retry, prepare, response, write};
+use crate::append::{AppendRequest, AppendResponse, append_events};
 use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiQuery, conversation_id};
@@ -29,37 +28,8 @@ pub async fn append(
     Path(cid): Path<String>,
     ApiJson(request): ApiJson<AppendRequest>,
 ) -> Result<Json<AppendResponse>, ApiError> {
-    let started = std::time::Instant::now();
     let cid = conversation_id(cid)?;
-    let expected = request.expected_seq;
-    let drafts = prepare(&principal, request)?;
-    let ids: Vec<EventId> = drafts.iter().filter_map(|d| d.id.clone()).collect();
-    let mut live = app.conversations.lock(app.store.as_ref(), &cid).await?;
-    if principal.role == Role::Agent && !can_read(&principal, &live.state) {
-        return Err(ApiError::not_found("no such conversation"));
-    }
-    if let Some(expected) = expected
-        && expected != live.state.last_seq
-    {
-        if let Some(answer) = answer_retry(&app, &cid, &live, &ids).await? {
-            return Ok(Json(answer));
-        }
-        return Err(ApiError::conflict(
-            "seq_conflict",
-            format!("expected_seq is {expected} but the conversation is at seq {}", live.state.last_seq),
-        )
-        .with_field("expected_seq"));
-    }
-    let result = match write(&app, &cid, &mut live, drafts, crate::clock::now()).await {
-        Ok(written) => Ok(Json(response(&live, &written))),
-        Err(WriteError::Api(error)) => Err(error),
-        Err(WriteError::DuplicateId) => match answer_retry(&app, &cid, &live, &ids).await? {
-            Some(answer) => Ok(Json(answer)),
-            None => Err(ApiError::conflict("duplicate_event_id", "an event id in this batch is already stored")),
-        },
-    };
-    metrics::histogram!("baton_append_seconds").record(started.elapsed().as_secs_f64());
-    result
+    append_events(&app, &principal, &cid, request).await.map(Json)
 }
 
 /// `?after=SEQ&limit=N`
@@ -92,7 +62,7 @@ pub async fn events(
         return Err(ApiError::bad_request("invalid_query", format!("limit must be 1 to {MAX_PAGE}")).with_field("limit"));
     }
     {
-        let live = app.conversations.lock(app.store.as_ref(), &cid).await?;
+        let live = app.conversations.lock(app.store.as_ref(), &app.policy(), &cid).await?;
         ensure_readable(&principal, live.exists(), &live.state)?;
     }
     let page = app.store.events_after(&cid, query.after, limit).await?;
@@ -118,6 +88,10 @@ pub struct StateView {
     pub state: ConversationState,
     /// Actions pending or failed, oldest first.
     pub pending_actions: Vec<ActionState>,
+    /// The customer's smoothed sentiment (-1 to 1), once they have written.
+    pub sentiment: Option<f64>,
+    /// The decision engine's signals.
+    pub signals: SignalSnapshot,
 }
 
 /// `GET /v1/conversations/{cid}`: owner, assigned agent, intent, confidence, actions,
@@ -130,8 +104,10 @@ pub async fn state(
     Path(cid): Path<String>,
 ) -> Result<Json<StateView>, ApiError> {
     let cid = conversation_id(cid)?;
-    let live = app.conversations.lock(app.store.as_ref(), &cid).await?;
+    let live = app.conversations.lock(app.store.as_ref(), &app.policy(), &cid).await?;
     ensure_readable(&principal, live.exists(), &live.state)?;
     let pending_actions = live.state.open_actions().cloned().collect();
-    Ok(Json(StateView { conversation: cid.to_string(), state: live.state.clone(), pending_actions }))
+    let signals = live.signals.snapshot();
+    let sentiment = (!signals.sentiment_history.is_empty()).then_some(signals.sentiment_level);
+    Ok(Json(StateView { conversation: cid.to_string(), state: live.state.clone(), pending_actions, sentiment, signals }))
 }

@@ -53,7 +53,7 @@ pub async fn stream(
     };
     let after = resume.or(query.after).unwrap_or(0);
     let live_rx = {
-        let live = app.conversations.lock(app.store.as_ref(), &cid).await?;
+        let live = app.conversations.lock(app.store.as_ref(), &app.policy(), &cid).await?;
         // Bots watch conversations before their first event, so only agents need it to exist.
         if principal.role == baton_store::Role::Agent {
             ensure_readable(&principal, live.exists(), &live.state)?;

@@ -1,0 +1,369 @@
+//! `spawn_app()`: a real baton server on 127.0.0.1:0 over a fresh SQLite directory,
+//! with request helpers, a store handle for seeding, and a small SSE frame parser.
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use baton_core::ledger::{Digest, GENESIS, seal};
+use baton_core::state::ConversationState;
+use baton_core::{Actor, ConversationId, Event, EventBody, EventId, Timestamp};
+use baton_server::{AppConfig, AppState};
+use baton_store::sqlite::SqliteStore;
+use baton_store::{AppendBatch, ConversationSummary, SealedEvent, Store};
+use futures_util::{Stream, StreamExt};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use tempfile::TempDir;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// How long any single awaited thing may take before the test fails instead of hanging.
+pub const WAIT: Duration = Duration::from_secs(20);
+
+/// A running server and what a test needs to talk to it.
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    /// The bootstrap admin key.
+    pub admin_key: String,
+    /// The data directory (deleted when the app is dropped).
+    pub dir: TempDir,
+    /// A client with a request timeout.
+    pub client: reqwest::Client,
+    /// The store the server writes to (for seeding conversations before first use).
+    pub store: Arc<SqliteStore>,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+/// Starts a server over a fresh temporary directory.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_in(tempfile::tempdir().unwrap()).await
+}
+
+/// Starts a server over an existing directory (a restart).
+pub async fn spawn_app_in(dir: TempDir) -> TestApp {
+    let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
+    let admin_key = baton_server::auth::generate_key();
+    let config = AppConfig { admin_key: Some(admin_key.clone()), ..AppConfig::default() };
+    let (state, _) = AppState::new(store.clone(), config).await.unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (shutdown, stop) = oneshot::channel::<()>();
+    let server = tokio::spawn(baton_server::serve(listener, state, async move {
+        let _ = stop.await;
+    }));
+    let client = reqwest::Client::builder().timeout(WAIT).build().unwrap();
+    TestApp {
+        base: format!("http://{addr}"),
+        admin_key,
+        dir,
+        client,
+        store,
+        shutdown: Some(shutdown),
+        server: Some(server),
+    }
+}
+
+/// A response's status and JSON body (`Value::Null` when the body is not JSON).
+pub type Answer = (StatusCode, Value);
+
+async fn answer(response: reqwest::Response) -> Answer {
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+impl TestApp {
+    /// Stops the server (graceful shutdown) and hands back its directory.
+    pub async fn stop(mut self) -> TempDir {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(server) = self.server.take() {
+            tokio::time::timeout(WAIT, server).await.expect("server stops").unwrap().unwrap();
+        }
+        self.store.close();
+        self.dir
+    }
+
+    /// The full URL of `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Issues a key for `role` (and agent), asserting 201.
+    pub async fn key(&self, role: &str, agent: Option<&str>) -> String {
+        let mut body = json!({"role": role});
+        if let Some(agent) = agent {
+            body["agent_id"] = json!(agent);
+        }
+        let (status, created) = self.post("/v1/keys", &body, Some(&self.admin_key)).await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        assert_eq!(created["role"], role);
+        created["key"].as_str().unwrap().to_owned()
+    }
+
+    /// POSTs JSON, with a bearer key when given.
+    pub async fn post(&self, path: &str, body: &Value, key: Option<&str>) -> Answer {
+        let mut request = self.client.post(self.url(path)).json(body);
+        if let Some(key) = key {
+            request = request.bearer_auth(key);
+        }
+        answer(request.send().await.unwrap()).await
+    }
+
+    /// POSTs raw bytes with a content type.
+    pub async fn post_raw(&self, path: &str, body: Vec<u8>, content_type: Option<&str>, key: &str) -> Answer {
+        let mut request = self.client.post(self.url(path)).bearer_auth(key).body(body);
+        if let Some(content_type) = content_type {
+            request = request.header("content-type", content_type);
+        }
+        answer(request.send().await.unwrap()).await
+    }
+
+    /// GETs a path, with a bearer key when given.
+    pub async fn get(&self, path: &str, key: Option<&str>) -> Answer {
+        let mut request = self.client.get(self.url(path));
+        if let Some(key) = key {
+            request = request.bearer_auth(key);
+        }
+        answer(request.send().await.unwrap()).await
+    }
+
+    /// `POST /v1/conversations/{cid}/events` with `body` as given.
+    pub async fn append(&self, cid: &str, body: &Value, key: &str) -> Answer {
+        self.post(&format!("/v1/conversations/{cid}/events"), body, Some(key)).await
+    }
+
+    /// Appends `{"events": events}` and asserts 200.
+    pub async fn append_ok(&self, cid: &str, events: Value, key: &str) -> Value {
+        let (status, body) = self.append(cid, &json!({"events": events}), key).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body
+    }
+
+    /// Every event of a conversation as the API serves it (admin), or None on 404.
+    pub async fn try_events(&self, cid: &str) -> Option<Vec<Value>> {
+        let (status, body) = self.get(&format!("/v1/conversations/{cid}/events?limit=10000"), Some(&self.admin_key)).await;
+        match status {
+            StatusCode::OK => Some(body["events"].as_array().unwrap().clone()),
+            StatusCode::NOT_FOUND => None,
+            other => panic!("GET events: {other} {body}"),
+        }
+    }
+
+    /// Every event of a conversation (asserting it exists).
+    pub async fn events(&self, cid: &str) -> Vec<Value> {
+        self.try_events(cid).await.unwrap_or_else(|| panic!("conversation {cid} does not exist"))
+    }
+
+    /// The conversation's state (admin), asserting 200.
+    pub async fn state(&self, cid: &str) -> Value {
+        let (status, body) = self.get(&format!("/v1/conversations/{cid}"), Some(&self.admin_key)).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body
+    }
+
+    /// Writes events straight into the store, sealed and chained as baton would, for
+    /// states no public endpoint reaches yet (an assigned agent, a closed conversation).
+    /// Only for conversations the server has not loaded yet.
+    pub async fn seed(&self, cid: &str, events: Vec<(Actor, EventBody)>) {
+        seed_store(self.store.as_ref(), cid, events).await;
+    }
+
+    /// Opens a Server-Sent Events stream, asserting 200.
+    pub async fn stream(&self, cid: &str, key: &str, last_event_id: Option<u64>) -> SseReader {
+        let response = self.open_stream(cid, key, last_event_id).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let content_type = response.headers()["content-type"].to_str().unwrap().to_owned();
+        assert!(content_type.starts_with("text/event-stream"), "{content_type}");
+        SseReader::new(response)
+    }
+
+    /// Sends the stream request and returns the raw response.
+    pub async fn open_stream(&self, cid: &str, key: &str, last_event_id: Option<u64>) -> reqwest::Response {
+        // No total timeout on a stream: every read is bounded by `SseReader::next`.
+        let client = reqwest::Client::new();
+        let mut request = client.get(self.url(&format!("/v1/conversations/{cid}/stream"))).bearer_auth(key);
+        if let Some(id) = last_event_id {
+            request = request.header("Last-Event-ID", id.to_string());
+        }
+        tokio::time::timeout(WAIT, request.send()).await.expect("stream opens").unwrap()
+    }
+}
+
+/// Seals `events` after whatever `cid` holds in `store` and appends them in one batch.
+pub async fn seed_store(store: &dyn Store, cid: &str, events: Vec<(Actor, EventBody)>) {
+    let conversation = ConversationId::parse(cid).unwrap();
+    let stored = store.events_after(&conversation, 0, 10_000).await.unwrap();
+    let mut state = ConversationState::default();
+    for s in &stored {
+        state.apply(&serde_json::from_str(&s.canonical).unwrap());
+    }
+    let mut prev: Digest = stored.last().map_or(GENESIS, |s| s.hash);
+    let expected_last_seq = state.last_seq;
+    let at = Timestamp::from_unix_millis(1_767_225_600_000);
+    let mut sealed = Vec::new();
+    for (index, (actor, body)) in events.into_iter().enumerate() {
+        let event = Event {
+            seq: state.last_seq + 1,
+            id: EventId::parse(format!("seed-{}-{index}", state.last_seq + 1)).unwrap(),
+            actor,
+            at,
+            meta: None,
+            body,
+        };
+        state.apply(&event);
+        let s = seal(&prev, &event).unwrap();
+        prev = s.hash;
+        sealed.push(SealedEvent { seq: event.seq, id: event.id.clone(), kind: event.body.kind(), canonical: s.canonical, hash: s.hash });
+    }
+    let summary = ConversationSummary {
+        owner: state.owner,
+        customer: state.customer_id.clone(),
+        agent: state.assigned_agent.clone(),
+        started_at: at,
+        updated_at: at,
+    };
+    store.append(AppendBatch { conversation, expected_last_seq, events: sealed, summary }).await.unwrap();
+}
+
+/// An event body from its JSON form (`{"type": ..., fields...}`).
+pub fn body(value: Value) -> EventBody {
+    serde_json::from_value(value).unwrap()
+}
+
+/// Asserts the documented error shape `{"error": {"code", "message", "field"?}}`, the
+/// status, the code and the field (None: the error must not name one).
+#[track_caller]
+pub fn assert_error(answer: &Answer, status: StatusCode, code: &str, field: Option<&str>) {
+    let (got_status, body) = answer;
+    assert_eq!(*got_status, status, "status; body {body}");
+    let top = body.as_object().unwrap_or_else(|| panic!("error body is not a JSON object: {body}"));
+    assert_eq!(top.len(), 1, "only `error` at the top level: {body}");
+    let error = top["error"].as_object().unwrap_or_else(|| panic!("`error` is not an object: {body}"));
+    for key in error.keys() {
+        assert!(["code", "message", "field"].contains(&key.as_str()), "unexpected key {key} in {body}");
+    }
+    assert_eq!(error["code"], code, "code; body {body}");
+    let message = error["message"].as_str().unwrap_or_default();
+    assert!(!message.trim().is_empty(), "a message in plain words: {body}");
+    assert_eq!(error.get("field").and_then(Value::as_str), field, "field; body {body}");
+}
+
+/// One Server-Sent Event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SseFrame {
+    /// `id:`.
+    pub id: Option<String>,
+    /// `event:`.
+    pub event: Option<String>,
+    /// `data:` lines joined by newlines.
+    pub data: String,
+}
+
+impl SseFrame {
+    /// The `id:` as a seq.
+    pub fn seq(&self) -> u64 {
+        self.id.as_deref().expect("every baton SSE event carries an id").parse().unwrap()
+    }
+
+    /// The data as JSON.
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.data).unwrap()
+    }
+}
+
+type ByteStream = Pin<Box<dyn Stream<Item = Result<Vec<u8>, reqwest::Error>> + Send>>;
+
+/// Reads SSE frames from a response body.
+pub struct SseReader {
+    bytes: ByteStream,
+    buffer: String,
+}
+
+impl SseReader {
+    /// Wraps a `text/event-stream` response.
+    pub fn new(response: reqwest::Response) -> Self {
+        Self { bytes: Box::pin(response.bytes_stream().map(|chunk| chunk.map(|b| b.to_vec()))), buffer: String::new() }
+    }
+
+    /// The next frame that carries data (comments and keep-alives are skipped); None
+    /// when the stream ends. Panics after [`WAIT`].
+    pub async fn next(&mut self) -> Option<SseFrame> {
+        tokio::time::timeout(WAIT, self.next_frame()).await.expect("an SSE frame within the wait")
+    }
+
+    /// The next `n` frames.
+    pub async fn take(&mut self, n: usize) -> Vec<SseFrame> {
+        let mut frames = Vec::with_capacity(n);
+        for _ in 0..n {
+            frames.push(self.next().await.expect("the stream stays open"));
+        }
+        frames
+    }
+
+    async fn next_frame(&mut self) -> Option<SseFrame> {
+        loop {
+            while let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                if let Some(frame) = parse_block(&block) {
+                    return Some(frame);
+                }
+            }
+            let chunk = self.bytes.next().await?.expect("the SSE body reads");
+            self.buffer.push_str(&String::from_utf8(chunk).expect("SSE is UTF-8").replace("\r\n", "\n"));
+        }
+    }
+}
+
+fn parse_block(block: &str) -> Option<SseFrame> {
+    let mut frame = SseFrame { id: None, event: None, data: String::new() };
+    let mut has_data = false;
+    for line in block.lines() {
+        if line.is_empty() || line.starts_with(':') {
+            continue;
+        }
+        let (name, value) = line.split_once(':').unwrap_or((line, ""));
+        let value = value.strip_prefix(' ').unwrap_or(value);
+        match name {
+            "id" => frame.id = Some(value.to_owned()),
+            "event" => frame.event = Some(value.to_owned()),
+            "data" => {
+                if has_data {
+                    frame.data.push('\n');
+                }
+                frame.data.push_str(value);
+                has_data = true;
+            }
+            _ => {}
+        }
+    }
+    has_data.then_some(frame)
+}
+
+/// The seqs of a list of API events.
+pub fn seqs(events: &[Value]) -> Vec<u64> {
+    events.iter().map(|e| e["seq"].as_u64().unwrap()).collect()
+}
+
+/// The event with idempotency key `id`.
+pub fn by_id<'a>(events: &'a [Value], id: &str) -> &'a Value {
+    events.iter().find(|e| e["id"] == id).unwrap_or_else(|| panic!("no event with id {id}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_sse_blocks() {
+        let frame = parse_block("id: 3\nevent: note\ndata: {\"a\":1}\n\n").unwrap();
+        assert_eq!(frame, SseFrame { id: Some("3".into()), event: Some("note".into()), data: "{\"a\":1}".into() });
+        assert_eq!(parse_block(":keep-alive\n\n"), None);
+        assert_eq!(parse_block("data: a\ndata: b\n\n").unwrap().data, "a\nb");
+    }
+}
