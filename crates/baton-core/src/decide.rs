@@ -12,6 +12,7 @@ use crate::event::{Decision, Outcome, Priority, Reason};
 use crate::label::Label;
 use crate::policy::{Policy, any_matches};
 use crate::signals::SignalState;
+use crate::signals::confidence::names_task;
 use crate::signals::risk::RiskHit;
 use crate::state::{ConversationState, Owner};
 use crate::text::Text;
@@ -388,11 +389,7 @@ fn skills(state: &ConversationState, s: &SignalState, p: &Policy) -> Vec<Label> 
     if let Some(req) = &s.bot_request {
         add_skills(&mut out, &req.request.skills);
     }
-    if let Some(intent) = s
-        .confidence
-        .intent
-        .as_ref()
-        .or(state.intent.as_ref().map(|i| &i.intent))
+    if let Some(intent) = skills_intent(state, s, p)
         && let Some(mapped) = p.skills_for(intent.as_str())
     {
         add_skills(&mut out, mapped);
@@ -404,6 +401,24 @@ fn skills(state: &ConversationState, s: &SignalState, p: &Policy) -> Vec<Label> 
         add_skills(&mut out, &p.default_skills);
     }
     out
+}
+
+/// The intent a handoff is routed by: the newest, unless it names no task ("talk to a
+/// human", a fallback) and an earlier, understood intent did.
+fn skills_intent<'a>(
+    state: &'a ConversationState,
+    s: &'a SignalState,
+    p: &Policy,
+) -> Option<&'a Label> {
+    let newest = s
+        .confidence
+        .intent
+        .as_ref()
+        .or(state.intent.as_ref().map(|i| &i.intent))?;
+    if names_task(newest.as_str(), &p.confidence) {
+        return Some(newest);
+    }
+    s.confidence.task_intent.as_ref().or(Some(newest))
 }
 
 fn add_skills(out: &mut Vec<Label>, skills: &[Label]) {

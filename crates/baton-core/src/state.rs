@@ -273,7 +273,11 @@ impl ConversationState {
                 });
             }
             EventBody::OfferClosed(_) => {
-                self.owner = Owner::Queued;
+                // A withdrawal can land after the conversation was resolved; it must
+                // not reopen it.
+                if self.owner == Owner::Offered {
+                    self.owner = Owner::Queued;
+                }
                 self.offer = None;
             }
             EventBody::Assigned(assigned) => {

@@ -24,11 +24,21 @@ pub struct AppConfig {
     pub max_body_bytes: usize,
     /// The decision policy at start-up.
     pub policy: Policy,
+    /// Routing: offer timeout, sticky window, ageing...
+    pub router: baton_core::router::RouterConfig,
+    /// Wait after which required skills relax to the policy's fallback skills (0: never).
+    pub overflow_after_ms: i64,
 }
 
 impl Default for AppConfig {
     fn default() -> Self {
-        Self { admin_key: None, max_body_bytes: 1024 * 1024, policy: Policy::default() }
+        Self {
+            admin_key: None,
+            max_body_bytes: 1024 * 1024,
+            policy: Policy::default(),
+            router: baton_core::router::RouterConfig::default(),
+            overflow_after_ms: 120_000,
+        }
     }
 }
 
@@ -46,6 +56,8 @@ pub struct AppInner {
     pub fanout: Fanout,
     /// Domain engines consulted on append.
     pub derive: Derive,
+    /// The router and forecaster.
+    pub routing: crate::routing::Routing,
     /// Prometheus exposition.
     pub metrics: PrometheusHandle,
     /// The decision policy in force (swapped whole on reload).
@@ -106,7 +118,12 @@ impl AppState {
             None => AdminBootstrap::Existing,
         };
         let policy = RwLock::new(Arc::new(config.policy.clone()));
+        let router_config =
+            crate::routing::router_config(&config.router, &config.policy.fallback_skills, config.overflow_after_ms);
+        let routing = crate::routing::Routing::new(router_config, now)
+            .map_err(|e| ApiError::internal(format!("router: {e}")))?;
         let inner = AppInner {
+            routing,
             store,
             config,
             policy,
@@ -116,7 +133,10 @@ impl AppState {
             derive: Derive::default(),
             metrics: crate::metrics::handle(),
         };
-        Ok((Self(Arc::new(inner)), bootstrap))
+        let state = Self(Arc::new(inner));
+        crate::routing::restore(&state).await?;
+        crate::routing::spawn_ticker(&state);
+        Ok((state, bootstrap))
     }
 }
 

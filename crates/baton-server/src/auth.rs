@@ -90,21 +90,40 @@ impl FromRequestParts<AppState> for Principal {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let header = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .ok_or_else(|| ApiError::unauthorized("send Authorization: Bearer <key>"))?;
-        let key = header
-            .to_str()
-            .ok()
-            .and_then(|value| value.strip_prefix("Bearer "))
-            .map(str::trim)
-            .filter(|key| !key.is_empty())
-            .ok_or_else(|| ApiError::unauthorized("the Authorization header must be Bearer <key>"))?;
+        let key = match parts.headers.get(axum::http::header::AUTHORIZATION) {
+            Some(header) => header
+                .to_str()
+                .ok()
+                .and_then(|value| value.strip_prefix("Bearer "))
+                .map(str::trim)
+                .filter(|key| !key.is_empty())
+                .ok_or_else(|| ApiError::unauthorized("the Authorization header must be Bearer <key>"))?
+                .to_owned(),
+            // The console's EventSource cannot send headers; it signs in once and
+            // carries the key in an HttpOnly, SameSite=Strict cookie instead.
+            None => cookie_key(parts).ok_or_else(|| ApiError::unauthorized("send Authorization: Bearer <key>"))?,
+        };
+        let key = key.as_str();
         state
             .keys
             .resolve(state.store.as_ref(), key)
             .await?
             .ok_or_else(|| ApiError::unauthorized("unknown API key"))
     }
+}
+
+/// The name of the console's session cookie.
+pub const SESSION_COOKIE: &str = "baton_key";
+
+fn cookie_key(parts: &Parts) -> Option<String> {
+    parts
+        .headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, key)| key.trim().to_owned())
+        .filter(|key| !key.is_empty())
 }

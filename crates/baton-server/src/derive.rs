@@ -4,7 +4,7 @@
 //! This is the seam between the append path and the domain engines in baton-core.
 
 use baton_core::decide::decide;
-use baton_core::event::EventBody;
+use baton_core::event::{EventBody, Outcome};
 use baton_core::policy::Policy;
 use baton_core::signals::SignalState;
 use baton_core::{ConversationId, ConversationState, Event, Owner, Timestamp};
@@ -29,7 +29,7 @@ impl Derive {
     /// a decision when the batch bore a signal and the bot holds the conversation.
     pub fn after_batch(
         &self,
-        _app: &AppState,
+        app: &AppState,
         policy: &Policy,
         state: &ConversationState,
         signals: &SignalState,
@@ -42,21 +42,33 @@ impl Derive {
             return Vec::new();
         }
         let started = std::time::Instant::now();
-        let decision = decide(state, signals, policy, trigger.seq, None);
+        let skills = state
+            .intent
+            .as_ref()
+            .and_then(|i| policy.skills_for(i.intent.as_str()))
+            .unwrap_or(&policy.default_skills);
+        let capacity = app.routing.capacity_for(skills);
+        let decision = decide(state, signals, policy, trigger.seq, capacity.as_ref());
         metrics::histogram!("baton_decide_seconds").record(started.elapsed().as_secs_f64());
         metrics::counter!("baton_decisions_total", "outcome" => outcome_name(&decision.outcome)).increment(1);
         vec![EventBody::Decision(decision)]
     }
 
     /// Work started once a batch is durable.
+    /// A handoff puts the conversation in line; the router runs after this
+    /// conversation's lock is released (see `routing`'s lock order).
     pub fn after_commit(
         &self,
-        _app: &AppState,
-        _conversation: &ConversationId,
-        _state: &ConversationState,
-        _written: &[Event],
+        app: &AppState,
+        conversation: &ConversationId,
+        state: &ConversationState,
+        written: &[Event],
         _now: Timestamp,
     ) {
+        let handed_off = written.iter().any(|e| matches!(&e.body, EventBody::Decision(d) if d.outcome == Outcome::Handoff));
+        if handed_off && state.owner == Owner::Queued {
+            tokio::spawn(crate::routing::enqueue(app.clone(), conversation.clone()));
+        }
     }
 }
 

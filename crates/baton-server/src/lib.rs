@@ -9,8 +9,10 @@
 //! - [`handlers`]: one file per resource.
 //! - [`append`]: the append path; [`derive`]: baton's own events on append.
 //! - [`live`]: conversations in memory; [`fanout`]: live subscribers.
+//! - [`routing`]: the router, its effects as events, the offer timer, the forecast.
 //! - [`auth`] and [`access`]: keys, roles, who sees what.
 //! - [`error`]: the one error-to-HTTP mapping; [`extract`]: extractors using it.
+//! - [`package`]: the context package for a reader.
 //! - [`metrics`], [`openapi`], [`clock`].
 
 pub mod access;
@@ -18,6 +20,7 @@ pub mod app;
 pub mod append;
 pub mod auth;
 pub mod clock;
+pub mod console;
 pub mod derive;
 pub mod error;
 pub mod extract;
@@ -26,6 +29,8 @@ pub mod handlers;
 pub mod live;
 pub mod metrics;
 pub mod openapi;
+pub mod package;
 pub mod router;
+pub mod routing;
 
 pub use app::{AdminBootstrap, AppConfig, AppState, serve};

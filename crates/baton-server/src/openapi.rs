@@ -15,6 +15,17 @@ use crate::handlers;
         handlers::conversations::state,
         handlers::stream::stream,
         handlers::ledger::verify,
+        handlers::package::package,
+        handlers::handoff::bounce_back,
+        handlers::handoff::resolve,
+        handlers::agents::put,
+        handlers::agents::list,
+        handlers::agents::get,
+        handlers::agents::presence,
+        handlers::agents::offers,
+        handlers::agents::queues,
+        handlers::offers::accept,
+        handlers::offers::reject,
     ),
     security(("bearer" = []))
 )]

@@ -7,7 +7,7 @@ use axum::routing::{get, post};
 
 use crate::app::AppState;
 use crate::error::ApiError;
-use crate::handlers::{conversations, keys, ledger, stream, system};
+use crate::handlers::{agents, conversations, handoff, keys, ledger, offers, package, stream, system};
 
 /// Builds the axum router over `state`.
 pub fn build(state: AppState) -> Router {
@@ -20,7 +20,27 @@ pub fn build(state: AppState) -> Router {
         .route("/v1/conversations/{cid}/events", post(conversations::append).get(conversations::events))
         .route("/v1/conversations/{cid}", get(conversations::state))
         .route("/v1/conversations/{cid}/stream", get(stream::stream))
+        .route("/v1/conversations/{cid}/package", get(package::package))
+        .route("/v1/conversations/{cid}/bounce-back", post(handoff::bounce_back))
+        .route("/v1/conversations/{cid}/resolve", post(handoff::resolve))
+        .route("/v1/agents", get(agents::list))
+        .route("/v1/agents/{aid}", get(agents::get).put(agents::put))
+        .route("/v1/agents/{aid}/presence", post(agents::presence))
+        .route("/v1/agents/{aid}/offers", get(agents::offers))
+        .route("/v1/offers/{oid}/accept", post(offers::accept))
+        .route("/v1/offers/{oid}/reject", post(offers::reject))
+        .route("/v1/queues", get(agents::queues))
         .route("/v1/ledger/verify", get(ledger::verify))
+        .route("/v1/stats", get(crate::handlers::stats::stats))
+        .route("/", get(crate::console::session::index))
+        .route("/console/session", post(crate::console::session::create))
+        .route("/console/logout", post(crate::console::session::logout))
+        .route("/console/check-reply", post(crate::console::check::check_reply))
+        .route("/console/agent", get(crate::console::pages::agent_home))
+        .route("/console/supervisor", get(crate::console::pages::supervisor))
+        .route("/console/supervisor/charts", get(crate::console::pages::supervisor_charts))
+        .route("/console/conversations/{cid}", get(crate::console::pages::conversation))
+        .route("/assets/{name}", get(crate::console::assets::asset))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(max_body))

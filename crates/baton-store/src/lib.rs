@@ -52,6 +52,15 @@ pub trait Store: Send + Sync + 'static {
         limit: u32,
     ) -> StoreFuture<'a, Vec<StoredEvent>>;
 
+    /// Events of the given types (`decision`, `assigned`...) across all conversations,
+    /// written at or after `since`, ordered by time, at most `limit` (for statistics).
+    fn events_of_kinds<'a>(
+        &'a self,
+        kinds: &'a [&'a str],
+        since: baton_core::Timestamp,
+        limit: u32,
+    ) -> StoreFuture<'a, Vec<KindEvent>>;
+
     /// The conversation's summary row, if it exists.
     fn conversation<'a>(&'a self, conversation: &'a ConversationId) -> StoreFuture<'a, Option<ConversationRow>>;
 

@@ -81,6 +81,17 @@ pub struct StoredEvent {
     pub hash: Digest,
 }
 
+/// An event read across conversations (see [`crate::Store::events_of_kinds`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KindEvent {
+    /// Its conversation.
+    pub conversation: ConversationId,
+    /// Its seq.
+    pub seq: u64,
+    /// Canonical JSON without hash, exactly as stored.
+    pub canonical: String,
+}
+
 /// A conversation's summary row.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConversationRow {

@@ -74,24 +74,70 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let server = tokio::spawn(async move { baton_server::serve(listener, serving, crate::serve::shutdown_signal()).await });
 
     let client = reqwest::Client::new();
+    let call = |method: reqwest::Method, path: String, key: String, body: Option<Value>| {
+        let client = client.clone();
+        let url = format!("{base}{path}");
+        async move {
+            let mut request = client.request(method, url).bearer_auth(key);
+            if let Some(body) = body {
+                request = request.json(&body);
+            }
+            let response = request.send().await?;
+            let status = response.status();
+            let body: Value = response.json().await.unwrap_or(Value::Null);
+            anyhow::ensure!(status.is_success(), "{status}: {body}");
+            Ok::<Value, anyhow::Error>(body)
+        }
+    };
+    use reqwest::Method;
+
+    println!("\n== an agent signs in: skills billing (5) and general (3), capacity 2");
+    let agent: Value = call(Method::POST, "/v1/keys".into(), admin.clone(), Some(json!({"role": "agent", "agent_id": "ana"}))).await?;
+    let agent_key = agent["key"].as_str().unwrap_or_default().to_owned();
+    call(Method::PUT, "/v1/agents/ana".into(), admin.clone(), Some(json!({"skills": {"billing": 5, "general": 3}, "capacity": 2}))).await?;
+    call(Method::POST, "/v1/agents/ana/presence".into(), agent_key.clone(), Some(json!({"status": "available"}))).await?;
+
     for (cid, batches) in samples() {
         println!("\n== {cid}");
         for batch in batches {
-            let response = client
-                .post(format!("{base}/v1/conversations/{cid}/events"))
-                .bearer_auth(&bot)
-                .json(&batch)
-                .send()
-                .await?;
-            let status = response.status();
-            let body: Value = response.json().await?;
+            let body = call(Method::POST, format!("/v1/conversations/{cid}/events"), bot.clone(), Some(batch.clone())).await?;
             let kinds: Vec<&str> = batch["events"].as_array().into_iter().flatten().filter_map(|e| e["type"].as_str()).collect();
-            println!("  {} -> {status} seq={} owner={}", kinds.join(", "), body["seq"], body["owner"]);
+            println!("  bot posts {} -> seq {} owner {}", kinds.join(", "), body["seq"], body["owner"]);
             if let Some(decision) = body.get("decision") {
-                println!("     decision: {}", decision["outcome"]);
+                let reasons: Vec<&str> = decision["reasons"].as_array().into_iter().flatten().filter_map(|r| r["code"].as_str()).collect();
+                println!("     decision: {} {}", decision["outcome"], reasons.join(", "));
             }
         }
     }
+
+    println!("\n== the handoff reaches ana as an offer");
+    let mut offer = Value::Null;
+    for _ in 0..50 {
+        let offers = call(Method::GET, "/v1/agents/ana/offers".into(), agent_key.clone(), None).await?;
+        if let Some(first) = offers["offers"].as_array().and_then(|o| o.first()) {
+            offer = first.clone();
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    anyhow::ensure!(!offer.is_null(), "no offer reached the agent");
+    println!("  offer {} ({} priority): {}", offer["offer_id"], offer["priority"], offer["situation"]);
+    let oid = offer["offer_id"].as_str().unwrap_or_default().to_owned();
+    let cid = offer["conversation"].as_str().unwrap_or_default().to_owned();
+    let accepted = call(Method::POST, format!("/v1/offers/{oid}/accept"), agent_key.clone(), None).await?;
+    println!("  ana accepts -> owner {}", accepted["owner"]);
+    let package = call(Method::GET, format!("/v1/conversations/{cid}/package"), agent_key.clone(), None).await?;
+    println!("  package: {}", package["recommendation"]["opening_line"]);
+    let reply = call(Method::POST, format!("/v1/conversations/{cid}/events"), agent_key.clone(),
+        Some(json!({"events": [{"type": "agent_message", "text": "Hi, I'm Ana from billing. I can see order 88231 was charged twice; I'm issuing the refund for the duplicate now."}]}))).await?;
+    println!("  ana replies -> seq {}", reply["seq"]);
+    let back = call(Method::POST, format!("/v1/conversations/{cid}/bounce-back"), agent_key.clone(),
+        Some(json!({"instructions": "Refund issued (ref R-5531). Confirm the 5-day timeline and close if the customer is happy."}))).await?;
+    println!("  ana bounces back to the bot -> owner {}", back["owner"]);
+    let done = call(Method::POST, format!("/v1/conversations/{cid}/resolve"), bot.clone(),
+        Some(json!({"resolution": "Duplicate charge refunded", "true_intent": "billing.double_charge", "csat": 5}))).await?;
+    println!("  the bot resolves -> owner {}", done["owner"]);
+
     let verify: Value = client.get(format!("{base}/v1/ledger/verify")).bearer_auth(&admin).send().await?.json().await?;
     println!("\nledger verify: {}", verify);
     println!("\nTry it:");

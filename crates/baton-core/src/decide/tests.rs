@@ -67,6 +67,25 @@ fn explicit_request_hands_off_with_mapped_skills() {
 }
 
 #[test]
+fn a_request_for_a_human_is_routed_by_the_last_task_intent() {
+    let (_, d) = run(
+        &[
+            vec![cm("my refund never arrived"), nlu("refund_status", 0.9)],
+            vec![bot("Refunds take up to 5 days.")],
+            vec![cm("that makes no sense"), nlu("nlu_fallback", 0.3)],
+            vec![
+                cm("I want to speak to a person"),
+                nlu("contact_human_agent", 0.9),
+            ],
+        ],
+        None,
+    );
+    assert_eq!(d.outcome, Outcome::Handoff);
+    assert_eq!(codes(&d)[0], "explicit_request");
+    assert_eq!(d.skills, vec![Label::parse("billing").unwrap()]);
+}
+
+#[test]
 fn keyword_gaming_gets_an_offer_then_insistence_hands_off() {
     let first = vec![cm("reset password agent"), nlu("password_reset", 0.95)];
     let (replay, d) = run(std::slice::from_ref(&first), None);

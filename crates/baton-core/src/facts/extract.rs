@@ -38,8 +38,11 @@ struct Rule {
     regex: Regex,
     rank: u8,
     check: Check,
-    /// Skip the regex when the message has no ASCII digit (cheap, and most have none).
-    needs_digit: bool,
+    /// Skip the regex when the message has fewer ASCII digits than this.
+    min_digits: usize,
+    /// Skip it unless the lowercased message holds one of these (empty: no such test).
+    /// Most messages hold no fact, and these tests are far cheaper than the regexes.
+    needles: &'static [&'static str],
 }
 
 const ID_TAIL: &str = r"(?:\s*(?:number|num|no\.?|id|#))?(?:\s*(?:is|was|:|=))?\s*#?\s*([a-z0-9][a-z0-9-]{2,31})\b";
@@ -80,38 +83,38 @@ impl FactExtractor {
                 message: e.to_string(),
             })?;
             let kind = FactKind::from_name(&id.kind);
-            rules.push(Rule { kind, regex, rank: 0, check: Check::None, needs_digit: false });
+            rules.push(Rule { kind, regex, rank: 0, check: Check::None, min_digits: 0, needles: &[] });
         }
-        let mut add = |kind, name, pattern: &str, rank, check, needs_digit| {
-            compile(name, pattern).map(|regex| rules.push(Rule { kind, regex, rank, check, needs_digit }))
+        let mut add = |kind, name, pattern: &str, rank, check, (min_digits, needles): (usize, &'static [&'static str])| {
+            compile(name, pattern).map(|regex| rules.push(Rule { kind, regex, rank, check, min_digits, needles }))
         };
-        add(FactKind::Email, "email", r"(?i)\b[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}\b", 1, Check::None, false)?;
+        add(FactKind::Email, "email", r"(?i)\b[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}\b", 1, Check::None, (0, &["@"]))?;
         if config.builtin_ids {
-            add(FactKind::OrderId, "order", &format!("(?i)(?:order|purchase)s?{ID_TAIL}"), 2, Check::Digit, true)?;
-            add(FactKind::InvoiceId, "invoice", &format!("(?i)(?:invoice|bill|receipt)s?{ID_TAIL}"), 2, Check::Digit, true)?;
-            add(FactKind::CaseId, "case", &format!(r"(?i)\b(?:case|ticket|reference|ref|claim){ID_TAIL}"), 2, Check::Digit, true)?;
-            add(FactKind::AccountId, "account", &format!(r"(?i)\b(?:account|acct|customer|member(?:ship)?){ID_TAIL}"), 2, Check::Digit, true)?;
+            add(FactKind::OrderId, "order", &format!("(?i)(?:order|purchase)s?{ID_TAIL}"), 2, Check::Digit, (1, &["order", "purchase"]))?;
+            add(FactKind::InvoiceId, "invoice", &format!("(?i)(?:invoice|bill|receipt)s?{ID_TAIL}"), 2, Check::Digit, (1, &["invoice", "bill", "receipt"]))?;
+            add(FactKind::CaseId, "case", &format!(r"(?i)\b(?:case|ticket|reference|ref|claim){ID_TAIL}"), 2, Check::Digit, (1, &["case", "ticket", "ref", "claim"]))?;
+            add(FactKind::AccountId, "account", &format!(r"(?i)\b(?:account|acct|customer|member(?:ship)?){ID_TAIL}"), 2, Check::Digit, (1, &["account", "acct", "customer", "member"]))?;
         }
-        add(FactKind::Username, "username", r"(?i)\buser\s?(?:name|id)\s*(?:is|:|=)?\s*([a-z0-9][a-z0-9._-]{2,31})\b", 2, Check::Word, false)?;
-        add(FactKind::CardNumber, "card", r"\b(?:\d[ -]?){12,18}\d\b", 3, Check::Card, true)?;
-        add(FactKind::NationalId, "ssn", r"\b\d{3}-\d{2}-\d{4}\b", 3, Check::Ssn, true)?;
-        add(FactKind::NationalId, "ssn_cue", r"(?i)\b(?:ssn|social security(?: number)?)\s*(?:is|:)?\s*(\d{9})\b", 3, Check::Ssn, true)?;
-        add(FactKind::NationalId, "ni", r"(?i)\b[a-ceghj-pr-tw-z][a-ceghj-npr-tw-z] ?\d{2} ?\d{2} ?\d{2} ?[a-d]\b", 3, Check::None, true)?;
-        add(FactKind::BankAccount, "iban", r"(?i)\b[a-z]{2}\d{2}(?: ?[a-z0-9]{4}){2,7}(?: ?[a-z0-9]{1,3})?\b", 3, Check::Iban, true)?;
-        add(FactKind::Phone, "phone", r"(?:\+\d{1,3}[\s.-]?)?(?:\(\d{2,4}\)[\s.-]?|\b\d{2,4}[\s.-])\d{3,4}[\s.-]?\d{3,4}\b", 4, Check::PhoneDigits, true)?;
-        add(FactKind::Phone, "phone_cue", r"(?i)\b(?:phone|mobile|cell|tel|telephone|call me(?: at| on)?)(?:\s*(?:number|no\.?|#))?(?:\s*(?:is|:))?\s*(\+?\d{7,15})\b", 4, Check::PhoneDigits, true)?;
-        add(FactKind::Address, "address", r"(?i)\b\d{2,6}\s+(?:[a-z0-9.'-]+\s+){0,3}(?:street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|terrace|crescent|highway|hwy|parkway|pkwy|court|ct)\b\.?(?:,?\s+[a-z .'-]{2,30},\s*[a-z]{2}\s+\d{5}(?:-\d{4})?\b)?", 5, Check::None, true)?;
-        add(FactKind::Postcode, "zip", r"(?i)\b(?:zip(?:\s*code)?|post\s?code|postal\s*code)\s*(?:is|:)?\s*(\d{5}(?:-\d{4})?|[a-z]{1,2}\d[a-z\d]?\s*\d[a-z]{2})\b", 6, Check::None, true)?;
-        add(FactKind::Postcode, "uk_postcode", r"\b[A-Z]{1,2}\d[A-Z\d]? \d[A-Z]{2}\b", 6, Check::None, true)?;
-        add(FactKind::Amount, "amount", r"(?i)(?:[$€£¥]\s?\d(?:[\d,]*\d)?(?:\.\d{1,2})?|\b(?:usd|eur|gbp|cad|aud)\s?\d(?:[\d,]*\d)?(?:\.\d{1,2})?|\b\d(?:[\d,]*\d)?(?:\.\d{1,2})?\s?(?:dollars?|bucks|usd|eur|euros?|gbp|pounds?|cad|aud)\b|\b\d(?:[\d,]*\d)?(?:\.\d{1,2})?\s?[€£])", 7, Check::None, true)?;
-        add(FactKind::Date, "date", &format!(r"(?i)\b(?:\d{{4}}-\d{{2}}-\d{{2}}|\d{{1,2}}/\d{{1,2}}/\d{{2,4}}|(?:{MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{MONTHS})\.?(?:,?\s+\d{{4}})?)\b"), 8, Check::None, true)?;
-        add(FactKind::Date, "month", r"\b(?:in|on|since|by|until|last|this)\s+(January|February|March|April|May|June|July|August|September|October|November|December)\b", 8, Check::None, false)?;
+        add(FactKind::Username, "username", r"(?i)\buser\s?(?:name|id)\s*(?:is|:|=)?\s*([a-z0-9][a-z0-9._-]{2,31})\b", 2, Check::Word, (0, &["user"]))?;
+        add(FactKind::CardNumber, "card", r"\b(?:\d[ -]?){12,18}\d\b", 3, Check::Card, (13, &[]))?;
+        add(FactKind::NationalId, "ssn", r"\b\d{3}-\d{2}-\d{4}\b", 3, Check::Ssn, (9, &["-"]))?;
+        add(FactKind::NationalId, "ssn_cue", r"(?i)\b(?:ssn|social security(?: number)?)\s*(?:is|:)?\s*(\d{9})\b", 3, Check::Ssn, (9, &["ssn", "social"]))?;
+        add(FactKind::NationalId, "ni", r"(?i)\b[a-ceghj-pr-tw-z][a-ceghj-npr-tw-z] ?\d{2} ?\d{2} ?\d{2} ?[a-d]\b", 3, Check::None, (6, &[]))?;
+        add(FactKind::BankAccount, "iban", r"(?i)\b[a-z]{2}\d{2}(?: ?[a-z0-9]{4}){2,7}(?: ?[a-z0-9]{1,3})?\b", 3, Check::Iban, (8, &[]))?;
+        add(FactKind::Phone, "phone", r"(?:\+\d{1,3}[\s.-]?)?(?:\(\d{2,4}\)[\s.-]?|\b\d{2,4}[\s.-])\d{3,4}[\s.-]?\d{3,4}\b", 4, Check::PhoneDigits, (7, &[]))?;
+        add(FactKind::Phone, "phone_cue", r"(?i)\b(?:phone|mobile|cell|tel|telephone|call me(?: at| on)?)(?:\s*(?:number|no\.?|#))?(?:\s*(?:is|:))?\s*(\+?\d{7,15})\b", 4, Check::PhoneDigits, (7, &[]))?;
+        add(FactKind::Address, "address", r"(?i)\b\d{2,6}\s+(?:[a-z0-9.'-]+\s+){0,3}(?:street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|terrace|crescent|highway|hwy|parkway|pkwy|court|ct)\b\.?(?:,?\s+[a-z .'-]{2,30},\s*[a-z]{2}\s+\d{5}(?:-\d{4})?\b)?", 5, Check::None, (2, &[]))?;
+        add(FactKind::Postcode, "zip", r"(?i)\b(?:zip(?:\s*code)?|post\s?code|postal\s*code)\s*(?:is|:)?\s*(\d{5}(?:-\d{4})?|[a-z]{1,2}\d[a-z\d]?\s*\d[a-z]{2})\b", 6, Check::None, (5, &["zip", "post"]))?;
+        add(FactKind::Postcode, "uk_postcode", r"\b[A-Z]{1,2}\d[A-Z\d]? \d[A-Z]{2}\b", 6, Check::None, (1, &[]))?;
+        add(FactKind::Amount, "amount", r"(?i)(?:[$€£¥]\s?\d(?:[\d,]*\d)?(?:\.\d{1,2})?|\b(?:usd|eur|gbp|cad|aud)\s?\d(?:[\d,]*\d)?(?:\.\d{1,2})?|\b\d(?:[\d,]*\d)?(?:\.\d{1,2})?\s?(?:dollars?|bucks|usd|eur|euros?|gbp|pounds?|cad|aud)\b|\b\d(?:[\d,]*\d)?(?:\.\d{1,2})?\s?[€£])", 7, Check::None, (1, &["$", "€", "£", "¥", "usd", "eur", "gbp", "cad", "aud", "dollar", "buck", "pound"]))?;
+        add(FactKind::Date, "date", &format!(r"(?i)\b(?:\d{{4}}-\d{{2}}-\d{{2}}|\d{{1,2}}/\d{{1,2}}/\d{{2,4}}|(?:{MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{MONTHS})\.?(?:,?\s+\d{{4}})?)\b"), 8, Check::None, (1, &[]))?;
+        add(FactKind::Date, "month", r"\b(?:in|on|since|by|until|last|this)\s+(January|February|March|April|May|June|July|August|September|October|November|December)\b", 8, Check::None, (0, &["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"]))?;
         if !config.account_tiers.is_empty() {
             let tiers = config.account_tiers.iter().map(|t| regex::escape(t)).collect::<Vec<_>>().join("|");
             let after = r"(?:account|plan|profile|membership|member|tier|subscription|level|user|customer|status)s?";
-            add(FactKind::AccountTier, "tier", &format!(r"(?i)\b({tiers})\s+{after}\b"), 10, Check::None, false)?;
-            add(FactKind::AccountTier, "tier_after", &format!(r"(?i)\b(?:membership|member|tier|level|plan)\s+(?:is\s+|:\s*)?({tiers})\b"), 10, Check::None, false)?;
-            add(FactKind::AccountTier, "tier_im", &format!(r"(?i)\b(?:i'?m|i am)\s+an?\s+({tiers})\b"), 10, Check::None, false)?;
+            add(FactKind::AccountTier, "tier", &format!(r"(?i)\b({tiers})\s+{after}\b"), 10, Check::None, (0, &["account", "plan", "profile", "member", "tier", "subscription", "level", "user", "customer", "status"]))?;
+            add(FactKind::AccountTier, "tier_after", &format!(r"(?i)\b(?:membership|member|tier|level|plan)\s+(?:is\s+|:\s*)?({tiers})\b"), 10, Check::None, (0, &["member", "tier", "level", "plan"]))?;
+            add(FactKind::AccountTier, "tier_im", &format!(r"(?i)\b(?:i'?m|i am)\s+an?\s+({tiers})\b"), 10, Check::None, (0, &["i'm", "im ", "i am"]))?;
         }
         Ok(Self {
             rules,
@@ -156,13 +159,20 @@ impl FactExtractor {
 
     /// Every candidate in `text`, overlaps settled, in text order.
     pub(crate) fn scan(&self, text: &str) -> Vec<Found> {
-        let has_digit = text.bytes().any(|b| b.is_ascii_digit());
+        self.scan_where(text, &|_| true)
+    }
+
+    /// Like [`Self::scan`], but only rules for kinds `wanted` accepts, plus the cued id
+    /// rules, which must still claim their spans (an order number is not a card).
+    pub(crate) fn scan_where(&self, text: &str, wanted: &dyn Fn(&FactKind) -> bool) -> Vec<Found> {
+        let digits = text.bytes().filter(u8::is_ascii_digit).count();
+        let lower = text.to_ascii_lowercase();
         let mut found = Vec::new();
         for rule in &self.rules {
-            if rule.needs_digit && !has_digit {
-                continue;
-            }
-            if rule.kind == FactKind::Email && !text.contains('@') {
+            if digits < rule.min_digits
+                || !(rule.needles.is_empty() || rule.needles.iter().any(|n| lower.contains(n)))
+                || !(rule.rank <= 2 && rule.kind.is_record_id() || wanted(&rule.kind))
+            {
                 continue;
             }
             for caps in rule.regex.captures_iter(text) {
@@ -174,7 +184,9 @@ impl FactExtractor {
                 found.push(Found { kind: rule.kind.clone(), value: value.to_owned(), start: m.start(), end: m.end(), rank: rule.rank });
             }
         }
-        self.names.scan(text, &mut found);
+        if wanted(&FactKind::PersonName) {
+            self.names.scan(text, &mut found);
+        }
         settle(found)
     }
 }
@@ -229,5 +241,29 @@ fn to_fact(found: Found, seq: u64) -> Fact {
         source: FactSource::Customer,
         redacted: false,
         span: Some((found.start, found.end)),
+    }
+}
+
+#[cfg(test)]
+mod probe {
+    use super::*;
+
+    #[test]
+    #[ignore]
+    fn rule_cost_probe() {
+        let ex = FactExtractor::new(&FactConfig::default()).unwrap();
+        let texts = ["Hi! I need to return an item, can you help me with that?", "I got the wrong size.", "Username: cminh730",
+            "cminh730@email.com", "Order ID: 3348917502", "No, I bought it in November.", "(977) 625-2661", "What if I ask really, really nicely?"];
+        let n = 20000u32;
+        for rule in &ex.rules {
+            let start = std::time::Instant::now();
+            for _ in 0..n { for t in texts { std::hint::black_box(rule.regex.captures_iter(t).count()); } }
+            println!("{:>14} {:?}", rule.kind.as_str(), start.elapsed() / (n * texts.len() as u32));
+        }
+        for (name, re) in [("intro", &ex.names.intro), ("hon", &ex.names.honorific), ("ctx", &ex.names.context), ("ans_name", &ex.answer_name), ("ans_tok", &ex.answer_token)] {
+            let start = std::time::Instant::now();
+            for _ in 0..n { for t in texts { std::hint::black_box(re.captures_iter(t).count()); } }
+            println!("{name:>14} {:?}", start.elapsed() / (n * texts.len() as u32));
+        }
     }
 }

@@ -17,10 +17,10 @@ const RANK: u8 = 9;
 /// The compiled name rules.
 #[derive(Debug)]
 pub struct NameRules {
-    intro: Regex,
+    pub(crate) intro: Regex,
     intro_lower: Regex,
-    honorific: Regex,
-    context: Regex,
+    pub(crate) honorific: Regex,
+    pub(crate) context: Regex,
     not_names: BTreeSet<String>,
 }
 
@@ -55,7 +55,8 @@ impl NameRules {
 
     /// Adds name candidates in `text` to `out`.
     pub(crate) fn scan(&self, text: &str, out: &mut Vec<Found>) {
-        let has_upper = text.bytes().any(|b| b.is_ascii_uppercase());
+        // A name found by these rules has at least one capital after the first letter.
+        let has_upper = text.bytes().skip(1).any(|b| b.is_ascii_uppercase());
         if has_upper {
             for re in [&self.intro, &self.honorific, &self.context] {
                 for caps in re.captures_iter(text) {

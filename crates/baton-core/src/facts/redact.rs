@@ -73,8 +73,9 @@ pub fn redact_text(text: &str, role: ViewerRole, extractor: &FactExtractor, know
     if role == ViewerRole::Auditor {
         return text.to_owned();
     }
+    let hidden = |kind: &super::FactKind| PiiKind::of(kind).is_some_and(|k| !role.may_see(k));
     let mut spans: Vec<(usize, usize, PiiKind)> = extractor
-        .scan(text)
+        .scan_where(text, &hidden)
         .into_iter()
         .filter_map(|f| PiiKind::of(&f.kind).map(|k| (f.start, f.end, k)))
         .filter(|&(_, _, k)| !role.may_see(k))

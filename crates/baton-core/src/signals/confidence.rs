@@ -1,5 +1,6 @@
 //! The bot's NLU confidence: the current value, the streak of low (or fallback) results,
-//! and the history for display.
+//! the history for display, and the latest intent that names a task (what a handoff
+//! should be routed by when the newest intent is only "let me talk to a human").
 
 use serde::{Deserialize, Serialize};
 
@@ -27,6 +28,42 @@ pub struct IntentConfidence {
     pub fallback: bool,
     /// (seq, confidence) of each `nlu` event, oldest first.
     pub history: Vec<(u64, f64)>,
+    /// The latest intent that names a task (see [`names_task`]) with a confidence that
+    /// is not low.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task_intent: Option<Label>,
+}
+
+/// Words in an intent name that make it a request for a human (`contact_human_agent`,
+/// `agent`, `talk_to_person`); matched as whole `_`/`.`/`-`-separated words, and as
+/// substrings for the first three (`talktohuman`).
+const HUMAN_SUBSTRINGS: &[&str] = &["human", "agent", "operator"];
+const HUMAN_WORDS: &[&str] = &[
+    "person",
+    "someone",
+    "somebody",
+    "representative",
+    "rep",
+    "staff",
+    "escalate",
+    "escalation",
+    "handoff",
+    "supervisor",
+];
+
+/// Whether `intent` asks for a human rather than naming what the customer needs.
+pub fn asks_for_human(intent: &str) -> bool {
+    let intent = intent.to_ascii_lowercase();
+    HUMAN_SUBSTRINGS.iter().any(|w| intent.contains(w))
+        || intent
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .any(|w| HUMAN_WORDS.contains(&w))
+}
+
+/// Whether `intent` names a task: neither a fallback ("not understood") nor a request
+/// for a human.
+pub fn names_task(intent: &str, policy: &ConfidencePolicy) -> bool {
+    !any_matches(&policy.fallback_intents, intent) && !asks_for_human(intent)
 }
 
 impl IntentConfidence {
@@ -39,6 +76,9 @@ impl IntentConfidence {
             self.low_streak += 1;
         } else {
             self.low_streak = 0;
+        }
+        if !self.fallback && value >= policy.low && !asks_for_human(nlu.intent.as_str()) {
+            self.task_intent = Some(nlu.intent.clone());
         }
         self.intent = Some(nlu.intent.clone());
         self.current = Some(value);
@@ -82,5 +122,27 @@ mod tests {
         c.push(3, &nlu("refund", 0.9), &p);
         assert_eq!((c.low_streak, c.fallbacks), (0, 1));
         assert_eq!(c.history, vec![(1, 0.3), (2, 0.9), (3, 0.9)]);
+    }
+
+    #[test]
+    fn task_intent_skips_fallbacks_low_confidence_and_human_requests() {
+        let p = Policy::default().confidence;
+        let mut c = IntentConfidence::default();
+        c.push(1, &nlu("refund_status", 0.9), &p);
+        c.push(2, &nlu("track_order", 0.3), &p);
+        c.push(3, &nlu("nlu_fallback", 0.9), &p);
+        c.push(4, &nlu("contact_human_agent", 0.95), &p);
+        assert_eq!(c.intent.as_ref().map(Label::as_str), Some("contact_human_agent"));
+        assert_eq!(c.task_intent.as_ref().map(Label::as_str), Some("refund_status"));
+    }
+
+    #[test]
+    fn human_request_intents() {
+        for i in ["contact_human_agent", "agent", "Human", "talk_to_person", "live.agent", "escalate"] {
+            assert!(asks_for_human(i), "{i}");
+        }
+        for i in ["refund_status", "personal_info_update", "contact_customer_service", "track_order"] {
+            assert!(!asks_for_human(i), "{i}");
+        }
     }
 }

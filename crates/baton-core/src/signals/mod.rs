@@ -10,6 +10,7 @@ pub mod frustration;
 pub mod loops;
 pub mod risk;
 pub mod sentiment;
+pub mod vader;
 pub mod words;
 
 use serde::{Deserialize, Serialize};

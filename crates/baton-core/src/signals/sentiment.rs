@@ -12,12 +12,7 @@ const RING: usize = 32;
 
 /// VADER's compound score of `text`, in [-1, 1]; 0 for text it cannot read.
 pub fn score(text: &str) -> f64 {
-    let analyzer = vader_sentiment::SentimentIntensityAnalyzer::new();
-    let compound = analyzer
-        .polarity_scores(text)
-        .get("compound")
-        .copied()
-        .unwrap_or(0.0);
+    let compound = super::vader::compound(text);
     if compound.is_finite() {
         compound.clamp(-1.0, 1.0)
     } else {

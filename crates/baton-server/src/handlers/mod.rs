@@ -1,7 +1,12 @@
 //! HTTP handlers, one file per resource. Each handler's doc starts with its route.
 
+pub mod agents;
 pub mod conversations;
+pub mod handoff;
 pub mod keys;
 pub mod ledger;
+pub mod offers;
+pub mod package;
+pub mod stats;
 pub mod stream;
 pub mod system;

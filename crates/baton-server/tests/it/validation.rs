@@ -116,7 +116,8 @@ async fn confidence_must_be_between_0_and_1() {
 #[tokio::test]
 async fn ids_are_checked_in_the_path_and_the_body() {
     let (app, bot, before) = setup().await;
-    for bad in ["a%20b", "caf%C3%A9", "a%2Fb", &"x".repeat(129)] {
+    let too_long = "x".repeat(129);
+    for bad in ["a%20b", "caf%C3%A9", "a%2Fb", too_long.as_str()] {
         let answer = app.append(bad, &one(json!({"type": "bot_message", "text": "hi"})), &bot).await;
         assert_error(&answer, StatusCode::BAD_REQUEST, "invalid_id", Some("conversation_id"));
         let answer = app.get(&format!("/v1/conversations/{bad}/events"), Some(&bot)).await;

@@ -138,6 +138,16 @@ impl Store for SqliteStore {
         self.read(move |conn| read::events_after(conn, &conversation, after_seq, limit))
     }
 
+    fn events_of_kinds<'a>(
+        &'a self,
+        kinds: &'a [&'a str],
+        since: baton_core::Timestamp,
+        limit: u32,
+    ) -> StoreFuture<'a, Vec<KindEvent>> {
+        let kinds: Vec<String> = kinds.iter().map(|k| (*k).to_owned()).collect();
+        self.read(move |conn| read::events_of_kinds(conn, &kinds, since, limit))
+    }
+
     fn conversation<'a>(&'a self, conversation: &'a ConversationId) -> StoreFuture<'a, Option<ConversationRow>> {
         let conversation = conversation.clone();
         self.read(move |conn| read::conversation(conn, &conversation))

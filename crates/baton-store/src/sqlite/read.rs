@@ -42,6 +42,27 @@ pub fn events_after(conn: &Connection, cid: &ConversationId, after: u64, limit: 
     .collect()
 }
 
+pub fn events_of_kinds(conn: &Connection, kinds: &[String], since: Timestamp, limit: u32) -> Result<Vec<KindEvent>, StoreError> {
+    let kinds_json = serde_json::to_string(kinds).map_err(|e| StoreError::Engine(e.to_string()))?;
+    // `at` is RFC 3339 UTC with milliseconds, so text order is time order.
+    let mut stmt = conn.prepare_cached(
+        "SELECT conversation, seq, body, json_extract(body, '$.at') AS at FROM events
+         WHERE kind IN (SELECT value FROM json_each(?1)) AND at >= ?2
+         ORDER BY at, conversation, seq LIMIT ?3",
+    )?;
+    let mut rows = stmt.query(params![kinds_json, since.to_string(), limit])?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        let conversation: String = row.get(0)?;
+        out.push(KindEvent {
+            conversation: ConversationId::parse(conversation).map_err(|e| corrupt("conversation id", e))?,
+            seq: row.get(1)?,
+            canonical: row.get(2)?,
+        });
+    }
+    Ok(out)
+}
+
 const CONVERSATION_COLUMNS: &str = "id, last_seq, head, owner, customer, agent, started_at, updated_at";
 
 fn owner_from(raw: &str) -> Result<Owner, StoreError> {

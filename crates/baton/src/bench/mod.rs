@@ -1,6 +1,8 @@
 //! `baton bench ...`: measured figures, one JSON object per line:
 //! `{"bench", "n", "value", "unit"}`. Progress goes to stderr.
 
+mod decide;
+mod fixture;
 mod harness;
 mod ingest;
 
@@ -14,6 +16,8 @@ use serde::Serialize;
 pub enum BenchCommand {
     /// Durable ingest over HTTP: batched events/s and single-event requests/s.
     Ingest(ingest::IngestArgs),
+    /// The decision engine's time per customer message with a long history.
+    Decide(decide::DecideArgs),
 }
 
 /// One figure.
@@ -41,6 +45,7 @@ pub fn emit(bench: &str, n: u64, value: f64, unit: &'static str) {
 pub async fn run(command: BenchCommand) -> anyhow::Result<ExitCode> {
     match command {
         BenchCommand::Ingest(args) => ingest::run(args).await?,
+        BenchCommand::Decide(args) => decide::run(args)?,
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,0 +1,202 @@
+//! The console's pages. Each reads who is signed in from the session cookie and sends
+//! anyone else back to the sign-in page.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use baton_core::Owner;
+use baton_store::{ConversationFilter, Role};
+
+use super::charts::{Column, bar_chart, legend};
+use super::package::load;
+use super::view::{ConversationView, conversation_view};
+use super::{Page, signed_in};
+use crate::app::AppState;
+use crate::auth::Principal;
+use crate::error::ApiError;
+use crate::extract::conversation_id;
+use crate::handlers::stats::{self, Stats};
+
+/// One of the agent's conversations.
+pub struct MineLine {
+    /// Conversation id.
+    pub cid: String,
+    /// Owner in words.
+    pub owner: &'static str,
+}
+
+/// The agent's home: presence, live offers, their conversations.
+#[derive(Template)]
+#[template(path = "agent.html")]
+pub struct AgentHome {
+    /// The signed-in agent.
+    pub agent_id: String,
+    /// The agent, in words, for the header.
+    pub me: String,
+    /// Each presence and whether it is the agent's now.
+    pub presences: Vec<(&'static str, bool)>,
+    /// Conversations the agent holds.
+    pub mine: Vec<MineLine>,
+}
+
+/// One conversation, package first.
+#[derive(Template)]
+#[template(path = "conversation.html")]
+pub struct ConversationPage {
+    /// Who reads it, in words.
+    pub me: String,
+    /// Where "home" is.
+    pub home: &'static str,
+    /// What it shows.
+    pub v: ConversationView,
+}
+
+/// The supervisor's charts, as a fragment the page refreshes.
+#[derive(Template)]
+#[template(path = "charts.html")]
+pub struct Charts {
+    /// Window in hours.
+    pub hours: u32,
+    /// Handoffs in the window.
+    pub handoffs: u32,
+    /// Handoff reasons per hour (SVG).
+    pub reasons_svg: String,
+    /// Its legend (HTML).
+    pub reasons_legend: String,
+    /// Ramp-up per handoff (SVG).
+    pub ramp_svg: String,
+    /// Ramp-up in words.
+    pub ramp_words: String,
+    /// Repeat asks per hour (SVG).
+    pub repeat_svg: String,
+    /// Repeat asks in words.
+    pub repeat_words: String,
+}
+
+/// The supervisor's view.
+#[derive(Template)]
+#[template(path = "supervisor.html")]
+pub struct SupervisorPage {
+    /// Who reads it, in words.
+    pub me: String,
+    /// The charts fragment, rendered.
+    pub charts_html: String,
+}
+
+async fn require(app: &AppState, headers: &HeaderMap, roles: &[Role]) -> Result<Option<Principal>, ApiError> {
+    Ok(signed_in(app, headers).await?.filter(|p| roles.contains(&p.role)))
+}
+
+/// `GET /console/agent`: the agent's home.
+pub async fn agent_home(State(app): State<AppState>, headers: HeaderMap) -> Result<Page, ApiError> {
+    let Some(me) = require(&app, &headers, &[Role::Agent]).await?.and_then(|p| p.agent) else {
+        return Ok(Page::sign_in());
+    };
+    let presence = app.store.agent(&me).await?.map_or_else(|| "offline".to_owned(), |a| a.presence);
+    let filter = ConversationFilter { owners: vec![Owner::Agent], agent: Some(me.clone()), limit: Some(50) };
+    let mine = app
+        .store
+        .conversations(filter)
+        .await?
+        .into_iter()
+        .map(|row| MineLine { cid: row.id.to_string(), owner: row.summary.owner.as_str() })
+        .collect();
+    let presences = ["available", "away", "offline"].into_iter().map(|p| (p, p == presence)).collect();
+    Page::render(&AgentHome { agent_id: me.to_string(), me: format!("agent {me}"), presences, mine })
+}
+
+/// `GET /console/conversations/{cid}`: the package, the live transcript, the reply box.
+pub async fn conversation(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    Path(cid): Path<String>,
+) -> Result<Page, ApiError> {
+    let roles = [Role::Agent, Role::Supervisor, Role::Admin];
+    let Some(principal) = require(&app, &headers, &roles).await? else { return Ok(Page::sign_in()) };
+    let cid = conversation_id(cid)?;
+    let loaded = load(&app, &principal, &cid).await?;
+    let mine = principal.agent.is_some() && loaded.state.assigned_agent == principal.agent;
+    let (me, home) = match &principal.agent {
+        Some(agent) => (format!("agent {agent}"), "/console/agent"),
+        None => (principal.role.as_str().to_owned(), "/console/supervisor"),
+    };
+    let v = conversation_view(&loaded.package, &loaded.state, mine);
+    Page::render(&ConversationPage { me, home, v })
+}
+
+/// `GET /console/supervisor`: queues, agents, and the charts.
+pub async fn supervisor(State(app): State<AppState>, headers: HeaderMap) -> Result<Page, ApiError> {
+    let Some(principal) = require(&app, &headers, &[Role::Supervisor, Role::Admin]).await? else {
+        return Ok(Page::sign_in());
+    };
+    let charts_html = charts_for(&app).await?.render().map_err(ApiError::internal)?;
+    Page::render(&SupervisorPage { me: principal.role.as_str().to_owned(), charts_html })
+}
+
+/// `GET /console/supervisor/charts`: the charts alone, for the page to refresh.
+pub async fn supervisor_charts(State(app): State<AppState>, headers: HeaderMap) -> Result<Page, ApiError> {
+    if require(&app, &headers, &[Role::Supervisor, Role::Admin]).await?.is_none() {
+        return Err(ApiError::unauthorized("sign in with a supervisor or admin key"));
+    }
+    Page::render(&charts_for(&app).await?)
+}
+
+const HOURS: u32 = 24;
+
+async fn charts_for(app: &AppState) -> Result<Charts, ApiError> {
+    Ok(charts(&stats::read(app, HOURS, crate::clock::now()).await?))
+}
+
+fn hour_label(hour: &str) -> String {
+    hour.get(11..16).unwrap_or(hour).to_owned()
+}
+
+/// The charts over computed statistics.
+pub fn charts(stats: &Stats) -> Charts {
+    let mut codes: Vec<String> = stats.handoff_reasons.iter().flat_map(|h| h.reasons.keys().cloned()).collect();
+    codes.sort();
+    codes.dedup();
+    let reason_columns: Vec<Column> = stats
+        .handoff_reasons
+        .iter()
+        .map(|h| Column {
+            label: hour_label(&h.hour),
+            parts: codes.iter().enumerate().map(|(i, c)| (i, f64::from(h.reasons.get(c).copied().unwrap_or(0)))).collect(),
+        })
+        .collect();
+    let ramp = &stats.ramp_up;
+    let recent = &ramp.samples[ramp.samples.len().saturating_sub(30)..];
+    let ramp_columns: Vec<Column> = recent
+        .iter()
+        .map(|s| Column { label: format!("{} {}", hour_label(&s.accepted_at), s.agent_id), parts: vec![(0, s.secs)] })
+        .collect();
+    let ramp_words = match (ramp.p50_secs, ramp.p90_secs) {
+        (Some(p50), Some(p90)) => format!(
+            "Median {p50:.0} s, 90th percentile {p90:.0} s, over {} replied of {} accepted.",
+            ramp.replied, ramp.assignments
+        ),
+        _ => format!("No first replies yet ({} accepted).", ramp.assignments),
+    };
+    let repeat_columns: Vec<Column> = stats
+        .handoff_reasons
+        .iter()
+        .zip(&stats.repeat_asks.per_hour)
+        .map(|(h, n)| Column { label: hour_label(&h.hour), parts: vec![(0, f64::from(*n))] })
+        .collect();
+    let by_kind: Vec<String> = stats.repeat_asks.by_kind.iter().map(|(k, n)| format!("{} {n}", k.replace('_', " "))).collect();
+    let repeat_words = if stats.repeat_asks.total == 0 {
+        "No repeat asks: nobody asked a customer for something they had already given.".to_owned()
+    } else {
+        format!("{} repeat asks: {}.", stats.repeat_asks.total, by_kind.join(", "))
+    };
+    Charts {
+        hours: stats.hours,
+        handoffs: stats.handoff_reasons.iter().map(|h| h.handoffs).sum(),
+        reasons_svg: bar_chart("Handoffs per hour by reason", &reason_columns, &codes, "handoffs"),
+        reasons_legend: legend(&codes),
+        ramp_svg: bar_chart("Seconds from accept to first reply, per handoff", &ramp_columns, &["ramp-up".to_owned()], "s"),
+        ramp_words,
+        repeat_svg: bar_chart("Repeat asks per hour", &repeat_columns, &["repeat asks".to_owned()], "asks"),
+        repeat_words,
+    }
+}

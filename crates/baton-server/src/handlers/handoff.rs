@@ -1,0 +1,147 @@
+//! Handing back: the owning agent returns the conversation to the bot, or it is resolved.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use baton_core::event::{BouncedBack, EventBody, Resolved};
+use baton_core::{Label, Owner, Text};
+use baton_store::Role;
+use serde::Deserialize;
+
+use crate::app::AppState;
+use crate::append::{AppendResponse, Draft, WriteError, response, write};
+use crate::auth::Principal;
+use crate::clock;
+use crate::error::ApiError;
+use crate::extract::{ApiJson, conversation_id};
+use crate::routing::{apply, refusal};
+
+/// `POST /v1/conversations/{cid}/bounce-back` body.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BounceBack {
+    /// What the bot should do next.
+    pub instructions: String,
+}
+
+/// `POST /v1/conversations/{cid}/resolve` body.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Resolve {
+    /// What resolved it.
+    pub resolution: String,
+    /// The intent as the human judged it.
+    #[serde(default)]
+    pub true_intent: Option<String>,
+    /// Customer satisfaction, 1 to 5.
+    #[serde(default)]
+    pub csat: Option<u8>,
+}
+
+fn text(field: &'static str, raw: String) -> Result<Text, ApiError> {
+    Text::parse(raw).map_err(|e| ApiError::invalid("invalid_field", format!("{field} {e}")).with_field(field))
+}
+
+async fn commit(app: &AppState, cid: &baton_core::ConversationId, body: EventBody, live: &mut crate::live::Live) -> Result<AppendResponse, ApiError> {
+    match write(app, cid, live, vec![Draft::system(body)], clock::now()).await {
+        Ok(written) => Ok(response(live, &written)),
+        Err(WriteError::Api(error)) => Err(error),
+        Err(WriteError::DuplicateId) => Err(ApiError::internal("generated event id collided")),
+    }
+}
+
+/// `POST /v1/conversations/{cid}/bounce-back` (owning agent): back to the bot with
+/// instructions; a later handoff prefers this agent.
+#[utoipa::path(post, path = "/v1/conversations/{cid}/bounce-back", request_body = BounceBack, params(("cid" = String, Path)),
+    responses((status = 200, body = AppendResponse), (status = 404), (status = 409)))]
+pub async fn bounce_back(
+    State(app): State<AppState>,
+    principal: Principal,
+    Path(cid): Path<String>,
+    ApiJson(body): ApiJson<BounceBack>,
+) -> Result<Json<AppendResponse>, ApiError> {
+    principal.require(&[Role::Agent])?;
+    let cid = conversation_id(cid)?;
+    let instructions = text("instructions", body.instructions)?;
+    let agent = principal.agent.clone().ok_or_else(|| ApiError::forbidden("this agent key has no agent id"))?;
+    let mut core = app.routing.lock().await;
+    let answer = {
+        let mut live = app.conversations.lock(app.store.as_ref(), &app.policy(), &cid).await?;
+        crate::access::ensure_readable(&principal, live.exists(), &live.state)?;
+        if live.state.owner != Owner::Agent || live.state.assigned_agent.as_ref() != Some(&agent) {
+            return Err(ApiError::conflict("not_owner", "only the agent who owns the conversation can bounce it back"));
+        }
+        let handle_ms = assigned_for_ms(&live.state);
+        let skills = live.state.handoff.as_ref().map(|h| h.skills.clone()).unwrap_or_default();
+        let answer = commit(&app, &cid, EventBody::BouncedBack(BouncedBack { agent_id: agent.clone(), instructions }), &mut live).await?;
+        core.forecaster.observe_handled(&skills, handle_ms);
+        answer
+    };
+    metrics::counter!("baton_bounce_backs_total").increment(1);
+    let effects = core.router.release(&agent, &cid, clock::now()).map_err(refusal)?;
+    apply(&app, effects).await;
+    Ok(Json(answer))
+}
+
+fn assigned_for_ms(state: &baton_core::ConversationState) -> i64 {
+    match (&state.handoff, state.last_event_at) {
+        (Some(handoff), Some(last)) => last.millis_since(handoff.queued_at).max(0),
+        _ => 0,
+    }
+}
+
+/// `POST /v1/conversations/{cid}/resolve`: the owning agent, a bot owning it, or a
+/// supervisor/admin records the resolution and closes the conversation.
+#[utoipa::path(post, path = "/v1/conversations/{cid}/resolve", request_body = Resolve, params(("cid" = String, Path)),
+    responses((status = 200, body = AppendResponse), (status = 404), (status = 409), (status = 422)))]
+pub async fn resolve(
+    State(app): State<AppState>,
+    principal: Principal,
+    Path(cid): Path<String>,
+    ApiJson(body): ApiJson<Resolve>,
+) -> Result<Json<AppendResponse>, ApiError> {
+    principal.require(&[Role::Agent, Role::Bot, Role::Supervisor, Role::Admin])?;
+    let cid = conversation_id(cid)?;
+    let resolution = text("resolution", body.resolution)?;
+    let true_intent = body
+        .true_intent
+        .map(|raw| Label::parse(raw).map_err(|e| ApiError::invalid("invalid_field", format!("true_intent {e}")).with_field("true_intent")))
+        .transpose()?;
+    if let Some(csat) = body.csat
+        && !(1..=5).contains(&csat)
+    {
+        return Err(ApiError::invalid("invalid_field", "csat must be 1 to 5").with_field("csat"));
+    }
+    let mut core = app.routing.lock().await;
+    let (answer, owner_before, agent) = {
+        let mut live = app.conversations.lock(app.store.as_ref(), &app.policy(), &cid).await?;
+        crate::access::ensure_readable(&principal, live.exists(), &live.state)?;
+        let owner = live.state.owner;
+        let allowed = match principal.role {
+            Role::Agent => owner == Owner::Agent && live.state.assigned_agent == principal.agent,
+            Role::Bot => owner == Owner::Bot,
+            _ => true,
+        };
+        if owner == Owner::Closed {
+            return Err(ApiError::conflict("conversation_closed", "the conversation is already resolved"));
+        }
+        if !allowed {
+            return Err(ApiError::conflict("not_owner", format!("the conversation is owned by {}", owner.as_str())));
+        }
+        let agent = live.state.assigned_agent.clone();
+        if owner == Owner::Agent {
+            let skills = live.state.handoff.as_ref().map(|h| h.skills.clone()).unwrap_or_default();
+            core.forecaster.observe_handled(&skills, assigned_for_ms(&live.state));
+        }
+        let event = EventBody::Resolved(Resolved { resolution, true_intent, csat: body.csat });
+        (commit(&app, &cid, event, &mut live).await?, owner, agent)
+    };
+    let now = clock::now();
+    let effects = match (owner_before, agent) {
+        (Owner::Agent, Some(agent)) => core.router.release(&agent, &cid, now).map_err(refusal)?,
+        (Owner::Queued | Owner::Offered, _) => core.router.withdraw(&cid, now),
+        _ => Vec::new(),
+    };
+    apply(&app, effects).await;
+    metrics::counter!("baton_resolutions_total").increment(1);
+    Ok(Json(answer))
+}

@@ -1,0 +1,51 @@
+//! Offers: an agent accepts or rejects.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use baton_store::Role;
+use serde_json::{Value, json};
+
+use crate::app::AppState;
+use crate::auth::Principal;
+use crate::clock;
+use crate::error::ApiError;
+use crate::extract::offer_id;
+use crate::routing::{apply, refusal};
+
+fn agent_of(principal: &Principal) -> Result<baton_core::AgentId, ApiError> {
+    principal.require(&[Role::Agent])?;
+    principal.agent.clone().ok_or_else(|| ApiError::forbidden("this agent key has no agent id"))
+}
+
+/// `POST /v1/offers/{oid}/accept` (the offered agent): the agent owns the conversation.
+#[utoipa::path(post, path = "/v1/offers/{oid}/accept", params(("oid" = String, Path)),
+    responses((status = 200), (status = 404), (status = 409)))]
+pub async fn accept(State(app): State<AppState>, principal: Principal, Path(oid): Path<String>) -> Result<Json<Value>, ApiError> {
+    let agent = agent_of(&principal)?;
+    let offer = offer_id(oid)?;
+    let mut core = app.routing.lock().await;
+    let conversation = core.router.offer(&offer).map(|o| o.conversation);
+    let effects = core.router.accept(&offer, &agent, clock::now()).map_err(refusal)?;
+    apply(&app, effects).await;
+    drop(core);
+    let conversation = conversation.ok_or_else(|| ApiError::not_found("no such offer"))?;
+    let live = app.conversations.lock(app.store.as_ref(), &app.policy(), &conversation).await?;
+    Ok(Json(json!({
+        "conversation": conversation,
+        "agent_id": agent,
+        "owner": live.state.owner.as_str(),
+        "seq": live.state.last_seq,
+    })))
+}
+
+/// `POST /v1/offers/{oid}/reject` (the offered agent): the offer moves to the next agent.
+#[utoipa::path(post, path = "/v1/offers/{oid}/reject", params(("oid" = String, Path)),
+    responses((status = 200), (status = 404)))]
+pub async fn reject(State(app): State<AppState>, principal: Principal, Path(oid): Path<String>) -> Result<Json<Value>, ApiError> {
+    let agent = agent_of(&principal)?;
+    let offer = offer_id(oid)?;
+    let mut core = app.routing.lock().await;
+    let effects = core.router.reject(&offer, &agent, clock::now()).map_err(refusal)?;
+    apply(&app, effects).await;
+    Ok(Json(json!({ "offer_id": offer, "status": "rejected" })))
+}

@@ -1,0 +1,48 @@
+//! The context package in every format.
+
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use baton_core::package::{render_botframework, render_html, render_markdown, render_zendesk};
+use serde::Deserialize;
+
+use crate::app::AppState;
+use crate::auth::Principal;
+use crate::error::ApiError;
+use crate::extract::{ApiQuery, conversation_id};
+
+/// `?format=`
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct PackageQuery {
+    /// `json` (default), `markdown`, `html`, `botframework` or `zendesk`.
+    #[serde(default)]
+    pub format: Option<String>,
+}
+
+/// `GET /v1/conversations/{cid}/package[?format=json|markdown|html|botframework|zendesk]`:
+/// the SBAR context package, redacted for the caller's role.
+#[utoipa::path(get, path = "/v1/conversations/{cid}/package", params(("cid" = String, Path), PackageQuery),
+    responses((status = 200, description = "the package"), (status = 400), (status = 404)))]
+pub async fn package(
+    State(app): State<AppState>,
+    principal: Principal,
+    Path(cid): Path<String>,
+    ApiQuery(query): ApiQuery<PackageQuery>,
+) -> Result<Response, ApiError> {
+    let cid = conversation_id(cid)?;
+    let format = query.format.as_deref().unwrap_or("json");
+    if !matches!(format, "json" | "markdown" | "html" | "botframework" | "zendesk") {
+        return Err(ApiError::bad_request("invalid_query", "format must be json, markdown, html, botframework or zendesk")
+            .with_field("format"));
+    }
+    let package = crate::package::build_for(&app, &principal, &cid).await?;
+    let json = |value: serde_json::Value| axum::Json(value).into_response();
+    Ok(match format {
+        "markdown" => ([(header::CONTENT_TYPE, "text/markdown; charset=utf-8")], render_markdown(&package)).into_response(),
+        "html" => ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], render_html(&package)).into_response(),
+        "botframework" => json(render_botframework(&package)),
+        "zendesk" => json(render_zendesk(&package)),
+        _ => axum::Json(&package).into_response(),
+    })
+}

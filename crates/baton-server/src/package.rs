@@ -1,0 +1,151 @@
+//! Building the context package for a reader: gather the log, the fold, the signals,
+//! the customer's journey and the policy's playbooks, then let baton-core build it.
+
+use std::sync::LazyLock;
+
+use baton_core::event::EventBody;
+use baton_core::facts::{FactConfig, FactExtractor, ViewerRole};
+use baton_core::package::{
+    ConfidencePoint, ContextPackage, PackageInput, PackageSignals, Playbook, Playbooks, PriorContact, SentimentPoint,
+    SentimentSignal, build_package,
+};
+use baton_core::{ConversationId, Event};
+use baton_store::Role;
+
+use crate::app::AppState;
+use crate::auth::Principal;
+use crate::clock;
+use crate::error::ApiError;
+
+/// The extractor for the default fact patterns, built once (it compiles regexes).
+static DEFAULT_EXTRACTOR: LazyLock<Option<FactExtractor>> = LazyLock::new(|| FactExtractor::new(&FactConfig::default()).ok());
+
+/// The fact extractor in force.
+pub fn extractor() -> Result<&'static FactExtractor, ApiError> {
+    DEFAULT_EXTRACTOR.as_ref().ok_or_else(|| ApiError::internal("the built-in fact patterns do not compile"))
+}
+
+/// What a role may see of personal data.
+pub fn viewer(role: Role) -> ViewerRole {
+    match role {
+        Role::Bot => ViewerRole::Bot,
+        Role::Agent => ViewerRole::Agent,
+        Role::Supervisor => ViewerRole::Supervisor,
+        Role::Auditor => ViewerRole::Auditor,
+        Role::Admin => ViewerRole::Admin,
+    }
+}
+
+/// Every event of a conversation, parsed.
+pub async fn load_events(app: &AppState, cid: &ConversationId) -> Result<Vec<Event>, ApiError> {
+    let mut events = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = app.store.events_after(cid, after, 5_000).await?;
+        for stored in &page {
+            let event: Event = serde_json::from_str(&stored.canonical)
+                .map_err(|e| ApiError::internal(format!("stored event {cid}/{} does not parse: {e}", stored.seq)))?;
+            events.push(event);
+            after = stored.seq;
+        }
+        if page.len() < 5_000 {
+            return Ok(events);
+        }
+    }
+}
+
+/// The most earlier contacts shown in the journey.
+const JOURNEY_LIMIT: usize = 10;
+
+/// Builds the package of `cid` as `role` may see it.
+pub async fn build(app: &AppState, role: Role, cid: &ConversationId) -> Result<ContextPackage, ApiError> {
+    build_checked(app, None, role, cid).await
+}
+
+/// Builds the package for a caller, 404 unless they may read the conversation.
+pub async fn build_for(app: &AppState, principal: &Principal, cid: &ConversationId) -> Result<ContextPackage, ApiError> {
+    build_checked(app, Some(principal), principal.role, cid).await
+}
+
+async fn build_checked(
+    app: &AppState,
+    principal: Option<&Principal>,
+    role: Role,
+    cid: &ConversationId,
+) -> Result<ContextPackage, ApiError> {
+    let policy = app.policy();
+    let (state, snapshot) = {
+        let live = app.conversations.lock(app.store.as_ref(), &policy, cid).await?;
+        match principal {
+            Some(p) => crate::access::ensure_readable(p, live.exists(), &live.state)?,
+            None if !live.exists() => return Err(ApiError::not_found("no such conversation")),
+            None => {}
+        }
+        (live.state.clone(), live.signals.snapshot())
+    };
+    let events = load_events(app, cid).await?;
+    let mut journey = Vec::new();
+    if let Some(customer) = &state.customer_id {
+        let mut rows = app.store.conversations_of_customer(customer).await?;
+        rows.retain(|row| &row.id != cid);
+        let skip = rows.len().saturating_sub(JOURNEY_LIMIT);
+        for row in rows.into_iter().skip(skip) {
+            let prior = app.conversations.lock(app.store.as_ref(), &policy, &row.id).await?;
+            journey.push(PriorContact {
+                conversation_id: row.id.to_string(),
+                started_at: row.summary.started_at,
+                handoffs: prior.state.counts.handoffs,
+                resolution: prior.state.resolution.as_ref().map(|r| r.to_string()),
+                true_intent: prior.state.true_intent.as_ref().map(|i| i.to_string()),
+                csat: prior.state.csat,
+            });
+        }
+    }
+    let signals = PackageSignals {
+        sentiment: (!snapshot.sentiment_history.is_empty()).then(|| SentimentSignal {
+            now: snapshot.sentiment_last,
+            level: snapshot.sentiment_level,
+            slope: snapshot.sentiment_slope,
+            history: snapshot.sentiment_history.iter().map(|&(seq, value)| SentimentPoint { seq, value }).collect(),
+        }),
+        confidence_history: events
+            .iter()
+            .filter_map(|e| match &e.body {
+                EventBody::Nlu(nlu) => Some(ConfidencePoint {
+                    seq: e.seq,
+                    intent: nlu.intent.to_string(),
+                    confidence: nlu.confidence.get(),
+                }),
+                _ => None,
+            })
+            .collect(),
+    };
+    let playbooks = Playbooks(
+        policy
+            .playbooks
+            .iter()
+            .map(|p| Playbook { intent: p.intent.as_str().to_owned(), steps: p.steps.clone() })
+            .collect(),
+    );
+    let label = policy.label().map(|l| l.to_string());
+    let input = PackageInput {
+        conversation_id: cid.as_str(),
+        events: &events,
+        state: &state,
+        now: clock::now(),
+        viewer: viewer(role),
+        signals: &signals,
+        journey: &journey,
+        playbooks: &playbooks,
+        policy_version: label.as_deref(),
+    };
+    let started = std::time::Instant::now();
+    let package = build_package(&input, extractor()?);
+    metrics::histogram!("baton_package_build_seconds").record(started.elapsed().as_secs_f64());
+    Ok(package)
+}
+
+/// The situation line an agent sees on an offer.
+pub async fn situation(app: &AppState, cid: &ConversationId) -> Result<String, ApiError> {
+    Ok(build(app, Role::Agent, cid).await?.situation.summary)
+}

@@ -1,0 +1,131 @@
+//! Runs the real `baton` binary: `serve` on 127.0.0.1:0 over a data directory, reading
+//! the address from its first stdout line, and one-shot commands.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Output, Stdio};
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, BufReader, Lines};
+use tokio::process::{Child, ChildStdout, Command};
+
+/// How long anything awaited may take before the test fails instead of hanging.
+pub const WAIT: Duration = Duration::from_secs(30);
+
+/// The bootstrap admin key every test server gets through `BATON_ADMIN_KEY`.
+pub const ADMIN_KEY: &str = "baton_test_admin_key_0123456789abcdef";
+
+/// A running `baton serve`.
+pub struct Server {
+    /// `http://ADDR` as announced.
+    pub base: String,
+    /// A client with a request timeout.
+    pub client: reqwest::Client,
+    child: Child,
+    // Held so the server's later stdout writes never hit a closed pipe.
+    _stdout: Lines<BufReader<ChildStdout>>,
+}
+
+fn baton() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_baton"));
+    for var in ["BATON_LISTEN", "BATON_DATA_DIR", "BATON_DATABASE_URL", "BATON_POLICY", "BATON_ADMIN_KEY"] {
+        command.env_remove(var);
+    }
+    command.kill_on_drop(true);
+    command
+}
+
+/// Starts `baton serve --listen 127.0.0.1:0 --data-dir DATA`, logging to `log`, and
+/// checks the stdout contract: the first line is exactly `listening on http://ADDR`.
+pub async fn start(data: &Path, log: &Path) -> Server {
+    let log = std::fs::OpenOptions::new().create(true).append(true).open(log).unwrap();
+    let mut child = baton()
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(data)
+        .env("BATON_ADMIN_KEY", ADMIN_KEY)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = tokio::time::timeout(WAIT, lines.next_line())
+        .await
+        .expect("baton serve announces itself")
+        .unwrap()
+        .expect("stdout has a first line");
+    let addr: SocketAddr = first
+        .strip_prefix("listening on http://")
+        .unwrap_or_else(|| panic!("first stdout line: {first:?}"))
+        .parse()
+        .unwrap_or_else(|e| panic!("first stdout line {first:?}: {e}"));
+    assert_eq!(first, format!("listening on http://{addr}"), "nothing else on the line");
+    assert_eq!(addr.ip().to_string(), "127.0.0.1");
+    assert_ne!(addr.port(), 0, "the real port is announced");
+    let client = reqwest::Client::builder().timeout(WAIT).build().unwrap();
+    Server { base: format!("http://{addr}"), client, child, _stdout: lines }
+}
+
+impl Server {
+    /// The full URL of `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Issues a key for `role` with the admin key.
+    pub async fn key(&self, role: &str) -> String {
+        let response =
+            self.client.post(self.url("/v1/keys")).bearer_auth(ADMIN_KEY).json(&json!({"role": role})).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::CREATED);
+        response.json::<Value>().await.unwrap()["key"].as_str().unwrap().to_owned()
+    }
+
+    /// GETs JSON with the admin key, asserting 200.
+    pub async fn get(&self, path: &str) -> Value {
+        let response = self.client.get(self.url(path)).bearer_auth(ADMIN_KEY).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "GET {path}");
+        response.json().await.unwrap()
+    }
+
+    /// Every event of a conversation, paging with `after`.
+    pub async fn events(&self, cid: &str) -> Vec<Value> {
+        let mut all: Vec<Value> = Vec::new();
+        loop {
+            let after = all.last().map_or(0, |e| e["seq"].as_u64().unwrap());
+            let page = self.get(&format!("/v1/conversations/{cid}/events?after={after}&limit=10000")).await;
+            let page = page["events"].as_array().unwrap().clone();
+            if page.is_empty() {
+                return all;
+            }
+            all.extend(page);
+        }
+    }
+
+    /// SIGKILL (what `Child::kill` sends on Unix), asserting the process died of it.
+    pub async fn kill9(mut self) {
+        self.child.start_kill().unwrap();
+        let status = tokio::time::timeout(WAIT, self.child.wait()).await.expect("the server dies").unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::process::ExitStatusExt;
+            assert_eq!(status.signal(), Some(9), "{status:?}");
+        }
+        #[cfg(not(unix))]
+        assert!(!status.success());
+    }
+}
+
+/// Runs `baton ARGS...` to completion.
+pub async fn run(args: &[&str], data: &Path) -> Output {
+    let output = baton().args(args).arg("--data-dir").arg(data).stdin(Stdio::null()).output();
+    tokio::time::timeout(WAIT, output).await.expect("baton exits").unwrap()
+}
+
+/// A fresh root with `data/` (the store) and room for logs beside it.
+pub fn workspace() -> (tempfile::TempDir, PathBuf) {
+    let root = tempfile::tempdir().unwrap();
+    let data = root.path().join("data");
+    (root, data)
+}

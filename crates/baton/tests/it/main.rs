@@ -1,0 +1,3 @@
+mod helpers;
+mod kill9;
+mod ledger_cli;
