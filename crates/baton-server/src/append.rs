@@ -171,6 +171,9 @@ pub async fn write(
     let policy = app.policy();
     let mut state = live.state.clone();
     let mut signals = live.signals.clone();
+    let mut facts = live.facts.clone();
+    let extractor = crate::package::extractor()?;
+    let mut repeats = Vec::new();
     let mut prev = live.head;
     let expected_last_seq = state.last_seq;
     let mut events = Vec::with_capacity(drafts.len() + 1);
@@ -191,6 +194,7 @@ pub async fn write(
         };
         state.apply(&event);
         signals.apply(&event, &policy);
+        repeats.extend(facts.observe(&event, extractor));
         let sealed_event = seal(&prev, &event).map_err(ApiError::internal)?;
         prev = sealed_event.hash;
         sealed.push(SealedEvent {
@@ -203,7 +207,8 @@ pub async fn write(
         events.push(event);
         index += 1;
         if index == client_count {
-            queue.extend(app.derive.after_batch(app, &policy, &state, &signals, &events).into_iter().map(Draft::system));
+            let derived = std::mem::take(&mut repeats).into_iter().chain(app.derive.after_batch(app, &policy, &state, &signals, &events));
+            queue.extend(derived.map(Draft::system));
         }
     }
     let Some(last) = sealed.last() else {
@@ -229,6 +234,7 @@ pub async fn write(
     }
     live.state = state;
     live.signals = signals;
+    live.facts = facts;
     live.head = head;
     for event in &events {
         metrics::counter!("baton_events_appended_total", "type" => event.body.kind()).increment(1);

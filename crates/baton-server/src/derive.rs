@@ -4,6 +4,11 @@
 //! This is the seam between the append path and the domain engines in baton-core.
 
 use baton_core::decide::decide;
+use baton_core::event::{CustomerRepeated, RepeatAsk};
+use baton_core::facts::collect::{facts_from_nlu, merge};
+use baton_core::facts::repeat::{detect_customer_repeat, detect_repeat_ask};
+use baton_core::facts::{Fact, FactExtractor};
+use baton_core::Label;
 use baton_core::event::{EventBody, Outcome};
 use baton_core::policy::Policy;
 use baton_core::signals::SignalState;
@@ -14,6 +19,52 @@ use crate::app::AppState;
 /// The engines consulted on every append.
 #[derive(Default)]
 pub struct Derive {}
+
+/// Facts the conversation already holds, kept current per event so an agent's
+/// question or a customer's restatement can be checked without re-reading the log.
+#[derive(Debug, Clone, Default)]
+pub struct KnownFacts {
+    own: Vec<Fact>,
+    nlu: Vec<Fact>,
+}
+
+impl KnownFacts {
+    /// Every known fact, the bot's NLU winning over baton's own extraction.
+    pub fn all(&self) -> Vec<Fact> {
+        merge(self.own.clone(), self.nlu.clone())
+    }
+
+    /// Folds one event in and returns what it repeats: an agent asking for a known
+    /// fact (`repeat_ask`), or a customer restating one (`customer_repeated`).
+    pub fn observe(&mut self, event: &Event, extractor: &FactExtractor) -> Vec<EventBody> {
+        let mut derived = Vec::new();
+        match &event.body {
+            EventBody::AgentMessage(message) => {
+                for repeat in detect_repeat_ask(message.text.as_str(), &self.all()) {
+                    if let Ok(fact_kind) = Label::parse(repeat.kind.as_str()) {
+                        derived.push(EventBody::RepeatAsk(RepeatAsk { fact_kind, asked_seq: event.seq, fact_seq: repeat.fact_seq }));
+                    }
+                }
+            }
+            EventBody::CustomerMessage(message) => {
+                let text = message.text.as_str();
+                for repeat in detect_customer_repeat(text, event.seq, &self.all(), extractor) {
+                    if let Ok(fact_kind) = Label::parse(repeat.kind.as_str()) {
+                        derived.push(EventBody::CustomerRepeated(CustomerRepeated {
+                            fact_kind,
+                            repeated_seq: event.seq,
+                            fact_seq: repeat.fact_seq,
+                        }));
+                    }
+                }
+                self.own.extend(extractor.extract(text, event.seq));
+            }
+            EventBody::Nlu(nlu) => self.nlu.extend(facts_from_nlu(nlu, event.seq)),
+            _ => {}
+        }
+        derived
+    }
+}
 
 /// Whether an event can change the decision: the customer spoke, the bot's NLU read
 /// it, or the bot asked for a human.

@@ -27,11 +27,13 @@ pub struct Live {
     pub head: Digest,
     /// The decision engine's signals, folded incrementally.
     pub signals: SignalState,
+    /// Facts already given, for repeat detection.
+    pub facts: crate::derive::KnownFacts,
 }
 
 impl Default for Live {
     fn default() -> Self {
-        Self { loaded: false, state: ConversationState::default(), head: GENESIS, signals: SignalState::default() }
+        Self { loaded: false, state: ConversationState::default(), head: GENESIS, signals: SignalState::default(), facts: Default::default() }
     }
 }
 
@@ -72,6 +74,9 @@ impl Conversations {
                     })?;
                     live.state.apply(&event);
                     live.signals.apply(&event, policy);
+                    if let Ok(extractor) = crate::package::extractor() {
+                        live.facts.observe(&event, extractor);
+                    }
                     live.head = stored.hash;
                     after = stored.seq;
                 }

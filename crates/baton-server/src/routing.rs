@@ -285,3 +285,13 @@ pub async fn restore(app: &AppState) -> Result<(), ApiError> {
     app.routing.refresh_forecasts(&core, now);
     Ok(())
 }
+
+/// Accepts an offer for `agent`: the router assigns, the `assigned` event is written.
+/// Returns the conversation.
+pub async fn accept_offer(app: &AppState, agent: &AgentId, offer: &baton_core::OfferId) -> Result<ConversationId, ApiError> {
+    let mut core = app.routing.lock().await;
+    let conversation = core.router.offer(offer).map(|o| o.conversation).ok_or_else(|| ApiError::not_found("no such offer"))?;
+    let effects = core.router.accept(offer, agent, clock::now()).map_err(refusal)?;
+    apply(app, effects).await;
+    Ok(conversation)
+}

@@ -3,7 +3,7 @@
 //! first, then emails, ids with a cue word, checksum-valid PII, phones, addresses...),
 //! so one stretch of text yields at most one fact.
 
-use regex::Regex;
+use regex::{Regex, RegexSet};
 
 use super::config::{FactConfig, FactConfigError};
 use super::kind::FactKind;
@@ -60,6 +60,10 @@ pub(crate) const STOPWORDS: &[&str] = &[
 #[derive(Debug)]
 pub struct FactExtractor {
     rules: Vec<Rule>,
+    /// One pattern per rule with needles (its needles as literals), tested in one pass.
+    needle_set: RegexSet,
+    /// For each rule, its pattern index in `needle_set`.
+    needle_index: Vec<Option<usize>>,
     names: NameRules,
     answer_name: Regex,
     answer_token: Regex,
@@ -116,8 +120,23 @@ impl FactExtractor {
             add(FactKind::AccountTier, "tier_after", &format!(r"(?i)\b(?:membership|member|tier|level|plan)\s+(?:is\s+|:\s*)?({tiers})\b"), 10, Check::None, (0, &["member", "tier", "level", "plan"]))?;
             add(FactKind::AccountTier, "tier_im", &format!(r"(?i)\b(?:i'?m|i am)\s+an?\s+({tiers})\b"), 10, Check::None, (0, &["i'm", "im ", "i am"]))?;
         }
+        let mut needle_index = Vec::with_capacity(rules.len());
+        let mut needle_patterns = Vec::new();
+        for rule in &rules {
+            if rule.needles.is_empty() {
+                needle_index.push(None);
+            } else {
+                needle_index.push(Some(needle_patterns.len()));
+                let alternatives: Vec<String> = rule.needles.iter().map(|n| regex::escape(n)).collect();
+                needle_patterns.push(format!("(?i){}", alternatives.join("|")));
+            }
+        }
+        let needle_set = RegexSet::new(&needle_patterns)
+            .map_err(|e| FactConfigError::Builtin { name: "needles", message: e.to_string() })?;
         Ok(Self {
             rules,
+            needle_set,
+            needle_index,
             names: NameRules::new(config)?,
             answer_name: compile("answer_name", r"^\s*(?i:(?:it'?s|i'?m|i am|this is|my name is|name:?)\s+)?([A-Za-z][A-Za-z'’-]*(?:\s+[A-Za-z][A-Za-z'’-]*){0,3})\s*[.!]?\s*$")?,
             answer_token: compile("answer_token", r"^\s*(?i:(?:it'?s|it is|sure|yes|ok|okay)[,:]?\s+)?#?([A-Za-z0-9(+][A-Za-z0-9._()+ -]{1,40}[A-Za-z0-9)])\s*[.!]?\s*$")?,
@@ -166,11 +185,11 @@ impl FactExtractor {
     /// rules, which must still claim their spans (an order number is not a card).
     pub(crate) fn scan_where(&self, text: &str, wanted: &dyn Fn(&FactKind) -> bool) -> Vec<Found> {
         let digits = text.bytes().filter(u8::is_ascii_digit).count();
-        let lower = text.to_ascii_lowercase();
+        let present = self.needle_set.matches(text);
         let mut found = Vec::new();
-        for rule in &self.rules {
+        for (rule, needle) in self.rules.iter().zip(&self.needle_index) {
             if digits < rule.min_digits
-                || !(rule.needles.is_empty() || rule.needles.iter().any(|n| lower.contains(n)))
+                || needle.is_some_and(|i| !present.matched(i))
                 || !(rule.rank <= 2 && rule.kind.is_record_id() || wanted(&rule.kind))
             {
                 continue;

@@ -46,20 +46,32 @@ const ASKABLE: &[FactKind] = &[
     FactKind::CardNumber, FactKind::Date, FactKind::AccountTier,
 ];
 
-fn contains(words: &[String], phrase: &[&str]) -> bool {
+/// First words of every phrase above: a sentence without one asks for nothing, and most
+/// bot sentences have none, so this check spares the phrase search.
+const TRIGGERS: &[&str] = &[
+    "account", "bill", "billing", "card", "case", "cell", "contact", "credit", "customer", "date",
+    "delivery", "e", "email", "first", "full", "home", "invoice", "last", "login", "mail", "mailing",
+    "member", "membership", "mobile", "name", "order", "phone", "post", "postal", "postcode",
+    "purchase", "receipt", "reference", "shipping", "street", "surname", "telephone", "ticket",
+    "user", "username", "your", "zip",
+];
+
+fn contains(words: &[&str], phrase: &[&str]) -> bool {
     words.windows(phrase.len()).any(|w| w.iter().zip(phrase).all(|(a, b)| a == b))
 }
 
 /// The kinds of fact a bot or agent message asks for, in the order listed above.
 pub fn asked_kinds(text: &str) -> Vec<FactKind> {
     let mut kinds = Vec::new();
-    for sentence in text.split_inclusive(['.', '!', '?', '\n']) {
-        let lower = sentence.to_lowercase();
-        let words: Vec<String> = lower
+    let lower = text.to_lowercase();
+    for sentence in lower.split_inclusive(['.', '!', '?', '\n']) {
+        let words: Vec<&str> = sentence
             .split(|c: char| !(c.is_alphanumeric() || c == '#'))
             .filter(|w| !w.is_empty())
-            .map(str::to_owned)
             .collect();
+        if !words.iter().any(|w| TRIGGERS.binary_search(w).is_ok()) {
+            continue;
+        }
         let cued = sentence.contains('?') || CUES.iter().any(|c| contains(&words, c));
         if !cued {
             continue;
@@ -133,6 +145,16 @@ mod tests {
 
     fn fact(kind: FactKind, value: &str, seq: u64) -> Fact {
         Fact { pii: None, kind, value: value.into(), seq, source: FactSource::Customer, redacted: false, span: None }
+    }
+
+    #[test]
+    fn triggers_are_sorted_and_cover_every_phrase() {
+        assert!(TRIGGERS.windows(2).all(|w| w[0] < w[1]));
+        for kind in ASKABLE {
+            for phrase in phrases(kind) {
+                assert!(TRIGGERS.contains(&phrase[0]), "{phrase:?}");
+            }
+        }
     }
 
     #[test]

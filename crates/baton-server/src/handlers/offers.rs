@@ -10,7 +10,7 @@ use crate::auth::Principal;
 use crate::clock;
 use crate::error::ApiError;
 use crate::extract::offer_id;
-use crate::routing::{apply, refusal};
+use crate::routing::{accept_offer, apply, refusal};
 
 fn agent_of(principal: &Principal) -> Result<baton_core::AgentId, ApiError> {
     principal.require(&[Role::Agent])?;
@@ -23,12 +23,7 @@ fn agent_of(principal: &Principal) -> Result<baton_core::AgentId, ApiError> {
 pub async fn accept(State(app): State<AppState>, principal: Principal, Path(oid): Path<String>) -> Result<Json<Value>, ApiError> {
     let agent = agent_of(&principal)?;
     let offer = offer_id(oid)?;
-    let mut core = app.routing.lock().await;
-    let conversation = core.router.offer(&offer).map(|o| o.conversation);
-    let effects = core.router.accept(&offer, &agent, clock::now()).map_err(refusal)?;
-    apply(&app, effects).await;
-    drop(core);
-    let conversation = conversation.ok_or_else(|| ApiError::not_found("no such offer"))?;
+    let conversation = accept_offer(&app, &agent, &offer).await?;
     let live = app.conversations.lock(app.store.as_ref(), &app.policy(), &conversation).await?;
     Ok(Json(json!({
         "conversation": conversation,

@@ -367,3 +367,146 @@ mod tests {
         assert_eq!(parse_block("data: a\ndata: b\n\n").unwrap().data, "a\nb");
     }
 }
+
+// ===========================================================================================
+// Routing, handoff and package helpers (used by routing.rs, handoff.rs, package.rs).
+// Everything below is additive; nothing above is changed.
+// ===========================================================================================
+
+/// How long a bounded poll waits for the router to act (an offer, an expiry, an overflow).
+/// The ticker runs every 250 ms, so any timer-driven step lands well inside this.
+pub const ROUTING_WAIT: Duration = Duration::from_secs(5);
+
+/// Starts a server with `config` (its admin key is replaced by a fresh one) over a fresh
+/// temporary directory: small offer timeouts, overflow waits and so on.
+pub async fn spawn_app_with(config: AppConfig) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
+    let admin_key = baton_server::auth::generate_key();
+    let config = AppConfig { admin_key: Some(admin_key.clone()), ..config };
+    let (state, _) = AppState::new(store.clone(), config).await.unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (shutdown, stop) = oneshot::channel::<()>();
+    let server = tokio::spawn(baton_server::serve(listener, state, async move {
+        let _ = stop.await;
+    }));
+    let client = reqwest::Client::builder().timeout(WAIT).build().unwrap();
+    TestApp {
+        base: format!("http://{addr}"),
+        admin_key,
+        dir,
+        client,
+        store,
+        shutdown: Some(shutdown),
+        server: Some(server),
+    }
+}
+
+/// Polls `probe` until it yields a value, failing the test after [`ROUTING_WAIT`].
+pub async fn eventually<T>(what: &str, mut probe: impl AsyncFnMut() -> Option<T>) -> T {
+    let deadline = tokio::time::Instant::now() + ROUTING_WAIT;
+    loop {
+        if let Some(found) = probe().await {
+            return found;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "gave up after {ROUTING_WAIT:?} waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+/// The events of type `kind`, in log order.
+pub fn of_type<'a>(events: &'a [Value], kind: &str) -> Vec<&'a Value> {
+    events.iter().filter(|e| e["type"] == kind).collect()
+}
+
+impl TestApp {
+    /// `PUT /v1/agents/{aid}` as admin, asserting 200; returns the agent view.
+    pub async fn put_agent(&self, aid: &str, skills: Value, capacity: u32) -> Value {
+        let request = self.client.put(self.url(&format!("/v1/agents/{aid}"))).bearer_auth(&self.admin_key);
+        let (status, view) = answer(request.json(&json!({"skills": skills, "capacity": capacity})).send().await.unwrap()).await;
+        assert_eq!(status, StatusCode::OK, "PUT agent {aid}: {view}");
+        view
+    }
+
+    /// `PUT /v1/agents/{aid}` with any body and key, unchecked.
+    pub async fn try_put_agent(&self, aid: &str, body: &Value, key: &str) -> Answer {
+        let request = self.client.put(self.url(&format!("/v1/agents/{aid}"))).bearer_auth(key).json(body);
+        answer(request.send().await.unwrap()).await
+    }
+
+    /// `POST /v1/agents/{aid}/presence` as admin, asserting 200.
+    pub async fn set_presence(&self, aid: &str, status: &str) -> Value {
+        let (code, view) = self.post(&format!("/v1/agents/{aid}/presence"), &json!({"status": status}), Some(&self.admin_key)).await;
+        assert_eq!(code, StatusCode::OK, "presence {aid} {status}: {view}");
+        view
+    }
+
+    /// Registers an agent and makes them available.
+    pub async fn available_agent(&self, aid: &str, skills: Value, capacity: u32) {
+        self.put_agent(aid, skills, capacity).await;
+        self.set_presence(aid, "available").await;
+    }
+
+    /// `GET /v1/agents/{aid}` as admin, asserting 200.
+    pub async fn agent(&self, aid: &str) -> Value {
+        let (status, view) = self.get(&format!("/v1/agents/{aid}"), Some(&self.admin_key)).await;
+        assert_eq!(status, StatusCode::OK, "GET agent {aid}: {view}");
+        view
+    }
+
+    /// The agent's live offers (`GET /v1/agents/{aid}/offers` as admin).
+    pub async fn offers_of(&self, aid: &str) -> Vec<Value> {
+        let (status, body) = self.get(&format!("/v1/agents/{aid}/offers"), Some(&self.admin_key)).await;
+        assert_eq!(status, StatusCode::OK, "GET offers of {aid}: {body}");
+        body["offers"].as_array().unwrap().clone()
+    }
+
+    /// Waits for a live offer of `cid` to `aid` and returns its offer id.
+    pub async fn wait_offer(&self, aid: &str, cid: &str) -> String {
+        eventually(&format!("an offer of {cid} to {aid}"), async || {
+            let offers = self.offers_of(aid).await;
+            let offer = offers.iter().find(|o| o["conversation"] == cid)?;
+            Some(offer["offer_id"].as_str().unwrap().to_owned())
+        })
+        .await
+    }
+
+    /// Waits until `GET /v1/queues` shows `waiting` conversations for `skill`
+    /// (queued or offered, not yet accepted). Once it does, the router has processed them.
+    pub async fn wait_waiting(&self, skill: &str, waiting: u64) {
+        eventually(&format!("{waiting} waiting for {skill}"), async || {
+            let (status, body) = self.get("/v1/queues", Some(&self.admin_key)).await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            let queue = body["queues"].as_array().unwrap().iter().find(|q| q["skill"] == skill).cloned();
+            (queue.map_or(0, |q| q["waiting"].as_u64().unwrap()) == waiting).then_some(())
+        })
+        .await
+    }
+
+    /// A customer message, then the bot's `handoff_requested` with `skills` and
+    /// `priority`; asserts baton decided to hand off and queued the conversation.
+    pub async fn hand_off(&self, cid: &str, bot: &str, skills: &[&str], priority: &str) -> Value {
+        let answer = self
+            .append_ok(
+                cid,
+                json!([
+                    {"type": "customer_message", "text": "The charge on my statement is wrong."},
+                    {"type": "handoff_requested", "reason": "billing dispute", "skills": skills, "priority": priority},
+                ]),
+                bot,
+            )
+            .await;
+        assert_eq!(answer["decision"]["outcome"], "handoff", "{answer}");
+        assert_eq!(answer["owner"], "queued", "{answer}");
+        answer
+    }
+
+    /// Waits for the offer of `cid` to `aid` and accepts it with `agent_key`; returns the offer id.
+    pub async fn assign(&self, cid: &str, aid: &str, agent_key: &str) -> String {
+        let offer = self.wait_offer(aid, cid).await;
+        let (status, body) = self.post(&format!("/v1/offers/{offer}/accept"), &json!({}), Some(agent_key)).await;
+        assert_eq!(status, StatusCode::OK, "accept {offer}: {body}");
+        offer
+    }
+}

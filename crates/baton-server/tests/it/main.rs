@@ -6,3 +6,6 @@ mod ownership;
 mod stream;
 mod system;
 mod validation;
+mod handoff;
+mod package;
+mod routing;

@@ -1,10 +1,13 @@
 //! `baton bench ...`: measured figures, one JSON object per line:
 //! `{"bench", "n", "value", "unit"}`. Progress goes to stderr.
 
+mod conversations;
 mod decide;
 mod fixture;
 mod harness;
 mod ingest;
+mod package;
+mod route;
 
 use std::process::ExitCode;
 
@@ -16,8 +19,14 @@ use serde::Serialize;
 pub enum BenchCommand {
     /// Durable ingest over HTTP: batched events/s and single-event requests/s.
     Ingest(ingest::IngestArgs),
+    /// The conversation workload: turns, handoff with package read, agent reply.
+    Conversations(conversations::ConversationsArgs),
     /// The decision engine's time per customer message with a long history.
     Decide(decide::DecideArgs),
+    /// Building the context package of a long conversation.
+    Package(package::PackageArgs),
+    /// Router assignment with many agents and a long queue.
+    Route(route::RouteArgs),
 }
 
 /// One figure.
@@ -45,7 +54,10 @@ pub fn emit(bench: &str, n: u64, value: f64, unit: &'static str) {
 pub async fn run(command: BenchCommand) -> anyhow::Result<ExitCode> {
     match command {
         BenchCommand::Ingest(args) => ingest::run(args).await?,
+        BenchCommand::Conversations(args) => conversations::run(args).await?,
         BenchCommand::Decide(args) => decide::run(args)?,
+        BenchCommand::Package(args) => package::run(args)?,
+        BenchCommand::Route(args) => route::run(args)?,
     }
     Ok(ExitCode::SUCCESS)
 }

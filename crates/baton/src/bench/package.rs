@@ -1,0 +1,74 @@
+//! `baton bench package`: building the context package of a long conversation, in
+//! process (the log, fold and signals in hand, as the server has them).
+
+use std::time::Instant;
+
+use baton_core::ConversationState;
+use baton_core::facts::{FactConfig, FactExtractor, ViewerRole};
+use baton_core::package::{PackageInput, PackageSignals, Playbooks, build_package};
+use baton_core::policy::Policy;
+use baton_core::signals::SignalState;
+use baton_core::{Timestamp};
+use clap::Args;
+
+use super::harness::{percentile, progress};
+use super::{emit, fixture};
+
+/// Options for `baton bench package`.
+#[derive(Debug, Args)]
+pub struct PackageArgs {
+    /// Turns in the conversation.
+    #[arg(long, default_value_t = 50)]
+    pub turns: usize,
+    /// Packages to build.
+    #[arg(long, default_value_t = 5_000)]
+    pub n: usize,
+}
+
+/// Runs the benchmark.
+pub fn run(args: PackageArgs) -> anyhow::Result<()> {
+    let policy = Policy::default();
+    let events = fixture::history(args.turns)?;
+    let state = ConversationState::from_events(&events);
+    let snapshot = SignalState::from_events(&events, &policy).snapshot();
+    let extractor = FactExtractor::new(&FactConfig::default())?;
+    let signals = PackageSignals {
+        sentiment: Some(baton_core::package::SentimentSignal {
+            now: snapshot.sentiment_last,
+            level: snapshot.sentiment_level,
+            slope: snapshot.sentiment_slope,
+            history: snapshot
+                .sentiment_history
+                .iter()
+                .map(|&(seq, value)| baton_core::package::SentimentPoint { seq, value })
+                .collect(),
+        }),
+        confidence_history: Vec::new(),
+    };
+    let playbooks = Playbooks::default();
+    let input = PackageInput {
+        conversation_id: "bench",
+        events: &events,
+        state: &state,
+        now: Timestamp::from_unix_millis(1_764_000_900_000),
+        viewer: ViewerRole::Agent,
+        signals: &signals,
+        journey: &[],
+        playbooks: &playbooks,
+        policy_version: None,
+    };
+    let bar = progress(args.n as u64, "package");
+    let mut samples = Vec::with_capacity(args.n);
+    for _ in 0..args.n {
+        let started = Instant::now();
+        let package = build_package(&input, &extractor);
+        samples.push(started.elapsed().as_secs_f64() * 1e6);
+        std::hint::black_box(package);
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    let n = samples.len() as u64;
+    emit("package_build_us_p50", n, percentile(&mut samples, 50.0), "us");
+    emit("package_build_us_p99", n, percentile(&mut samples, 99.0), "us");
+    Ok(())
+}
