@@ -455,3 +455,5 @@ fn reason(
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod bench;

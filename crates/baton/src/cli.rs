@@ -96,7 +96,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Demo(args) => crate::demo::run(args).await,
         Command::Ledger(LedgerCommand::Verify(args)) => crate::ledger::verify(args).await,
         Command::Bench(command) => crate::bench::run(command).await,
-        Command::Eval(command) => crate::eval::run(command),
+        Command::Eval(command) => crate::eval::run(command).await,
         Command::Policy(PolicyCommand::Check { file }) => crate::eval::check_policy(&file),
         Command::Policy(PolicyCommand::Default) => {
             print!("{}", baton_core::policy::DEFAULT_POLICY_TOML);

@@ -15,6 +15,20 @@ pub enum EvalCommand {
     Decisions(DecisionsArgs),
     /// Score explicit-request detection on Bitext utterances (contact_human_agent vs the rest).
     Requests(RequestsArgs),
+    /// Score fact extraction on Bitext's labelled entity spans, through the real append
+    /// path and the package's `assessment.facts`.
+    Facts(FactsArgs),
+}
+
+/// `baton eval facts`.
+#[derive(Debug, Args)]
+pub struct FactsArgs {
+    /// The Bitext CSV (columns include `instruction`, `entity_type`, `entity_value`).
+    #[arg(default_value = "../shared/data/bitext_customer_support_dev.csv")]
+    pub csv: PathBuf,
+    /// Only the first N rows.
+    #[arg(long)]
+    pub limit: Option<usize>,
 }
 
 /// `baton eval decisions`.
@@ -49,9 +63,67 @@ fn policy(path: Option<&Path>) -> anyhow::Result<Policy> {
     }
 }
 
+/// Posts each utterance as a customer message to its own conversation over HTTP, reads
+/// the package as an auditor (unredacted) and scores `assessment.facts`.
+async fn facts(args: FactsArgs) -> anyhow::Result<()> {
+    use baton_core::facts::Fact;
+    use baton_core::facts::eval::{LabelledSpan, Scorer};
+    let mut reader = csv::Reader::from_path(&args.csv).with_context(|| format!("cannot read {}", args.csv.display()))?;
+    let headers = reader.headers()?.clone();
+    let column = |name: &str| headers.iter().position(|h| h == name).with_context(|| format!("no {name} column"));
+    let (text_at, type_at, value_at) = (column("instruction")?, column("entity_type")?, column("entity_value")?);
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let record = record?;
+        let get = |i: usize| record.get(i).unwrap_or_default().trim().to_owned();
+        let (text, entity_type, value) = (get(text_at), get(type_at), get(value_at));
+        let gold = if entity_type.is_empty() { Vec::new() } else { vec![LabelledSpan { entity_type, value }] };
+        rows.push((text, gold));
+    }
+    if let Some(limit) = args.limit {
+        rows.truncate(limit);
+    }
+    let server = crate::bench::harness::BenchServer::start().await?;
+    let auditor = baton_server::auth::issue_key(server.store.as_ref(), baton_store::Role::Auditor, None, baton_server::clock::now())
+        .await
+        .map_err(|e| anyhow::anyhow!(e.message))?;
+    let client = server.client(8)?;
+    let bar = crate::bench::harness::progress(rows.len() as u64, "eval facts");
+    let mut scorer = Scorer::new();
+    for (i, (text, gold)) in rows.iter().enumerate() {
+        let base = format!("{}/v1/conversations/eval-facts-{i}", server.base);
+        let posted = client
+            .post(format!("{base}/events"))
+            .bearer_auth(&server.bot_key)
+            .json(&serde_json::json!({"events": [{"type": "customer_message", "text": text}]}))
+            .send()
+            .await?;
+        anyhow::ensure!(posted.status().is_success(), "append failed: {}", posted.text().await?);
+        let package: serde_json::Value = client.get(format!("{base}/package")).bearer_auth(&auditor).send().await?.json().await?;
+        let found: Vec<Fact> = serde_json::from_value(package["assessment"]["facts"].clone()).context("assessment.facts")?;
+        scorer.add(gold, &found);
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    let report: serde_json::Map<String, serde_json::Value> = scorer
+        .scores()
+        .into_iter()
+        .map(|(kind, score)| {
+            let value = serde_json::json!({
+                "expected": score.expected, "found": score.found,
+                "recall": score.recall(), "precision": score.precision(),
+            });
+            (kind, value)
+        })
+        .collect();
+    println!("{}", serde_json::to_string_pretty(&serde_json::json!({"rows": rows.len(), "by_type": report}))?);
+    Ok(())
+}
+
 /// Runs an evaluation.
-pub fn run(command: EvalCommand) -> anyhow::Result<ExitCode> {
+pub async fn run(command: EvalCommand) -> anyhow::Result<ExitCode> {
     match command {
+        EvalCommand::Facts(args) => facts(args).await?,
         EvalCommand::Decisions(args) => {
             let jsonl = std::fs::read_to_string(&args.file).with_context(|| format!("cannot read {}", args.file.display()))?;
             let mut report = baton_core::eval::decisions::evaluate(&jsonl, &policy(args.policy.as_deref())?)

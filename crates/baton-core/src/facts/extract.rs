@@ -194,13 +194,17 @@ impl FactExtractor {
             {
                 continue;
             }
-            for caps in rule.regex.captures_iter(text) {
-                let Some(m) = caps.get(1).or_else(|| caps.get(0)) else { continue };
+            let mut push = |m: regex::Match<'_>| {
                 let value = m.as_str().trim();
-                if !passes(rule.check, value) {
-                    continue;
+                if passes(rule.check, value) {
+                    found.push(Found { kind: rule.kind.clone(), value: value.to_owned(), start: m.start(), end: m.end(), rank: rule.rank });
                 }
-                found.push(Found { kind: rule.kind.clone(), value: value.to_owned(), start: m.start(), end: m.end(), rank: rule.rank });
+            };
+            // Captures cost a second, slower search; most built-in rules need none.
+            if rule.regex.captures_len() > 1 {
+                rule.regex.captures_iter(text).filter_map(|c| c.get(1)).for_each(&mut push);
+            } else {
+                rule.regex.find_iter(text).for_each(&mut push);
             }
         }
         if wanted(&FactKind::PersonName) {

@@ -46,14 +46,13 @@ const ASKABLE: &[FactKind] = &[
     FactKind::CardNumber, FactKind::Date, FactKind::AccountTier,
 ];
 
-/// First words of every phrase above: a sentence without one asks for nothing, and most
+/// A word of every phrase above: a sentence without one asks for nothing, and most
 /// bot sentences have none, so this check spares the phrase search.
 const TRIGGERS: &[&str] = &[
-    "account", "bill", "billing", "card", "case", "cell", "contact", "credit", "customer", "date",
-    "delivery", "e", "email", "first", "full", "home", "invoice", "last", "login", "mail", "mailing",
-    "member", "membership", "mobile", "name", "order", "phone", "post", "postal", "postcode",
-    "purchase", "receipt", "reference", "shipping", "street", "surname", "telephone", "ticket",
-    "user", "username", "your", "zip",
+    "account", "address", "bill", "card", "case", "cell", "contact", "credit", "customer", "date",
+    "email", "invoice", "login", "mail", "member", "membership", "mobile", "name", "order", "phone",
+    "post", "postal", "postcode", "purchase", "receipt", "reference", "surname", "telephone",
+    "ticket", "user", "username", "zip",
 ];
 
 fn contains(words: &[&str], phrase: &[&str]) -> bool {
@@ -152,7 +151,7 @@ mod tests {
         assert!(TRIGGERS.windows(2).all(|w| w[0] < w[1]));
         for kind in ASKABLE {
             for phrase in phrases(kind) {
-                assert!(TRIGGERS.contains(&phrase[0]), "{phrase:?}");
+                assert!(phrase.iter().any(|w| TRIGGERS.contains(w)), "{phrase:?}");
             }
         }
     }

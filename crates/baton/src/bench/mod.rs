@@ -4,7 +4,7 @@
 mod conversations;
 mod decide;
 mod fixture;
-mod harness;
+pub mod harness;
 mod ingest;
 mod package;
 mod route;
