@@ -454,6 +454,6 @@ fn reason(
 }
 
 #[cfg(test)]
-mod tests;
-#[cfg(test)]
 mod bench;
+#[cfg(test)]
+mod tests;

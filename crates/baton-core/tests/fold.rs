@@ -63,7 +63,10 @@ fn client_body(kind: u8, text: &str, confidence: f64) -> EventBody {
         2 => body(json!({"type": "nlu", "intent": "refund", "confidence": confidence,
                           "alternatives": [{"intent": "billing", "confidence": 1.0 - confidence}]})),
         3 => body(json!({"type": "document_retrieved", "doc_id": "kb-1", "title": text, "score": confidence})),
-        4 => body(json!({"type": "action", "name": "refund.issue", "status": ["done", "pending", "failed"][text.len() % 3]})),
+        4 => {
+            let status = ["done", "pending", "failed"][text.len() % 3];
+            body(json!({"type": "action", "name": "refund.issue", "status": status}))
+        }
         5 => body(json!({"type": "commitment", "text": text})),
         6 => body(json!({"type": "handoff_requested", "reason": text})),
         7 => body(json!({"type": "note", "text": text})),
@@ -83,12 +86,14 @@ fn propose(state: &ConversationState, step: &Step) -> Option<(Actor, EventBody)>
             let actor = [Actor::Customer, Actor::Bot, Actor::Agent(agent(0)), Actor::System][*a as usize % 4].clone();
             (actor, client_body(*k, t, 0.5))
         }
-        Step::Decision(o, p) => (
-            Actor::System,
-            body(json!({"type": "decision", "outcome": ["continue", "offer", "handoff"][*o as usize % 3],
-                        "priority": ["low", "normal", "high", "urgent"][*p as usize % 4],
-                        "trigger_seq": state.last_seq})),
-        ),
+        Step::Decision(o, p) => {
+            let outcome = ["continue", "offer", "handoff"][*o as usize % 3];
+            let priority = ["low", "normal", "high", "urgent"][*p as usize % 4];
+            (
+                Actor::System,
+                body(json!({"type": "decision", "outcome": outcome, "priority": priority, "trigger_seq": state.last_seq})),
+            )
+        }
         Step::Offer(a) if state.owner == Owner::Queued => (
             Actor::System,
             body(json!({"type": "offered", "offer_id": format!("of-{}", state.last_seq), "agent_id": AGENTS[*a],

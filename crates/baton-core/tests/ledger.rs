@@ -254,7 +254,7 @@ proptest! {
                 .find_map(|h| earlier(&h.conversation).map(|e| (h.conversation.clone(), e.seq + 1)))
                 .unwrap_or_else(|| (body.heads[0].conversation.clone(), 1));
             let found = stored.verify(None).expect_err("a deleted last checkpoint is noticed");
-            prop_assert_eq!(found.kind, BreakKind::Unrecorded, "{:?}", found);
+            prop_assert_eq!(&found.kind, &BreakKind::Unrecorded, "{:?}", found);
             prop_assert_eq!(found.conversation.as_ref(), Some(&cid), "{:?}", found);
             prop_assert_eq!(found.seq, expected_seq, "{:?}", found);
         }

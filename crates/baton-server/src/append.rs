@@ -288,10 +288,15 @@ pub async fn answer_retry(
         decision: None,
     };
     // The first delivery's answer ended with baton's own events written right after it.
+    // Its decision was triggered by the batch's last signal-bearing event, which need not
+    // be its last event (a customer message followed by a bot reply).
+    let first_seq = found.iter().map(|f| f.seq).min().unwrap_or(last.seq);
     for stored in app.store.events_after(conversation, last.seq, 8).await? {
         let Ok(event) = serde_json::from_str::<Event>(&stored.canonical) else { break };
         match event.body {
-            EventBody::Decision(decision) if decision.trigger_seq == last.seq => answer.decision = Some(decision),
+            EventBody::Decision(decision) if (first_seq..=last.seq).contains(&decision.trigger_seq) => {
+                answer.decision = Some(decision)
+            }
             EventBody::RepeatAsk(ask) if ask.asked_seq <= last.seq => {}
             EventBody::CustomerRepeated(repeat) if repeat.repeated_seq <= last.seq => {}
             _ => break,

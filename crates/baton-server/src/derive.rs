@@ -5,9 +5,9 @@
 
 use baton_core::decide::decide;
 use baton_core::event::{CustomerRepeated, RepeatAsk};
-use baton_core::facts::collect::{facts_from_nlu, merge};
+use baton_core::facts::collect::facts_from_nlu;
 use baton_core::facts::repeat::{detect_customer_repeat, detect_repeat_ask};
-use baton_core::facts::{Fact, FactExtractor};
+use baton_core::facts::{Fact, FactExtractor, FactSource};
 use baton_core::Label;
 use baton_core::event::{EventBody, Outcome};
 use baton_core::policy::Policy;
@@ -22,16 +22,32 @@ pub struct Derive {}
 
 /// Facts the conversation already holds, kept current per event so an agent's
 /// question or a customer's restatement can be checked without re-reading the log.
+/// Only the first mention of each value is kept: that is the one a repeat points
+/// back to, and it keeps the cost per message flat however long the conversation.
 #[derive(Debug, Clone, Default)]
 pub struct KnownFacts {
-    own: Vec<Fact>,
-    nlu: Vec<Fact>,
+    first: Vec<Fact>,
 }
 
 impl KnownFacts {
-    /// Every known fact, the bot's NLU winning over baton's own extraction.
-    pub fn all(&self) -> Vec<Fact> {
-        merge(self.own.clone(), self.nlu.clone())
+    /// Every distinct known fact, oldest mention first.
+    pub fn all(&self) -> &[Fact] {
+        &self.first
+    }
+
+    fn remember(&mut self, facts: Vec<Fact>) {
+        for fact in facts {
+            let key = fact.normalized();
+            match self.first.iter_mut().find(|known| known.kind == fact.kind && known.normalized() == key) {
+                // The bot's NLU wins over baton's own reading of the same value.
+                Some(known) if fact.source == FactSource::Nlu && known.source != FactSource::Nlu => {
+                    let seq = known.seq.min(fact.seq);
+                    *known = Fact { seq, ..fact };
+                }
+                Some(_) => {}
+                None => self.first.push(fact),
+            }
+        }
     }
 
     /// Folds one event in and returns what it repeats: an agent asking for a known
@@ -40,7 +56,7 @@ impl KnownFacts {
         let mut derived = Vec::new();
         match &event.body {
             EventBody::AgentMessage(message) => {
-                for repeat in detect_repeat_ask(message.text.as_str(), &self.all()) {
+                for repeat in detect_repeat_ask(message.text.as_str(), self.all()) {
                     if let Ok(fact_kind) = Label::parse(repeat.kind.as_str()) {
                         derived.push(EventBody::RepeatAsk(RepeatAsk { fact_kind, asked_seq: event.seq, fact_seq: repeat.fact_seq }));
                     }
@@ -48,7 +64,7 @@ impl KnownFacts {
             }
             EventBody::CustomerMessage(message) => {
                 let text = message.text.as_str();
-                for repeat in detect_customer_repeat(text, event.seq, &self.all(), extractor) {
+                for repeat in detect_customer_repeat(text, event.seq, self.all(), extractor) {
                     if let Ok(fact_kind) = Label::parse(repeat.kind.as_str()) {
                         derived.push(EventBody::CustomerRepeated(CustomerRepeated {
                             fact_kind,
@@ -57,9 +73,9 @@ impl KnownFacts {
                         }));
                     }
                 }
-                self.own.extend(extractor.extract(text, event.seq));
+                self.remember(extractor.extract(text, event.seq));
             }
-            EventBody::Nlu(nlu) => self.nlu.extend(facts_from_nlu(nlu, event.seq)),
+            EventBody::Nlu(nlu) => self.remember(facts_from_nlu(nlu, event.seq)),
             _ => {}
         }
         derived

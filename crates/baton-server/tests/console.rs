@@ -7,6 +7,7 @@
 //! (CI uses /usr/bin/chromedriver). Unset, they print why and skip; set, a driver that
 //! cannot start fails them. `BATON_TEST_CHROMIUM` overrides the browser binary.
 
+use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::Arc;
@@ -15,6 +16,7 @@ use std::time::Duration;
 use baton_server::{AppConfig, AppState};
 use baton_store::sqlite::SqliteStore;
 use fantoccini::{Client, ClientBuilder, Locator};
+use futures_util::FutureExt;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tempfile::TempDir;
@@ -35,18 +37,35 @@ async fn spawn_app() -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
     let admin_key = baton_server::auth::generate_key();
-    let config = AppConfig { admin_key: Some(admin_key.clone()), ..AppConfig::default() };
+    let config = AppConfig {
+        admin_key: Some(admin_key.clone()),
+        ..AppConfig::default()
+    };
     let (state, _) = AppState::new(store, config).await.unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(baton_server::serve(listener, state, std::future::pending()));
     let client = reqwest::Client::builder().timeout(WAIT).build().unwrap();
-    TestApp { base, admin_key, client, _dir: dir }
+    TestApp {
+        base,
+        admin_key,
+        client,
+        _dir: dir,
+    }
 }
 
 impl TestApp {
-    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>, key: &str) -> (StatusCode, Value) {
-        let mut request = self.client.request(method, format!("{}{path}", self.base)).bearer_auth(key);
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+        key: &str,
+    ) -> (StatusCode, Value) {
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(key);
         if let Some(body) = body {
             request = request.json(&body);
         }
@@ -57,7 +76,9 @@ impl TestApp {
     }
 
     async fn post(&self, path: &str, body: Value, key: &str) -> Value {
-        let (status, answer) = self.call(reqwest::Method::POST, path, Some(body), key).await;
+        let (status, answer) = self
+            .call(reqwest::Method::POST, path, Some(body), key)
+            .await;
         assert!(status.is_success(), "POST {path}: {status} {answer}");
         answer
     }
@@ -73,19 +94,33 @@ impl TestApp {
         if let Some(agent) = agent {
             body["agent_id"] = json!(agent);
         }
-        self.post("/v1/keys", body, &self.admin_key).await["key"].as_str().unwrap().to_owned()
+        self.post("/v1/keys", body, &self.admin_key).await["key"]
+            .as_str()
+            .unwrap()
+            .to_owned()
     }
 
     /// Registers an agent with the skills the scenario's handoff asks for.
     async fn agent(&self, id: &str) -> String {
         let body = json!({"skills": {"billing": 4, "general": 3}, "capacity": 2});
-        let (status, answer) = self.call(reqwest::Method::PUT, &format!("/v1/agents/{id}"), Some(body), &self.admin_key).await;
+        let (status, answer) = self
+            .call(
+                reqwest::Method::PUT,
+                &format!("/v1/agents/{id}"),
+                Some(body),
+                &self.admin_key,
+            )
+            .await;
         assert!(status.is_success(), "PUT agent: {status} {answer}");
         self.key("agent", Some(id)).await
     }
 
     async fn events(&self, cid: &str, key: &str) -> Vec<Value> {
-        self.get(&format!("/v1/conversations/{cid}/events"), key).await["events"].as_array().unwrap().clone()
+        self.get(&format!("/v1/conversations/{cid}/events"), key)
+            .await["events"]
+            .as_array()
+            .unwrap()
+            .clone()
     }
 }
 
@@ -100,7 +135,10 @@ where
         if let Some(value) = check().await {
             return value;
         }
-        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -120,8 +158,13 @@ async fn bot_conversation_until_handoff(app: &TestApp, bot: &str, cid: &str) {
     let handoff = app.post(&path, json!({"events": [
         {"type": "customer_message", "actor": "customer", "text": "I want to talk to a human agent now, this is the third time I'm writing!"},
     ]}), bot).await;
-    assert_eq!(handoff["owner"], "queued", "the explicit request hands off: {handoff}");
+    assert_eq!(
+        handoff["owner"], "queued",
+        "the explicit request hands off: {handoff}"
+    );
 }
+
+const FORM: &str = "application/x-www-form-urlencoded";
 
 // ---- Without a browser: session, check-reply, stats ----------------------------------
 
@@ -130,29 +173,71 @@ async fn sign_in_sets_an_http_only_strict_cookie_and_refuses_unknown_keys() {
     let app = spawn_app().await;
     let key = app.key("agent", Some("ana")).await;
     let url = format!("{}/console/session", app.base);
-    let bad = app.client.post(&url).form(&[("key", "baton_nope")]).send().await.unwrap();
+    let bad = app
+        .client
+        .post(&url)
+        .header("content-type", FORM)
+        .body("key=baton_nope")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(bad.status(), StatusCode::UNAUTHORIZED);
     assert!(bad.headers().get("set-cookie").is_none());
     assert!(bad.text().await.unwrap().contains("not known"));
 
-    let no_redirect = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let good = no_redirect.post(&url).form(&[("key", key.as_str())]).send().await.unwrap();
+    let no_redirect = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let good = no_redirect
+        .post(&url)
+        .header("content-type", FORM)
+        .body(format!("key={key}"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(good.status(), StatusCode::SEE_OTHER);
     assert_eq!(good.headers()["location"], "/console/agent");
     let cookie = good.headers()["set-cookie"].to_str().unwrap().to_owned();
-    assert_eq!(cookie, format!("baton_key={key}; HttpOnly; SameSite=Strict; Path=/"));
+    assert_eq!(
+        cookie,
+        format!("baton_key={key}; HttpOnly; SameSite=Strict; Path=/")
+    );
 
-    let json = app.client.post(&url).json(&json!({"key": key})).send().await.unwrap();
+    let json = app
+        .client
+        .post(&url)
+        .json(&json!({"key": key}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(json.status(), StatusCode::OK);
     let body: Value = json.json().await.unwrap();
-    assert_eq!(body, json!({"role": "agent", "agent_id": "ana", "home": "/console/agent"}));
+    assert_eq!(
+        body,
+        json!({"role": "agent", "agent_id": "ana", "home": "/console/agent"})
+    );
 
     let bot = app.key("bot", None).await;
-    let refused = app.client.post(&url).json(&json!({"key": bot})).send().await.unwrap();
+    let refused = app
+        .client
+        .post(&url)
+        .json(&json!({"key": bot}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
 
-    let home = no_redirect.get(format!("{}/console/agent", app.base)).send().await.unwrap();
-    assert_eq!(home.status(), StatusCode::SEE_OTHER, "signed out: back to sign-in");
+    let home = no_redirect
+        .get(format!("{}/console/agent", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        home.status(),
+        StatusCode::SEE_OTHER,
+        "signed out: back to sign-in"
+    );
     let page = no_redirect
         .get(format!("{}/console/agent", app.base))
         .header("cookie", format!("baton_key={key}"))
@@ -161,13 +246,33 @@ async fn sign_in_sets_an_http_only_strict_cookie_and_refuses_unknown_keys() {
         .unwrap();
     assert_eq!(page.status(), StatusCode::OK);
     let html = page.text().await.unwrap();
-    assert!(html.contains("Incoming offers") && html.contains("/assets/console.js"), "{html}");
-    assert!(!html.contains("http://") && !html.contains("https://"), "nothing is fetched from elsewhere");
+    assert!(
+        html.contains("Incoming offers") && html.contains("/assets/console.js"),
+        "{html}"
+    );
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "nothing is fetched from elsewhere"
+    );
 
-    let logout = no_redirect.post(format!("{}/console/logout", app.base)).send().await.unwrap();
-    assert!(logout.headers()["set-cookie"].to_str().unwrap().contains("Max-Age=0"));
+    let logout = no_redirect
+        .post(format!("{}/console/logout", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        logout.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .contains("Max-Age=0")
+    );
     for asset in ["console.css", "console.js"] {
-        let response = app.client.get(format!("{}/assets/{asset}", app.base)).send().await.unwrap();
+        let response = app
+            .client
+            .get(format!("{}/assets/{asset}", app.base))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(response.status(), StatusCode::OK, "{asset}");
     }
 }
@@ -177,14 +282,24 @@ async fn check_reply_flags_questions_the_package_answers_and_stats_count_handoff
     let app = spawn_app().await;
     let bot = app.key("bot", None).await;
     let ana = app.agent("ana").await;
-    app.post("/v1/agents/ana/presence", json!({"status": "available"}), &ana).await;
+    app.post(
+        "/v1/agents/ana/presence",
+        json!({"status": "available"}),
+        &ana,
+    )
+    .await;
     bot_conversation_until_handoff(&app, &bot, "conv-check").await;
     let offer = until("an offer for ana", || async {
         let offers = app.get("/v1/agents/ana/offers", &ana).await;
         offers["offers"].as_array().and_then(|o| o.first().cloned())
     })
     .await;
-    app.post(&format!("/v1/offers/{}/accept", offer["offer_id"].as_str().unwrap()), json!({}), &ana).await;
+    app.post(
+        &format!("/v1/offers/{}/accept", offer["offer_id"].as_str().unwrap()),
+        json!({}),
+        &ana,
+    )
+    .await;
 
     let ask = app
         .post("/console/check-reply", json!({"conversation": "conv-check", "text": "Could you give me your order number please?"}), &ana)
@@ -199,9 +314,18 @@ async fn check_reply_flags_questions_the_package_answers_and_stats_count_handoff
     assert_eq!(fine["already_known"], json!([]));
     let other = app.agent("bob").await;
     let (status, _) = app
-        .call(reqwest::Method::POST, "/console/check-reply", Some(json!({"conversation": "conv-check", "text": "x"})), &other)
+        .call(
+            reqwest::Method::POST,
+            "/console/check-reply",
+            Some(json!({"conversation": "conv-check", "text": "x"})),
+            &other,
+        )
         .await;
-    assert_eq!(status, StatusCode::NOT_FOUND, "another agent may not probe the conversation");
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "another agent may not probe the conversation"
+    );
 
     app.post("/v1/conversations/conv-check/events", json!({"events": [{"type": "agent_message", "text": "Hi Jane, refunding order 88231 now."}]}), &ana).await;
     let supervisor = app.key("supervisor", None).await;
@@ -214,7 +338,9 @@ async fn check_reply_flags_questions_the_package_answers_and_stats_count_handoff
         .sum();
     assert_eq!(reasons, 1, "{stats}");
     assert_eq!(stats["ramp_up"]["replied"], 1, "{stats}");
-    let (status, _) = app.call(reqwest::Method::GET, "/v1/stats", None, &ana).await;
+    let (status, _) = app
+        .call(reqwest::Method::GET, "/v1/stats", None, &ana)
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 
     let page = app
@@ -226,7 +352,10 @@ async fn check_reply_flags_questions_the_package_answers_and_stats_count_handoff
         .unwrap();
     assert_eq!(page.status(), StatusCode::OK);
     let html = page.text().await.unwrap();
-    assert!(html.contains("<svg") && html.contains("explicit_request"), "charts are inline SVG");
+    assert!(
+        html.contains("<svg") && html.contains("explicit_request"),
+        "charts are inline SVG"
+    );
 }
 
 // ---- In the browser ---------------------------------------------------------------------
@@ -242,27 +371,50 @@ struct Driver {
 /// when it is unset. Panics when it is set but the driver does not come up.
 async fn chromedriver() -> Option<Driver> {
     let Some(path) = std::env::var_os("BATON_TEST_CHROMEDRIVER") else {
-        eprintln!("skipping the browser test: set BATON_TEST_CHROMEDRIVER to chromedriver's path (e.g. /usr/bin/chromedriver)");
+        eprintln!(
+            "skipping the browser test: set BATON_TEST_CHROMEDRIVER to chromedriver's path (e.g. /usr/bin/chromedriver)"
+        );
         return None;
     };
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let child = Command::new(&path)
         .arg(format!("--port={port}"))
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .kill_on_drop(true)
         .spawn()
-        .unwrap_or_else(|e| panic!("BATON_TEST_CHROMEDRIVER={} cannot start: {e}", path.to_string_lossy()));
+        .unwrap_or_else(|e| {
+            panic!(
+                "BATON_TEST_CHROMEDRIVER={} cannot start: {e}",
+                path.to_string_lossy()
+            )
+        });
     let url = format!("http://127.0.0.1:{port}");
     let probe = reqwest::Client::new();
     let status = format!("{url}/status");
     until("chromedriver to answer /status", || async {
-        let ready = probe.get(&status).send().await.ok()?.json::<Value>().await.ok()?;
+        let ready = probe
+            .get(&status)
+            .send()
+            .await
+            .ok()?
+            .json::<Value>()
+            .await
+            .ok()?;
         ready["value"]["ready"].as_bool().filter(|r| *r)
     })
     .await;
     let profile = tempfile::tempdir().unwrap();
-    Some(Driver { child, url, profile: profile.path().to_owned(), _profile: profile })
+    Some(Driver {
+        child,
+        url,
+        profile: profile.path().to_owned(),
+        _profile: profile,
+    })
 }
 
 async fn browser(driver: &Driver) -> Client {
@@ -280,7 +432,10 @@ async fn browser(driver: &Driver) -> Client {
     args.push(format!("--user-data-dir={}", driver.profile.display()));
     let mut options = json!({"args": args});
     let binary = std::env::var("BATON_TEST_CHROMIUM").ok().or_else(|| {
-        ["/usr/bin/chromium", "/usr/bin/chromium-browser"].iter().find(|p| std::path::Path::new(p).exists()).map(|p| (*p).to_owned())
+        ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+            .iter()
+            .find(|p| std::path::Path::new(p).exists())
+            .map(|p| (*p).to_owned())
     });
     if let Some(binary) = binary {
         options["binary"] = json!(binary);
@@ -292,7 +447,12 @@ async fn browser(driver: &Driver) -> Client {
         .capabilities(caps)
         .connect(&driver.url)
         .await
-        .unwrap_or_else(|e| panic!("chromedriver at {} could not start Chromium: {e}", driver.url))
+        .unwrap_or_else(|e| {
+            panic!(
+                "chromedriver at {} could not start Chromium: {e}",
+                driver.url
+            )
+        })
 }
 
 fn screenshot_path(name: &str) -> PathBuf {
@@ -304,41 +464,91 @@ fn screenshot_path(name: &str) -> PathBuf {
 }
 
 async fn text_of(browser: &Client, css: &str) -> String {
-    browser.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).text().await.unwrap()
+    browser
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .text()
+        .await
+        .unwrap()
 }
 
 /// Waits until the element matching `css` shows text containing `needle`.
 async fn wait_text(browser: &Client, css: &str, needle: &str) -> String {
-    until(&format!("{css} to show {needle:?}"), || async {
-        let text = browser.find(Locator::Css(css)).await.ok()?.text().await.ok()?;
-        text.contains(needle).then_some(text)
-    })
-    .await
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let text = match browser.find(Locator::Css(css)).await {
+            Ok(element) => element.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        if text.to_lowercase().contains(&needle.to_lowercase()) {
+            return text;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {css} to show {needle:?}; it shows {text:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 #[tokio::test]
 async fn agent_accepts_reads_the_package_replies_and_bounces_back_in_the_browser() {
-    let Some(mut driver) = chromedriver().await else { return };
+    let Some(mut driver) = chromedriver().await else {
+        return;
+    };
     let app = spawn_app().await;
     let bot = app.key("bot", None).await;
     let ana = app.agent("ana").await;
     let b = browser(&driver).await;
-    let result = scenario(&app, &b, &bot, &ana).await;
-    b.close().await.ok();
+    // Close the browser whatever happens, or a failed run leaves Chromium behind.
+    let outcome = AssertUnwindSafe(scenario(&app, &b, &bot, &ana))
+        .catch_unwind()
+        .await;
+    if let Err(e) = b.close().await {
+        eprintln!("closing the browser: {e}");
+    }
     driver.child.kill().await.ok();
-    result
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
 }
 
 async fn scenario(app: &TestApp, b: &Client, bot: &str, ana: &str) {
     // Sign in with the agent key: the form posts, the cookie is set, home opens.
     b.goto(&format!("{}/", app.base)).await.unwrap();
-    b.find(Locator::Id("key")).await.unwrap().send_keys(ana).await.unwrap();
-    b.find(Locator::Id("signin")).await.unwrap().click().await.unwrap();
-    b.wait().at_most(WAIT).for_element(Locator::Id("offers")).await.expect("the agent home opens");
-    assert!(b.current_url().await.unwrap().path().ends_with("/console/agent"));
+    b.find(Locator::Id("key"))
+        .await
+        .unwrap()
+        .send_keys(ana)
+        .await
+        .unwrap();
+    b.find(Locator::Id("signin"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.wait()
+        .at_most(WAIT)
+        .for_element(Locator::Id("offers"))
+        .await
+        .expect("the agent home opens");
+    assert!(
+        b.current_url()
+            .await
+            .unwrap()
+            .path()
+            .ends_with("/console/agent")
+    );
 
     // Presence toggle, by keyboard-reachable label.
-    b.find(Locator::Css("label[for=presence-available]")).await.unwrap().click().await.unwrap();
+    b.find(Locator::Css("label[for=presence-available]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     until("ana to be available", || async {
         (app.get("/v1/agents/ana", ana).await["presence"] == "available").then_some(())
     })
@@ -353,23 +563,57 @@ async fn scenario(app: &TestApp, b: &Client, bot: &str, ana: &str) {
         .await
         .expect("the offer appears without a reload");
     let card = offer.text().await.unwrap();
-    assert!(card.contains("priority") && card.contains("waiting"), "{card}");
-    offer.find(Locator::Css("button.accept")).await.unwrap().click().await.unwrap();
+    assert!(
+        card.contains("priority") && card.contains("waiting"),
+        "{card}"
+    );
+    offer
+        .find(Locator::Css("button.accept"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
 
     // The conversation page: the package answers who, what, tried, next.
-    b.wait().at_most(WAIT).for_element(Locator::Id("situation")).await.expect("the conversation opens");
-    assert!(b.current_url().await.unwrap().path().ends_with("/console/conversations/conv-1"));
+    b.wait()
+        .at_most(WAIT)
+        .for_element(Locator::Id("situation"))
+        .await
+        .expect("the conversation opens");
+    assert!(
+        b.current_url()
+            .await
+            .unwrap()
+            .path()
+            .ends_with("/console/conversations/conv-1")
+    );
     let who = text_of(b, "section[aria-labelledby=who-h]").await;
-    assert!(who.contains("88231") && who.contains("already given"), "{who}");
+    assert!(
+        who.contains("88231") && who.contains("already given"),
+        "{who}"
+    );
     assert!(who.contains("jane.doe@example.com"), "{who}");
     let what = text_of(b, "section[aria-labelledby=what-h]").await;
     assert!(what.contains("billing.refund"), "{what}");
     let tried = text_of(b, "section[aria-labelledby=tried-h]").await;
-    assert!(tried.contains("Refund policy") && tried.contains("card on file expired"), "{tried}");
-    let href = b.find(Locator::LinkText("Refund policy")).await.unwrap().attr("href").await.unwrap();
+    assert!(
+        tried.contains("Refund policy") && tried.contains("card on file expired"),
+        "{tried}"
+    );
+    let href = b
+        .find(Locator::LinkText("Refund policy"))
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap();
     assert_eq!(href.as_deref(), Some("https://help.example.com/refunds"));
     let next = text_of(b, "section[aria-labelledby=next-h]").await;
-    assert!(next.contains("refund confirmation"), "the open promise is a next step: {next}");
+    assert!(
+        next.contains("refund confirmation"),
+        "the open promise is a next step: {next}"
+    );
     wait_text(b, "#stream-state", "live").await;
 
     // Ramp-up: all four cards and the reply box fit the first 1366x768 screen.
@@ -384,35 +628,71 @@ async fn scenario(app: &TestApp, b: &Client, bot: &str, ana: &str) {
         .unwrap();
     eprintln!("first screen: {fit}");
     let height = fit["height"].as_f64().unwrap();
-    assert!(fit["brief"].as_f64().unwrap() <= height, "the package cards need scrolling: {fit}");
-    assert!(fit["reply"].as_f64().unwrap() <= height, "the reply box needs scrolling: {fit}");
+    assert!(
+        fit["brief"].as_f64().unwrap() <= height,
+        "the package cards need scrolling: {fit}"
+    );
+    assert!(
+        fit["reply"].as_f64().unwrap() <= height,
+        "the reply box needs scrolling: {fit}"
+    );
     let png = b.screenshot().await.unwrap();
     let shot = screenshot_path("console-agent.png");
     std::fs::write(&shot, png).unwrap();
     eprintln!("agent view screenshot: {}", shot.display());
 
     // Live transcript: a customer message posted through the API shows up.
-    app.post("/v1/conversations/conv-1/events", json!({"events": [
-        {"type": "customer_message", "actor": "customer", "text": "Hello? Is anyone there?"}]}), bot).await;
+    app.post(
+        "/v1/conversations/conv-1/events",
+        json!({"events": [
+        {"type": "customer_message", "actor": "customer", "text": "Hello? Is anyone there?"}]}),
+        bot,
+    )
+    .await;
     wait_text(b, "#transcript", "Is anyone there?").await;
 
     // Asking for the order number again is flagged before it is sent.
     let reply = b.find(Locator::Id("reply-text")).await.unwrap();
-    reply.send_keys("Could you confirm your order number please?").await.unwrap();
-    b.find(Locator::Id("send")).await.unwrap().click().await.unwrap();
+    reply
+        .send_keys("Could you confirm your order number please?")
+        .await
+        .unwrap();
+    b.find(Locator::Id("send"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     let warning = wait_text(b, "#reply-warning", "88231").await;
     assert!(warning.contains("order number"), "{warning}");
     assert!(
-        !app.events("conv-1", ana).await.iter().any(|e| e["type"] == "agent_message"),
+        !app.events("conv-1", &app.admin_key)
+            .await
+            .iter()
+            .any(|e| e["type"] == "agent_message"),
         "nothing is sent while the warning stands"
     );
-    b.find(Locator::Id("edit-reply")).await.unwrap().click().await.unwrap();
+    b.find(Locator::Id("edit-reply"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     reply.clear().await.unwrap();
-    let text = "Hi Jane, I can see both charges on order 88231 and I'm refunding the duplicate now.";
+    let text =
+        "Hi Jane, I can see both charges on order 88231 and I'm refunding the duplicate now.";
     reply.send_keys(text).await.unwrap();
-    b.find(Locator::Id("send")).await.unwrap().click().await.unwrap();
+    b.find(Locator::Id("send"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     let sent = until("the reply in the event log", || async {
-        app.events("conv-1", ana).await.into_iter().find(|e| e["type"] == "agent_message")
+        app.events("conv-1", &app.admin_key)
+            .await
+            .into_iter()
+            .find(|e| e["type"] == "agent_message")
     })
     .await;
     assert_eq!(sent["text"], text);
@@ -420,12 +700,32 @@ async fn scenario(app: &TestApp, b: &Client, bot: &str, ana: &str) {
     wait_text(b, "#transcript li.msg.agent", "refunding the duplicate").await;
 
     // Bounce back to the bot from the page.
-    b.find(Locator::Id("open-bounce")).await.unwrap().click().await.unwrap();
+    b.find(Locator::Id("open-bounce"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     let instructions = "Refund issued; confirm by email and close if the customer is happy.";
-    b.wait().at_most(WAIT).for_element(Locator::Id("bounce-text")).await.unwrap().send_keys(instructions).await.unwrap();
-    b.find(Locator::Id("bounce-send")).await.unwrap().click().await.unwrap();
+    b.wait()
+        .at_most(WAIT)
+        .for_element(Locator::Id("bounce-text"))
+        .await
+        .unwrap()
+        .send_keys(instructions)
+        .await
+        .unwrap();
+    b.find(Locator::Id("bounce-send"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     let bounced = until("bounced_back in the event log", || async {
-        app.events("conv-1", ana).await.into_iter().find(|e| e["type"] == "bounced_back")
+        app.events("conv-1", &app.admin_key)
+            .await
+            .into_iter()
+            .find(|e| e["type"] == "bounced_back")
     })
     .await;
     assert_eq!(bounced["instructions"], instructions);
@@ -433,15 +733,45 @@ async fn scenario(app: &TestApp, b: &Client, bot: &str, ana: &str) {
     wait_text(b, "#owner", "bot").await;
     let state = app.get("/v1/conversations/conv-1", &app.admin_key).await;
     assert_eq!(state["owner"], "bot", "{state}");
-    assert!(b.find(Locator::Id("send")).await.unwrap().attr("disabled").await.unwrap().is_some(), "no replies after handing back");
+    assert!(
+        b.find(Locator::Id("send"))
+            .await
+            .unwrap()
+            .attr("disabled")
+            .await
+            .unwrap()
+            .is_some(),
+        "no replies after handing back"
+    );
 
     // The supervisor's view renders in the same browser once signed in as supervisor.
     let supervisor = app.key("supervisor", None).await;
     b.goto(&format!("{}/", app.base)).await.unwrap();
-    b.find(Locator::Css("form.logout button")).await.unwrap().click().await.unwrap();
-    b.wait().at_most(WAIT).for_element(Locator::Id("key")).await.unwrap().send_keys(&supervisor).await.unwrap();
-    b.find(Locator::Id("signin")).await.unwrap().click().await.unwrap();
+    b.find(Locator::Css("form.logout button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.wait()
+        .at_most(WAIT)
+        .for_element(Locator::Id("key"))
+        .await
+        .unwrap()
+        .send_keys(&supervisor)
+        .await
+        .unwrap();
+    b.find(Locator::Id("signin"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     wait_text(b, "#agents tbody", "ana").await;
     wait_text(b, "#ramp-words", "Median").await;
-    std::fs::write(screenshot_path("console-supervisor.png"), b.screenshot().await.unwrap()).unwrap();
+    std::fs::write(
+        screenshot_path("console-supervisor.png"),
+        b.screenshot().await.unwrap(),
+    )
+    .unwrap();
 }

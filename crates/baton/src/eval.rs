@@ -72,11 +72,21 @@ async fn facts(args: FactsArgs) -> anyhow::Result<()> {
     let headers = reader.headers()?.clone();
     let column = |name: &str| headers.iter().position(|h| h == name).with_context(|| format!("no {name} column"));
     let (text_at, type_at, value_at) = (column("instruction")?, column("entity_type")?, column("entity_value")?);
+    let (start_at, end_at) = (column("start_offset")?, column("end_offset")?);
     let mut rows = Vec::new();
     for record in reader.records() {
         let record = record?;
         let get = |i: usize| record.get(i).unwrap_or_default().trim().to_owned();
-        let (text, entity_type, value) = (get(text_at), get(type_at), get(value_at));
+        let (text, entity_type) = (get(text_at), get(type_at));
+        // The span itself is the gold value: the entity_value column drops leading
+        // zeros and truncates some amounts.
+        let span = match (get(start_at).parse::<usize>(), get(end_at).parse::<usize>()) {
+            (Ok(start), Ok(end)) if start < end => {
+                Some(text.chars().skip(start).take(end - start).collect::<String>()).filter(|s| !s.trim().is_empty())
+            }
+            _ => None,
+        };
+        let value = span.unwrap_or_else(|| get(value_at));
         let gold = if entity_type.is_empty() { Vec::new() } else { vec![LabelledSpan { entity_type, value }] };
         rows.push((text, gold));
     }

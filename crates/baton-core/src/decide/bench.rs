@@ -38,7 +38,11 @@ fn event(seq: u64, actor: Actor, body: EventBody) -> Event {
 
 fn customer(seq: u64, turn: usize) -> Event {
     let text = Text::parse(CUSTOMER[turn % CUSTOMER.len()]).unwrap();
-    event(seq, Actor::Customer, EventBody::CustomerMessage(Message { text }))
+    event(
+        seq,
+        Actor::Customer,
+        EventBody::CustomerMessage(Message { text }),
+    )
 }
 
 fn history(turns: usize) -> Vec<Event> {

@@ -19,9 +19,21 @@ pub fn facts_from_nlu(nlu: &Nlu, seq: u64) -> Vec<Fact> {
             let kind = FactKind::from_name(entity.kind.as_str());
             let value = entity.value.as_str().to_owned();
             // An NLU may label a card "payment_info": the checksum still tells.
-            let pii = PiiKind::of(&kind).or_else(|| pii::is_card_number(&value).then_some(PiiKind::CardNumber));
-            let span = entity.start.zip(entity.end).map(|(s, e)| (s as usize, e as usize));
-            Fact { kind, value, seq, source: FactSource::Nlu, pii, redacted: false, span }
+            let pii = PiiKind::of(&kind)
+                .or_else(|| pii::is_card_number(&value).then_some(PiiKind::CardNumber));
+            let span = entity
+                .start
+                .zip(entity.end)
+                .map(|(s, e)| (s as usize, e as usize));
+            Fact {
+                kind,
+                value,
+                seq,
+                source: FactSource::Nlu,
+                pii,
+                redacted: false,
+                span,
+            }
         })
         .collect()
 }
@@ -73,9 +85,8 @@ pub fn merge(own: Vec<Fact>, nlu: Vec<Fact>) -> Vec<Fact> {
         .into_iter()
         .filter(|f| {
             let norm = f.normalized();
-            !nlu.iter().any(|n| {
-                n.seq == f.seq && (n.kind == f.kind || overlaps(&norm, &n.normalized()))
-            })
+            !nlu.iter()
+                .any(|n| n.seq == f.seq && (n.kind == f.kind || overlaps(&norm, &n.normalized())))
         })
         .collect();
     all.extend(nlu);
@@ -83,7 +94,10 @@ pub fn merge(own: Vec<Fact>, nlu: Vec<Fact>) -> Vec<Fact> {
     let mut kept: Vec<Fact> = Vec::with_capacity(all.len());
     for fact in all {
         let norm = fact.normalized();
-        if !kept.iter().any(|k| k.kind == fact.kind && k.normalized() == norm) {
+        if !kept
+            .iter()
+            .any(|k| k.kind == fact.kind && k.normalized() == norm)
+        {
             kept.push(fact);
         }
     }

@@ -61,7 +61,11 @@ impl Score {
 }
 
 fn ratio(a: u32, b: u32) -> f64 {
-    if b == 0 { 1.0 } else { f64::from(a) / f64::from(b) }
+    if b == 0 {
+        1.0
+    } else {
+        f64::from(a) / f64::from(b)
+    }
 }
 
 fn same(kind: &FactKind, gold: &str, found: &str) -> bool {
@@ -87,16 +91,33 @@ impl Scorer {
 
     /// Scores one utterance: its labelled spans and the facts extracted from it.
     pub fn add(&mut self, gold: &[LabelledSpan], facts: &[Fact]) {
-        const TYPES: &[&str] = &["order_id", "invoice_id", "person_name", "refund_amount", "account_type"];
+        const TYPES: &[&str] = &[
+            "order_id",
+            "invoice_id",
+            "person_name",
+            "refund_amount",
+            "account_type",
+        ];
         for entity_type in TYPES {
-            let Some(kind) = bitext_kind(entity_type) else { continue };
-            let spans: Vec<&LabelledSpan> = gold.iter().filter(|s| s.entity_type == *entity_type).collect();
+            let Some(kind) = bitext_kind(entity_type) else {
+                continue;
+            };
+            let spans: Vec<&LabelledSpan> = gold
+                .iter()
+                .filter(|s| s.entity_type == *entity_type)
+                .collect();
             let mine: Vec<&Fact> = facts.iter().filter(|f| f.kind == kind).collect();
             let score = self.by_type.entry((*entity_type).to_owned()).or_default();
             score.expected += spans.len() as u32;
-            score.matched += spans.iter().filter(|s| mine.iter().any(|f| same(&kind, &s.value, &f.value))).count() as u32;
+            score.matched += spans
+                .iter()
+                .filter(|s| mine.iter().any(|f| same(&kind, &s.value, &f.value)))
+                .count() as u32;
             score.found += mine.len() as u32;
-            score.correct += mine.iter().filter(|f| spans.iter().any(|s| same(&kind, &s.value, &f.value))).count() as u32;
+            score.correct += mine
+                .iter()
+                .filter(|f| spans.iter().any(|s| same(&kind, &s.value, &f.value)))
+                .count() as u32;
         }
     }
 
@@ -127,21 +148,30 @@ mod tests {
         let ex = FactExtractor::new(&FactConfig::default()).unwrap();
         let mut scorer = Scorer::new();
         let rows = [
-            ("cancel order 00123842 please", Some(("order_id", "00123842"))),
+            (
+                "cancel order 00123842 please",
+                Some(("order_id", "00123842")),
+            ),
             ("get bill #00108", Some(("invoice_id", "#00108"))),
             ("my stuff never arrived", Some(("order_id", "999"))),
             ("order 123456 is late", None),
         ];
         for (text, label) in rows {
             let gold: Vec<LabelledSpan> = label
-                .map(|(t, v)| LabelledSpan { entity_type: t.into(), value: v.into() })
+                .map(|(t, v)| LabelledSpan {
+                    entity_type: t.into(),
+                    value: v.into(),
+                })
                 .into_iter()
                 .collect();
             scorer.add(&gold, &ex.extract(text, 1));
         }
         let scores = scorer.scores();
         let order = &scores["order_id"];
-        assert_eq!((order.expected, order.matched, order.found, order.correct), (2, 1, 2, 1));
+        assert_eq!(
+            (order.expected, order.matched, order.found, order.correct),
+            (2, 1, 2, 1)
+        );
         assert_eq!(scores["invoice_id"].recall(), 1.0);
         assert_eq!(scores["ids"].expected, 3);
     }

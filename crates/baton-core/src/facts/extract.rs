@@ -45,15 +45,16 @@ struct Rule {
     needles: &'static [&'static str],
 }
 
-const ID_TAIL: &str = r"(?:\s*(?:number|num|no\.?|id|#))?(?:\s*(?:is|was|:|=))?\s*#?\s*([a-z0-9][a-z0-9-]{2,31})\b";
+const ID_TAIL: &str =
+    r"(?:\s*(?:number|num|no\.?|id|#))?(?:\s*(?:is|was|:|=))?\s*#?\s*([a-z0-9][a-z0-9-]{2,31})\b";
 const MONTHS: &str = "january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec";
 
 /// Words that are never a username or a bare answer, whatever was asked.
 pub(crate) const STOPWORDS: &[&str] = &[
-    "a", "an", "and", "are", "bad", "but", "fine", "for", "good", "great", "hello", "help",
-    "hey", "hi", "how", "i", "is", "it", "me", "my", "no", "not", "of", "ok", "okay", "or",
-    "please", "sure", "thank", "thanks", "the", "to", "what", "why", "worries", "yes", "you",
-    "your", "password", "again", "wait", "sorry", "that", "this", "done", "bye", "cool",
+    "a", "an", "and", "are", "bad", "but", "fine", "for", "good", "great", "hello", "help", "hey",
+    "hi", "how", "i", "is", "it", "me", "my", "no", "not", "of", "ok", "okay", "or", "please",
+    "sure", "thank", "thanks", "the", "to", "what", "why", "worries", "yes", "you", "your",
+    "password", "again", "wait", "sorry", "that", "this", "done", "bye", "cool",
 ];
 
 /// Finds facts in customer messages.
@@ -70,7 +71,10 @@ pub struct FactExtractor {
 }
 
 fn compile(name: &'static str, pattern: &str) -> Result<Regex, FactConfigError> {
-    Regex::new(pattern).map_err(|e| FactConfigError::Builtin { name, message: e.to_string() })
+    Regex::new(pattern).map_err(|e| FactConfigError::Builtin {
+        name,
+        message: e.to_string(),
+    })
 }
 
 impl FactExtractor {
@@ -87,38 +91,259 @@ impl FactExtractor {
                 message: e.to_string(),
             })?;
             let kind = FactKind::from_name(&id.kind);
-            rules.push(Rule { kind, regex, rank: 0, check: Check::None, min_digits: 0, needles: &[] });
+            rules.push(Rule {
+                kind,
+                regex,
+                rank: 0,
+                check: Check::None,
+                min_digits: 0,
+                needles: &[],
+            });
         }
-        let mut add = |kind, name, pattern: &str, rank, check, (min_digits, needles): (usize, &'static [&'static str])| {
-            compile(name, pattern).map(|regex| rules.push(Rule { kind, regex, rank, check, min_digits, needles }))
-        };
-        add(FactKind::Email, "email", r"(?i)\b[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}\b", 1, Check::None, (0, &["@"]))?;
+        let mut add =
+            |kind,
+             name,
+             pattern: &str,
+             rank,
+             check,
+             (min_digits, needles): (usize, &'static [&'static str])| {
+                compile(name, pattern).map(|regex| {
+                    rules.push(Rule {
+                        kind,
+                        regex,
+                        rank,
+                        check,
+                        min_digits,
+                        needles,
+                    })
+                })
+            };
+        add(
+            FactKind::Email,
+            "email",
+            r"(?i)\b[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}\b",
+            1,
+            Check::None,
+            (0, &["@"]),
+        )?;
         if config.builtin_ids {
-            add(FactKind::OrderId, "order", &format!("(?i)(?:order|purchase)s?{ID_TAIL}"), 2, Check::Digit, (1, &["order", "purchase"]))?;
-            add(FactKind::InvoiceId, "invoice", &format!("(?i)(?:invoice|bill|receipt)s?{ID_TAIL}"), 2, Check::Digit, (1, &["invoice", "bill", "receipt"]))?;
-            add(FactKind::CaseId, "case", &format!(r"(?i)\b(?:case|ticket|reference|ref|claim){ID_TAIL}"), 2, Check::Digit, (1, &["case", "ticket", "ref", "claim"]))?;
-            add(FactKind::AccountId, "account", &format!(r"(?i)\b(?:account|acct|customer|member(?:ship)?){ID_TAIL}"), 2, Check::Digit, (1, &["account", "acct", "customer", "member"]))?;
+            add(
+                FactKind::OrderId,
+                "order",
+                &format!("(?i)(?:order|purchase)s?{ID_TAIL}"),
+                2,
+                Check::Digit,
+                (1, &["order", "purchase"]),
+            )?;
+            add(
+                FactKind::InvoiceId,
+                "invoice",
+                &format!("(?i)(?:invoice|bill|receipt)s?{ID_TAIL}"),
+                2,
+                Check::Digit,
+                (1, &["invoice", "bill", "receipt"]),
+            )?;
+            add(
+                FactKind::CaseId,
+                "case",
+                &format!(r"(?i)\b(?:case|ticket|reference|ref|claim){ID_TAIL}"),
+                2,
+                Check::Digit,
+                (1, &["case", "ticket", "ref", "claim"]),
+            )?;
+            add(
+                FactKind::AccountId,
+                "account",
+                &format!(r"(?i)\b(?:account|acct|customer|member(?:ship)?){ID_TAIL}"),
+                2,
+                Check::Digit,
+                (1, &["account", "acct", "customer", "member"]),
+            )?;
         }
-        add(FactKind::Username, "username", r"(?i)\buser\s?(?:name|id)\s*(?:is|:|=)?\s*([a-z0-9][a-z0-9._-]{2,31})\b", 2, Check::Word, (0, &["user"]))?;
-        add(FactKind::CardNumber, "card", r"\b(?:\d[ -]?){12,18}\d\b", 3, Check::Card, (13, &[]))?;
-        add(FactKind::NationalId, "ssn", r"\b\d{3}-\d{2}-\d{4}\b", 3, Check::Ssn, (9, &["-"]))?;
-        add(FactKind::NationalId, "ssn_cue", r"(?i)\b(?:ssn|social security(?: number)?)\s*(?:is|:)?\s*(\d{9})\b", 3, Check::Ssn, (9, &["ssn", "social"]))?;
-        add(FactKind::NationalId, "ni", r"(?i)\b[a-ceghj-pr-tw-z][a-ceghj-npr-tw-z] ?\d{2} ?\d{2} ?\d{2} ?[a-d]\b", 3, Check::None, (6, &[]))?;
-        add(FactKind::BankAccount, "iban", r"(?i)\b[a-z]{2}\d{2}(?: ?[a-z0-9]{4}){2,7}(?: ?[a-z0-9]{1,3})?\b", 3, Check::Iban, (8, &[]))?;
-        add(FactKind::Phone, "phone", r"(?:\+\d{1,3}[\s.-]?)?(?:\(\d{2,4}\)[\s.-]?|\b\d{2,4}[\s.-])\d{3,4}[\s.-]?\d{3,4}\b", 4, Check::PhoneDigits, (7, &[]))?;
-        add(FactKind::Phone, "phone_cue", r"(?i)\b(?:phone|mobile|cell|tel|telephone|call me(?: at| on)?)(?:\s*(?:number|no\.?|#))?(?:\s*(?:is|:))?\s*(\+?\d{7,15})\b", 4, Check::PhoneDigits, (7, &[]))?;
-        add(FactKind::Address, "address", r"(?i)\b\d{2,6}\s+(?:[a-z0-9.'-]+\s+){0,3}(?:street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|terrace|crescent|highway|hwy|parkway|pkwy|court|ct)\b\.?(?:,?\s+[a-z .'-]{2,30},\s*[a-z]{2}\s+\d{5}(?:-\d{4})?\b)?", 5, Check::None, (2, &[]))?;
-        add(FactKind::Postcode, "zip", r"(?i)\b(?:zip(?:\s*code)?|post\s?code|postal\s*code)\s*(?:is|:)?\s*(\d{5}(?:-\d{4})?|[a-z]{1,2}\d[a-z\d]?\s*\d[a-z]{2})\b", 6, Check::None, (5, &["zip", "post"]))?;
-        add(FactKind::Postcode, "uk_postcode", r"\b[A-Z]{1,2}\d[A-Z\d]? \d[A-Z]{2}\b", 6, Check::None, (1, &[]))?;
-        add(FactKind::Amount, "amount", r"(?i)(?:[$€£¥]\s?\d(?:[\d,]*\d)?(?:\.\d{1,2})?|\b(?:usd|eur|gbp|cad|aud)\s?\d(?:[\d,]*\d)?(?:\.\d{1,2})?|\b\d(?:[\d,]*\d)?(?:\.\d{1,2})?\s?(?:dollars?|bucks|usd|eur|euros?|gbp|pounds?|cad|aud)\b|\b\d(?:[\d,]*\d)?(?:\.\d{1,2})?\s?[€£])", 7, Check::None, (1, &["$", "€", "£", "¥", "usd", "eur", "gbp", "cad", "aud", "dollar", "buck", "pound"]))?;
-        add(FactKind::Date, "date", &format!(r"(?i)\b(?:\d{{4}}-\d{{2}}-\d{{2}}|\d{{1,2}}/\d{{1,2}}/\d{{2,4}}|(?:{MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{MONTHS})\.?(?:,?\s+\d{{4}})?)\b"), 8, Check::None, (1, &[]))?;
-        add(FactKind::Date, "month", r"\b(?:in|on|since|by|until|last|this)\s+(January|February|March|April|May|June|July|August|September|October|November|December)\b", 8, Check::None, (0, &["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"]))?;
+        add(
+            FactKind::Username,
+            "username",
+            r"(?i)\buser\s?(?:name|id)\s*(?:is|:|=)?\s*([a-z0-9][a-z0-9._-]{2,31})\b",
+            2,
+            Check::Word,
+            (0, &["user"]),
+        )?;
+        add(
+            FactKind::CardNumber,
+            "card",
+            r"\b(?:\d[ -]?){12,18}\d\b",
+            3,
+            Check::Card,
+            (13, &[]),
+        )?;
+        add(
+            FactKind::NationalId,
+            "ssn",
+            r"\b\d{3}-\d{2}-\d{4}\b",
+            3,
+            Check::Ssn,
+            (9, &["-"]),
+        )?;
+        add(
+            FactKind::NationalId,
+            "ssn_cue",
+            r"(?i)\b(?:ssn|social security(?: number)?)\s*(?:is|:)?\s*(\d{9})\b",
+            3,
+            Check::Ssn,
+            (9, &["ssn", "social"]),
+        )?;
+        add(
+            FactKind::NationalId,
+            "ni",
+            r"(?i)\b[a-ceghj-pr-tw-z][a-ceghj-npr-tw-z] ?\d{2} ?\d{2} ?\d{2} ?[a-d]\b",
+            3,
+            Check::None,
+            (6, &[]),
+        )?;
+        add(
+            FactKind::BankAccount,
+            "iban",
+            r"(?i)\b[a-z]{2}\d{2}(?: ?[a-z0-9]{4}){2,7}(?: ?[a-z0-9]{1,3})?\b",
+            3,
+            Check::Iban,
+            (8, &[]),
+        )?;
+        add(
+            FactKind::Phone,
+            "phone",
+            r"(?:\+\d{1,3}[\s.-]?)?(?:\(\d{2,4}\)[\s.-]?|\b\d{2,4}[\s.-])\d{3,4}[\s.-]?\d{3,4}\b",
+            4,
+            Check::PhoneDigits,
+            (7, &[]),
+        )?;
+        add(
+            FactKind::Phone,
+            "phone_cue",
+            r"(?i)\b(?:phone|mobile|cell|tel|telephone|call me(?: at| on)?)(?:\s*(?:number|no\.?|#))?(?:\s*(?:is|:))?\s*(\+?\d{7,15})\b",
+            4,
+            Check::PhoneDigits,
+            (7, &[]),
+        )?;
+        add(
+            FactKind::Address,
+            "address",
+            r"(?i)\b\d{2,6}\s+(?:[a-z0-9.'-]+\s+){0,3}(?:street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|terrace|crescent|highway|hwy|parkway|pkwy|court|ct)\b\.?(?:,?\s+[a-z .'-]{2,30},\s*[a-z]{2}\s+\d{5}(?:-\d{4})?\b)?",
+            5,
+            Check::None,
+            (2, &[]),
+        )?;
+        add(
+            FactKind::Postcode,
+            "zip",
+            r"(?i)\b(?:zip(?:\s*code)?|post\s?code|postal\s*code)\s*(?:is|:)?\s*(\d{5}(?:-\d{4})?|[a-z]{1,2}\d[a-z\d]?\s*\d[a-z]{2})\b",
+            6,
+            Check::None,
+            (5, &["zip", "post"]),
+        )?;
+        add(
+            FactKind::Postcode,
+            "uk_postcode",
+            r"\b[A-Z]{1,2}\d[A-Z\d]? \d[A-Z]{2}\b",
+            6,
+            Check::None,
+            (1, &[]),
+        )?;
+        add(
+            FactKind::Amount,
+            "amount",
+            r"(?i)(?:[$€£¥]\s?\d(?:[\d,]*\d)?(?:\.\d{1,2})?|\b(?:usd|eur|gbp|cad|aud)\s?\d(?:[\d,]*\d)?(?:\.\d{1,2})?|\b\d(?:[\d,]*\d)?(?:\.\d{1,2})?\s?(?:dollars?|bucks|usd|eur|euros?|gbp|pounds?|cad|aud)\b|\b\d(?:[\d,]*\d)?(?:\.\d{1,2})?\s?[€£])",
+            7,
+            Check::None,
+            (
+                1,
+                &[
+                    "$", "€", "£", "¥", "usd", "eur", "gbp", "cad", "aud", "dollar", "buck",
+                    "pound",
+                ],
+            ),
+        )?;
+        add(
+            FactKind::Date,
+            "date",
+            &format!(
+                r"(?i)\b(?:\d{{4}}-\d{{2}}-\d{{2}}|\d{{1,2}}/\d{{1,2}}/\d{{2,4}}|(?:{MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{MONTHS})\.?(?:,?\s+\d{{4}})?)\b"
+            ),
+            8,
+            Check::None,
+            (1, &[]),
+        )?;
+        add(
+            FactKind::Date,
+            "month",
+            r"\b(?:in|on|since|by|until|last|this)\s+(January|February|March|April|May|June|July|August|September|October|November|December)\b",
+            8,
+            Check::None,
+            (
+                0,
+                &[
+                    "january",
+                    "february",
+                    "march",
+                    "april",
+                    "may",
+                    "june",
+                    "july",
+                    "august",
+                    "september",
+                    "october",
+                    "november",
+                    "december",
+                ],
+            ),
+        )?;
         if !config.account_tiers.is_empty() {
-            let tiers = config.account_tiers.iter().map(|t| regex::escape(t)).collect::<Vec<_>>().join("|");
+            let tiers = config
+                .account_tiers
+                .iter()
+                .map(|t| regex::escape(t))
+                .collect::<Vec<_>>()
+                .join("|");
             let after = r"(?:account|plan|profile|membership|member|tier|subscription|level|user|customer|status)s?";
-            add(FactKind::AccountTier, "tier", &format!(r"(?i)\b({tiers})\s+{after}\b"), 10, Check::None, (0, &["account", "plan", "profile", "member", "tier", "subscription", "level", "user", "customer", "status"]))?;
-            add(FactKind::AccountTier, "tier_after", &format!(r"(?i)\b(?:membership|member|tier|level|plan)\s+(?:is\s+|:\s*)?({tiers})\b"), 10, Check::None, (0, &["member", "tier", "level", "plan"]))?;
-            add(FactKind::AccountTier, "tier_im", &format!(r"(?i)\b(?:i'?m|i am)\s+an?\s+({tiers})\b"), 10, Check::None, (0, &["i'm", "im ", "i am"]))?;
+            add(
+                FactKind::AccountTier,
+                "tier",
+                &format!(r"(?i)\b({tiers})\s+{after}\b"),
+                10,
+                Check::None,
+                (
+                    0,
+                    &[
+                        "account",
+                        "plan",
+                        "profile",
+                        "member",
+                        "tier",
+                        "subscription",
+                        "level",
+                        "user",
+                        "customer",
+                        "status",
+                    ],
+                ),
+            )?;
+            add(
+                FactKind::AccountTier,
+                "tier_after",
+                &format!(
+                    r"(?i)\b(?:membership|member|tier|level|plan)\s+(?:is\s+|:\s*)?({tiers})\b"
+                ),
+                10,
+                Check::None,
+                (0, &["member", "tier", "level", "plan"]),
+            )?;
+            add(
+                FactKind::AccountTier,
+                "tier_im",
+                &format!(r"(?i)\b(?:i'?m|i am)\s+an?\s+({tiers})\b"),
+                10,
+                Check::None,
+                (0, &["i'm", "im ", "i am"]),
+            )?;
         }
         let mut needle_index = Vec::with_capacity(rules.len());
         let mut needle_patterns = Vec::new();
@@ -127,25 +352,37 @@ impl FactExtractor {
                 needle_index.push(None);
             } else {
                 needle_index.push(Some(needle_patterns.len()));
-                let alternatives: Vec<String> = rule.needles.iter().map(|n| regex::escape(n)).collect();
+                let alternatives: Vec<String> =
+                    rule.needles.iter().map(|n| regex::escape(n)).collect();
                 needle_patterns.push(format!("(?i){}", alternatives.join("|")));
             }
         }
-        let needle_set = RegexSet::new(&needle_patterns)
-            .map_err(|e| FactConfigError::Builtin { name: "needles", message: e.to_string() })?;
+        let needle_set = RegexSet::new(&needle_patterns).map_err(|e| FactConfigError::Builtin {
+            name: "needles",
+            message: e.to_string(),
+        })?;
         Ok(Self {
             rules,
             needle_set,
             needle_index,
             names: NameRules::new(config)?,
-            answer_name: compile("answer_name", r"^\s*(?i:(?:it'?s|i'?m|i am|this is|my name is|name:?)\s+)?([A-Za-z][A-Za-z'’-]*(?:\s+[A-Za-z][A-Za-z'’-]*){0,3})\s*[.!]?\s*$")?,
-            answer_token: compile("answer_token", r"^\s*(?i:(?:it'?s|it is|sure|yes|ok|okay)[,:]?\s+)?#?([A-Za-z0-9(+][A-Za-z0-9._()+ -]{1,40}[A-Za-z0-9)])\s*[.!]?\s*$")?,
+            answer_name: compile(
+                "answer_name",
+                r"^\s*(?i:(?:it'?s|i'?m|i am|this is|my name is|name:?)\s+)?([A-Za-z][A-Za-z'’-]*(?:\s+[A-Za-z][A-Za-z'’-]*){0,3})\s*[.!]?\s*$",
+            )?,
+            answer_token: compile(
+                "answer_token",
+                r"^\s*(?i:(?:it'?s|it is|sure|yes|ok|okay)[,:]?\s+)?#?([A-Za-z0-9(+][A-Za-z0-9._()+ -]{1,40}[A-Za-z0-9)])\s*[.!]?\s*$",
+            )?,
         })
     }
 
     /// Facts in one customer message.
     pub fn extract(&self, text: &str, seq: u64) -> Vec<Fact> {
-        self.scan(text).into_iter().map(|f| to_fact(f, seq)).collect()
+        self.scan(text)
+            .into_iter()
+            .map(|f| to_fact(f, seq))
+            .collect()
     }
 
     /// Facts in a customer message that answers a question for `asked` kinds: a bare
@@ -160,9 +397,17 @@ impl FactExtractor {
             && let Some(m) = self.answer_name.captures(text).and_then(|c| c.get(1))
         {
             let words: Vec<&str> = m.as_str().split_whitespace().collect();
-            let stop = words.iter().any(|w| STOPWORDS.contains(&w.to_ascii_lowercase().as_str()));
+            let stop = words
+                .iter()
+                .any(|w| STOPWORDS.contains(&w.to_ascii_lowercase().as_str()));
             if !stop && !words.is_empty() {
-                let found = Found { kind: FactKind::PersonName, value: m.as_str().to_owned(), start: m.start(), end: m.end(), rank: 9 };
+                let found = Found {
+                    kind: FactKind::PersonName,
+                    value: m.as_str().to_owned(),
+                    start: m.start(),
+                    end: m.end(),
+                    rank: 9,
+                };
                 facts.push(to_fact(found, seq));
                 return facts;
             }
@@ -170,7 +415,13 @@ impl FactExtractor {
         if let Some(m) = self.answer_token.captures(text).and_then(|c| c.get(1))
             && let Some(kind) = asked.iter().find(|k| fits(k, m.as_str()))
         {
-            let found = Found { kind: kind.clone(), value: m.as_str().to_owned(), start: m.start(), end: m.end(), rank: 2 };
+            let found = Found {
+                kind: kind.clone(),
+                value: m.as_str().to_owned(),
+                start: m.start(),
+                end: m.end(),
+                rank: 2,
+            };
             facts.push(to_fact(found, seq));
         }
         facts
@@ -197,12 +448,21 @@ impl FactExtractor {
             let mut push = |m: regex::Match<'_>| {
                 let value = m.as_str().trim();
                 if passes(rule.check, value) {
-                    found.push(Found { kind: rule.kind.clone(), value: value.to_owned(), start: m.start(), end: m.end(), rank: rule.rank });
+                    found.push(Found {
+                        kind: rule.kind.clone(),
+                        value: value.to_owned(),
+                        start: m.start(),
+                        end: m.end(),
+                        rank: rule.rank,
+                    });
                 }
             };
             // Captures cost a second, slower search; most built-in rules need none.
             if rule.regex.captures_len() > 1 {
-                rule.regex.captures_iter(text).filter_map(|c| c.get(1)).for_each(&mut push);
+                rule.regex
+                    .captures_iter(text)
+                    .filter_map(|c| c.get(1))
+                    .for_each(&mut push);
             } else {
                 rule.regex.find_iter(text).for_each(&mut push);
             }
@@ -232,11 +492,18 @@ fn fits(kind: &FactKind, token: &str) -> bool {
     let single = !token.contains(' ');
     match kind {
         FactKind::Phone => {
-            (7..=15).contains(&digits) && token.chars().all(|c| c.is_ascii_digit() || " ()+-.".contains(c))
+            (7..=15).contains(&digits)
+                && token
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || " ()+-.".contains(c))
         }
         FactKind::Postcode => single && (digits == 5 || digits == 9) && token.len() <= 10,
         FactKind::Username => single && token.len() >= 3 && passes(Check::Word, token),
-        FactKind::OrderId | FactKind::AccountId | FactKind::CaseId | FactKind::InvoiceId | FactKind::Other(_) => {
+        FactKind::OrderId
+        | FactKind::AccountId
+        | FactKind::CaseId
+        | FactKind::InvoiceId
+        | FactKind::Other(_) => {
             single && digits > 0 && token.len() >= 3 && !token.contains(['(', ')', '+'])
         }
         _ => false,
@@ -264,29 +531,5 @@ fn to_fact(found: Found, seq: u64) -> Fact {
         source: FactSource::Customer,
         redacted: false,
         span: Some((found.start, found.end)),
-    }
-}
-
-#[cfg(test)]
-mod probe {
-    use super::*;
-
-    #[test]
-    #[ignore]
-    fn rule_cost_probe() {
-        let ex = FactExtractor::new(&FactConfig::default()).unwrap();
-        let texts = ["Hi! I need to return an item, can you help me with that?", "I got the wrong size.", "Username: cminh730",
-            "cminh730@email.com", "Order ID: 3348917502", "No, I bought it in November.", "(977) 625-2661", "What if I ask really, really nicely?"];
-        let n = 20000u32;
-        for rule in &ex.rules {
-            let start = std::time::Instant::now();
-            for _ in 0..n { for t in texts { std::hint::black_box(rule.regex.captures_iter(t).count()); } }
-            println!("{:>14} {:?}", rule.kind.as_str(), start.elapsed() / (n * texts.len() as u32));
-        }
-        for (name, re) in [("intro", &ex.names.intro), ("hon", &ex.names.honorific), ("ctx", &ex.names.context), ("ans_name", &ex.answer_name), ("ans_tok", &ex.answer_token)] {
-            let start = std::time::Instant::now();
-            for _ in 0..n { for t in texts { std::hint::black_box(re.captures_iter(t).count()); } }
-            println!("{name:>14} {:?}", start.elapsed() / (n * texts.len() as u32));
-        }
     }
 }

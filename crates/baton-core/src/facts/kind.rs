@@ -52,7 +52,10 @@ pub enum FactKind {
 impl FactKind {
     /// Maps a kind name, including common NLU spellings, to a kind.
     pub fn from_name(name: &str) -> Self {
-        let lower = name.trim().to_ascii_lowercase().replace(['-', ' ', '.'], "_");
+        let lower = name
+            .trim()
+            .to_ascii_lowercase()
+            .replace(['-', ' ', '.'], "_");
         match lower.as_str() {
             "email" | "email_address" | "e_mail" => FactKind::Email,
             "phone" | "phone_number" | "telephone" | "mobile" => FactKind::Phone,
@@ -156,12 +159,23 @@ mod tests {
 
     #[test]
     fn names_round_trip_and_aliases_map() {
-        for kind in [FactKind::Email, FactKind::OrderId, FactKind::AccountTier, FactKind::CardNumber] {
+        for kind in [
+            FactKind::Email,
+            FactKind::OrderId,
+            FactKind::AccountTier,
+            FactKind::CardNumber,
+        ] {
             assert_eq!(FactKind::from_name(kind.as_str()), kind);
         }
         assert_eq!(FactKind::from_name("Order-Number"), FactKind::OrderId);
         assert_eq!(FactKind::from_name("zip_code"), FactKind::Postcode);
-        assert_eq!(FactKind::from_name("loyalty number"), FactKind::Other("loyalty_number".into()));
-        assert_eq!(FactKind::Other("loyalty_number".into()).words(), "loyalty number");
+        assert_eq!(
+            FactKind::from_name("loyalty number"),
+            FactKind::Other("loyalty_number".into())
+        );
+        assert_eq!(
+            FactKind::Other("loyalty_number".into()).words(),
+            "loyalty number"
+        );
     }
 }

@@ -72,5 +72,9 @@ impl Fact {
 
 /// Lowercase letters and digits only.
 pub fn normalize(value: &str) -> String {
-    value.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
+    value
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
 }

@@ -17,15 +17,18 @@ const RANK: u8 = 9;
 /// The compiled name rules.
 #[derive(Debug)]
 pub struct NameRules {
-    pub(crate) intro: Regex,
+    intro: Regex,
     intro_lower: Regex,
-    pub(crate) honorific: Regex,
-    pub(crate) context: Regex,
+    honorific: Regex,
+    context: Regex,
     not_names: BTreeSet<String>,
 }
 
 fn compile(name: &'static str, pattern: &str) -> Result<Regex, FactConfigError> {
-    Regex::new(pattern).map_err(|e| FactConfigError::Builtin { name, message: e.to_string() })
+    Regex::new(pattern).map_err(|e| FactConfigError::Builtin {
+        name,
+        message: e.to_string(),
+    })
 }
 
 impl NameRules {
@@ -35,7 +38,9 @@ impl NameRules {
         Ok(Self {
             intro: compile(
                 "name_intro",
-                &format!(r"(?i:\b(?:my\s+name\s+is|my\s+name's|name\s+is|i\s+am\s+called|call\s+me|this\s+is|i'm|i\s+am))\s+((?:(?:Mr|Mrs|Ms|Miss|Dr)\.?\s+)?{WORD}(?:\s+{WORD}){{0,2}})"),
+                &format!(
+                    r"(?i:\b(?:my\s+name\s+is|my\s+name's|name\s+is|i\s+am\s+called|call\s+me|this\s+is|i'm|i\s+am))\s+((?:(?:Mr|Mrs|Ms|Miss|Dr)\.?\s+)?{WORD}(?:\s+{WORD}){{0,2}})"
+                ),
             )?,
             intro_lower: compile(
                 "name_intro_lower",
@@ -47,7 +52,9 @@ impl NameRules {
             )?,
             context: compile(
                 "name_context",
-                &format!(r"(?i:\b(?:from|for|by|to|named|called|with|contact|of|dear|signed|behalf of)\s+)({WORD}\s+{WORD})\b"),
+                &format!(
+                    r"(?i:\b(?:from|for|by|to|named|called|with|contact|of|dear|signed|behalf of)\s+)({WORD}\s+{WORD})\b"
+                ),
             )?,
             not_names: config.not_names.iter().map(|w| w.to_lowercase()).collect(),
         })
@@ -90,14 +97,26 @@ impl NameRules {
         if STOPWORDS.contains(&first.as_str()) || self.not_names.contains(&first) {
             return;
         }
-        if words.iter().skip(1).any(|w| self.not_names.contains(&w.to_lowercase())) {
+        if words
+            .iter()
+            .skip(1)
+            .any(|w| self.not_names.contains(&w.to_lowercase()))
+        {
             return;
         }
         let value = words.join(" ");
         // Words are sub-slices of `raw`, so their offsets come from the pointers.
-        let end = words.last().map_or(raw.len(), |w| w.as_ptr() as usize - raw.as_ptr() as usize + w.len());
+        let end = words.last().map_or(raw.len(), |w| {
+            w.as_ptr() as usize - raw.as_ptr() as usize + w.len()
+        });
         let end = start + end;
-        out.push(Found { kind: FactKind::PersonName, value, start, end, rank: RANK });
+        out.push(Found {
+            kind: FactKind::PersonName,
+            value,
+            start,
+            end,
+            rank: RANK,
+        });
     }
 }
 
@@ -107,14 +126,24 @@ mod tests {
 
     fn names(text: &str) -> Vec<String> {
         let ex = FactExtractor::new(&FactConfig::default()).unwrap();
-        ex.extract(text, 1).into_iter().filter(|f| f.kind == FactKind::PersonName).map(|f| f.value).collect()
+        ex.extract(text, 1)
+            .into_iter()
+            .filter(|f| f.kind == FactKind::PersonName)
+            .map(|f| f.value)
+            .collect()
     }
 
     #[test]
     fn introductions_honorifics_and_context() {
-        assert_eq!(names("Hi, my name is Ana Ruiz and I need help"), ["Ana Ruiz"]);
+        assert_eq!(
+            names("Hi, my name is Ana Ruiz and I need help"),
+            ["Ana Ruiz"]
+        );
         assert_eq!(names("my name is crystal minh"), ["crystal minh"]);
-        assert_eq!(names("get invoice from Ms. Hawkings please"), ["Ms. Hawkings"]);
+        assert_eq!(
+            names("get invoice from Ms. Hawkings please"),
+            ["Ms. Hawkings"]
+        );
         assert_eq!(names("find my bill from David Miller"), ["David Miller"]);
     }
 

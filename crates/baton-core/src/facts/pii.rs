@@ -75,7 +75,12 @@ pub fn mask(kind: PiiKind, value: &str) -> String {
 pub fn luhn_valid(digits: &str) -> bool {
     let mut sum = 0u32;
     let mut count = 0usize;
-    for (i, c) in digits.chars().filter(char::is_ascii_digit).rev().enumerate() {
+    for (i, c) in digits
+        .chars()
+        .filter(char::is_ascii_digit)
+        .rev()
+        .enumerate()
+    {
         let mut d = c.to_digit(10).unwrap_or(0);
         if i % 2 == 1 {
             d *= 2;
@@ -86,7 +91,7 @@ pub fn luhn_valid(digits: &str) -> bool {
         sum += d;
         count += 1;
     }
-    count > 0 && sum % 10 == 0
+    count > 0 && sum.is_multiple_of(10)
 }
 
 /// Whether a digit string looks like a payment card: 13 to 19 digits, an issuer prefix
@@ -123,7 +128,11 @@ pub fn iban_valid(raw: &str) -> bool {
             Some(v) => v,
             None => return false,
         };
-        rem = if value > 9 { (rem * 100 + value) % 97 } else { (rem * 10 + value) % 97 };
+        rem = if value > 9 {
+            (rem * 100 + value) % 97
+        } else {
+            (rem * 10 + value) % 97
+        };
     }
     rem == 1
 }
@@ -137,7 +146,10 @@ mod tests {
         assert!(is_card_number("4242 4242 4242 4242"));
         assert!(is_card_number("5555-5555-5555-4444"));
         assert!(!is_card_number("4242 4242 4242 4241"));
-        assert!(!is_card_number("1135426177359020"), "no issuer starts with 1");
+        assert!(
+            !is_card_number("1135426177359020"),
+            "no issuer starts with 1"
+        );
         assert!(!is_card_number("42424242"), "too short");
     }
 
@@ -152,8 +164,14 @@ mod tests {
 
     #[test]
     fn mask_shows_kind_and_tail_only() {
-        assert_eq!(mask(PiiKind::CardNumber, "4242 4242 4242 4242"), "[card ••••4242]");
-        assert_eq!(mask(PiiKind::NationalId, "123-45-6789"), "[national id ••••789]");
+        assert_eq!(
+            mask(PiiKind::CardNumber, "4242 4242 4242 4242"),
+            "[card ••••4242]"
+        );
+        assert_eq!(
+            mask(PiiKind::NationalId, "123-45-6789"),
+            "[national id ••••789]"
+        );
         assert_eq!(mask(PiiKind::Phone, "12"), "[phone ••••]");
     }
 }

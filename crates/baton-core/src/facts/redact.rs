@@ -19,9 +19,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::Fact;
 use super::extract::FactExtractor;
 use super::pii::{PiiKind, mask};
-use super::Fact;
 
 /// The role of whoever reads a package or transcript (the API key's role).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -69,7 +69,12 @@ pub fn redact_fact(fact: &Fact, role: ViewerRole) -> Fact {
 /// `text` with every personal datum `role` may not see masked: what the extractor
 /// recognises in it, plus any value of `known` facts (an NLU entity, a bare answer)
 /// that occurs in it verbatim.
-pub fn redact_text(text: &str, role: ViewerRole, extractor: &FactExtractor, known: &[Fact]) -> String {
+pub fn redact_text(
+    text: &str,
+    role: ViewerRole,
+    extractor: &FactExtractor,
+    known: &[Fact],
+) -> String {
     if role == ViewerRole::Auditor {
         return text.to_owned();
     }
@@ -81,7 +86,9 @@ pub fn redact_text(text: &str, role: ViewerRole, extractor: &FactExtractor, know
         .filter(|&(_, _, k)| !role.may_see(k))
         .collect();
     for fact in known {
-        let Some(kind) = fact.pii.filter(|k| !role.may_see(*k)) else { continue };
+        let Some(kind) = fact.pii.filter(|k| !role.may_see(*k)) else {
+            continue;
+        };
         if fact.value.len() < 4 {
             continue;
         }
@@ -124,7 +131,10 @@ mod tests {
         let ex = extractor();
         let text = "my card is 4242 4242 4242 4242 and email ana@example.com";
         let agent = redact_text(text, ViewerRole::Agent, &ex, &[]);
-        assert_eq!(agent, "my card is [card ••••4242] and email ana@example.com");
+        assert_eq!(
+            agent,
+            "my card is [card ••••4242] and email ana@example.com"
+        );
         let admin = redact_text(text, ViewerRole::Admin, &ex, &[]);
         assert!(!admin.contains("ana@example.com"), "{admin}");
         assert!(admin.contains("[email ••••"), "{admin}");
@@ -144,7 +154,12 @@ mod tests {
             span: None,
         };
         let text = "so that is QQ123456C, right";
-        let out = redact_text(text, ViewerRole::Supervisor, &ex, std::slice::from_ref(&fact));
+        let out = redact_text(
+            text,
+            ViewerRole::Supervisor,
+            &ex,
+            std::slice::from_ref(&fact),
+        );
         assert!(!out.contains("QQ123456C"), "{out}");
         let shown = redact_fact(&fact, ViewerRole::Agent);
         assert!(shown.redacted);
@@ -155,12 +170,29 @@ mod tests {
     #[test]
     fn the_table_holds() {
         use PiiKind as P;
-        let all = [P::PersonName, P::Email, P::Phone, P::Address, P::CardNumber, P::NationalId, P::BankAccount];
+        let all = [
+            P::PersonName,
+            P::Email,
+            P::Phone,
+            P::Address,
+            P::CardNumber,
+            P::NationalId,
+            P::BankAccount,
+        ];
         for kind in all {
             assert!(ViewerRole::Auditor.may_see(kind));
         }
-        for role in [ViewerRole::Bot, ViewerRole::Agent, ViewerRole::Supervisor, ViewerRole::Admin] {
-            assert!(!role.may_see(P::CardNumber) && !role.may_see(P::NationalId) && !role.may_see(P::BankAccount));
+        for role in [
+            ViewerRole::Bot,
+            ViewerRole::Agent,
+            ViewerRole::Supervisor,
+            ViewerRole::Admin,
+        ] {
+            assert!(
+                !role.may_see(P::CardNumber)
+                    && !role.may_see(P::NationalId)
+                    && !role.may_see(P::BankAccount)
+            );
         }
         assert!(ViewerRole::Agent.may_see(P::Address) && !ViewerRole::Bot.may_see(P::Address));
     }

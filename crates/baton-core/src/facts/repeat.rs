@@ -15,48 +15,176 @@ use super::kind::FactKind;
 use super::{Fact, normalize};
 
 const CUES: &[&[&str]] = &[
-    &["may", "i"], &["can", "i"], &["could", "i"], &["can", "you"], &["could", "you"],
-    &["would", "you"], &["please"], &["provide"], &["confirm"], &["need"], &["give", "me"],
-    &["tell", "me"], &["share"], &["send"], &["what", "is"], &["what", "s"], &["enter"],
-    &["type"], &["verify"], &["let", "me", "know"], &["and", "your"],
+    &["may", "i"],
+    &["can", "i"],
+    &["could", "i"],
+    &["can", "you"],
+    &["could", "you"],
+    &["would", "you"],
+    &["please"],
+    &["provide"],
+    &["confirm"],
+    &["need"],
+    &["give", "me"],
+    &["tell", "me"],
+    &["share"],
+    &["send"],
+    &["what", "is"],
+    &["what", "s"],
+    &["enter"],
+    &["type"],
+    &["verify"],
+    &["let", "me", "know"],
+    &["and", "your"],
 ];
 
 fn phrases(kind: &FactKind) -> &'static [&'static [&'static str]] {
     match kind {
-        FactKind::OrderId => &[&["order", "number"], &["order", "id"], &["order", "no"], &["order", "#"], &["purchase", "number"], &["purchase", "id"], &["order", "reference"]],
+        FactKind::OrderId => &[
+            &["order", "number"],
+            &["order", "id"],
+            &["order", "no"],
+            &["order", "#"],
+            &["purchase", "number"],
+            &["purchase", "id"],
+            &["order", "reference"],
+        ],
         FactKind::Email => &[&["email"], &["e", "mail"], &["mail", "address"]],
-        FactKind::Phone => &[&["phone"], &["mobile", "number"], &["telephone"], &["cell", "number"], &["contact", "number"]],
-        FactKind::PersonName => &[&["your", "name"], &["full", "name"], &["first", "name"], &["last", "name"], &["surname"], &["name", "please"]],
-        FactKind::AccountId => &[&["account", "number"], &["account", "id"], &["customer", "number"], &["customer", "id"], &["member", "id"], &["membership", "number"]],
-        FactKind::CaseId => &[&["case", "number"], &["ticket", "number"], &["reference", "number"], &["case", "id"], &["ticket", "id"]],
-        FactKind::InvoiceId => &[&["invoice", "number"], &["bill", "number"], &["invoice", "id"], &["receipt", "number"]],
-        FactKind::Username => &[&["username"], &["user", "name"], &["user", "id"], &["login"]],
-        FactKind::Address => &[&["shipping", "address"], &["home", "address"], &["street", "address"], &["your", "address"], &["mailing", "address"], &["billing", "address"], &["delivery", "address"]],
-        FactKind::Postcode => &[&["zip"], &["zip", "code"], &["postcode"], &["postal", "code"], &["post", "code"]],
-        FactKind::CardNumber => &[&["card", "number"], &["credit", "card"], &["card", "details"]],
-        FactKind::Date => &[&["purchase", "date"], &["date", "of", "purchase"], &["order", "date"]],
-        FactKind::AccountTier => &[&["membership", "level"], &["member", "level"], &["account", "type"], &["membership", "tier"]],
+        FactKind::Phone => &[
+            &["phone"],
+            &["mobile", "number"],
+            &["telephone"],
+            &["cell", "number"],
+            &["contact", "number"],
+        ],
+        FactKind::PersonName => &[
+            &["your", "name"],
+            &["full", "name"],
+            &["first", "name"],
+            &["last", "name"],
+            &["surname"],
+            &["name", "please"],
+        ],
+        FactKind::AccountId => &[
+            &["account", "number"],
+            &["account", "id"],
+            &["customer", "number"],
+            &["customer", "id"],
+            &["member", "id"],
+            &["membership", "number"],
+        ],
+        FactKind::CaseId => &[
+            &["case", "number"],
+            &["ticket", "number"],
+            &["reference", "number"],
+            &["case", "id"],
+            &["ticket", "id"],
+        ],
+        FactKind::InvoiceId => &[
+            &["invoice", "number"],
+            &["bill", "number"],
+            &["invoice", "id"],
+            &["receipt", "number"],
+        ],
+        FactKind::Username => &[
+            &["username"],
+            &["user", "name"],
+            &["user", "id"],
+            &["login"],
+        ],
+        FactKind::Address => &[
+            &["shipping", "address"],
+            &["home", "address"],
+            &["street", "address"],
+            &["your", "address"],
+            &["mailing", "address"],
+            &["billing", "address"],
+            &["delivery", "address"],
+        ],
+        FactKind::Postcode => &[
+            &["zip"],
+            &["zip", "code"],
+            &["postcode"],
+            &["postal", "code"],
+            &["post", "code"],
+        ],
+        FactKind::CardNumber => &[
+            &["card", "number"],
+            &["credit", "card"],
+            &["card", "details"],
+        ],
+        FactKind::Date => &[
+            &["purchase", "date"],
+            &["date", "of", "purchase"],
+            &["order", "date"],
+        ],
+        FactKind::AccountTier => &[
+            &["membership", "level"],
+            &["member", "level"],
+            &["account", "type"],
+            &["membership", "tier"],
+        ],
         _ => &[],
     }
 }
 
 const ASKABLE: &[FactKind] = &[
-    FactKind::OrderId, FactKind::Email, FactKind::Phone, FactKind::PersonName, FactKind::AccountId,
-    FactKind::CaseId, FactKind::InvoiceId, FactKind::Username, FactKind::Address, FactKind::Postcode,
-    FactKind::CardNumber, FactKind::Date, FactKind::AccountTier,
+    FactKind::OrderId,
+    FactKind::Email,
+    FactKind::Phone,
+    FactKind::PersonName,
+    FactKind::AccountId,
+    FactKind::CaseId,
+    FactKind::InvoiceId,
+    FactKind::Username,
+    FactKind::Address,
+    FactKind::Postcode,
+    FactKind::CardNumber,
+    FactKind::Date,
+    FactKind::AccountTier,
 ];
 
 /// A word of every phrase above: a sentence without one asks for nothing, and most
 /// bot sentences have none, so this check spares the phrase search.
 const TRIGGERS: &[&str] = &[
-    "account", "address", "bill", "card", "case", "cell", "contact", "credit", "customer", "date",
-    "email", "invoice", "login", "mail", "member", "membership", "mobile", "name", "order", "phone",
-    "post", "postal", "postcode", "purchase", "receipt", "reference", "surname", "telephone",
-    "ticket", "user", "username", "zip",
+    "account",
+    "address",
+    "bill",
+    "card",
+    "case",
+    "cell",
+    "contact",
+    "credit",
+    "customer",
+    "date",
+    "email",
+    "invoice",
+    "login",
+    "mail",
+    "member",
+    "membership",
+    "mobile",
+    "name",
+    "order",
+    "phone",
+    "post",
+    "postal",
+    "postcode",
+    "purchase",
+    "receipt",
+    "reference",
+    "surname",
+    "telephone",
+    "ticket",
+    "user",
+    "username",
+    "zip",
 ];
 
 fn contains(words: &[&str], phrase: &[&str]) -> bool {
-    words.windows(phrase.len()).any(|w| w.iter().zip(phrase).all(|(a, b)| a == b))
+    words
+        .windows(phrase.len())
+        .any(|w| w.iter().zip(phrase).all(|(a, b)| a == b))
 }
 
 /// The kinds of fact a bot or agent message asks for, in the order listed above.
@@ -105,7 +233,10 @@ pub fn detect_repeat_ask(agent_text: &str, known: &[Fact]) -> Vec<Repeat> {
                 let n = f.normalized();
                 n.len() >= 3 && text_norm.contains(&n)
             });
-            (!confirming).then(|| Repeat { kind, fact_seq: first.seq })
+            (!confirming).then_some(Repeat {
+                kind,
+                fact_seq: first.seq,
+            })
         })
         .collect()
 }
@@ -119,7 +250,10 @@ pub fn detect_customer_repeat(
     known: &[Fact],
     extractor: &FactExtractor,
 ) -> Vec<Repeat> {
-    let earlier: Vec<&Fact> = known.iter().filter(|f| f.seq < seq && !f.redacted).collect();
+    let earlier: Vec<&Fact> = known
+        .iter()
+        .filter(|f| f.seq < seq && !f.redacted)
+        .collect();
     if earlier.is_empty() {
         return Vec::new();
     }
@@ -128,10 +262,15 @@ pub fn detect_customer_repeat(
     let mut out: Vec<Repeat> = Vec::new();
     for fact in &earlier {
         let norm = fact.normalized();
-        let again = found.iter().any(|f| f.kind == fact.kind && f.normalized() == norm)
+        let again = found
+            .iter()
+            .any(|f| f.kind == fact.kind && f.normalized() == norm)
             || (norm.len() >= 5 && text_norm.contains(&norm));
         if again && !out.iter().any(|r| r.kind == fact.kind) {
-            out.push(Repeat { kind: fact.kind.clone(), fact_seq: fact.seq });
+            out.push(Repeat {
+                kind: fact.kind.clone(),
+                fact_seq: fact.seq,
+            });
         }
     }
     out
@@ -143,7 +282,15 @@ mod tests {
     use crate::facts::{FactConfig, FactSource};
 
     fn fact(kind: FactKind, value: &str, seq: u64) -> Fact {
-        Fact { pii: None, kind, value: value.into(), seq, source: FactSource::Customer, redacted: false, span: None }
+        Fact {
+            pii: None,
+            kind,
+            value: value.into(),
+            seq,
+            source: FactSource::Customer,
+            redacted: false,
+            span: None,
+        }
     }
 
     #[test]
@@ -162,16 +309,28 @@ mod tests {
             asked_kinds("ok, may I have your username, email address and order ID please?"),
             [FactKind::OrderId, FactKind::Email, FactKind::Username]
         );
-        assert_eq!(asked_kinds("sure, may I have your name please?"), [FactKind::PersonName]);
+        assert_eq!(
+            asked_kinds("sure, may I have your name please?"),
+            [FactKind::PersonName]
+        );
         assert!(asked_kinds("I can see order 88231 was charged twice.").is_empty());
         assert!(asked_kinds("Thanks for the order number.").is_empty());
     }
 
     #[test]
     fn repeat_ask_only_when_the_fact_is_known_and_not_being_confirmed() {
-        let known = [fact(FactKind::OrderId, "88231", 3), fact(FactKind::Email, "a@b.co", 5)];
+        let known = [
+            fact(FactKind::OrderId, "88231", 3),
+            fact(FactKind::Email, "a@b.co", 5),
+        ];
         let asks = detect_repeat_ask("Could you give me your order number?", &known);
-        assert_eq!(asks, [Repeat { kind: FactKind::OrderId, fact_seq: 3 }]);
+        assert_eq!(
+            asks,
+            [Repeat {
+                kind: FactKind::OrderId,
+                fact_seq: 3
+            }]
+        );
         assert!(detect_repeat_ask("Is 88231 the right order number?", &known).is_empty());
         assert!(detect_repeat_ask("What is your phone number?", &known).is_empty());
     }
@@ -179,12 +338,30 @@ mod tests {
     #[test]
     fn customer_restatements_are_caught() {
         let ex = FactExtractor::new(&FactConfig::default()).unwrap();
-        let known = [fact(FactKind::OrderId, "3348917502", 4), fact(FactKind::Phone, "(977) 625-2661", 6)];
+        let known = [
+            fact(FactKind::OrderId, "3348917502", 4),
+            fact(FactKind::Phone, "(977) 625-2661", 6),
+        ];
         let again = detect_customer_repeat("like I said, it's 3348917502!", 9, &known, &ex);
-        assert_eq!(again, [Repeat { kind: FactKind::OrderId, fact_seq: 4 }]);
+        assert_eq!(
+            again,
+            [Repeat {
+                kind: FactKind::OrderId,
+                fact_seq: 4
+            }]
+        );
         let phone = detect_customer_repeat("call me on 977 625 2661", 9, &known, &ex);
-        assert_eq!(phone, [Repeat { kind: FactKind::Phone, fact_seq: 6 }]);
-        assert!(detect_customer_repeat("it's 3348917502", 4, &known, &ex).is_empty(), "not before itself");
+        assert_eq!(
+            phone,
+            [Repeat {
+                kind: FactKind::Phone,
+                fact_seq: 6
+            }]
+        );
+        assert!(
+            detect_customer_repeat("it's 3348917502", 4, &known, &ex).is_empty(),
+            "not before itself"
+        );
         assert!(detect_customer_repeat("thanks!", 9, &known, &ex).is_empty());
     }
 }

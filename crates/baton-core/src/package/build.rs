@@ -21,7 +21,10 @@ fn last_handoff_request(events: &[Event]) -> Option<&HandoffRequested> {
 pub fn build_package(input: &PackageInput<'_>, extractor: &FactExtractor) -> ContextPackage {
     let state = input.state;
     let raw_facts = collect_facts(input.events, extractor);
-    let facts: Vec<Fact> = raw_facts.iter().map(|f| redact_fact(f, input.viewer)).collect();
+    let facts: Vec<Fact> = raw_facts
+        .iter()
+        .map(|f| redact_fact(f, input.viewer))
+        .collect();
     let personal: Vec<Fact> = raw_facts.into_iter().filter(|f| f.pii.is_some()).collect();
     let redact = |t: &str| redact_text(t, input.viewer, extractor, &personal);
     let request = last_handoff_request(input.events);
@@ -35,7 +38,12 @@ pub fn build_package(input: &PackageInput<'_>, extractor: &FactExtractor) -> Con
         .or_else(|| request.and_then(|r| r.priority))
         .unwrap_or(Priority::Normal);
     let mut skills: Vec<String> = Vec::new();
-    let skill_sources = state.handoff.iter().flat_map(|h| &h.skills).chain(decision.into_iter().flat_map(|d| &d.skills)).chain(request.into_iter().flat_map(|r| &r.skills));
+    let skill_sources = state
+        .handoff
+        .iter()
+        .flat_map(|h| &h.skills)
+        .chain(decision.into_iter().flat_map(|d| &d.skills))
+        .chain(request.into_iter().flat_map(|r| &r.skills));
     for skill in skill_sources {
         if !skills.iter().any(|s| s == skill.as_str()) {
             skills.push(skill.as_str().to_owned());
@@ -43,16 +51,30 @@ pub fn build_package(input: &PackageInput<'_>, extractor: &FactExtractor) -> Con
     }
     let mut reasons: Vec<ReasonView> = decision
         .filter(|d| d.outcome != Outcome::Continue)
-        .map(|d| d.reasons.iter().map(|r| ReasonView { code: r.code.to_string(), message: r.message.to_string() }).collect())
+        .map(|d| {
+            d.reasons
+                .iter()
+                .map(|r| ReasonView {
+                    code: r.code.to_string(),
+                    message: r.message.to_string(),
+                })
+                .collect()
+        })
         .unwrap_or_default();
     if let Some(r) = request {
         let message = match &r.reason {
             Some(reason) => format!("the bot asked for a human: {reason}"),
             None => "the bot asked for a human".to_owned(),
         };
-        reasons.push(ReasonView { code: "bot_request".to_owned(), message });
+        reasons.push(ReasonView {
+            code: "bot_request".to_owned(),
+            message,
+        });
     }
-    let waiting_seconds = state.handoff.as_ref().map(|h| input.now.millis_since(h.queued_at) / 1000);
+    let waiting_seconds = state
+        .handoff
+        .as_ref()
+        .map(|h| input.now.millis_since(h.queued_at) / 1000);
 
     let sentiment = input.signals.sentiment.as_ref().map(|s| SentimentView {
         now: s.now,
@@ -65,9 +87,20 @@ pub fn build_package(input: &PackageInput<'_>, extractor: &FactExtractor) -> Con
     let intent = state.intent.as_ref().map(|i| IntentView {
         name: i.intent.to_string(),
         confidence: i.confidence.get(),
-        alternatives: state.alternatives.iter().map(|a| AlternativeView { name: a.intent.to_string(), confidence: a.confidence.get() }).collect(),
+        alternatives: state
+            .alternatives
+            .iter()
+            .map(|a| AlternativeView {
+                name: a.intent.to_string(),
+                confidence: a.confidence.get(),
+            })
+            .collect(),
     });
-    let name = facts.iter().rev().find(|f| f.kind == FactKind::PersonName && !f.redacted).map(|f| f.value.clone());
+    let name = facts
+        .iter()
+        .rev()
+        .find(|f| f.kind == FactKind::PersonName && !f.redacted)
+        .map(|f| f.value.clone());
 
     let situation = Situation {
         summary: words::situation(&SituationParts {
@@ -95,7 +128,12 @@ pub fn build_package(input: &PackageInput<'_>, extractor: &FactExtractor) -> Con
             verified: state.customer_id.is_some(),
             customer_id: state.customer_id.as_ref().map(ToString::to_string),
             method: state.verified_by.as_ref().map(ToString::to_string),
-            seq: input.events.iter().rev().find(|e| matches!(e.body, EventBody::IdentityVerified(_))).map(|e| e.seq),
+            seq: input
+                .events
+                .iter()
+                .rev()
+                .find(|e| matches!(e.body, EventBody::IdentityVerified(_)))
+                .map(|e| e.seq),
         },
         journey: Journey {
             prior_contacts: input.journey.len() as u32,
@@ -108,16 +146,39 @@ pub fn build_package(input: &PackageInput<'_>, extractor: &FactExtractor) -> Con
         policy_version: input.policy_version.map(str::to_owned),
     };
 
-    let action_view = |a: &crate::state::ActionState| ActionView { name: a.name.to_string(), status: a.status, detail: a.detail.as_ref().map(|d| redact(d.as_str())), seq: a.seq };
-    let mut resolved: Vec<ActionView> = state.actions.values().filter(|a| a.status == ActionStatus::Done).map(action_view).collect();
+    let action_view = |a: &crate::state::ActionState| ActionView {
+        name: a.name.to_string(),
+        status: a.status,
+        detail: a.detail.as_ref().map(|d| redact(d.as_str())),
+        seq: a.seq,
+    };
+    let mut resolved: Vec<ActionView> = state
+        .actions
+        .values()
+        .filter(|a| a.status == ActionStatus::Done)
+        .map(action_view)
+        .collect();
     resolved.sort_by_key(|a| a.seq);
     let assessment = Assessment {
-        confidence_history: if input.signals.confidence_history.is_empty() { confidence_from(input.events) } else { input.signals.confidence_history.clone() },
+        confidence_history: if input.signals.confidence_history.is_empty() {
+            confidence_from(input.events)
+        } else {
+            input.signals.confidence_history.clone()
+        },
         intent,
         sentiment,
         resolved,
         open_actions: state.open_actions().map(action_view).collect(),
-        commitments: state.commitments.iter().map(|c| CommitmentView { text: redact(c.text.as_str()), due: c.due, overdue: c.due.is_some_and(|d| d < input.now), seq: c.seq }).collect(),
+        commitments: state
+            .commitments
+            .iter()
+            .map(|c| CommitmentView {
+                text: redact(c.text.as_str()),
+                due: c.due,
+                overdue: c.due.is_some_and(|d| d < input.now),
+                seq: c.seq,
+            })
+            .collect(),
         documents: documents(input.events),
         facts,
     };
@@ -128,17 +189,34 @@ pub fn build_package(input: &PackageInput<'_>, extractor: &FactExtractor) -> Con
         .iter()
         .filter_map(|e| {
             let text = e.body.message_text()?;
-            Some(TranscriptLine { seq: e.seq, at: e.at, actor: e.actor.to_string(), kind: e.body.kind(), text: redact(text) })
+            Some(TranscriptLine {
+                seq: e.seq,
+                at: e.at,
+                actor: e.actor.to_string(),
+                kind: e.body.kind(),
+                text: redact(text),
+            })
         })
         .collect();
-    ContextPackage { situation, background, assessment, recommendation, transcript, version: PACKAGE_VERSION }
+    ContextPackage {
+        situation,
+        background,
+        assessment,
+        recommendation,
+        transcript,
+        version: PACKAGE_VERSION,
+    }
 }
 
 fn confidence_from(events: &[Event]) -> Vec<ConfidencePoint> {
     events
         .iter()
         .filter_map(|e| match &e.body {
-            EventBody::Nlu(n) => Some(ConfidencePoint { seq: e.seq, intent: n.intent.to_string(), confidence: n.confidence.get() }),
+            EventBody::Nlu(n) => Some(ConfidencePoint {
+                seq: e.seq,
+                intent: n.intent.to_string(),
+                confidence: n.confidence.get(),
+            }),
             _ => None,
         })
         .collect()
@@ -173,10 +251,19 @@ fn first_name(name: &str) -> Option<String> {
     Some(initial.to_uppercase().chain(chars).collect())
 }
 
-fn recommend(input: &PackageInput<'_>, a: &Assessment, skills: Vec<String>, name: Option<&str>) -> Recommendation {
+fn recommend(
+    input: &PackageInput<'_>,
+    a: &Assessment,
+    skills: Vec<String>,
+    name: Option<&str>,
+) -> Recommendation {
     let mut next = Vec::new();
     for action in &a.open_actions {
-        let detail = action.detail.as_ref().map(|d| format!(": {d}")).unwrap_or_default();
+        let detail = action
+            .detail
+            .as_ref()
+            .map(|d| format!(": {d}"))
+            .unwrap_or_default();
         next.push(match action.status {
             ActionStatus::Failed => format!("Resolve {}, which failed{detail}", action.name),
             _ => format!("Check on {}, still pending{detail}", action.name),
@@ -184,36 +271,70 @@ fn recommend(input: &PackageInput<'_>, a: &Assessment, skills: Vec<String>, name
     }
     for c in &a.commitments {
         let due = c.due.map(|d| format!(" (due {d})")).unwrap_or_default();
-        next.push(if c.overdue { format!("Overdue promise: {}{due}", c.text) } else { format!("Keep the bot's promise: {}{due}", c.text) });
+        next.push(if c.overdue {
+            format!("Overdue promise: {}{due}", c.text)
+        } else {
+            format!("Keep the bot's promise: {}{due}", c.text)
+        });
     }
     if let Some(intent) = &a.intent {
         if intent.confidence < 0.5 && !intent.alternatives.is_empty() {
-            let alts: Vec<String> = intent.alternatives.iter().take(2).map(|x| words::humanize(&x.name)).collect();
-            next.push(format!("Confirm the request: the bot read {} but was unsure (also {})", words::humanize(&intent.name), alts.join(", ")));
+            let alts: Vec<String> = intent
+                .alternatives
+                .iter()
+                .take(2)
+                .map(|x| words::humanize(&x.name))
+                .collect();
+            next.push(format!(
+                "Confirm the request: the bot read {} but was unsure (also {})",
+                words::humanize(&intent.name),
+                alts.join(", ")
+            ));
         }
         next.extend(input.playbooks.steps_for(&intent.name).iter().cloned());
     }
     let prior = input.journey.iter().filter(|c| c.handoffs > 0).count();
     if prior > 0 {
-        next.push(format!("This customer reached a human in {prior} earlier conversation(s): check how they ended"));
+        next.push(format!(
+            "This customer reached a human in {prior} earlier conversation(s): check how they ended"
+        ));
     }
 
     let mut do_not_ask: Vec<DoNotAsk> = Vec::new();
     let state = input.state;
     if let (Some(_), Some(method)) = (&state.customer_id, &state.verified_by) {
-        let seq = input.events.iter().find(|e| matches!(e.body, EventBody::IdentityVerified(_))).map_or(0, |e| e.seq);
-        do_not_ask.push(DoNotAsk { kind: FactKind::Other("identity".into()), label: format!("identity (verified by {method})"), seq });
+        let seq = input
+            .events
+            .iter()
+            .find(|e| matches!(e.body, EventBody::IdentityVerified(_)))
+            .map_or(0, |e| e.seq);
+        do_not_ask.push(DoNotAsk {
+            kind: FactKind::Other("identity".into()),
+            label: format!("identity (verified by {method})"),
+            seq,
+        });
     }
     for f in &a.facts {
         if !do_not_ask.iter().any(|d| d.kind == f.kind) {
-            do_not_ask.push(DoNotAsk { kind: f.kind.clone(), label: f.kind.words(), seq: f.seq });
+            do_not_ask.push(DoNotAsk {
+                kind: f.kind.clone(),
+                label: f.kind.words(),
+                seq: f.seq,
+            });
         }
     }
-    let bot_lines: Vec<&str> = input.events.iter().filter_map(|e| match &e.body {
-        EventBody::BotMessage(m) => Some(m.text.as_str()),
-        _ => None,
-    }).collect();
-    let upset = a.sentiment.as_ref().is_some_and(|s| s.level <= -0.05 || (s.trajectory == "worsening" && s.level < 0.05));
+    let bot_lines: Vec<&str> = input
+        .events
+        .iter()
+        .filter_map(|e| match &e.body {
+            EventBody::BotMessage(m) => Some(m.text.as_str()),
+            _ => None,
+        })
+        .collect();
+    let upset = a
+        .sentiment
+        .as_ref()
+        .is_some_and(|s| s.level <= -0.05 || (s.trajectory == "worsening" && s.level < 0.05));
     let opening_line = words::opening_line(
         name.and_then(first_name).as_deref(),
         words::casual_tone(&bot_lines),
@@ -221,5 +342,10 @@ fn recommend(input: &PackageInput<'_>, a: &Assessment, skills: Vec<String>, name
         a.intent.as_ref().map(|i| i.name.as_str()),
         upset,
     );
-    Recommendation { next_actions: next, skills, opening_line, do_not_ask }
+    Recommendation {
+        next_actions: next,
+        skills,
+        opening_line,
+        do_not_ask,
+    }
 }

@@ -29,14 +29,22 @@ impl Run {
     fn flush(&mut self, out: &mut Vec<TimelineEntry>) {
         if let Some((seq, at)) = self.first.take() {
             let mut parts = Vec::new();
-            for (n, who) in [(self.customer, "customer"), (self.bot, "bot"), (self.agent, "agent")] {
+            for (n, who) in [
+                (self.customer, "customer"),
+                (self.bot, "bot"),
+                (self.agent, "agent"),
+            ] {
                 if n > 0 {
                     parts.push(format!("{who} {n}"));
                 }
             }
             let total = self.customer + self.bot + self.agent;
             let noun = if total == 1 { "message" } else { "messages" };
-            out.push(TimelineEntry { seq, at, what: format!("{total} {noun} ({})", parts.join(", ")) });
+            out.push(TimelineEntry {
+                seq,
+                at,
+                what: format!("{total} {noun} ({})", parts.join(", ")),
+            });
         }
         *self = Run::default();
     }
@@ -53,9 +61,14 @@ pub fn condense(events: &[Event], redact: &dyn Fn(&str) -> String) -> Vec<Timeli
             EventBody::CustomerMessage(m) if !opened => {
                 opened = true;
                 run.flush(&mut out);
-                Some(format!("Customer opened: \"{}\"", quote(&redact(m.text.as_str()))))
+                Some(format!(
+                    "Customer opened: \"{}\"",
+                    quote(&redact(m.text.as_str()))
+                ))
             }
-            EventBody::CustomerMessage(_) | EventBody::BotMessage(_) | EventBody::AgentMessage(_) => {
+            EventBody::CustomerMessage(_)
+            | EventBody::BotMessage(_)
+            | EventBody::AgentMessage(_) => {
                 run.first.get_or_insert((e.seq, e.at));
                 match &e.body {
                     EventBody::CustomerMessage(_) => run.customer += 1,
@@ -66,7 +79,11 @@ pub fn condense(events: &[Event], redact: &dyn Fn(&str) -> String) -> Vec<Timeli
             }
             EventBody::Nlu(n) if last_intent != Some(n.intent.as_str()) => {
                 last_intent = Some(n.intent.as_str());
-                Some(format!("Intent read as {} ({:.0} %)", humanize(n.intent.as_str()), n.confidence.get() * 100.0))
+                Some(format!(
+                    "Intent read as {} ({:.0} %)",
+                    humanize(n.intent.as_str()),
+                    n.confidence.get() * 100.0
+                ))
             }
             EventBody::Nlu(_) | EventBody::Note(_) => None,
             EventBody::IdentityVerified(v) => Some(format!("Identity verified by {}", v.method)),
@@ -75,7 +92,10 @@ pub fn condense(events: &[Event], redact: &dyn Fn(&str) -> String) -> Vec<Timeli
                 "Action {}: {}{}",
                 a.name,
                 super::words::status_word(a.status),
-                a.detail.as_ref().map(|d| format!(" ({})", quote(d.as_str()))).unwrap_or_default()
+                a.detail
+                    .as_ref()
+                    .map(|d| format!(" ({})", quote(d.as_str())))
+                    .unwrap_or_default()
             )),
             EventBody::Commitment(c) => Some(format!(
                 "Bot promised: {}{}",
@@ -84,7 +104,10 @@ pub fn condense(events: &[Event], redact: &dyn Fn(&str) -> String) -> Vec<Timeli
             )),
             EventBody::HandoffRequested(h) => Some(format!(
                 "Bot asked for a human{}",
-                h.reason.as_ref().map(|r| format!(": {r}")).unwrap_or_default()
+                h.reason
+                    .as_ref()
+                    .map(|r| format!(": {r}"))
+                    .unwrap_or_default()
             )),
             EventBody::Decision(d) => match d.outcome {
                 Outcome::Continue => None,
@@ -97,14 +120,28 @@ pub fn condense(events: &[Event], redact: &dyn Fn(&str) -> String) -> Vec<Timeli
             EventBody::Offered(o) => Some(format!("Offered to agent {}", o.agent_id)),
             EventBody::OfferClosed(o) => Some(format!("Offer to {} closed", o.agent_id)),
             EventBody::Assigned(a) => Some(format!("Assigned to agent {}", a.agent_id)),
-            EventBody::BouncedBack(b) => Some(format!("Agent {} returned it to the bot: {}", b.agent_id, quote(b.instructions.as_str()))),
+            EventBody::BouncedBack(b) => Some(format!(
+                "Agent {} returned it to the bot: {}",
+                b.agent_id,
+                quote(b.instructions.as_str())
+            )),
             EventBody::Resolved(r) => Some(format!("Resolved: {}", quote(r.resolution.as_str()))),
-            EventBody::RepeatAsk(r) => Some(format!("Agent asked again for the {}", humanize(r.fact_kind.as_str()))),
-            EventBody::CustomerRepeated(r) => Some(format!("Customer had to repeat the {}", humanize(r.fact_kind.as_str()))),
+            EventBody::RepeatAsk(r) => Some(format!(
+                "Agent asked again for the {}",
+                humanize(r.fact_kind.as_str())
+            )),
+            EventBody::CustomerRepeated(r) => Some(format!(
+                "Customer had to repeat the {}",
+                humanize(r.fact_kind.as_str())
+            )),
         };
         if let Some(what) = what {
             run.flush(&mut out);
-            out.push(TimelineEntry { seq: e.seq, at: e.at, what });
+            out.push(TimelineEntry {
+                seq: e.seq,
+                at: e.at,
+                what,
+            });
         }
     }
     run.flush(&mut out);

@@ -9,7 +9,11 @@ use super::model::SentimentView;
 
 /// `billing.duplicate_charge` -> `billing duplicate charge`.
 pub fn humanize(label: &str) -> String {
-    label.replace(['_', '.', '-', ':', '/'], " ").split_whitespace().collect::<Vec<_>>().join(" ")
+    label
+        .replace(['_', '.', '-', ':', '/'], " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// `200` -> `3 min 20 s`.
@@ -98,18 +102,35 @@ pub fn situation(p: &SituationParts<'_>) -> String {
         (None, None) => "The customer".to_owned(),
     };
     let want = match p.intent {
-        Some((intent, c)) if c < 0.5 => format!("probably wants help with {} (confidence {:.0} %)", humanize(intent), c * 100.0),
-        Some((intent, c)) => format!("wants help with {} (confidence {:.0} %)", humanize(intent), c * 100.0),
+        Some((intent, c)) if c < 0.5 => format!(
+            "probably wants help with {} (confidence {:.0} %)",
+            humanize(intent),
+            c * 100.0
+        ),
+        Some((intent, c)) => format!(
+            "wants help with {} (confidence {:.0} %)",
+            humanize(intent),
+            c * 100.0
+        ),
         None => "has not stated a clear request yet".to_owned(),
     };
-    let feel = p.sentiment.map(|s| format!(" and feels {}", sentiment_words(s))).unwrap_or_default();
+    let feel = p
+        .sentiment
+        .map(|s| format!(" and feels {}", sentiment_words(s)))
+        .unwrap_or_default();
     let why = if p.reasons.is_empty() {
         "No handoff reason was recorded".to_owned()
     } else {
         format!("Handed off because {}", p.reasons.join("; "))
     };
-    let wait = p.waiting.map(|w| format!(", waiting {}", duration(w))).unwrap_or_default();
-    format!("{who} {want}{feel}. {why} (priority {}{wait}).", priority_word(p.priority))
+    let wait = p
+        .waiting
+        .map(|w| format!(", waiting {}", duration(w)))
+        .unwrap_or_default();
+    format!(
+        "{who} {want}{feel}. {why} (priority {}{wait}).",
+        priority_word(p.priority)
+    )
 }
 
 /// How a known fact is named in a sentence: "order 88231", "your email a@b.co".
@@ -132,13 +153,27 @@ fn mention(f: &Fact) -> Option<String> {
 /// Whether the bot wrote casually (exclamations, "hey", "no worries"): the agent should
 /// not answer a warm bot in a cold script.
 pub fn casual_tone(bot_lines: &[&str]) -> bool {
-    const CASUAL: &[&str] = &["hey", "no worries", "awesome", "great!", "sure!", "cool", "hi!", ":)", "😊"];
+    const CASUAL: &[&str] = &[
+        "hey",
+        "no worries",
+        "awesome",
+        "great!",
+        "sure!",
+        "cool",
+        "hi!",
+        ":)",
+        "😊",
+    ];
     let mut score = 0i32;
     for line in bot_lines {
         let lower = line.to_lowercase();
         score += i32::from(line.contains('!'));
         score += i32::from(CASUAL.iter().any(|c| lower.contains(c)));
-        score -= i32::from(["kindly", "regards", "dear", "please be advised"].iter().any(|c| lower.contains(c)));
+        score -= i32::from(
+            ["kindly", "regards", "dear", "please be advised"]
+                .iter()
+                .any(|c| lower.contains(c)),
+        );
     }
     score > 0
 }
@@ -159,7 +194,11 @@ pub fn opening_line(
     };
     let mut known: Vec<String> = Vec::new();
     // Record ids first: they are what the customer most dreads spelling out again.
-    for f in facts.iter().filter(|f| f.kind.is_record_id()).chain(facts.iter().filter(|f| !f.kind.is_record_id())) {
+    for f in facts
+        .iter()
+        .filter(|f| f.kind.is_record_id())
+        .chain(facts.iter().filter(|f| !f.kind.is_record_id()))
+    {
         if f.redacted || known.len() >= 3 {
             continue;
         }
@@ -167,17 +206,32 @@ pub fn opening_line(
             known.push(m);
         }
     }
-    let mut body = String::from(" I've read your conversation so far, so you won't need to repeat anything.");
+    let mut body =
+        String::from(" I've read your conversation so far, so you won't need to repeat anything.");
     match (known.is_empty(), intent) {
-        (false, Some(i)) => body += &format!(" I can see {} and that you need help with {}.", list(&known), humanize(i)),
+        (false, Some(i)) => {
+            body += &format!(
+                " I can see {} and that you need help with {}.",
+                list(&known),
+                humanize(i)
+            )
+        }
         (false, None) => body += &format!(" I can see {}.", list(&known)),
         (true, Some(i)) => body += &format!(" I can see you need help with {}.", humanize(i)),
         (true, None) => {}
     }
     if upset {
-        body += if casual { " I'm sorry this has been such a hassle." } else { " I apologise for the trouble so far." };
+        body += if casual {
+            " I'm sorry this has been such a hassle."
+        } else {
+            " I apologise for the trouble so far."
+        };
     }
-    body += if casual { " Let me take it from here!" } else { " I will take it from here." };
+    body += if casual {
+        " Let me take it from here!"
+    } else {
+        " I will take it from here."
+    };
     greeting + &body
 }
 
@@ -196,13 +250,30 @@ mod tests {
     use crate::facts::FactSource;
 
     fn fact(kind: FactKind, value: &str) -> Fact {
-        Fact { kind, value: value.into(), seq: 1, source: FactSource::Customer, pii: None, redacted: false, span: None }
+        Fact {
+            kind,
+            value: value.into(),
+            seq: 1,
+            source: FactSource::Customer,
+            pii: None,
+            redacted: false,
+            span: None,
+        }
     }
 
     #[test]
     fn opening_line_names_what_is_known() {
-        let facts = [fact(FactKind::Email, "ana@example.com"), fact(FactKind::OrderId, "88231")];
-        let line = opening_line(Some("Ana"), true, &facts, Some("billing.duplicate_charge"), true);
+        let facts = [
+            fact(FactKind::Email, "ana@example.com"),
+            fact(FactKind::OrderId, "88231"),
+        ];
+        let line = opening_line(
+            Some("Ana"),
+            true,
+            &facts,
+            Some("billing.duplicate_charge"),
+            true,
+        );
         assert_eq!(
             line,
             "Hi Ana! I've read your conversation so far, so you won't need to repeat anything. \
@@ -219,6 +290,9 @@ mod tests {
         assert!(!casual_tone(&["Kindly provide your account number."]));
         assert_eq!(duration(200), "3 min 20 s");
         assert_eq!(duration(7260), "2 h 1 min");
-        assert_eq!(humanize("billing.duplicate_charge"), "billing duplicate charge");
+        assert_eq!(
+            humanize("billing.duplicate_charge"),
+            "billing duplicate charge"
+        );
     }
 }

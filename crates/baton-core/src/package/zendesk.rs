@@ -19,7 +19,16 @@ use super::words::humanize;
 
 /// Zendesk tags are single words: lowercase, `[a-z0-9_:-]`.
 fn tag(raw: &str) -> String {
-    raw.to_lowercase().chars().map(|c| if c.is_ascii_alphanumeric() || "_:-".contains(c) { c } else { '_' }).collect()
+    raw.to_lowercase()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "_:-".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }
 
 /// Renders the ticket-create body.
@@ -31,21 +40,44 @@ pub fn render_zendesk(p: &ContextPackage) -> Value {
         Priority::High => "high",
         Priority::Urgent => "urgent",
     };
-    let what = s.intent.as_deref().map(humanize).unwrap_or_else(|| "handoff".to_owned());
-    let who = s.customer.clone().or_else(|| p.background.identity.customer_id.clone());
+    let what = s
+        .intent
+        .as_deref()
+        .map(humanize)
+        .unwrap_or_else(|| "handoff".to_owned());
+    let who = s
+        .customer
+        .clone()
+        .or_else(|| p.background.identity.customer_id.clone());
     let subject = match &who {
         Some(who) => format!("{who}: {what}"),
-        None => format!("Customer conversation {}: {what}", p.background.conversation_id),
+        None => format!(
+            "Customer conversation {}: {what}",
+            p.background.conversation_id
+        ),
     };
     let mut tags: Vec<String> = vec!["baton".to_owned()];
     tags.extend(s.intent.iter().map(|i| tag(i)));
     tags.extend(s.reasons.iter().map(|r| tag(&r.code)));
-    tags.extend(p.recommendation.skills.iter().map(|k| format!("skill_{}", tag(k))));
+    tags.extend(
+        p.recommendation
+            .skills
+            .iter()
+            .map(|k| format!("skill_{}", tag(k))),
+    );
     tags.dedup();
 
     let mut requester = Map::new();
-    requester.insert("name".to_owned(), json!(who.unwrap_or_else(|| "Customer".to_owned())));
-    if let Some(email) = p.assessment.facts.iter().find(|f| f.kind == FactKind::Email && !f.redacted) {
+    requester.insert(
+        "name".to_owned(),
+        json!(who.unwrap_or_else(|| "Customer".to_owned())),
+    );
+    if let Some(email) = p
+        .assessment
+        .facts
+        .iter()
+        .find(|f| f.kind == FactKind::Email && !f.redacted)
+    {
         requester.insert("email".to_owned(), json!(email.value));
     }
     json!({

@@ -132,16 +132,34 @@ mod tests {
         c.push(2, &nlu("track_order", 0.3), &p);
         c.push(3, &nlu("nlu_fallback", 0.9), &p);
         c.push(4, &nlu("contact_human_agent", 0.95), &p);
-        assert_eq!(c.intent.as_ref().map(Label::as_str), Some("contact_human_agent"));
-        assert_eq!(c.task_intent.as_ref().map(Label::as_str), Some("refund_status"));
+        assert_eq!(
+            c.intent.as_ref().map(Label::as_str),
+            Some("contact_human_agent")
+        );
+        assert_eq!(
+            c.task_intent.as_ref().map(Label::as_str),
+            Some("refund_status")
+        );
     }
 
     #[test]
     fn human_request_intents() {
-        for i in ["contact_human_agent", "agent", "Human", "talk_to_person", "live.agent", "escalate"] {
+        for i in [
+            "contact_human_agent",
+            "agent",
+            "Human",
+            "talk_to_person",
+            "live.agent",
+            "escalate",
+        ] {
             assert!(asks_for_human(i), "{i}");
         }
-        for i in ["refund_status", "personal_info_update", "contact_customer_service", "track_order"] {
+        for i in [
+            "refund_status",
+            "personal_info_update",
+            "contact_customer_service",
+            "track_order",
+        ] {
             assert!(!asks_for_human(i), "{i}");
         }
     }

@@ -7,17 +7,23 @@ pub struct Words {
     /// `" word word word "`: lower case, single spaces, padded so that
     /// `contains(" phrase ")` is a whole-word search.
     padded: String,
+    /// Byte offset in `padded` of each word's first letter.
+    starts: Vec<u32>,
 }
 
 impl Words {
     /// Normalises `text`.
     pub fn new(text: &str) -> Self {
         let mut padded = String::with_capacity(text.len() + 2);
+        let mut starts = Vec::new();
         padded.push(' ');
         let mut space = true;
         for c in text.chars() {
             let c = if c == '\u{2019}' { '\'' } else { c };
             if c.is_alphanumeric() || c == '\'' {
+                if space {
+                    starts.push(u32::try_from(padded.len()).unwrap_or(u32::MAX));
+                }
                 padded.extend(c.to_lowercase());
                 space = false;
             } else if !space {
@@ -28,19 +34,23 @@ impl Words {
         if !space {
             padded.push(' ');
         }
-        Self { padded }
+        Self { padded, starts }
     }
 
-    /// Whether the normalised `phrase` occurs as whole words.
+    /// Whether the normalised `phrase` occurs as whole words. Tried at each word start
+    /// only: the text signals search dozens of phrases per message, and building a
+    /// substring searcher per phrase cost more than the search.
     pub fn has_phrase(&self, phrase: &str) -> bool {
-        let phrase = phrase.trim();
-        if phrase.is_empty() {
+        let needle = phrase.trim().as_bytes();
+        let Some(&first) = needle.first() else {
             return false;
-        }
-        let bytes = self.padded.as_bytes();
-        self.padded.match_indices(phrase).any(|(i, _)| {
-            bytes.get(i.wrapping_sub(1)) == Some(&b' ')
-                && bytes.get(i + phrase.len()) == Some(&b' ')
+        };
+        let hay = self.padded.as_bytes();
+        self.starts.iter().any(|&s| {
+            let s = s as usize;
+            hay.get(s) == Some(&first)
+                && hay.get(s + needle.len()) == Some(&b' ')
+                && hay.get(s..s + needle.len()) == Some(needle)
         })
     }
 
@@ -121,6 +131,13 @@ mod tests {
         assert!(w.has_phrase("third time"));
         assert!(!w.has_phrase("hird time"));
         assert!(!w.has_phrase("tire"));
+        assert!(w.has_phrase("i'm so"));
+        assert!(!w.has_phrase(""));
+        let w = Words::new("xa a a");
+        assert!(
+            w.has_phrase("a a"),
+            "a later, overlapping occurrence counts"
+        );
     }
 
     #[test]

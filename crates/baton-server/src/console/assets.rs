@@ -7,8 +7,16 @@ use axum::response::{IntoResponse, Response};
 use crate::error::ApiError;
 
 const FILES: &[(&str, &str, &str)] = &[
-    ("console.css", "text/css; charset=utf-8", include_str!("../../assets/console.css")),
-    ("console.js", "text/javascript; charset=utf-8", include_str!("../../assets/console.js")),
+    (
+        "console.css",
+        "text/css; charset=utf-8",
+        include_str!("../../assets/console.css"),
+    ),
+    (
+        "console.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../assets/console.js"),
+    ),
 ];
 
 /// `GET /assets/{name}`: one embedded asset.

@@ -7,7 +7,9 @@ use std::fmt::Write;
 use baton_core::package::html::escape;
 
 /// Colours for series, chosen to stay apart for common colour-vision deficiencies.
-const PALETTE: &[&str] = &["#0b6bcb", "#d55e00", "#009e73", "#cc79a7", "#8a6d00", "#56b4e9", "#555555"];
+const PALETTE: &[&str] = &[
+    "#0b6bcb", "#d55e00", "#009e73", "#cc79a7", "#8a6d00", "#56b4e9", "#555555",
+];
 
 /// The colour of the `index`th series.
 pub fn colour(index: usize) -> &'static str {
@@ -26,18 +28,34 @@ pub fn sparkline(values: &[f64], lo: f64, hi: f64, label: &str) -> String {
         escape(label)
     );
     if lo < 0.0 && hi > 0.0 {
-        let _ = write!(svg, r##"<line x1="0" x2="{W}" y1="{0:.1}" y2="{0:.1}" stroke="#bbb" stroke-dasharray="2 2"/>"##, y(0.0));
+        let _ = write!(
+            svg,
+            r##"<line x1="0" x2="{W}" y1="{0:.1}" y2="{0:.1}" stroke="#bbb" stroke-dasharray="2 2"/>"##,
+            y(0.0)
+        );
     }
     match values {
         [] => {}
         [only] => {
-            let _ = write!(svg, r#"<circle cx="{:.1}" cy="{:.1}" r="2.5"/>"#, W / 2.0, y(*only));
+            let _ = write!(
+                svg,
+                r#"<circle cx="{:.1}" cy="{:.1}" r="2.5"/>"#,
+                W / 2.0,
+                y(*only)
+            );
         }
         _ => {
             let step = W / (values.len() - 1) as f64;
-            let points: Vec<String> =
-                values.iter().enumerate().map(|(i, v)| format!("{:.1},{:.1}", i as f64 * step, y(*v))).collect();
-            let _ = write!(svg, r#"<polyline fill="none" stroke-width="2" points="{}"/>"#, points.join(" "));
+            let points: Vec<String> = values
+                .iter()
+                .enumerate()
+                .map(|(i, v)| format!("{:.1},{:.1}", i as f64 * step, y(*v)))
+                .collect();
+            let _ = write!(
+                svg,
+                r#"<polyline fill="none" stroke-width="2" points="{}"/>"#,
+                points.join(" ")
+            );
             if let Some(last) = values.last() {
                 let _ = write!(svg, r#"<circle cx="{W}" cy="{:.1}" r="2.5"/>"#, y(*last));
             }
@@ -63,7 +81,10 @@ pub fn bar_chart(title: &str, columns: &[Column], series: &[String], unit: &str)
     const H: f64 = 160.0;
     const LEFT: f64 = 36.0;
     const BOTTOM: f64 = 20.0;
-    let max = columns.iter().map(|c| c.parts.iter().map(|p| p.1).sum::<f64>()).fold(0.0, f64::max);
+    let max = columns
+        .iter()
+        .map(|c| c.parts.iter().map(|p| p.1).sum::<f64>())
+        .fold(0.0, f64::max);
     let top = nice_ceiling(max);
     let plot_h = H - BOTTOM - 6.0;
     let mut svg = format!(
@@ -78,10 +99,15 @@ pub fn bar_chart(title: &str, columns: &[Column], series: &[String], unit: &str)
         figure(top)
     );
     if columns.is_empty() || max <= 0.0 {
-        let _ = write!(svg, r#"<text x="{}" y="{}" class="empty" text-anchor="middle">no data yet</text>"#, (W + LEFT) / 2.0, H / 2.0);
+        let _ = write!(
+            svg,
+            r#"<text x="{}" y="{}" class="empty" text-anchor="middle">no data yet</text>"#,
+            (W + LEFT) / 2.0,
+            H / 2.0
+        );
     }
     let slot = (W - LEFT) / columns.len().max(1) as f64;
-    let bar_w = (slot * 0.7).max(1.0);
+    let bar_w = (slot * 0.7).clamp(1.0, 36.0);
     let label_every = (columns.len() / 12).max(1);
     for (i, column) in columns.iter().enumerate() {
         let x = LEFT + i as f64 * slot + (slot - bar_w) / 2.0;
@@ -121,7 +147,12 @@ pub fn bar_chart(title: &str, columns: &[Column], series: &[String], unit: &str)
 pub fn legend(series: &[String]) -> String {
     let mut html = String::from(r#"<ul class="legend">"#);
     for (i, name) in series.iter().enumerate() {
-        let _ = write!(html, r#"<li><svg class="swatch" width="12" height="12" aria-hidden="true"><rect width="12" height="12" fill="{}"/></svg>{}</li>"#, colour(i), escape(name));
+        let _ = write!(
+            html,
+            r#"<li><svg class="swatch" width="12" height="12" aria-hidden="true"><rect width="12" height="12" fill="{}"/></svg>{}</li>"#,
+            colour(i),
+            escape(name)
+        );
     }
     html.push_str("</ul>");
     html
@@ -133,11 +164,19 @@ fn nice_ceiling(max: f64) -> f64 {
         return 1.0;
     }
     let magnitude = 10f64.powf(max.log10().floor());
-    [1.0, 2.0, 2.5, 5.0, 10.0].iter().map(|m| m * magnitude).find(|c| *c >= max).unwrap_or(10.0 * magnitude)
+    [1.0, 2.0, 2.5, 5.0, 10.0]
+        .iter()
+        .map(|m| m * magnitude)
+        .find(|c| *c >= max)
+        .unwrap_or(10.0 * magnitude)
 }
 
 fn figure(value: f64) -> String {
-    if value.fract().abs() < 1e-9 { format!("{value:.0}") } else { format!("{value:.1}") }
+    if value.fract().abs() < 1e-9 {
+        format!("{value:.0}")
+    } else {
+        format!("{value:.1}")
+    }
 }
 
 #[cfg(test)]
@@ -163,10 +202,21 @@ mod tests {
     #[test]
     fn bars_carry_exact_figures_and_stack() {
         let columns = vec![
-            Column { label: "10:00".into(), parts: vec![(0, 2.0), (1, 1.0)] },
-            Column { label: "11:00".into(), parts: vec![(1, 4.0)] },
+            Column {
+                label: "10:00".into(),
+                parts: vec![(0, 2.0), (1, 1.0)],
+            },
+            Column {
+                label: "11:00".into(),
+                parts: vec![(1, 4.0)],
+            },
         ];
-        let svg = bar_chart("handoffs", &columns, &["explicit_request".into(), "negative_sentiment".into()], "handoffs");
+        let svg = bar_chart(
+            "handoffs",
+            &columns,
+            &["explicit_request".into(), "negative_sentiment".into()],
+            "handoffs",
+        );
         assert_eq!(svg.matches("<rect").count(), 3);
         assert!(svg.contains("10:00: explicit_request 2 handoffs"));
         assert!(svg.contains("11:00: negative_sentiment 4 handoffs"));

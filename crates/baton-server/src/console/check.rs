@@ -4,17 +4,17 @@
 
 use axum::Json;
 use axum::extract::State;
+use baton_core::facts::collect_facts;
 use baton_core::facts::redact::redact_fact;
 use baton_core::facts::repeat::detect_repeat_ask;
-use baton_core::facts::collect_facts;
 use serde::{Deserialize, Serialize};
 
-use crate::package::{extractor, load_events, viewer};
 use crate::access::ensure_readable;
 use crate::app::AppState;
 use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, conversation_id};
+use crate::package::{extractor, load_events, viewer};
 
 /// `POST /console/check-reply` body.
 #[derive(Debug, Deserialize)]
@@ -54,7 +54,10 @@ pub async fn check_reply(
 ) -> Result<Json<CheckAnswer>, ApiError> {
     let cid = conversation_id(body.conversation)?;
     {
-        let live = app.conversations.lock(app.store.as_ref(), &app.policy(), &cid).await?;
+        let live = app
+            .conversations
+            .lock(app.store.as_ref(), &app.policy(), &cid)
+            .await?;
         ensure_readable(&principal, live.exists(), &live.state)?;
     }
     let events = load_events(&app, &cid).await?;
@@ -63,7 +66,9 @@ pub async fn check_reply(
     let already_known = detect_repeat_ask(&body.text, &facts)
         .into_iter()
         .filter_map(|repeat| {
-            let fact = facts.iter().find(|f| f.kind == repeat.kind && f.seq == repeat.fact_seq)?;
+            let fact = facts
+                .iter()
+                .find(|f| f.kind == repeat.kind && f.seq == repeat.fact_seq)?;
             let shown = redact_fact(fact, role);
             Some(Known {
                 kind: repeat.kind.as_str().to_owned(),

@@ -68,7 +68,10 @@ impl Page {
 
     /// Renders `template` with `status`.
     pub fn render_with(status: StatusCode, template: &impl Template) -> Result<Self, ApiError> {
-        template.render().map(|html| Page::Html(status, html)).map_err(ApiError::internal)
+        template
+            .render()
+            .map(|html| Page::Html(status, html))
+            .map_err(ApiError::internal)
     }
 
     /// Back to the sign-in page.
@@ -105,7 +108,10 @@ mod tests {
     #[test]
     fn reads_the_session_cookie_among_others() {
         let mut headers = HeaderMap::new();
-        headers.insert(header::COOKIE, "theme=dark; baton_key=baton_abc ; x=1".parse().unwrap());
+        headers.insert(
+            header::COOKIE,
+            "theme=dark; baton_key=baton_abc ; x=1".parse().unwrap(),
+        );
         assert_eq!(cookie_key(&headers), Some("baton_abc"));
         headers.insert(header::COOKIE, "baton_key=".parse().unwrap());
         assert_eq!(cookie_key(&headers), None);

@@ -22,9 +22,16 @@ pub struct Loaded {
 ///
 /// The state is read first, so its `last_seq` never runs ahead of the package: the
 /// page's live stream resumes after it and at worst repeats a line the page drops.
-pub async fn load(app: &AppState, principal: &Principal, cid: &ConversationId) -> Result<Loaded, ApiError> {
+pub async fn load(
+    app: &AppState,
+    principal: &Principal,
+    cid: &ConversationId,
+) -> Result<Loaded, ApiError> {
     let state = {
-        let live = app.conversations.lock(app.store.as_ref(), &app.policy(), cid).await?;
+        let live = app
+            .conversations
+            .lock(app.store.as_ref(), &app.policy(), cid)
+            .await?;
         ensure_readable(principal, live.exists(), &live.state)?;
         live.state.clone()
     };

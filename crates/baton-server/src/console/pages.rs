@@ -83,26 +83,54 @@ pub struct SupervisorPage {
     pub charts_html: String,
 }
 
-async fn require(app: &AppState, headers: &HeaderMap, roles: &[Role]) -> Result<Option<Principal>, ApiError> {
-    Ok(signed_in(app, headers).await?.filter(|p| roles.contains(&p.role)))
+async fn require(
+    app: &AppState,
+    headers: &HeaderMap,
+    roles: &[Role],
+) -> Result<Option<Principal>, ApiError> {
+    Ok(signed_in(app, headers)
+        .await?
+        .filter(|p| roles.contains(&p.role)))
 }
 
 /// `GET /console/agent`: the agent's home.
 pub async fn agent_home(State(app): State<AppState>, headers: HeaderMap) -> Result<Page, ApiError> {
-    let Some(me) = require(&app, &headers, &[Role::Agent]).await?.and_then(|p| p.agent) else {
+    let Some(me) = require(&app, &headers, &[Role::Agent])
+        .await?
+        .and_then(|p| p.agent)
+    else {
         return Ok(Page::sign_in());
     };
-    let presence = app.store.agent(&me).await?.map_or_else(|| "offline".to_owned(), |a| a.presence);
-    let filter = ConversationFilter { owners: vec![Owner::Agent], agent: Some(me.clone()), limit: Some(50) };
+    let presence = app
+        .store
+        .agent(&me)
+        .await?
+        .map_or_else(|| "offline".to_owned(), |a| a.presence);
+    let filter = ConversationFilter {
+        owners: vec![Owner::Agent],
+        agent: Some(me.clone()),
+        limit: Some(50),
+    };
     let mine = app
         .store
         .conversations(filter)
         .await?
         .into_iter()
-        .map(|row| MineLine { cid: row.id.to_string(), owner: row.summary.owner.as_str() })
+        .map(|row| MineLine {
+            cid: row.id.to_string(),
+            owner: row.summary.owner.as_str(),
+        })
         .collect();
-    let presences = ["available", "away", "offline"].into_iter().map(|p| (p, p == presence)).collect();
-    Page::render(&AgentHome { agent_id: me.to_string(), me: format!("agent {me}"), presences, mine })
+    let presences = ["available", "away", "offline"]
+        .into_iter()
+        .map(|p| (p, p == presence))
+        .collect();
+    Page::render(&AgentHome {
+        agent_id: me.to_string(),
+        me: format!("agent {me}"),
+        presences,
+        mine,
+    })
 }
 
 /// `GET /console/conversations/{cid}`: the package, the live transcript, the reply box.
@@ -112,7 +140,9 @@ pub async fn conversation(
     Path(cid): Path<String>,
 ) -> Result<Page, ApiError> {
     let roles = [Role::Agent, Role::Supervisor, Role::Admin];
-    let Some(principal) = require(&app, &headers, &roles).await? else { return Ok(Page::sign_in()) };
+    let Some(principal) = require(&app, &headers, &roles).await? else {
+        return Ok(Page::sign_in());
+    };
     let cid = conversation_id(cid)?;
     let loaded = load(&app, &principal, &cid).await?;
     let mine = principal.agent.is_some() && loaded.state.assigned_agent == principal.agent;
@@ -129,14 +159,28 @@ pub async fn supervisor(State(app): State<AppState>, headers: HeaderMap) -> Resu
     let Some(principal) = require(&app, &headers, &[Role::Supervisor, Role::Admin]).await? else {
         return Ok(Page::sign_in());
     };
-    let charts_html = charts_for(&app).await?.render().map_err(ApiError::internal)?;
-    Page::render(&SupervisorPage { me: principal.role.as_str().to_owned(), charts_html })
+    let charts_html = charts_for(&app)
+        .await?
+        .render()
+        .map_err(ApiError::internal)?;
+    Page::render(&SupervisorPage {
+        me: principal.role.as_str().to_owned(),
+        charts_html,
+    })
 }
 
 /// `GET /console/supervisor/charts`: the charts alone, for the page to refresh.
-pub async fn supervisor_charts(State(app): State<AppState>, headers: HeaderMap) -> Result<Page, ApiError> {
-    if require(&app, &headers, &[Role::Supervisor, Role::Admin]).await?.is_none() {
-        return Err(ApiError::unauthorized("sign in with a supervisor or admin key"));
+pub async fn supervisor_charts(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Page, ApiError> {
+    if require(&app, &headers, &[Role::Supervisor, Role::Admin])
+        .await?
+        .is_none()
+    {
+        return Err(ApiError::unauthorized(
+            "sign in with a supervisor or admin key",
+        ));
     }
     Page::render(&charts_for(&app).await?)
 }
@@ -153,7 +197,11 @@ fn hour_label(hour: &str) -> String {
 
 /// The charts over computed statistics.
 pub fn charts(stats: &Stats) -> Charts {
-    let mut codes: Vec<String> = stats.handoff_reasons.iter().flat_map(|h| h.reasons.keys().cloned()).collect();
+    let mut codes: Vec<String> = stats
+        .handoff_reasons
+        .iter()
+        .flat_map(|h| h.reasons.keys().cloned())
+        .collect();
     codes.sort();
     codes.dedup();
     let reason_columns: Vec<Column> = stats
@@ -161,14 +209,21 @@ pub fn charts(stats: &Stats) -> Charts {
         .iter()
         .map(|h| Column {
             label: hour_label(&h.hour),
-            parts: codes.iter().enumerate().map(|(i, c)| (i, f64::from(h.reasons.get(c).copied().unwrap_or(0)))).collect(),
+            parts: codes
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (i, f64::from(h.reasons.get(c).copied().unwrap_or(0))))
+                .collect(),
         })
         .collect();
     let ramp = &stats.ramp_up;
     let recent = &ramp.samples[ramp.samples.len().saturating_sub(30)..];
     let ramp_columns: Vec<Column> = recent
         .iter()
-        .map(|s| Column { label: format!("{} {}", hour_label(&s.accepted_at), s.agent_id), parts: vec![(0, s.secs)] })
+        .map(|s| Column {
+            label: format!("{} {}", hour_label(&s.accepted_at), s.agent_id),
+            parts: vec![(0, s.secs)],
+        })
         .collect();
     let ramp_words = match (ramp.p50_secs, ramp.p90_secs) {
         (Some(p50), Some(p90)) => format!(
@@ -181,22 +236,49 @@ pub fn charts(stats: &Stats) -> Charts {
         .handoff_reasons
         .iter()
         .zip(&stats.repeat_asks.per_hour)
-        .map(|(h, n)| Column { label: hour_label(&h.hour), parts: vec![(0, f64::from(*n))] })
+        .map(|(h, n)| Column {
+            label: hour_label(&h.hour),
+            parts: vec![(0, f64::from(*n))],
+        })
         .collect();
-    let by_kind: Vec<String> = stats.repeat_asks.by_kind.iter().map(|(k, n)| format!("{} {n}", k.replace('_', " "))).collect();
+    let by_kind: Vec<String> = stats
+        .repeat_asks
+        .by_kind
+        .iter()
+        .map(|(k, n)| format!("{} {n}", k.replace('_', " ")))
+        .collect();
     let repeat_words = if stats.repeat_asks.total == 0 {
         "No repeat asks: nobody asked a customer for something they had already given.".to_owned()
     } else {
-        format!("{} repeat asks: {}.", stats.repeat_asks.total, by_kind.join(", "))
+        format!(
+            "{} repeat asks: {}.",
+            stats.repeat_asks.total,
+            by_kind.join(", ")
+        )
     };
     Charts {
         hours: stats.hours,
         handoffs: stats.handoff_reasons.iter().map(|h| h.handoffs).sum(),
-        reasons_svg: bar_chart("Handoffs per hour by reason", &reason_columns, &codes, "handoffs"),
+        reasons_svg: bar_chart(
+            "Handoffs per hour by reason",
+            &reason_columns,
+            &codes,
+            "handoffs",
+        ),
         reasons_legend: legend(&codes),
-        ramp_svg: bar_chart("Seconds from accept to first reply, per handoff", &ramp_columns, &["ramp-up".to_owned()], "s"),
+        ramp_svg: bar_chart(
+            "Seconds from accept to first reply, per handoff",
+            &ramp_columns,
+            &["ramp-up".to_owned()],
+            "s",
+        ),
         ramp_words,
-        repeat_svg: bar_chart("Repeat asks per hour", &repeat_columns, &["repeat asks".to_owned()], "asks"),
+        repeat_svg: bar_chart(
+            "Repeat asks per hour",
+            &repeat_columns,
+            &["repeat asks".to_owned()],
+            "asks",
+        ),
         repeat_words,
     }
 }

@@ -35,14 +35,22 @@ pub async fn index(State(app): State<AppState>, headers: HeaderMap) -> Result<Pa
     match signed_in(&app, &headers).await? {
         Some(principal) => match home_of(&principal) {
             Some(home) => Ok(Page::Redirect(home.to_owned())),
-            None => Page::render_with(StatusCode::FORBIDDEN, &SignIn { error: Some(not_for_console(&principal)) }),
+            None => Page::render_with(
+                StatusCode::FORBIDDEN,
+                &SignIn {
+                    error: Some(not_for_console(&principal)),
+                },
+            ),
         },
         None => Page::render(&SignIn { error: None }),
     }
 }
 
 fn not_for_console(principal: &Principal) -> String {
-    format!("A {} key cannot use the console; sign in with an agent or supervisor key.", principal.role.as_str())
+    format!(
+        "A {} key cannot use the console; sign in with an agent or supervisor key.",
+        principal.role.as_str()
+    )
 }
 
 /// `POST /console/session` body, as a form or JSON.
@@ -65,8 +73,16 @@ pub struct SessionView {
 }
 
 fn session_cookie(key: &str) -> Result<HeaderValue, ApiError> {
-    HeaderValue::from_str(&format!("{SESSION_COOKIE}={key}; HttpOnly; SameSite=Strict; Path=/"))
-        .map_err(|_| ApiError::invalid("invalid_field", "the key has characters a cookie cannot hold").with_field("key"))
+    HeaderValue::from_str(&format!(
+        "{SESSION_COOKIE}={key}; HttpOnly; SameSite=Strict; Path=/"
+    ))
+    .map_err(|_| {
+        ApiError::invalid(
+            "invalid_field",
+            "the key has characters a cookie cannot hold",
+        )
+        .with_field("key")
+    })
 }
 
 fn is_json(headers: &HeaderMap) -> bool {
@@ -81,7 +97,9 @@ fn is_json(headers: &HeaderMap) -> bool {
 pub async fn create(State(app): State<AppState>, request: Request) -> Result<Response, ApiError> {
     let json = is_json(request.headers());
     let body: SessionRequest = if json {
-        axum::Json::<SessionRequest>::from_request(request, &app).await?.0
+        axum::Json::<SessionRequest>::from_request(request, &app)
+            .await?
+            .0
     } else {
         axum::Form::<SessionRequest>::from_request(request, &app)
             .await
@@ -89,16 +107,37 @@ pub async fn create(State(app): State<AppState>, request: Request) -> Result<Res
             .0
     };
     let key = body.key.trim();
-    let principal = if key.is_empty() { None } else { app.keys.resolve(app.store.as_ref(), key).await? };
+    let principal = if key.is_empty() {
+        None
+    } else {
+        app.keys.resolve(app.store.as_ref(), key).await?
+    };
     let refuse = |status: StatusCode, message: String| -> Result<Response, ApiError> {
         if json {
-            Err(ApiError::new(status, if status == StatusCode::FORBIDDEN { "forbidden" } else { "unauthorized" }, message))
+            Err(ApiError::new(
+                status,
+                if status == StatusCode::FORBIDDEN {
+                    "forbidden"
+                } else {
+                    "unauthorized"
+                },
+                message,
+            ))
         } else {
-            Ok(Page::render_with(status, &SignIn { error: Some(message) })?.into_response())
+            Ok(Page::render_with(
+                status,
+                &SignIn {
+                    error: Some(message),
+                },
+            )?
+            .into_response())
         }
     };
     let Some(principal) = principal else {
-        return refuse(StatusCode::UNAUTHORIZED, "That key is not known. Check it and try again.".to_owned());
+        return refuse(
+            StatusCode::UNAUTHORIZED,
+            "That key is not known. Check it and try again.".to_owned(),
+        );
     };
     let Some(home) = home_of(&principal) else {
         return refuse(StatusCode::FORBIDDEN, not_for_console(&principal));

@@ -129,7 +129,11 @@ fn clock(at: &str) -> String {
 }
 
 /// Builds the view for a reader who may act when `can_act`.
-pub fn conversation_view(p: &ContextPackage, state: &ConversationState, can_act: bool) -> ConversationView {
+pub fn conversation_view(
+    p: &ContextPackage,
+    state: &ConversationState,
+    can_act: bool,
+) -> ConversationView {
     let s = &p.situation;
     let a = &p.assessment;
     let b = &p.background;
@@ -145,17 +149,31 @@ pub fn conversation_view(p: &ContextPackage, state: &ConversationState, can_act:
         (false, _) => who.push_str(", not verified"),
     }
     let journey = (b.journey.prior_contacts > 0).then(|| {
-        format!("{} earlier contacts, {} reached a human", b.journey.prior_contacts, b.journey.prior_handoffs)
+        format!(
+            "{} earlier contacts, {} reached a human",
+            b.journey.prior_contacts, b.journey.prior_handoffs
+        )
     });
-    let sentiment_values: Vec<f64> = a.sentiment.iter().flat_map(|v| v.history.iter().map(|h| h.value)).collect();
+    let sentiment_values: Vec<f64> = a
+        .sentiment
+        .iter()
+        .flat_map(|v| v.history.iter().map(|h| h.value))
+        .collect();
     let confidence_values: Vec<f64> = a.confidence_history.iter().map(|c| c.confidence).collect();
 
     let mut tried: Vec<Item> = a
         .resolved
         .iter()
-        .chain(a.open_actions.iter().filter(|x| x.status == ActionStatus::Failed))
+        .chain(
+            a.open_actions
+                .iter()
+                .filter(|x| x.status == ActionStatus::Failed),
+        )
         .map(|x| Item {
-            text: x.detail.as_ref().map_or_else(|| x.name.clone(), |d| format!("{}: {d}", x.name)),
+            text: x
+                .detail
+                .as_ref()
+                .map_or_else(|| x.name.clone(), |d| format!("{}: {d}", x.name)),
             badge: Some(status_word(x.status)),
             href: None,
             detail: None,
@@ -164,12 +182,17 @@ pub fn conversation_view(p: &ContextPackage, state: &ConversationState, can_act:
     tried.extend(a.documents.iter().map(|d| Item {
         text: d.title.clone(),
         badge: Some("doc"),
-        href: d.uri.clone().filter(|u| u.starts_with("http://") || u.starts_with("https://") || u.starts_with('/')),
+        href: d.uri.clone().filter(|u| {
+            u.starts_with("http://") || u.starts_with("https://") || u.starts_with('/')
+        }),
         detail: d.snippet.clone(),
     }));
     if b.counts.bot_messages > 0 {
         tried.push(Item {
-            text: format!("The bot answered {} times", b.counts.bot_messages),
+            text: match b.counts.bot_messages {
+                1 => "The bot answered once".to_owned(),
+                n => format!("The bot answered {n} times"),
+            },
             badge: None,
             href: None,
             detail: None,
@@ -180,14 +203,17 @@ pub fn conversation_view(p: &ContextPackage, state: &ConversationState, can_act:
         .recommendation
         .next_actions
         .iter()
-        .map(|t| Item { text: t.clone(), badge: None, href: None, detail: None })
+        .map(|t| Item {
+            text: t.clone(),
+            badge: None,
+            href: None,
+            detail: None,
+        })
         .collect();
-    next.extend(a.commitments.iter().map(|c| Item {
-        text: match &c.due {
-            Some(due) => format!("Promised: {} (due {due})", c.text),
-            None => format!("Promised: {}", c.text),
-        },
-        badge: c.overdue.then_some("overdue"),
+    // Promises already lead the package's next actions; flag the ones past due.
+    next.extend(a.commitments.iter().filter(|c| c.overdue).map(|c| Item {
+        text: format!("Overdue promise: {}", c.text),
+        badge: Some("overdue"),
         href: None,
         detail: None,
     }));
@@ -198,7 +224,13 @@ pub fn conversation_view(p: &ContextPackage, state: &ConversationState, can_act:
         .map(|line| {
             let (class, who) = speaker(&line.actor);
             let class = if line.kind == "note" { "note" } else { class };
-            Line { seq: line.seq, class, who, text: line.text.clone(), time: clock(&line.at.to_string()) }
+            Line {
+                seq: line.seq,
+                class,
+                who,
+                text: line.text.clone(),
+                time: clock(&line.at.to_string()),
+            }
         })
         .collect();
 
@@ -211,12 +243,36 @@ pub fn conversation_view(p: &ContextPackage, state: &ConversationState, can_act:
         summary: s.summary.clone(),
         who,
         journey,
-        sentiment: a.sentiment.as_ref().map(|v| format!("{}, {}", v.label.replace('_', " "), v.trajectory)),
-        sentiment_svg: sparkline(&sentiment_values, -1.0, 1.0, "customer sentiment per message, -1 to 1"),
-        intent: a.intent.as_ref().map(|i| format!("{} ({:.0}% sure)", i.name, i.confidence * 100.0)),
-        confidence_svg: sparkline(&confidence_values, 0.0, 1.0, "intent confidence per NLU reading, 0 to 1"),
+        sentiment: a
+            .sentiment
+            .as_ref()
+            .map(|v| format!("{}, {}", v.label.replace('_', " "), v.trajectory)),
+        sentiment_svg: sparkline(
+            &sentiment_values,
+            -1.0,
+            1.0,
+            "customer sentiment per message, -1 to 1",
+        ),
+        intent: a
+            .intent
+            .as_ref()
+            .map(|i| format!("{} ({:.0}% sure)", i.name, i.confidence * 100.0)),
+        confidence_svg: sparkline(
+            &confidence_values,
+            0.0,
+            1.0,
+            "intent confidence per NLU reading, 0 to 1",
+        ),
         reasons: s.reasons.iter().map(|r| r.message.clone()).collect(),
-        facts: a.facts.iter().map(|f| FactLine { label: f.kind.words(), value: f.value.clone(), seq: f.seq }).collect(),
+        facts: a
+            .facts
+            .iter()
+            .map(|f| FactLine {
+                label: f.kind.words(),
+                value: f.value.clone(),
+                seq: f.seq,
+            })
+            .collect(),
         tried,
         next,
         opening_line: p.recommendation.opening_line.clone(),

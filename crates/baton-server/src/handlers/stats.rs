@@ -109,22 +109,29 @@ pub async fn stats(
     principal.require(&[Role::Supervisor, Role::Admin])?;
     let hours = query.hours.unwrap_or(24);
     if !(1..=168).contains(&hours) {
-        return Err(ApiError::bad_request("invalid_query", "hours must be 1 to 168").with_field("hours"));
+        return Err(
+            ApiError::bad_request("invalid_query", "hours must be 1 to 168").with_field("hours"),
+        );
     }
     read(&app, hours, crate::clock::now()).await.map(Json)
 }
 
 /// Reads the window of `hours` ending at `now` and computes the figures.
 pub async fn read(app: &AppState, hours: u32, now: Timestamp) -> Result<Stats, ApiError> {
-    let first_hour = now.unix_millis().div_euclid(HOUR_MS) * HOUR_MS - i64::from(hours - 1) * HOUR_MS;
+    let first_hour =
+        now.unix_millis().div_euclid(HOUR_MS) * HOUR_MS - i64::from(hours - 1) * HOUR_MS;
     let since = Timestamp::from_unix_millis(first_hour);
     let kinds = ["decision", "assigned", "agent_message", "repeat_ask"];
     let rows = app.store.events_of_kinds(&kinds, since, MAX_EVENTS).await?;
     let truncated = rows.len() >= MAX_EVENTS as usize;
     let mut events = Vec::with_capacity(rows.len());
     for row in rows {
-        let event: Event = serde_json::from_str(&row.canonical)
-            .map_err(|e| ApiError::internal(format!("stored event {}/{} does not parse: {e}", row.conversation, row.seq)))?;
+        let event: Event = serde_json::from_str(&row.canonical).map_err(|e| {
+            ApiError::internal(format!(
+                "stored event {}/{} does not parse: {e}",
+                row.conversation, row.seq
+            ))
+        })?;
         events.push((row.conversation, event));
     }
     let mut stats = compute(&events, since, hours);
@@ -146,12 +153,17 @@ pub fn compute(events: &[(ConversationId, Event)], since: Timestamp, hours: u32)
             reasons: BTreeMap::new(),
         })
         .collect();
-    let mut repeat_asks = RepeatAsks { per_hour: vec![0; hours as usize], ..RepeatAsks::default() };
+    let mut repeat_asks = RepeatAsks {
+        per_hour: vec![0; hours as usize],
+        ..RepeatAsks::default()
+    };
     // Assignments waiting for their agent's first reply: (conversation, agent) -> (seq, at).
     let mut open: BTreeMap<(&str, &str), (u64, Timestamp)> = BTreeMap::new();
     let mut ramp = RampUp::default();
     for (cid, event) in events {
-        let Some(slot) = bucket(event.at) else { continue };
+        let Some(slot) = bucket(event.at) else {
+            continue;
+        };
         match &event.body {
             EventBody::Decision(d) if d.outcome == Outcome::Handoff => {
                 let hour = &mut handoff_reasons[slot];
@@ -165,7 +177,9 @@ pub fn compute(events: &[(ConversationId, Event)], since: Timestamp, hours: u32)
                 open.insert((cid.as_str(), a.agent_id.as_str()), (event.seq, event.at));
             }
             EventBody::AgentMessage(_) => {
-                let Some(agent) = event.actor.agent() else { continue };
+                let Some(agent) = event.actor.agent() else {
+                    continue;
+                };
                 let key = (cid.as_str(), agent.as_str());
                 if let Some(&(seq, accepted)) = open.get(&key)
                     && event.seq > seq
@@ -182,7 +196,10 @@ pub fn compute(events: &[(ConversationId, Event)], since: Timestamp, hours: u32)
             EventBody::RepeatAsk(r) => {
                 repeat_asks.total += 1;
                 repeat_asks.per_hour[slot] += 1;
-                *repeat_asks.by_kind.entry(r.fact_kind.to_string()).or_default() += 1;
+                *repeat_asks
+                    .by_kind
+                    .entry(r.fact_kind.to_string())
+                    .or_default() += 1;
             }
             _ => {}
         }
@@ -193,7 +210,14 @@ pub fn compute(events: &[(ConversationId, Event)], since: Timestamp, hours: u32)
     ramp.p50_secs = percentile(&secs, 0.5);
     ramp.p90_secs = percentile(&secs, 0.9);
     ramp.mean_secs = (!secs.is_empty()).then(|| secs.iter().sum::<f64>() / secs.len() as f64);
-    Stats { since: since.to_string(), hours, handoff_reasons, ramp_up: ramp, repeat_asks, truncated: false }
+    Stats {
+        since: since.to_string(),
+        hours,
+        handoff_reasons,
+        ramp_up: ramp,
+        repeat_asks,
+        truncated: false,
+    }
 }
 
 /// Nearest-rank percentile of sorted values.
@@ -222,21 +246,91 @@ mod tests {
 
     #[test]
     fn counts_reasons_ramp_up_and_repeat_asks_per_hour() {
-        let reason = |code: &str| {
-            json!({"code": code, "signal": "x", "value": 1.0, "threshold": 1.0, "contribution": 1.0, "message": code})
-        };
+        let reason = |code: &str| json!({"code": code, "signal": "x", "value": 1.0, "threshold": 1.0, "contribution": 1.0, "message": code});
         let log = vec![
-            (cid("a"), event(2, 10, "system", json!({"type": "decision", "outcome": "handoff", "trigger_seq": 1,
-                "reasons": [reason("explicit_request"), reason("frustration")]}))),
-            (cid("a"), event(3, 20, "system", json!({"type": "decision", "outcome": "continue", "trigger_seq": 1}))),
-            (cid("a"), event(5, 100, "system", json!({"type": "assigned", "agent_id": "ana"}))),
-            (cid("a"), event(6, 112, "agent:bob", json!({"type": "agent_message", "text": "not the assignee"}))),
-            (cid("a"), event(7, 130, "agent:ana", json!({"type": "agent_message", "text": "hi"}))),
-            (cid("a"), event(8, 140, "agent:ana", json!({"type": "agent_message", "text": "again"}))),
-            (cid("b"), event(4, 3700, "system", json!({"type": "decision", "outcome": "handoff", "trigger_seq": 3,
-                "reasons": [reason("frustration")]}))),
-            (cid("b"), event(5, 3800, "system", json!({"type": "assigned", "agent_id": "bob"}))),
-            (cid("b"), event(9, 3900, "system", json!({"type": "repeat_ask", "fact_kind": "order_id", "asked_seq": 8, "fact_seq": 2}))),
+            (
+                cid("a"),
+                event(
+                    2,
+                    10,
+                    "system",
+                    json!({"type": "decision", "outcome": "handoff", "trigger_seq": 1,
+                "reasons": [reason("explicit_request"), reason("frustration")]}),
+                ),
+            ),
+            (
+                cid("a"),
+                event(
+                    3,
+                    20,
+                    "system",
+                    json!({"type": "decision", "outcome": "continue", "trigger_seq": 1}),
+                ),
+            ),
+            (
+                cid("a"),
+                event(
+                    5,
+                    100,
+                    "system",
+                    json!({"type": "assigned", "agent_id": "ana"}),
+                ),
+            ),
+            (
+                cid("a"),
+                event(
+                    6,
+                    112,
+                    "agent:bob",
+                    json!({"type": "agent_message", "text": "not the assignee"}),
+                ),
+            ),
+            (
+                cid("a"),
+                event(
+                    7,
+                    130,
+                    "agent:ana",
+                    json!({"type": "agent_message", "text": "hi"}),
+                ),
+            ),
+            (
+                cid("a"),
+                event(
+                    8,
+                    140,
+                    "agent:ana",
+                    json!({"type": "agent_message", "text": "again"}),
+                ),
+            ),
+            (
+                cid("b"),
+                event(
+                    4,
+                    3700,
+                    "system",
+                    json!({"type": "decision", "outcome": "handoff", "trigger_seq": 3,
+                "reasons": [reason("frustration")]}),
+                ),
+            ),
+            (
+                cid("b"),
+                event(
+                    5,
+                    3800,
+                    "system",
+                    json!({"type": "assigned", "agent_id": "bob"}),
+                ),
+            ),
+            (
+                cid("b"),
+                event(
+                    9,
+                    3900,
+                    "system",
+                    json!({"type": "repeat_ask", "fact_kind": "order_id", "asked_seq": 8, "fact_seq": 2}),
+                ),
+            ),
         ];
         let stats = compute(&log, Timestamp::from_unix_millis(0), 2);
         assert_eq!(stats.handoff_reasons.len(), 2);
@@ -254,7 +348,20 @@ mod tests {
 
     #[test]
     fn events_outside_the_window_are_ignored() {
-        let log = vec![(cid("a"), event(1, 7300, "system", json!({"type": "repeat_ask", "fact_kind": "email", "asked_seq": 1, "fact_seq": 1})))];
-        assert_eq!(compute(&log, Timestamp::from_unix_millis(0), 2).repeat_asks.total, 0);
+        let log = vec![(
+            cid("a"),
+            event(
+                1,
+                7300,
+                "system",
+                json!({"type": "repeat_ask", "fact_kind": "email", "asked_seq": 1, "fact_seq": 1}),
+            ),
+        )];
+        assert_eq!(
+            compute(&log, Timestamp::from_unix_millis(0), 2)
+                .repeat_asks
+                .total,
+            0
+        );
     }
 }
