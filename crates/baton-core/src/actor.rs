@@ -50,7 +50,9 @@ impl FromStr for Actor {
             "bot" => Ok(Actor::Bot),
             "system" => Ok(Actor::System),
             _ => match raw.strip_prefix("agent:") {
-                Some(id) => AgentId::parse(id).map(Actor::Agent).map_err(ActorError::BadAgent),
+                Some(id) => AgentId::parse(id)
+                    .map(Actor::Agent)
+                    .map_err(ActorError::BadAgent),
                 None => Err(ActorError::Unknown),
             },
         }
@@ -95,7 +97,13 @@ mod tests {
     #[test]
     fn rejects_unknown_and_bad_agents() {
         assert_eq!("human".parse::<Actor>(), Err(ActorError::Unknown));
-        assert!(matches!("agent:".parse::<Actor>(), Err(ActorError::BadAgent(_))));
-        assert!(matches!("agent:a b".parse::<Actor>(), Err(ActorError::BadAgent(_))));
+        assert!(matches!(
+            "agent:".parse::<Actor>(),
+            Err(ActorError::BadAgent(_))
+        ));
+        assert!(matches!(
+            "agent:a b".parse::<Actor>(),
+            Err(ActorError::BadAgent(_))
+        ));
     }
 }

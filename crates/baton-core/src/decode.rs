@@ -69,7 +69,11 @@ pub struct DecodeError {
 
 impl DecodeError {
     fn new(kind: DecodeErrorKind, field: String, message: impl Into<String>) -> Self {
-        Self { kind, field, message: message.into() }
+        Self {
+            kind,
+            field,
+            message: message.into(),
+        }
     }
 }
 
@@ -105,7 +109,11 @@ pub fn decode_new_event(value: Value, path: &str) -> Result<NewEvent, DecodeErro
     let at = take_optional::<Timestamp>(&mut fields, "at", path)?;
     let meta = take_optional::<Map<String, Value>>(&mut fields, "meta", path)?;
     if fields.contains_key("seq") || fields.contains_key("hash") {
-        let name = if fields.contains_key("seq") { "seq" } else { "hash" };
+        let name = if fields.contains_key("seq") {
+            "seq"
+        } else {
+            "hash"
+        };
         return Err(DecodeError::new(
             DecodeErrorKind::UnknownField,
             field(name),
@@ -113,7 +121,13 @@ pub fn decode_new_event(value: Value, path: &str) -> Result<NewEvent, DecodeErro
         ));
     }
     let body = decode_body(&kind, Value::Object(fields), path)?;
-    Ok(NewEvent { id, actor, at, meta, body })
+    Ok(NewEvent {
+        id,
+        actor,
+        at,
+        meta,
+        body,
+    })
 }
 
 fn take_optional<T: DeserializeOwned>(
@@ -124,7 +138,11 @@ fn take_optional<T: DeserializeOwned>(
     match fields.remove(name) {
         None | Some(Value::Null) => Ok(None),
         Some(value) => serde_json::from_value(value).map(Some).map_err(|e| {
-            DecodeError::new(DecodeErrorKind::InvalidField, format!("{path}.{name}"), e.to_string())
+            DecodeError::new(
+                DecodeErrorKind::InvalidField,
+                format!("{path}.{name}"),
+                e.to_string(),
+            )
         }),
     }
 }
@@ -152,7 +170,10 @@ fn decode_body(kind: &str, rest: Value, path: &str) -> Result<EventBody, DecodeE
             return Err(DecodeError::new(
                 DecodeErrorKind::UnknownType,
                 format!("{path}.type"),
-                format!("unknown event type {other:?}; expected one of {}", CLIENT_EVENT_TYPES.join(", ")),
+                format!(
+                    "unknown event type {other:?}; expected one of {}",
+                    CLIENT_EVENT_TYPES.join(", ")
+                ),
             ));
         }
     };
@@ -235,20 +256,38 @@ mod tests {
 
     #[test]
     fn envelope_fields_are_validated() {
-        assert_eq!(err(json!({"type": "note", "text": "x", "id": "a b"})).field, "events[0].id");
-        assert_eq!(err(json!({"type": "note", "text": "x", "actor": "boss"})).field, "events[0].actor");
-        assert_eq!(err(json!({"type": "note", "text": "x", "at": "soon"})).field, "events[0].at");
-        assert_eq!(err(json!({"type": "note", "text": "x", "seq": 4})).kind, DecodeErrorKind::UnknownField);
+        assert_eq!(
+            err(json!({"type": "note", "text": "x", "id": "a b"})).field,
+            "events[0].id"
+        );
+        assert_eq!(
+            err(json!({"type": "note", "text": "x", "actor": "boss"})).field,
+            "events[0].actor"
+        );
+        assert_eq!(
+            err(json!({"type": "note", "text": "x", "at": "soon"})).field,
+            "events[0].at"
+        );
+        assert_eq!(
+            err(json!({"type": "note", "text": "x", "seq": 4})).kind,
+            DecodeErrorKind::UnknownField
+        );
     }
 
     #[test]
     fn types_are_checked() {
-        assert_eq!(err(json!({"type": "telepathy"})).kind, DecodeErrorKind::UnknownType);
+        assert_eq!(
+            err(json!({"type": "telepathy"})).kind,
+            DecodeErrorKind::UnknownType
+        );
         assert_eq!(
             err(json!({"type": "assigned", "agent_id": "a"})).kind,
             DecodeErrorKind::ReservedType
         );
-        assert_eq!(err(json!({"text": "x"})).kind, DecodeErrorKind::MissingField);
+        assert_eq!(
+            err(json!({"text": "x"})).kind,
+            DecodeErrorKind::MissingField
+        );
         assert_eq!(err(json!("x")).kind, DecodeErrorKind::InvalidField);
     }
 

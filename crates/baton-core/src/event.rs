@@ -471,7 +471,11 @@ mod tests {
 
     #[test]
     fn every_listed_type_is_a_kind() {
-        let all: Vec<&str> = CLIENT_EVENT_TYPES.iter().chain(SERVER_EVENT_TYPES).copied().collect();
+        let all: Vec<&str> = CLIENT_EVENT_TYPES
+            .iter()
+            .chain(SERVER_EVENT_TYPES)
+            .copied()
+            .collect();
         assert_eq!(all.len(), 18);
     }
 }

@@ -122,7 +122,10 @@ pub struct CheckpointBody {
 }
 
 /// Hashes a checkpoint body onto the previous checkpoint's hash.
-pub fn checkpoint_hash(prev: &Digest, body: &CheckpointBody) -> Result<(String, Digest), CanonicalError> {
+pub fn checkpoint_hash(
+    prev: &Digest,
+    body: &CheckpointBody,
+) -> Result<(String, Digest), CanonicalError> {
     let canonical =
         serde_json_canonicalizer::to_string(body).map_err(|e| CanonicalError(e.to_string()))?;
     let hash = chain_hash(prev, canonical.as_bytes());
@@ -218,20 +221,32 @@ impl ChainVerifier {
             Ok(inner) => {
                 return Err(broken(
                     BreakKind::Malformed,
-                    format!("row seq {} holds an event with seq {}", event.seq, inner.seq),
+                    format!(
+                        "row seq {} holds an event with seq {}",
+                        event.seq, inner.seq
+                    ),
                 ));
             }
-            Err(e) => return Err(broken(BreakKind::Malformed, format!("stored event is not valid: {e}"))),
+            Err(e) => {
+                return Err(broken(
+                    BreakKind::Malformed,
+                    format!("stored event is not valid: {e}"),
+                ));
+            }
         }
         let recomputed = chain_hash(&prev, event.canonical);
         if recomputed != event.hash {
             return Err(broken(
                 BreakKind::HashMismatch,
-                format!("stored hash {} but the event hashes to {recomputed}", event.hash),
+                format!(
+                    "stored hash {} but the event hashes to {recomputed}",
+                    event.hash
+                ),
             ));
         }
         self.events += 1;
-        self.heads.insert(event.conversation.clone(), (event.seq, event.hash));
+        self.heads
+            .insert(event.conversation.clone(), (event.seq, event.hash));
         self.current = Some((event.conversation.clone(), event.seq, event.hash));
         Ok(())
     }
@@ -243,7 +258,13 @@ impl ChainVerifier {
 
     /// Ends the per-event pass; checkpoints are compared next.
     pub fn finish(self) -> CheckpointVerifier {
-        CheckpointVerifier { heads: self.heads, recorded: BTreeMap::new(), prev: GENESIS, number: 0, events: self.events }
+        CheckpointVerifier {
+            heads: self.heads,
+            recorded: BTreeMap::new(),
+            prev: GENESIS,
+            number: 0,
+            events: self.events,
+        }
     }
 }
 
@@ -291,19 +312,34 @@ impl CheckpointVerifier {
             message,
         };
         if checkpoint.number != self.number + 1 {
-            return Err(broken(format!("expected checkpoint {}, found {}", self.number + 1, checkpoint.number)));
+            return Err(broken(format!(
+                "expected checkpoint {}, found {}",
+                self.number + 1,
+                checkpoint.number
+            )));
         }
         let recomputed = chain_hash(&self.prev, checkpoint.canonical);
         if recomputed != checkpoint.hash {
-            return Err(broken(format!("checkpoint {} does not hash to its stored hash", checkpoint.number)));
+            return Err(broken(format!(
+                "checkpoint {} does not hash to its stored hash",
+                checkpoint.number
+            )));
         }
-        let body: CheckpointBody = serde_json::from_slice(checkpoint.canonical)
-            .map_err(|e| broken(format!("checkpoint {} is not valid: {e}", checkpoint.number)))?;
+        let body: CheckpointBody = serde_json::from_slice(checkpoint.canonical).map_err(|e| {
+            broken(format!(
+                "checkpoint {} is not valid: {e}",
+                checkpoint.number
+            ))
+        })?;
         if body.number != checkpoint.number {
-            return Err(broken(format!("checkpoint row {} holds number {}", checkpoint.number, body.number)));
+            return Err(broken(format!(
+                "checkpoint row {} holds number {}",
+                checkpoint.number, body.number
+            )));
         }
         for head in body.heads {
-            self.recorded.insert(head.conversation, (head.seq, head.hash));
+            self.recorded
+                .insert(head.conversation, (head.seq, head.hash));
         }
         self.prev = checkpoint.hash;
         self.number = checkpoint.number;
@@ -324,7 +360,9 @@ impl CheckpointVerifier {
                         conversation: Some(cid.clone()),
                         seq: 1,
                         kind: BreakKind::MissingConversation,
-                        message: format!("checkpoints record seq {recorded_seq} but the conversation is gone"),
+                        message: format!(
+                            "checkpoints record seq {recorded_seq} but the conversation is gone"
+                        ),
                     });
                 }
                 Some((seq, _)) if seq < recorded_seq => {
@@ -332,7 +370,9 @@ impl CheckpointVerifier {
                         conversation: Some(cid.clone()),
                         seq: seq + 1,
                         kind: BreakKind::TruncatedTail,
-                        message: format!("log ends at seq {seq} but checkpoints record seq {recorded_seq}"),
+                        message: format!(
+                            "log ends at seq {seq} but checkpoints record seq {recorded_seq}"
+                        ),
                     });
                 }
                 Some((seq, _)) if seq > recorded_seq => {
@@ -340,7 +380,9 @@ impl CheckpointVerifier {
                         conversation: Some(cid.clone()),
                         seq: recorded_seq + 1,
                         kind: BreakKind::Unrecorded,
-                        message: format!("log runs to seq {seq} but checkpoints end at seq {recorded_seq}"),
+                        message: format!(
+                            "log runs to seq {seq} but checkpoints end at seq {recorded_seq}"
+                        ),
                     });
                 }
                 Some((_, hash)) if hash != recorded_hash => {
@@ -348,13 +390,19 @@ impl CheckpointVerifier {
                         conversation: Some(cid.clone()),
                         seq: *recorded_seq,
                         kind: BreakKind::HashMismatch,
-                        message: "the log's head differs from the checkpointed head (chain rewritten)".into(),
+                        message:
+                            "the log's head differs from the checkpointed head (chain rewritten)"
+                                .into(),
                     });
                 }
                 Some(_) => {}
             }
         }
-        if let Some((cid, _)) = self.heads.iter().find(|(cid, _)| !self.recorded.contains_key(*cid)) {
+        if let Some((cid, _)) = self
+            .heads
+            .iter()
+            .find(|(cid, _)| !self.recorded.contains_key(*cid))
+        {
             return Err(Break {
                 conversation: Some(cid.clone()),
                 seq: 1,

@@ -72,10 +72,17 @@ fn owner_label(state: &ConversationState) -> String {
 }
 
 /// Checks that `actor` may append `body` to a conversation in `state`.
-pub fn check_append(state: &ConversationState, actor: &Actor, body: &EventBody) -> Result<(), Refusal> {
+pub fn check_append(
+    state: &ConversationState,
+    actor: &Actor,
+    body: &EventBody,
+) -> Result<(), Refusal> {
     use EventBody as B;
     if !actor_fits(actor, body) {
-        return Err(Refusal::ActorMismatch { kind: body.kind(), actor: actor.to_string() });
+        return Err(Refusal::ActorMismatch {
+            kind: body.kind(),
+            actor: actor.to_string(),
+        });
     }
     if matches!(body, B::CustomerMessage(_)) {
         return Ok(());

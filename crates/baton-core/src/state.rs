@@ -5,9 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::event::{
-    ActionStatus, Decision, Event, EventBody, IntentScore, Outcome, Priority,
-};
+use crate::event::{ActionStatus, Decision, Event, EventBody, IntentScore, Outcome, Priority};
 use crate::id::{AgentId, CustomerId, OfferId};
 use crate::label::Label;
 use crate::text::Text;
@@ -238,9 +236,14 @@ impl ConversationState {
             }
             EventBody::BotMessage(_) => self.counts.bot_messages += 1,
             EventBody::AgentMessage(_) => self.counts.agent_messages += 1,
-            EventBody::Note(_) | EventBody::DocumentRetrieved(_) | EventBody::HandoffRequested(_) => {}
+            EventBody::Note(_)
+            | EventBody::DocumentRetrieved(_)
+            | EventBody::HandoffRequested(_) => {}
             EventBody::Nlu(nlu) => {
-                self.intent = Some(IntentScore { intent: nlu.intent.clone(), confidence: nlu.confidence });
+                self.intent = Some(IntentScore {
+                    intent: nlu.intent.clone(),
+                    confidence: nlu.confidence,
+                });
                 self.alternatives = nlu.alternatives.clone();
             }
             EventBody::IdentityVerified(id) => {
@@ -310,7 +313,11 @@ impl ConversationState {
     }
 
     fn apply_decision(&mut self, event: &Event, decision: &Decision) {
-        self.last_decision = Some(DecisionState { seq: event.seq, at: event.at, decision: decision.clone() });
+        self.last_decision = Some(DecisionState {
+            seq: event.seq,
+            at: event.at,
+            decision: decision.clone(),
+        });
         match decision.outcome {
             Outcome::Continue => {}
             Outcome::Offer => self.offer_pending = true,

@@ -121,7 +121,10 @@ mod tests {
         assert_eq!(Text::parse("  "), Err(TextError::Empty));
         assert_eq!(Text::parse("a\0b"), Err(TextError::Nul));
         let long = "x".repeat(MAX_TEXT_BYTES + 1);
-        assert_eq!(Text::parse(long), Err(TextError::TooLong(MAX_TEXT_BYTES + 1)));
+        assert_eq!(
+            Text::parse(long),
+            Err(TextError::TooLong(MAX_TEXT_BYTES + 1))
+        );
         assert_eq!(Text::parse("hi").unwrap().as_str(), "hi");
     }
 

@@ -3,6 +3,8 @@
 //! Conversations are generated step by step: each step proposes an event; client events
 //! are kept only if `rules::check_append` accepts them, and baton's own events
 //! (decision, offered, assigned...) only in the states where the server emits them.
+// Test helpers unwrap on values the generators make valid by construction.
+#![allow(clippy::unwrap_used)]
 
 use baton_core::event::EventBody;
 use baton_core::ledger::{GENESIS, seal};
@@ -25,6 +27,8 @@ enum Step {
     Offer(usize),
     OfferClose,
     Assign(usize),
+    /// The owning agent bounces back (the index only varies the generated sequence).
+    #[allow(dead_code)]
     BounceBack(usize),
     Resolve(String),
 }
@@ -60,9 +64,13 @@ fn client_body(kind: u8, text: &str, confidence: f64) -> EventBody {
     match kind % 10 {
         0 => body(json!({"type": "customer_message", "text": text})),
         1 => body(json!({"type": "bot_message", "text": text})),
-        2 => body(json!({"type": "nlu", "intent": "refund", "confidence": confidence,
-                          "alternatives": [{"intent": "billing", "confidence": 1.0 - confidence}]})),
-        3 => body(json!({"type": "document_retrieved", "doc_id": "kb-1", "title": text, "score": confidence})),
+        2 => body(
+            json!({"type": "nlu", "intent": "refund", "confidence": confidence,
+                          "alternatives": [{"intent": "billing", "confidence": 1.0 - confidence}]}),
+        ),
+        3 => body(
+            json!({"type": "document_retrieved", "doc_id": "kb-1", "title": text, "score": confidence}),
+        ),
         4 => {
             let status = ["done", "pending", "failed"][text.len() % 3];
             body(json!({"type": "action", "name": "refund.issue", "status": status}))
@@ -80,10 +88,22 @@ fn client_body(kind: u8, text: &str, confidence: f64) -> EventBody {
 fn propose(state: &ConversationState, step: &Step) -> Option<(Actor, EventBody)> {
     Some(match step {
         Step::Customer(t) => (Actor::Customer, client_body(0, t, 0.5)),
-        Step::Bot(k, t, c) => (Actor::Bot, client_body([1, 2, 3, 4, 5, 6, 7, 8][*k as usize % 8], t, *c)),
-        Step::Agent(a, k, t) => (Actor::Agent(agent(*a)), client_body([9, 4, 5, 7][*k as usize % 4], t, 0.5)),
+        Step::Bot(k, t, c) => (
+            Actor::Bot,
+            client_body([1, 2, 3, 4, 5, 6, 7, 8][*k as usize % 8], t, *c),
+        ),
+        Step::Agent(a, k, t) => (
+            Actor::Agent(agent(*a)),
+            client_body([9, 4, 5, 7][*k as usize % 4], t, 0.5),
+        ),
         Step::Stray(a, k, t) => {
-            let actor = [Actor::Customer, Actor::Bot, Actor::Agent(agent(0)), Actor::System][*a as usize % 4].clone();
+            let actor = [
+                Actor::Customer,
+                Actor::Bot,
+                Actor::Agent(agent(0)),
+                Actor::System,
+            ][*a as usize % 4]
+                .clone();
             (actor, client_body(*k, t, 0.5))
         }
         Step::Decision(o, p) => {
@@ -91,32 +111,47 @@ fn propose(state: &ConversationState, step: &Step) -> Option<(Actor, EventBody)>
             let priority = ["low", "normal", "high", "urgent"][*p as usize % 4];
             (
                 Actor::System,
-                body(json!({"type": "decision", "outcome": outcome, "priority": priority, "trigger_seq": state.last_seq})),
+                body(
+                    json!({"type": "decision", "outcome": outcome, "priority": priority, "trigger_seq": state.last_seq}),
+                ),
             )
         }
         Step::Offer(a) if state.owner == Owner::Queued => (
             Actor::System,
-            body(json!({"type": "offered", "offer_id": format!("of-{}", state.last_seq), "agent_id": AGENTS[*a],
-                        "expires_at": "2030-01-01T00:00:00Z"})),
+            body(
+                json!({"type": "offered", "offer_id": format!("of-{}", state.last_seq), "agent_id": AGENTS[*a],
+                        "expires_at": "2030-01-01T00:00:00Z"}),
+            ),
         ),
         Step::OfferClose if state.owner == Owner::Offered => {
             let offer = state.offer.as_ref()?;
             (
                 Actor::System,
-                body(json!({"type": "offer_closed", "offer_id": offer.offer_id, "agent_id": offer.agent_id, "reason": "rejected"})),
+                body(
+                    json!({"type": "offer_closed", "offer_id": offer.offer_id, "agent_id": offer.agent_id, "reason": "rejected"}),
+                ),
             )
         }
         Step::Assign(a) if matches!(state.owner, Owner::Queued | Owner::Offered) => {
-            let to = state.offer.as_ref().map_or(agent(*a), |o| o.agent_id.clone());
-            (Actor::System, body(json!({"type": "assigned", "agent_id": to})))
+            let to = state
+                .offer
+                .as_ref()
+                .map_or(agent(*a), |o| o.agent_id.clone());
+            (
+                Actor::System,
+                body(json!({"type": "assigned", "agent_id": to})),
+            )
         }
         Step::BounceBack(_) if state.owner == Owner::Agent => (
             Actor::System,
-            body(json!({"type": "bounced_back", "agent_id": state.assigned_agent, "instructions": "verify the address"})),
+            body(
+                json!({"type": "bounced_back", "agent_id": state.assigned_agent, "instructions": "verify the address"}),
+            ),
         ),
-        Step::Resolve(t) if state.owner != Owner::Closed => {
-            (Actor::System, body(json!({"type": "resolved", "resolution": t, "csat": 4})))
-        }
+        Step::Resolve(t) if state.owner != Owner::Closed => (
+            Actor::System,
+            body(json!({"type": "resolved", "resolution": t, "csat": 4})),
+        ),
         _ => return None,
     })
 }
@@ -129,7 +164,9 @@ fn run(steps: &[Step]) -> Result<(Vec<Event>, ConversationState), TestCaseError>
     let mut reopens = 0;
     for (i, step) in steps.iter().enumerate() {
         check_who_may_speak(&state)?;
-        let Some((actor, body)) = propose(&state, step) else { continue };
+        let Some((actor, body)) = propose(&state, step) else {
+            continue;
+        };
         let verdict = check_append(&state, &actor, &body);
         let is_customer_message = matches!(body, EventBody::CustomerMessage(_));
         if is_customer_message && actor == Actor::Customer {
@@ -137,7 +174,10 @@ fn run(steps: &[Step]) -> Result<(Vec<Event>, ConversationState), TestCaseError>
         }
         if state.owner == Owner::Closed && !is_customer_message && !body.is_server_only() {
             prop_assert!(
-                matches!(verdict, Err(Refusal::Closed | Refusal::ActorMismatch { .. })),
+                matches!(
+                    verdict,
+                    Err(Refusal::Closed | Refusal::ActorMismatch { .. })
+                ),
                 "a closed conversation takes nothing but customer messages: {:?}",
                 verdict
             );
@@ -160,7 +200,11 @@ fn run(steps: &[Step]) -> Result<(Vec<Event>, ConversationState), TestCaseError>
             prop_assert_ne!(state.owner, Owner::Closed);
             if was_closed {
                 reopens += 1;
-                prop_assert_eq!(state.owner, Owner::Bot, "a customer message reopens to the bot");
+                prop_assert_eq!(
+                    state.owner,
+                    Owner::Bot,
+                    "a customer message reopens to the bot"
+                );
                 prop_assert_eq!(&state.resolution, &None);
             }
         }
@@ -177,8 +221,18 @@ fn run(steps: &[Step]) -> Result<(Vec<Event>, ConversationState), TestCaseError>
 
 fn check_invariants(state: &ConversationState, applied: usize) -> Result<(), TestCaseError> {
     prop_assert_eq!(state.last_seq, applied as u64);
-    prop_assert_eq!(state.owner == Owner::Agent, state.assigned_agent.is_some(), "owner agent iff assigned: {:?}", state);
-    prop_assert_eq!(state.owner == Owner::Offered, state.offer.is_some(), "owner offered iff an offer: {:?}", state);
+    prop_assert_eq!(
+        state.owner == Owner::Agent,
+        state.assigned_agent.is_some(),
+        "owner agent iff assigned: {:?}",
+        state
+    );
+    prop_assert_eq!(
+        state.owner == Owner::Offered,
+        state.offer.is_some(),
+        "owner offered iff an offer: {:?}",
+        state
+    );
     prop_assert_eq!(
         matches!(state.owner, Owner::Queued | Owner::Offered | Owner::Agent),
         state.handoff.is_some(),
@@ -191,13 +245,26 @@ fn check_invariants(state: &ConversationState, applied: usize) -> Result<(), Tes
 /// Who may speak in `state`, asked of the rules for every kind of speaker.
 fn check_who_may_speak(state: &ConversationState) -> Result<(), TestCaseError> {
     let say = |t: &str| body(json!({"type": "agent_message", "text": t}));
-    for i in 0..AGENTS.len() {
+    for (i, _) in AGENTS.iter().enumerate() {
         let allowed = check_append(state, &Actor::Agent(agent(i)), &say("hello")).is_ok();
         let owns = state.owner == Owner::Agent && state.assigned_agent.as_ref() == Some(&agent(i));
-        prop_assert_eq!(allowed, owns, "agent_message from {} in {:?}", AGENTS[i], state.owner);
+        prop_assert_eq!(
+            allowed,
+            owns,
+            "agent_message from {} in {:?}",
+            AGENTS[i],
+            state.owner
+        );
     }
-    let bot = check_append(state, &Actor::Bot, &body(json!({"type": "bot_message", "text": "hi"})));
-    prop_assert_eq!(bot.is_ok(), matches!(state.owner, Owner::Bot | Owner::Queued | Owner::Offered));
+    let bot = check_append(
+        state,
+        &Actor::Bot,
+        &body(json!({"type": "bot_message", "text": "hi"})),
+    );
+    prop_assert_eq!(
+        bot.is_ok(),
+        matches!(state.owner, Owner::Bot | Owner::Queued | Owner::Offered)
+    );
     if state.owner == Owner::Agent {
         prop_assert!(matches!(bot, Err(Refusal::NotOwner { .. })), "{:?}", bot);
     }
@@ -205,9 +272,17 @@ fn check_who_may_speak(state: &ConversationState) -> Result<(), TestCaseError> {
     prop_assert_eq!(check_append(state, &Actor::Customer, &customer), Ok(()));
     for wrong in [Actor::Bot, Actor::System, Actor::Agent(agent(0))] {
         let refused = check_append(state, &wrong, &customer);
-        prop_assert!(matches!(refused, Err(Refusal::ActorMismatch { .. })), "{:?}", refused);
+        prop_assert!(
+            matches!(refused, Err(Refusal::ActorMismatch { .. })),
+            "{:?}",
+            refused
+        );
     }
-    let handoff = check_append(state, &Actor::Bot, &body(json!({"type": "handoff_requested"})));
+    let handoff = check_append(
+        state,
+        &Actor::Bot,
+        &body(json!({"type": "handoff_requested"})),
+    );
     prop_assert_eq!(handoff.is_ok(), state.owner == Owner::Bot);
     Ok(())
 }

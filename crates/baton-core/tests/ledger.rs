@@ -1,12 +1,14 @@
 //! Properties of the ledger: a sealed log with its checkpoint chain verifies, and any
 //! single edit (a flipped byte in a body or a hash, a deleted event, a truncated tail,
 //! a deleted conversation, an edited checkpoint) is reported at the right place.
+// Test helpers unwrap on values the generators make valid by construction.
+#![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeMap;
 
 use baton_core::ledger::{
-    Break, BreakKind, ChainVerifier, CheckpointBody, Digest, GENESIS, Head, StoredCheckpointRef, StoredEventRef,
-    Verified, chain_hash, checkpoint_hash, seal,
+    Break, BreakKind, ChainVerifier, CheckpointBody, Digest, GENESIS, Head, StoredCheckpointRef,
+    StoredEventRef, Verified, chain_hash, checkpoint_hash, seal,
 };
 use baton_core::{Actor, ConversationId, Event, EventId, Timestamp};
 use proptest::prelude::*;
@@ -27,17 +29,30 @@ impl Stored {
             if only.is_some_and(|only| only != conversation) {
                 continue;
             }
-            chains.push(StoredEventRef { conversation, seq: *seq, canonical, hash: *hash })?;
+            chains.push(StoredEventRef {
+                conversation,
+                seq: *seq,
+                canonical,
+                hash: *hash,
+            })?;
         }
         let mut checkpoints = chains.finish();
         for (number, canonical, hash) in &self.checkpoints {
-            checkpoints.push(StoredCheckpointRef { number: *number, canonical, hash: *hash })?;
+            checkpoints.push(StoredCheckpointRef {
+                number: *number,
+                canonical,
+                hash: *hash,
+            })?;
         }
         checkpoints.finish(only)
     }
 
     fn conversation(&self, cid: &ConversationId) -> Vec<u64> {
-        self.rows.keys().filter(|(c, _)| c == cid).map(|(_, s)| *s).collect()
+        self.rows
+            .keys()
+            .filter(|(c, _)| c == cid)
+            .map(|(_, s)| *s)
+            .collect()
     }
 
     fn conversations(&self) -> Vec<ConversationId> {
@@ -75,14 +90,17 @@ fn build((plan, texts): &(Plan, Vec<String>)) -> Stored {
                 let event = Event {
                     seq: seq + 1,
                     id: EventId::parse(format!("e{n}")).unwrap(),
-                    actor: if n % 2 == 0 { Actor::Customer } else { Actor::Bot },
+                    actor: if n.is_multiple_of(2) { Actor::Customer } else { Actor::Bot },
                     at: Timestamp::from_unix_millis(1_767_225_600_000 + n as i64),
-                    meta: (n % 3 == 0).then(|| json!({"n": n, "f": 0.1 * n as f64, "s": text}).as_object().unwrap().clone()),
-                    body: serde_json::from_value(json!({"type": if n % 2 == 0 { "customer_message" } else { "bot_message" }, "text": text}))
+                    meta: n.is_multiple_of(3).then(|| json!({"n": n, "f": 0.1 * n as f64, "s": text}).as_object().unwrap().clone()),
+                    body: serde_json::from_value(json!({"type": if n.is_multiple_of(2) { "customer_message" } else { "bot_message" }, "text": text}))
                         .unwrap(),
                 };
                 let sealed = seal(&prev, &event).unwrap();
-                rows.insert((cid.clone(), event.seq), (sealed.canonical.into_bytes(), sealed.hash));
+                rows.insert(
+                    (cid.clone(), event.seq),
+                    (sealed.canonical.into_bytes(), sealed.hash),
+                );
                 heads.insert(cid.clone(), (event.seq, sealed.hash));
                 touched.insert(cid.clone(), (event.seq, sealed.hash));
                 n += 1;
@@ -90,7 +108,14 @@ fn build((plan, texts): &(Plan, Vec<String>)) -> Stored {
         }
         let body = CheckpointBody {
             number: number as u64 + 1,
-            heads: touched.into_iter().map(|(conversation, (seq, hash))| Head { conversation, seq, hash }).collect(),
+            heads: touched
+                .into_iter()
+                .map(|(conversation, (seq, hash))| Head {
+                    conversation,
+                    seq,
+                    hash,
+                })
+                .collect(),
         };
         let (canonical, hash) = checkpoint_hash(&prev_checkpoint, &body).unwrap();
         checkpoints.push((body.number, canonical.into_bytes(), hash));
@@ -104,21 +129,38 @@ fn pick<T: Clone>(items: &[T], index: &Index) -> T {
 }
 
 #[track_caller]
-fn assert_break(found: Result<Verified, Break>, cid: Option<&ConversationId>, seq: u64, kinds: &[BreakKind]) -> Result<(), TestCaseError> {
+fn assert_break(
+    found: Result<Verified, Break>,
+    cid: Option<&ConversationId>,
+    seq: u64,
+    kinds: &[BreakKind],
+) -> Result<(), TestCaseError> {
     let found = match found {
-        Ok(verified) => return Err(TestCaseError::fail(format!("tampering went unnoticed: {verified:?}"))),
+        Ok(verified) => {
+            return Err(TestCaseError::fail(format!(
+                "tampering went unnoticed: {verified:?}"
+            )));
+        }
         Err(found) => found,
     };
     prop_assert_eq!(found.conversation.as_ref(), cid, "{:?}", found);
     prop_assert_eq!(found.seq, seq, "{:?}", found);
-    prop_assert!(kinds.contains(&found.kind), "{:?} not in {:?}", found, kinds);
+    prop_assert!(
+        kinds.contains(&found.kind),
+        "{:?} not in {:?}",
+        found,
+        kinds
+    );
     Ok(())
 }
 
 /// Verifying every chain and verifying only the tampered conversation agree; any other
 /// conversation alone still verifies.
 fn assert_scoped(stored: &Stored, tampered: &ConversationId) -> Result<(), TestCaseError> {
-    prop_assert_eq!(stored.verify(Some(tampered)).err(), stored.verify(None).err());
+    prop_assert_eq!(
+        stored.verify(Some(tampered)).err(),
+        stored.verify(None).err()
+    );
     for other in stored.conversations().iter().filter(|c| *c != tampered) {
         prop_assert!(stored.verify(Some(other)).is_ok(), "{} is untouched", other);
     }

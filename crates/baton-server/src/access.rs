@@ -14,14 +14,19 @@ pub fn can_read(principal: &Principal, state: &ConversationState) -> bool {
         Role::Agent => {
             let me = principal.agent.as_ref();
             me.is_some()
-                && (state.assigned_agent.as_ref() == me || state.offer.as_ref().map(|o| &o.agent_id) == me)
+                && (state.assigned_agent.as_ref() == me
+                    || state.offer.as_ref().map(|o| &o.agent_id) == me)
         }
         Role::Bot | Role::Supervisor | Role::Auditor | Role::Admin => true,
     }
 }
 
 /// 404 unless the conversation exists and `principal` may read it.
-pub fn ensure_readable(principal: &Principal, exists: bool, state: &ConversationState) -> Result<(), ApiError> {
+pub fn ensure_readable(
+    principal: &Principal,
+    exists: bool,
+    state: &ConversationState,
+) -> Result<(), ApiError> {
     if exists && can_read(principal, state) {
         Ok(())
     } else {

@@ -67,12 +67,18 @@ pub struct AppInner {
 impl AppInner {
     /// The policy in force.
     pub fn policy(&self) -> Arc<Policy> {
-        self.policy.read().map(|p| Arc::clone(&p)).unwrap_or_else(|poisoned| Arc::clone(&poisoned.into_inner()))
+        self.policy
+            .read()
+            .map(|p| Arc::clone(&p))
+            .unwrap_or_else(|poisoned| Arc::clone(&poisoned.into_inner()))
     }
 
     /// Replaces the policy; requests in flight finish with the one they started with.
     pub fn set_policy(&self, policy: Policy) {
-        let mut slot = self.policy.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut slot = self
+            .policy
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         *slot = Arc::new(policy);
     }
 }
@@ -101,13 +107,21 @@ pub enum AdminBootstrap {
 
 impl AppState {
     /// Builds the state over a store, registering the bootstrap admin key.
-    pub async fn new(store: Arc<dyn Store>, config: AppConfig) -> Result<(Self, AdminBootstrap), ApiError> {
+    pub async fn new(
+        store: Arc<dyn Store>,
+        config: AppConfig,
+    ) -> Result<(Self, AdminBootstrap), ApiError> {
         let now = crate::clock::now();
         let bootstrap = match &config.admin_key {
             Some(key) => {
                 if store.find_key(&hash_key(key)).await?.is_none() {
                     store
-                        .insert_key(baton_store::KeyRecord { hash: hash_key(key), role: Role::Admin, agent: None, created_at: now })
+                        .insert_key(baton_store::KeyRecord {
+                            hash: hash_key(key),
+                            role: Role::Admin,
+                            agent: None,
+                            created_at: now,
+                        })
                         .await?;
                 }
                 AdminBootstrap::FromEnvironment
@@ -118,8 +132,11 @@ impl AppState {
             None => AdminBootstrap::Existing,
         };
         let policy = RwLock::new(Arc::new(config.policy.clone()));
-        let router_config =
-            crate::routing::router_config(&config.router, &config.policy.fallback_skills, config.overflow_after_ms);
+        let router_config = crate::routing::router_config(
+            &config.router,
+            &config.policy.fallback_skills,
+            config.overflow_after_ms,
+        );
         let routing = crate::routing::Routing::new(router_config, now)
             .map_err(|e| ApiError::internal(format!("router: {e}")))?;
         let inner = AppInner {
@@ -147,5 +164,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let app = crate::router::build(state);
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
 }

@@ -66,7 +66,13 @@ pub struct Draft {
 impl Draft {
     /// An event baton writes itself.
     pub fn system(body: EventBody) -> Self {
-        Self { id: None, actor: Actor::System, at: None, meta: None, body }
+        Self {
+            id: None,
+            actor: Actor::System,
+            at: None,
+            meta: None,
+            body,
+        }
     }
 }
 
@@ -106,7 +112,12 @@ fn generated_id() -> EventId {
 }
 
 /// The actor for an event: the one given, if the key may write as it, or the role's default.
-fn resolve_actor(principal: &Principal, given: Option<Actor>, body: &EventBody, index: usize) -> Result<Actor, ApiError> {
+fn resolve_actor(
+    principal: &Principal,
+    given: Option<Actor>,
+    body: &EventBody,
+    index: usize,
+) -> Result<Actor, ApiError> {
     let field = || format!("events[{index}].actor");
     let default = match (principal.role, body) {
         (Role::Agent, _) => principal.agent.clone().map(Actor::Agent),
@@ -127,7 +138,11 @@ fn resolve_actor(principal: &Principal, given: Option<Actor>, body: &EventBody, 
     if allowed {
         Ok(actor)
     } else {
-        Err(ApiError::forbidden(format!("a {} key may not write as {actor}", principal.role.as_str())).with_field(field()))
+        Err(ApiError::forbidden(format!(
+            "a {} key may not write as {actor}",
+            principal.role.as_str()
+        ))
+        .with_field(field()))
     }
 }
 
@@ -135,27 +150,47 @@ fn resolve_actor(principal: &Principal, given: Option<Actor>, body: &EventBody, 
 pub fn prepare(principal: &Principal, request: AppendRequest) -> Result<Vec<Draft>, ApiError> {
     principal.require(&[Role::Bot, Role::Agent, Role::Admin])?;
     if request.events.is_empty() {
-        return Err(ApiError::invalid("empty_batch", "send at least one event").with_field("events"));
+        return Err(
+            ApiError::invalid("empty_batch", "send at least one event").with_field("events")
+        );
     }
     if request.events.len() > MAX_BATCH_EVENTS {
         return Err(ApiError::invalid(
             "batch_too_large",
-            format!("at most {MAX_BATCH_EVENTS} events per request, got {}", request.events.len()),
+            format!(
+                "at most {MAX_BATCH_EVENTS} events per request, got {}",
+                request.events.len()
+            ),
         )
         .with_field("events"));
     }
     let mut drafts = Vec::with_capacity(request.events.len());
     let mut seen_ids = std::collections::BTreeSet::new();
     for (index, raw) in request.events.into_iter().enumerate() {
-        let NewEvent { id, actor, at, meta, body } = decode_new_event(raw, &format!("events[{index}]"))?;
+        let NewEvent {
+            id,
+            actor,
+            at,
+            meta,
+            body,
+        } = decode_new_event(raw, &format!("events[{index}]"))?;
         if let Some(id) = &id
             && !seen_ids.insert(id.clone())
         {
-            return Err(ApiError::invalid("duplicate_id", format!("event id {id} appears twice in this batch"))
-                .with_field(format!("events[{index}].id")));
+            return Err(ApiError::invalid(
+                "duplicate_id",
+                format!("event id {id} appears twice in this batch"),
+            )
+            .with_field(format!("events[{index}].id")));
         }
         let actor = resolve_actor(principal, actor, &body, index)?;
-        drafts.push(Draft { id, actor, at, meta, body });
+        drafts.push(Draft {
+            id,
+            actor,
+            at,
+            meta,
+            body,
+        });
     }
     Ok(drafts)
 }
@@ -207,7 +242,10 @@ pub async fn write(
         events.push(event);
         index += 1;
         if index == client_count {
-            let derived = std::mem::take(&mut repeats).into_iter().chain(app.derive.after_batch(app, &policy, &state, &signals, &events));
+            let derived = std::mem::take(&mut repeats).into_iter().chain(
+                app.derive
+                    .after_batch(app, &policy, &state, &signals, &events),
+            );
             queue.extend(derived.map(Draft::system));
         }
     }
@@ -224,9 +262,18 @@ pub async fn write(
     };
     let published: Vec<Published> = sealed
         .iter()
-        .map(|s| Published { seq: s.seq, kind: s.kind, json: with_hash(&s.canonical, &s.hash).into() })
+        .map(|s| Published {
+            seq: s.seq,
+            kind: s.kind,
+            json: with_hash(&s.canonical, &s.hash).into(),
+        })
         .collect();
-    let batch = AppendBatch { conversation: conversation.clone(), expected_last_seq, events: sealed, summary };
+    let batch = AppendBatch {
+        conversation: conversation.clone(),
+        expected_last_seq,
+        events: sealed,
+        summary,
+    };
     match app.store.append(batch).await {
         Ok(_) => {}
         Err(StoreError::DuplicateEventId(_)) => return Err(WriteError::DuplicateId),
@@ -240,16 +287,25 @@ pub async fn write(
         metrics::counter!("baton_events_appended_total", "type" => event.body.kind()).increment(1);
     }
     app.fanout.publish(conversation, &published);
-    app.derive.after_commit(app, conversation, &live.state, &events, now);
-    Ok(Written { events, last_seq, head: head.to_hex() })
+    app.derive
+        .after_commit(app, conversation, &live.state, &events, now);
+    Ok(Written {
+        events,
+        last_seq,
+        head: head.to_hex(),
+    })
 }
 
 /// The response for a committed write.
 pub fn response(live: &Live, written: &Written) -> AppendResponse {
-    let decision = written.events.iter().rev().find_map(|event| match &event.body {
-        EventBody::Decision(decision) => Some(decision.clone()),
-        _ => None,
-    });
+    let decision = written
+        .events
+        .iter()
+        .rev()
+        .find_map(|event| match &event.body {
+            EventBody::Decision(decision) => Some(decision.clone()),
+            _ => None,
+        });
     AppendResponse {
         seq: written.last_seq,
         hash: written.head.clone(),
@@ -277,10 +333,15 @@ pub async fn answer_retry(
         let stored: Vec<&str> = found.iter().map(|f| f.id.as_str()).collect();
         return Err(ApiError::conflict(
             "idempotency_conflict",
-            format!("ids {} were stored by an earlier request but others in this batch were not", stored.join(", ")),
+            format!(
+                "ids {} were stored by an earlier request but others in this batch were not",
+                stored.join(", ")
+            ),
         ));
     }
-    let Some(last) = found.iter().max_by_key(|f| f.seq) else { return Ok(None) };
+    let Some(last) = found.iter().max_by_key(|f| f.seq) else {
+        return Ok(None);
+    };
     let mut answer = AppendResponse {
         seq: last.seq,
         hash: last.hash.to_hex(),
@@ -292,9 +353,13 @@ pub async fn answer_retry(
     // be its last event (a customer message followed by a bot reply).
     let first_seq = found.iter().map(|f| f.seq).min().unwrap_or(last.seq);
     for stored in app.store.events_after(conversation, last.seq, 8).await? {
-        let Ok(event) = serde_json::from_str::<Event>(&stored.canonical) else { break };
+        let Ok(event) = serde_json::from_str::<Event>(&stored.canonical) else {
+            break;
+        };
         match event.body {
-            EventBody::Decision(decision) if (first_seq..=last.seq).contains(&decision.trigger_seq) => {
+            EventBody::Decision(decision)
+                if (first_seq..=last.seq).contains(&decision.trigger_seq) =>
+            {
                 answer.decision = Some(decision)
             }
             EventBody::RepeatAsk(ask) if ask.asked_seq <= last.seq => {}
@@ -319,7 +384,10 @@ pub async fn append_events(
     let expected = request.expected_seq;
     let drafts = prepare(principal, request)?;
     let ids: Vec<EventId> = drafts.iter().filter_map(|d| d.id.clone()).collect();
-    let mut live = app.conversations.lock(app.store.as_ref(), &app.policy(), cid).await?;
+    let mut live = app
+        .conversations
+        .lock(app.store.as_ref(), &app.policy(), cid)
+        .await?;
     if principal.role == Role::Agent && !crate::access::can_read(principal, &live.state) {
         return Err(ApiError::not_found("no such conversation"));
     }
@@ -331,7 +399,10 @@ pub async fn append_events(
         }
         return Err(ApiError::conflict(
             "seq_conflict",
-            format!("expected_seq is {expected} but the conversation is at seq {}", live.state.last_seq),
+            format!(
+                "expected_seq is {expected} but the conversation is at seq {}",
+                live.state.last_seq
+            ),
         )
         .with_field("expected_seq"));
     }
@@ -340,7 +411,10 @@ pub async fn append_events(
         Err(WriteError::Api(error)) => Err(error),
         Err(WriteError::DuplicateId) => match answer_retry(app, cid, &live, &ids).await? {
             Some(answer) => Ok(answer),
-            None => Err(ApiError::conflict("duplicate_event_id", "an event id in this batch is already stored")),
+            None => Err(ApiError::conflict(
+                "duplicate_event_id",
+                "an event id in this batch is already stored",
+            )),
         },
     };
     metrics::histogram!("baton_append_seconds").record(started.elapsed().as_secs_f64());

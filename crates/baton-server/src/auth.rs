@@ -60,13 +60,27 @@ pub struct KeyCache {
 
 impl KeyCache {
     /// Resolves a presented key, asking the store on a cache miss.
-    pub async fn resolve(&self, store: &dyn Store, key: &str) -> Result<Option<Principal>, ApiError> {
+    pub async fn resolve(
+        &self,
+        store: &dyn Store,
+        key: &str,
+    ) -> Result<Option<Principal>, ApiError> {
         let hash = hash_key(key);
-        if let Some(found) = self.known.read().ok().and_then(|known| known.get(&hash).cloned()) {
+        if let Some(found) = self
+            .known
+            .read()
+            .ok()
+            .and_then(|known| known.get(&hash).cloned())
+        {
             return Ok(Some(found));
         }
-        let Some(record) = store.find_key(&hash).await? else { return Ok(None) };
-        let principal = Principal { role: record.role, agent: record.agent };
+        let Some(record) = store.find_key(&hash).await? else {
+            return Ok(None);
+        };
+        let principal = Principal {
+            role: record.role,
+            agent: record.agent,
+        };
         if let Ok(mut known) = self.known.write() {
             known.insert(hash, principal.clone());
         }
@@ -82,7 +96,14 @@ pub async fn issue_key(
     now: baton_core::Timestamp,
 ) -> Result<String, ApiError> {
     let key = generate_key();
-    store.insert_key(KeyRecord { hash: hash_key(&key), role, agent, created_at: now }).await?;
+    store
+        .insert_key(KeyRecord {
+            hash: hash_key(&key),
+            role,
+            agent,
+            created_at: now,
+        })
+        .await?;
     Ok(key)
 }
 
@@ -97,11 +118,14 @@ impl FromRequestParts<AppState> for Principal {
                 .and_then(|value| value.strip_prefix("Bearer "))
                 .map(str::trim)
                 .filter(|key| !key.is_empty())
-                .ok_or_else(|| ApiError::unauthorized("the Authorization header must be Bearer <key>"))?
+                .ok_or_else(|| {
+                    ApiError::unauthorized("the Authorization header must be Bearer <key>")
+                })?
                 .to_owned(),
             // The console's EventSource cannot send headers; it signs in once and
             // carries the key in an HttpOnly, SameSite=Strict cookie instead.
-            None => cookie_key(parts).ok_or_else(|| ApiError::unauthorized("send Authorization: Bearer <key>"))?,
+            None => cookie_key(parts)
+                .ok_or_else(|| ApiError::unauthorized("send Authorization: Bearer <key>"))?,
         };
         let key = key.as_str();
         state

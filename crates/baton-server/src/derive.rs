@@ -3,13 +3,13 @@
 //!
 //! This is the seam between the append path and the domain engines in baton-core.
 
+use baton_core::Label;
 use baton_core::decide::decide;
 use baton_core::event::{CustomerRepeated, RepeatAsk};
+use baton_core::event::{EventBody, Outcome};
 use baton_core::facts::collect::facts_from_nlu;
 use baton_core::facts::repeat::{detect_customer_repeat, detect_repeat_ask};
 use baton_core::facts::{Fact, FactExtractor, FactSource};
-use baton_core::Label;
-use baton_core::event::{EventBody, Outcome};
 use baton_core::policy::Policy;
 use baton_core::signals::SignalState;
 use baton_core::{ConversationId, ConversationState, Event, Owner, Timestamp};
@@ -38,9 +38,15 @@ impl KnownFacts {
     fn remember(&mut self, facts: Vec<Fact>) {
         for fact in facts {
             let key = fact.normalized();
-            match self.first.iter_mut().find(|known| known.kind == fact.kind && known.normalized() == key) {
+            match self
+                .first
+                .iter_mut()
+                .find(|known| known.kind == fact.kind && known.normalized() == key)
+            {
                 // The bot's NLU wins over baton's own reading of the same value.
-                Some(known) if fact.source == FactSource::Nlu && known.source != FactSource::Nlu => {
+                Some(known)
+                    if fact.source == FactSource::Nlu && known.source != FactSource::Nlu =>
+                {
                     let seq = known.seq.min(fact.seq);
                     *known = Fact { seq, ..fact };
                 }
@@ -58,7 +64,11 @@ impl KnownFacts {
             EventBody::AgentMessage(message) => {
                 for repeat in detect_repeat_ask(message.text.as_str(), self.all()) {
                     if let Ok(fact_kind) = Label::parse(repeat.kind.as_str()) {
-                        derived.push(EventBody::RepeatAsk(RepeatAsk { fact_kind, asked_seq: event.seq, fact_seq: repeat.fact_seq }));
+                        derived.push(EventBody::RepeatAsk(RepeatAsk {
+                            fact_kind,
+                            asked_seq: event.seq,
+                            fact_seq: repeat.fact_seq,
+                        }));
                     }
                 }
             }
@@ -117,7 +127,8 @@ impl Derive {
         let capacity = app.routing.capacity_for(skills);
         let decision = decide(state, signals, policy, trigger.seq, capacity.as_ref());
         metrics::histogram!("baton_decide_seconds").record(started.elapsed().as_secs_f64());
-        metrics::counter!("baton_decisions_total", "outcome" => outcome_name(&decision.outcome)).increment(1);
+        metrics::counter!("baton_decisions_total", "outcome" => outcome_name(&decision.outcome))
+            .increment(1);
         vec![EventBody::Decision(decision)]
     }
 
@@ -132,7 +143,9 @@ impl Derive {
         written: &[Event],
         _now: Timestamp,
     ) {
-        let handed_off = written.iter().any(|e| matches!(&e.body, EventBody::Decision(d) if d.outcome == Outcome::Handoff));
+        let handed_off = written
+            .iter()
+            .any(|e| matches!(&e.body, EventBody::Decision(d) if d.outcome == Outcome::Handoff));
         if handed_off && state.owner == Owner::Queued {
             tokio::spawn(crate::routing::enqueue(app.clone(), conversation.clone()));
         }

@@ -44,7 +44,12 @@ struct Inner<'a> {
 impl ApiError {
     /// An error with no field.
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into(), field: None }
+        Self {
+            status,
+            code,
+            message: message.into(),
+            field: None,
+        }
     }
 
     /// Names the field at fault.
@@ -86,14 +91,22 @@ impl ApiError {
     /// 500; the detail is logged, not shown.
     pub fn internal(detail: impl std::fmt::Display) -> Self {
         tracing::error!(%detail, "internal error");
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error; see the server log")
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "internal error; see the server log",
+        )
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = Body {
-            error: Inner { code: self.code, message: &self.message, field: self.field.as_deref() },
+            error: Inner {
+                code: self.code,
+                message: &self.message,
+                field: self.field.as_deref(),
+            },
         };
         (self.status, Json(body)).into_response()
     }
@@ -110,7 +123,9 @@ impl From<Refusal> for ApiError {
     fn from(r: Refusal) -> Self {
         let status = match r {
             Refusal::ActorMismatch { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            Refusal::NotOwner { .. } | Refusal::Closed | Refusal::AlreadyHandedOff(_) => StatusCode::CONFLICT,
+            Refusal::NotOwner { .. } | Refusal::Closed | Refusal::AlreadyHandedOff(_) => {
+                StatusCode::CONFLICT
+            }
         };
         ApiError::new(status, r.code(), r.to_string())
     }
@@ -120,8 +135,14 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Conflict { .. } => ApiError::conflict("seq_conflict", e.to_string()),
-            StoreError::DuplicateEventId(_) => ApiError::conflict("duplicate_event_id", e.to_string()),
-            StoreError::Closed => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the store is shutting down"),
+            StoreError::DuplicateEventId(_) => {
+                ApiError::conflict("duplicate_event_id", e.to_string())
+            }
+            StoreError::Closed => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "the store is shutting down",
+            ),
             StoreError::Corrupt(_) | StoreError::Engine(_) => ApiError::internal(e),
         }
     }
@@ -133,7 +154,10 @@ impl From<JsonRejection> for ApiError {
             StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "body_too_large",
-                format!("request body is larger than the limit: {}", rejection.body_text()),
+                format!(
+                    "request body is larger than the limit: {}",
+                    rejection.body_text()
+                ),
             ),
             StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,

@@ -31,7 +31,10 @@ pub struct Fanout {
 impl Fanout {
     /// Subscribes to a conversation's future events.
     pub fn subscribe(&self, conversation: &ConversationId) -> broadcast::Receiver<Published> {
-        let mut channels = self.channels.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut channels = self
+            .channels
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         channels
             .entry(conversation.clone())
             .or_insert_with(|| broadcast::channel(CHANNEL_DEPTH).0)
@@ -40,8 +43,13 @@ impl Fanout {
 
     /// Sends events to the conversation's subscribers, if any.
     pub fn publish(&self, conversation: &ConversationId, events: &[Published]) {
-        let mut channels = self.channels.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let Some(sender) = channels.get(conversation) else { return };
+        let mut channels = self
+            .channels
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let Some(sender) = channels.get(conversation) else {
+            return;
+        };
         if sender.receiver_count() == 0 {
             channels.remove(conversation);
             return;

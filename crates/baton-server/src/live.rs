@@ -33,7 +33,13 @@ pub struct Live {
 
 impl Default for Live {
     fn default() -> Self {
-        Self { loaded: false, state: ConversationState::default(), head: GENESIS, signals: SignalState::default(), facts: Default::default() }
+        Self {
+            loaded: false,
+            state: ConversationState::default(),
+            head: GENESIS,
+            signals: SignalState::default(),
+            facts: Default::default(),
+        }
     }
 }
 
@@ -58,9 +64,17 @@ const LOAD_PAGE: u32 = 5_000;
 
 impl Conversations {
     /// Locks a conversation, loading it from the store on first use.
-    pub async fn lock(&self, store: &dyn Store, policy: &Policy, id: &ConversationId) -> Result<LiveGuard, ApiError> {
+    pub async fn lock(
+        &self,
+        store: &dyn Store,
+        policy: &Policy,
+        id: &ConversationId,
+    ) -> Result<LiveGuard, ApiError> {
         let entry = {
-            let mut map = self.map.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut map = self
+                .map
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
             Arc::clone(map.entry(id.clone()).or_default())
         };
         let mut live = entry.lock_owned().await;
@@ -70,7 +84,10 @@ impl Conversations {
                 let page = store.events_after(id, after, LOAD_PAGE).await?;
                 for stored in &page {
                     let event: Event = serde_json::from_str(&stored.canonical).map_err(|e| {
-                        ApiError::internal(format!("stored event {id}/{} does not parse: {e}", stored.seq))
+                        ApiError::internal(format!(
+                            "stored event {id}/{} does not parse: {e}",
+                            stored.seq
+                        ))
                     })?;
                     live.state.apply(&event);
                     live.signals.apply(&event, policy);

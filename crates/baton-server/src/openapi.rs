@@ -26,6 +26,7 @@ use crate::handlers;
         handlers::agents::queues,
         handlers::offers::accept,
         handlers::offers::reject,
+        handlers::stats::stats,
     ),
     security(("bearer" = []))
 )]
@@ -35,6 +36,9 @@ struct ApiDoc;
 pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     let components = doc.components.get_or_insert_with(Default::default);
-    components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+    components.add_security_scheme(
+        "bearer",
+        SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+    );
     doc
 }

@@ -6,8 +6,8 @@ use std::sync::LazyLock;
 use baton_core::event::EventBody;
 use baton_core::facts::{FactConfig, FactExtractor, ViewerRole};
 use baton_core::package::{
-    ConfidencePoint, ContextPackage, PackageInput, PackageSignals, Playbook, Playbooks, PriorContact, SentimentPoint,
-    SentimentSignal, build_package,
+    ConfidencePoint, ContextPackage, PackageInput, PackageSignals, Playbook, Playbooks,
+    PriorContact, SentimentPoint, SentimentSignal, build_package,
 };
 use baton_core::{ConversationId, Event};
 use baton_store::Role;
@@ -18,11 +18,14 @@ use crate::clock;
 use crate::error::ApiError;
 
 /// The extractor for the default fact patterns, built once (it compiles regexes).
-static DEFAULT_EXTRACTOR: LazyLock<Option<FactExtractor>> = LazyLock::new(|| FactExtractor::new(&FactConfig::default()).ok());
+static DEFAULT_EXTRACTOR: LazyLock<Option<FactExtractor>> =
+    LazyLock::new(|| FactExtractor::new(&FactConfig::default()).ok());
 
 /// The fact extractor in force.
 pub fn extractor() -> Result<&'static FactExtractor, ApiError> {
-    DEFAULT_EXTRACTOR.as_ref().ok_or_else(|| ApiError::internal("the built-in fact patterns do not compile"))
+    DEFAULT_EXTRACTOR
+        .as_ref()
+        .ok_or_else(|| ApiError::internal("the built-in fact patterns do not compile"))
 }
 
 /// What a role may see of personal data.
@@ -43,8 +46,12 @@ pub async fn load_events(app: &AppState, cid: &ConversationId) -> Result<Vec<Eve
     loop {
         let page = app.store.events_after(cid, after, 5_000).await?;
         for stored in &page {
-            let event: Event = serde_json::from_str(&stored.canonical)
-                .map_err(|e| ApiError::internal(format!("stored event {cid}/{} does not parse: {e}", stored.seq)))?;
+            let event: Event = serde_json::from_str(&stored.canonical).map_err(|e| {
+                ApiError::internal(format!(
+                    "stored event {cid}/{} does not parse: {e}",
+                    stored.seq
+                ))
+            })?;
             events.push(event);
             after = stored.seq;
         }
@@ -58,12 +65,20 @@ pub async fn load_events(app: &AppState, cid: &ConversationId) -> Result<Vec<Eve
 const JOURNEY_LIMIT: usize = 10;
 
 /// Builds the package of `cid` as `role` may see it.
-pub async fn build(app: &AppState, role: Role, cid: &ConversationId) -> Result<ContextPackage, ApiError> {
+pub async fn build(
+    app: &AppState,
+    role: Role,
+    cid: &ConversationId,
+) -> Result<ContextPackage, ApiError> {
     build_checked(app, None, role, cid).await
 }
 
 /// Builds the package for a caller, 404 unless they may read the conversation.
-pub async fn build_for(app: &AppState, principal: &Principal, cid: &ConversationId) -> Result<ContextPackage, ApiError> {
+pub async fn build_for(
+    app: &AppState,
+    principal: &Principal,
+    cid: &ConversationId,
+) -> Result<ContextPackage, ApiError> {
     build_checked(app, Some(principal), principal.role, cid).await
 }
 
@@ -75,7 +90,10 @@ async fn build_checked(
 ) -> Result<ContextPackage, ApiError> {
     let policy = app.policy();
     let (state, snapshot) = {
-        let live = app.conversations.lock(app.store.as_ref(), &policy, cid).await?;
+        let live = app
+            .conversations
+            .lock(app.store.as_ref(), &policy, cid)
+            .await?;
         match principal {
             Some(p) => crate::access::ensure_readable(p, live.exists(), &live.state)?,
             None if !live.exists() => return Err(ApiError::not_found("no such conversation")),
@@ -90,7 +108,10 @@ async fn build_checked(
         rows.retain(|row| &row.id != cid);
         let skip = rows.len().saturating_sub(JOURNEY_LIMIT);
         for row in rows.into_iter().skip(skip) {
-            let prior = app.conversations.lock(app.store.as_ref(), &policy, &row.id).await?;
+            let prior = app
+                .conversations
+                .lock(app.store.as_ref(), &policy, &row.id)
+                .await?;
             journey.push(PriorContact {
                 conversation_id: row.id.to_string(),
                 started_at: row.summary.started_at,
@@ -106,7 +127,11 @@ async fn build_checked(
             now: snapshot.sentiment_last,
             level: snapshot.sentiment_level,
             slope: snapshot.sentiment_slope,
-            history: snapshot.sentiment_history.iter().map(|&(seq, value)| SentimentPoint { seq, value }).collect(),
+            history: snapshot
+                .sentiment_history
+                .iter()
+                .map(|&(seq, value)| SentimentPoint { seq, value })
+                .collect(),
         }),
         confidence_history: events
             .iter()
@@ -124,7 +149,10 @@ async fn build_checked(
         policy
             .playbooks
             .iter()
-            .map(|p| Playbook { intent: p.intent.as_str().to_owned(), steps: p.steps.clone() })
+            .map(|p| Playbook {
+                intent: p.intent.as_str().to_owned(),
+                steps: p.steps.clone(),
+            })
             .collect(),
     );
     let label = policy.label().map(|l| l.to_string());

@@ -7,7 +7,9 @@ use axum::routing::{get, post};
 
 use crate::app::AppState;
 use crate::error::ApiError;
-use crate::handlers::{agents, conversations, handoff, keys, ledger, offers, package, stream, system};
+use crate::handlers::{
+    agents, conversations, handoff, keys, ledger, offers, package, stream, system,
+};
 
 /// Builds the axum router over `state`.
 pub fn build(state: AppState) -> Router {
@@ -17,11 +19,17 @@ pub fn build(state: AppState) -> Router {
         .route("/metrics", get(system::metrics))
         .route("/openapi.json", get(system::openapi))
         .route("/v1/keys", post(keys::create))
-        .route("/v1/conversations/{cid}/events", post(conversations::append).get(conversations::events))
+        .route(
+            "/v1/conversations/{cid}/events",
+            post(conversations::append).get(conversations::events),
+        )
         .route("/v1/conversations/{cid}", get(conversations::state))
         .route("/v1/conversations/{cid}/stream", get(stream::stream))
         .route("/v1/conversations/{cid}/package", get(package::package))
-        .route("/v1/conversations/{cid}/bounce-back", post(handoff::bounce_back))
+        .route(
+            "/v1/conversations/{cid}/bounce-back",
+            post(handoff::bounce_back),
+        )
         .route("/v1/conversations/{cid}/resolve", post(handoff::resolve))
         .route("/v1/agents", get(agents::list))
         .route("/v1/agents/{aid}", get(agents::get).put(agents::put))
@@ -35,11 +43,23 @@ pub fn build(state: AppState) -> Router {
         .route("/", get(crate::console::session::index))
         .route("/console/session", post(crate::console::session::create))
         .route("/console/logout", post(crate::console::session::logout))
-        .route("/console/check-reply", post(crate::console::check::check_reply))
+        .route(
+            "/console/check-reply",
+            post(crate::console::check::check_reply),
+        )
         .route("/console/agent", get(crate::console::pages::agent_home))
-        .route("/console/supervisor", get(crate::console::pages::supervisor))
-        .route("/console/supervisor/charts", get(crate::console::pages::supervisor_charts))
-        .route("/console/conversations/{cid}", get(crate::console::pages::conversation))
+        .route(
+            "/console/supervisor",
+            get(crate::console::pages::supervisor),
+        )
+        .route(
+            "/console/supervisor/charts",
+            get(crate::console::pages::supervisor_charts),
+        )
+        .route(
+            "/console/conversations/{cid}",
+            get(crate::console::pages::conversation),
+        )
         .route("/assets/{name}", get(crate::console::assets::asset))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -53,5 +73,9 @@ async fn not_found() -> ApiError {
 }
 
 async fn method_not_allowed() -> ApiError {
-    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this route does not take that method")
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this route does not take that method",
+    )
 }

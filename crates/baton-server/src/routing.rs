@@ -12,7 +12,10 @@ use std::time::Duration;
 use baton_core::event::{Assigned, EventBody, OfferClosed, Offered};
 use baton_core::forecast::{ForecastConfig, Forecaster, SkillForecast};
 use baton_core::id::AgentId;
-use baton_core::router::{AgentProfile, Overflow, Presence, QueuedConversation, Router, RouterConfig, RouterEffect, RouterError};
+use baton_core::router::{
+    AgentProfile, Overflow, Presence, QueuedConversation, Router, RouterConfig, RouterEffect,
+    RouterError,
+};
 use baton_core::{ConversationId, Label, Owner, Timestamp};
 use baton_store::{AgentRecord, ConversationFilter};
 use tokio::sync::{Mutex, MutexGuard};
@@ -45,7 +48,10 @@ impl Routing {
     pub fn new(config: RouterConfig, boot: Timestamp) -> Result<Self, RouterError> {
         let router = Router::with_offer_ids(config, &format!("of-{}-", boot.unix_millis()), 1)?;
         Ok(Self {
-            gate: Mutex::new(Core { router, forecaster: Forecaster::new(ForecastConfig::default()) }),
+            gate: Mutex::new(Core {
+                router,
+                forecaster: Forecaster::new(ForecastConfig::default()),
+            }),
             forecasts: RwLock::new(BTreeMap::new()),
         })
     }
@@ -68,7 +74,10 @@ impl Routing {
             return None;
         }
         let relevant: Vec<&SkillForecast> = if skills.is_empty() {
-            forecasts.get(&baton_core::forecast::any_skill()).into_iter().collect()
+            forecasts
+                .get(&baton_core::forecast::any_skill())
+                .into_iter()
+                .collect()
         } else {
             skills.iter().filter_map(|s| forecasts.get(s)).collect()
         };
@@ -77,13 +86,22 @@ impl Routing {
             return None;
         }
         Some(baton_core::decide::CapacityView {
-            expected_wait_secs: relevant.iter().map(|f| f.expected_wait_secs.unwrap_or(f64::INFINITY)).fold(0.0, f64::max),
-            agents_available: relevant.iter().map(|f| f.agents_available).min().unwrap_or(0),
+            expected_wait_secs: relevant
+                .iter()
+                .map(|f| f.expected_wait_secs.unwrap_or(f64::INFINITY))
+                .fold(0.0, f64::max),
+            agents_available: relevant
+                .iter()
+                .map(|f| f.agents_available)
+                .min()
+                .unwrap_or(0),
         })
     }
 
     fn refresh_forecasts(&self, core: &Core, now: Timestamp) {
-        let all = core.forecaster.forecast_all(now, |skill| core.router.staffing(skill));
+        let all = core
+            .forecaster
+            .forecast_all(now, |skill| core.router.staffing(skill));
         if let Ok(mut cache) = self.forecasts.write() {
             *cache = all.into_iter().map(|f| (f.skill.clone(), f)).collect();
         }
@@ -91,10 +109,17 @@ impl Routing {
 }
 
 /// The router configuration the policy implies: overflow to its fallback skills.
-pub fn router_config(base: &RouterConfig, fallback_skills: &[Label], overflow_after_ms: i64) -> RouterConfig {
+pub fn router_config(
+    base: &RouterConfig,
+    fallback_skills: &[Label],
+    overflow_after_ms: i64,
+) -> RouterConfig {
     let mut config = base.clone();
     if config.overflow.is_none() && overflow_after_ms > 0 {
-        config.overflow = Some(Overflow { after_ms: overflow_after_ms, skills: fallback_skills.to_vec() });
+        config.overflow = Some(Overflow {
+            after_ms: overflow_after_ms,
+            skills: fallback_skills.to_vec(),
+        });
     }
     config
 }
@@ -102,9 +127,9 @@ pub fn router_config(base: &RouterConfig, fallback_skills: &[Label], overflow_af
 /// Maps a router refusal to the API.
 pub fn refusal(error: RouterError) -> ApiError {
     match &error {
-        RouterError::UnknownAgent(_) | RouterError::UnknownOffer(_) | RouterError::NotYourOffer { .. } => {
-            ApiError::not_found(error.to_string())
-        }
+        RouterError::UnknownAgent(_)
+        | RouterError::UnknownOffer(_)
+        | RouterError::NotYourOffer { .. } => ApiError::not_found(error.to_string()),
         RouterError::OfferExpired(_) => ApiError::conflict("offer_expired", error.to_string()),
         RouterError::NotOwner { .. } => ApiError::conflict("not_owner", error.to_string()),
         RouterError::AlreadyRouted(_) => ApiError::conflict("already_routed", error.to_string()),
@@ -113,9 +138,24 @@ pub fn refusal(error: RouterError) -> ApiError {
 }
 
 /// Writes one of baton's own events to a conversation.
-pub async fn write_system(app: &AppState, conversation: &ConversationId, body: EventBody) -> Result<(), ApiError> {
-    let mut live = app.conversations.lock(app.store.as_ref(), &app.policy(), conversation).await?;
-    match write(app, conversation, &mut live, vec![Draft::system(body)], clock::now()).await {
+pub async fn write_system(
+    app: &AppState,
+    conversation: &ConversationId,
+    body: EventBody,
+) -> Result<(), ApiError> {
+    let mut live = app
+        .conversations
+        .lock(app.store.as_ref(), &app.policy(), conversation)
+        .await?;
+    match write(
+        app,
+        conversation,
+        &mut live,
+        vec![Draft::system(body)],
+        clock::now(),
+    )
+    .await
+    {
         Ok(_) => Ok(()),
         Err(WriteError::Api(error)) => Err(error),
         Err(WriteError::DuplicateId) => Err(ApiError::internal("generated event id collided")),
@@ -126,21 +166,48 @@ pub async fn write_system(app: &AppState, conversation: &ConversationId, body: E
 pub async fn apply(app: &AppState, effects: Vec<RouterEffect>) {
     for effect in effects {
         let result = match effect {
-            RouterEffect::Offered { offer_id, conversation, agent, expires_at } => {
+            RouterEffect::Offered {
+                offer_id,
+                conversation,
+                agent,
+                expires_at,
+            } => {
                 metrics::counter!("baton_offers_total").increment(1);
-                let body = EventBody::Offered(Offered { offer_id, agent_id: agent, expires_at });
+                let body = EventBody::Offered(Offered {
+                    offer_id,
+                    agent_id: agent,
+                    expires_at,
+                });
                 write_system(app, &conversation, body).await
             }
-            RouterEffect::OfferClosed { offer_id, conversation, agent, reason } => {
-                let body = EventBody::OfferClosed(OfferClosed { offer_id, agent_id: agent, reason });
+            RouterEffect::OfferClosed {
+                offer_id,
+                conversation,
+                agent,
+                reason,
+            } => {
+                let body = EventBody::OfferClosed(OfferClosed {
+                    offer_id,
+                    agent_id: agent,
+                    reason,
+                });
                 write_system(app, &conversation, body).await
             }
-            RouterEffect::Assigned { conversation, agent, offer_id } => {
+            RouterEffect::Assigned {
+                conversation,
+                agent,
+                offer_id,
+            } => {
                 metrics::counter!("baton_assignments_total").increment(1);
-                let body = EventBody::Assigned(Assigned { agent_id: agent, offer_id: Some(offer_id) });
+                let body = EventBody::Assigned(Assigned {
+                    agent_id: agent,
+                    offer_id: Some(offer_id),
+                });
                 write_system(app, &conversation, body).await
             }
-            RouterEffect::AgentAway { agent } => persist_presence(app, &agent, Presence::Away).await,
+            RouterEffect::AgentAway { agent } => {
+                persist_presence(app, &agent, Presence::Away).await
+            }
             RouterEffect::Overflowed { .. } => {
                 metrics::counter!("baton_overflows_total").increment(1);
                 Ok(())
@@ -153,7 +220,11 @@ pub async fn apply(app: &AppState, effects: Vec<RouterEffect>) {
 }
 
 /// Persists an agent's presence (profile unchanged).
-pub async fn persist_presence(app: &AppState, agent: &AgentId, presence: Presence) -> Result<(), ApiError> {
+pub async fn persist_presence(
+    app: &AppState,
+    agent: &AgentId,
+    presence: Presence,
+) -> Result<(), ApiError> {
     let Some(mut record) = app.store.agent(agent).await? else {
         return Err(ApiError::not_found(format!("no agent {agent}")));
     };
@@ -167,8 +238,14 @@ pub async fn persist_presence(app: &AppState, agent: &AgentId, presence: Presenc
 pub async fn put_agent(app: &AppState, profile: AgentProfile) -> Result<(), ApiError> {
     let now = clock::now();
     let mut core = app.routing.lock().await;
-    let effects = core.router.upsert_agent(profile.clone(), now).map_err(refusal)?;
-    let presence = core.router.agent(&profile.id).map_or(Presence::Offline, |a| a.presence);
+    let effects = core
+        .router
+        .upsert_agent(profile.clone(), now)
+        .map_err(refusal)?;
+    let presence = core
+        .router
+        .agent(&profile.id)
+        .map_or(Presence::Offline, |a| a.presence);
     let record = AgentRecord {
         id: profile.id.clone(),
         profile: serde_json::to_string(&profile).map_err(ApiError::internal)?,
@@ -182,10 +259,17 @@ pub async fn put_agent(app: &AppState, profile: AgentProfile) -> Result<(), ApiE
 }
 
 /// Changes an agent's presence.
-pub async fn set_presence(app: &AppState, agent: &AgentId, presence: Presence) -> Result<(), ApiError> {
+pub async fn set_presence(
+    app: &AppState,
+    agent: &AgentId,
+    presence: Presence,
+) -> Result<(), ApiError> {
     let now = clock::now();
     let mut core = app.routing.lock().await;
-    let effects = core.router.set_presence(agent, presence, now).map_err(refusal)?;
+    let effects = core
+        .router
+        .set_presence(agent, presence, now)
+        .map_err(refusal)?;
     persist_presence(app, agent, presence).await?;
     apply(app, effects).await;
     app.routing.refresh_forecasts(&core, now);
@@ -196,7 +280,13 @@ pub async fn set_presence(app: &AppState, agent: &AgentId, presence: Presence) -
 pub async fn enqueue(app: AppState, conversation: ConversationId) {
     let mut core = app.routing.lock().await;
     let entry = {
-        let Ok(live) = app.conversations.lock(app.store.as_ref(), &app.policy(), &conversation).await else { return };
+        let Ok(live) = app
+            .conversations
+            .lock(app.store.as_ref(), &app.policy(), &conversation)
+            .await
+        else {
+            return;
+        };
         match (&live.state.owner, &live.state.handoff) {
             (Owner::Queued, Some(handoff)) => QueuedConversation {
                 conversation: conversation.clone(),
@@ -210,7 +300,8 @@ pub async fn enqueue(app: AppState, conversation: ConversationId) {
         }
     };
     let now = clock::now();
-    core.forecaster.observe_arrival(&entry.skills, entry.enqueued_at);
+    core.forecaster
+        .observe_arrival(&entry.skills, entry.enqueued_at);
     match core.router.enqueue(entry, now) {
         Ok(effects) => apply(&app, effects).await,
         Err(RouterError::AlreadyRouted(_)) => {}
@@ -252,11 +343,20 @@ pub async fn restore(app: &AppState) -> Result<(), ApiError> {
             _ => Presence::Offline,
         };
         // Offers made while restoring agents would race the restored queue; rebalance below.
-        let _ = core.router.set_presence(&record.id, presence, now).map_err(refusal)?;
+        let _ = core
+            .router
+            .set_presence(&record.id, presence, now)
+            .map_err(refusal)?;
     }
-    let filter = ConversationFilter { owners: vec![Owner::Queued, Owner::Offered, Owner::Agent], ..Default::default() };
+    let filter = ConversationFilter {
+        owners: vec![Owner::Queued, Owner::Offered, Owner::Agent],
+        ..Default::default()
+    };
     for row in app.store.conversations(filter).await? {
-        let live = app.conversations.lock(app.store.as_ref(), &app.policy(), &row.id).await?;
+        let live = app
+            .conversations
+            .lock(app.store.as_ref(), &app.policy(), &row.id)
+            .await?;
         let state = &live.state;
         let queued = state.handoff.as_ref().map(|handoff| QueuedConversation {
             conversation: row.id.clone(),
@@ -268,11 +368,16 @@ pub async fn restore(app: &AppState) -> Result<(), ApiError> {
         });
         let restored = match (state.owner, queued, &state.offer, &state.assigned_agent) {
             (Owner::Agent, _, _, Some(agent)) => {
-                core.router.restore_assignment(agent, &row.id, state.customer_id.as_ref(), now)
+                core.router
+                    .restore_assignment(agent, &row.id, state.customer_id.as_ref(), now)
             }
-            (Owner::Offered, Some(entry), Some(offer), _) => {
-                core.router.restore_offer(entry, offer.offer_id.clone(), &offer.agent_id, offer.expires_at, now)
-            }
+            (Owner::Offered, Some(entry), Some(offer), _) => core.router.restore_offer(
+                entry,
+                offer.offer_id.clone(),
+                &offer.agent_id,
+                offer.expires_at,
+                now,
+            ),
             (Owner::Queued, Some(entry), _, _) => core.router.restore_queued(entry, now),
             _ => Ok(()),
         };
@@ -288,10 +393,21 @@ pub async fn restore(app: &AppState) -> Result<(), ApiError> {
 
 /// Accepts an offer for `agent`: the router assigns, the `assigned` event is written.
 /// Returns the conversation.
-pub async fn accept_offer(app: &AppState, agent: &AgentId, offer: &baton_core::OfferId) -> Result<ConversationId, ApiError> {
+pub async fn accept_offer(
+    app: &AppState,
+    agent: &AgentId,
+    offer: &baton_core::OfferId,
+) -> Result<ConversationId, ApiError> {
     let mut core = app.routing.lock().await;
-    let conversation = core.router.offer(offer).map(|o| o.conversation).ok_or_else(|| ApiError::not_found("no such offer"))?;
-    let effects = core.router.accept(offer, agent, clock::now()).map_err(refusal)?;
+    let conversation = core
+        .router
+        .offer(offer)
+        .map(|o| o.conversation)
+        .ok_or_else(|| ApiError::not_found("no such offer"))?;
+    let effects = core
+        .router
+        .accept(offer, agent, clock::now())
+        .map_err(refusal)?;
     apply(app, effects).await;
     Ok(conversation)
 }

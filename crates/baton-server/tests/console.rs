@@ -7,6 +7,9 @@
 //! (CI uses /usr/bin/chromedriver). Unset, they print why and skip; set, a driver that
 //! cannot start fails them. `BATON_TEST_CHROMIUM` overrides the browser binary.
 
+// A test fails by panicking: unwrap is the assertion.
+#![allow(clippy::unwrap_used)]
+
 use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
 use std::process::Stdio;

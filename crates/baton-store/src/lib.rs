@@ -8,7 +8,7 @@
 //!
 //! # Layout
 //! - [`model`]: the records the store reads and writes.
-//! - [`error`]: [`StoreError`].
+//! - [`error`]: the error type, [`StoreError`].
 //! - [`sqlite`]: the embedded engine (schema, group-commit writer, reads, verify).
 
 pub mod error;
@@ -62,13 +62,19 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreFuture<'a, Vec<KindEvent>>;
 
     /// The conversation's summary row, if it exists.
-    fn conversation<'a>(&'a self, conversation: &'a ConversationId) -> StoreFuture<'a, Option<ConversationRow>>;
+    fn conversation<'a>(
+        &'a self,
+        conversation: &'a ConversationId,
+    ) -> StoreFuture<'a, Option<ConversationRow>>;
 
     /// Conversations, most recently updated first, optionally only those with an owner.
     fn conversations(&self, filter: ConversationFilter) -> StoreFuture<'_, Vec<ConversationRow>>;
 
     /// Conversations of one customer, oldest first (the journey).
-    fn conversations_of_customer<'a>(&'a self, customer: &'a CustomerId) -> StoreFuture<'a, Vec<ConversationRow>>;
+    fn conversations_of_customer<'a>(
+        &'a self,
+        customer: &'a CustomerId,
+    ) -> StoreFuture<'a, Vec<ConversationRow>>;
 
     /// Stores an API key record (the key itself is never stored, only its hash).
     fn insert_key(&self, key: KeyRecord) -> StoreFuture<'_, ()>;

@@ -59,19 +59,35 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         }
     };
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir)?);
-    let (state, _) = crate::serve::build_state(Arc::clone(&store), baton_core::policy::Policy::default()).await?;
-    let admin = baton_server::auth::issue_key(store.as_ref(), baton_store::Role::Admin, None, baton_server::clock::now())
+    let (state, _) =
+        crate::serve::build_state(Arc::clone(&store), baton_core::policy::Policy::default())
+            .await?;
+    let admin = baton_server::auth::issue_key(
+        store.as_ref(),
+        baton_store::Role::Admin,
+        None,
+        baton_server::clock::now(),
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!(e.message))?;
+    let bot = baton_server::auth::issue_key(
+        store.as_ref(),
+        baton_store::Role::Bot,
+        None,
+        baton_server::clock::now(),
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!(e.message))?;
+    let listener = TcpListener::bind(args.listen)
         .await
-        .map_err(|e| anyhow::anyhow!(e.message))?;
-    let bot = baton_server::auth::issue_key(store.as_ref(), baton_store::Role::Bot, None, baton_server::clock::now())
-        .await
-        .map_err(|e| anyhow::anyhow!(e.message))?;
-    let listener = TcpListener::bind(args.listen).await.with_context(|| format!("cannot listen on {}", args.listen))?;
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
     let addr = listener.local_addr()?;
     let base = format!("http://{addr}");
     crate::serve::announce(addr, &baton_server::AdminBootstrap::Existing);
     let serving = state.clone();
-    let server = tokio::spawn(async move { baton_server::serve(listener, serving, crate::serve::shutdown_signal()).await });
+    let server = tokio::spawn(async move {
+        baton_server::serve(listener, serving, crate::serve::shutdown_signal()).await
+    });
 
     let client = reqwest::Client::new();
     let call = |method: reqwest::Method, path: String, key: String, body: Option<Value>| {
@@ -92,20 +108,63 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     use reqwest::Method;
 
     println!("\n== an agent signs in: skills billing (5) and general (3), capacity 2");
-    let agent: Value = call(Method::POST, "/v1/keys".into(), admin.clone(), Some(json!({"role": "agent", "agent_id": "ana"}))).await?;
+    let agent: Value = call(
+        Method::POST,
+        "/v1/keys".into(),
+        admin.clone(),
+        Some(json!({"role": "agent", "agent_id": "ana"})),
+    )
+    .await?;
     let agent_key = agent["key"].as_str().unwrap_or_default().to_owned();
-    call(Method::PUT, "/v1/agents/ana".into(), admin.clone(), Some(json!({"skills": {"billing": 5, "general": 3}, "capacity": 2}))).await?;
-    call(Method::POST, "/v1/agents/ana/presence".into(), agent_key.clone(), Some(json!({"status": "available"}))).await?;
+    call(
+        Method::PUT,
+        "/v1/agents/ana".into(),
+        admin.clone(),
+        Some(json!({"skills": {"billing": 5, "general": 3}, "capacity": 2})),
+    )
+    .await?;
+    call(
+        Method::POST,
+        "/v1/agents/ana/presence".into(),
+        agent_key.clone(),
+        Some(json!({"status": "available"})),
+    )
+    .await?;
 
     for (cid, batches) in samples() {
         println!("\n== {cid}");
         for batch in batches {
-            let body = call(Method::POST, format!("/v1/conversations/{cid}/events"), bot.clone(), Some(batch.clone())).await?;
-            let kinds: Vec<&str> = batch["events"].as_array().into_iter().flatten().filter_map(|e| e["type"].as_str()).collect();
-            println!("  bot posts {} -> seq {} owner {}", kinds.join(", "), body["seq"], body["owner"]);
+            let body = call(
+                Method::POST,
+                format!("/v1/conversations/{cid}/events"),
+                bot.clone(),
+                Some(batch.clone()),
+            )
+            .await?;
+            let kinds: Vec<&str> = batch["events"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|e| e["type"].as_str())
+                .collect();
+            println!(
+                "  bot posts {} -> seq {} owner {}",
+                kinds.join(", "),
+                body["seq"],
+                body["owner"]
+            );
             if let Some(decision) = body.get("decision") {
-                let reasons: Vec<&str> = decision["reasons"].as_array().into_iter().flatten().filter_map(|r| r["code"].as_str()).collect();
-                println!("     decision: {} {}", decision["outcome"], reasons.join(", "));
+                let reasons: Vec<&str> = decision["reasons"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|r| r["code"].as_str())
+                    .collect();
+                println!(
+                    "     decision: {} {}",
+                    decision["outcome"],
+                    reasons.join(", ")
+                );
             }
         }
     }
@@ -113,7 +172,13 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     println!("\n== the handoff reaches ana as an offer");
     let mut offer = Value::Null;
     for _ in 0..50 {
-        let offers = call(Method::GET, "/v1/agents/ana/offers".into(), agent_key.clone(), None).await?;
+        let offers = call(
+            Method::GET,
+            "/v1/agents/ana/offers".into(),
+            agent_key.clone(),
+            None,
+        )
+        .await?;
         if let Some(first) = offers["offers"].as_array().and_then(|o| o.first()) {
             offer = first.clone();
             break;
@@ -121,12 +186,30 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     anyhow::ensure!(!offer.is_null(), "no offer reached the agent");
-    println!("  offer {} ({} priority): {}", offer["offer_id"], offer["priority"], offer["situation"]);
+    println!(
+        "  offer {} ({} priority): {}",
+        offer["offer_id"], offer["priority"], offer["situation"]
+    );
     let oid = offer["offer_id"].as_str().unwrap_or_default().to_owned();
-    let cid = offer["conversation"].as_str().unwrap_or_default().to_owned();
-    let accepted = call(Method::POST, format!("/v1/offers/{oid}/accept"), agent_key.clone(), None).await?;
+    let cid = offer["conversation"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let accepted = call(
+        Method::POST,
+        format!("/v1/offers/{oid}/accept"),
+        agent_key.clone(),
+        None,
+    )
+    .await?;
     println!("  ana accepts -> owner {}", accepted["owner"]);
-    let package = call(Method::GET, format!("/v1/conversations/{cid}/package"), agent_key.clone(), None).await?;
+    let package = call(
+        Method::GET,
+        format!("/v1/conversations/{cid}/package"),
+        agent_key.clone(),
+        None,
+    )
+    .await?;
     println!("  package: {}", package["recommendation"]["opening_line"]);
     let reply = call(Method::POST, format!("/v1/conversations/{cid}/events"), agent_key.clone(),
         Some(json!({"events": [{"type": "agent_message", "text": "Hi, I'm Ana from billing. I can see order 88231 was charged twice; I'm issuing the refund for the duplicate now."}]}))).await?;
@@ -138,13 +221,25 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         Some(json!({"resolution": "Duplicate charge refunded", "true_intent": "billing.double_charge", "csat": 5}))).await?;
     println!("  the bot resolves -> owner {}", done["owner"]);
 
-    let verify: Value = client.get(format!("{base}/v1/ledger/verify")).bearer_auth(&admin).send().await?.json().await?;
+    let verify: Value = client
+        .get(format!("{base}/v1/ledger/verify"))
+        .bearer_auth(&admin)
+        .send()
+        .await?
+        .json()
+        .await?;
     println!("\nledger verify: {}", verify);
     println!("\nTry it:");
     println!("  export BATON_KEY={admin}");
-    println!("  curl -s -H \"Authorization: Bearer $BATON_KEY\" {base}/v1/conversations/demo-refund-88231 | jq");
-    println!("  curl -s -H \"Authorization: Bearer $BATON_KEY\" {base}/v1/conversations/demo-refund-88231/events | jq");
-    println!("  curl -N -H \"Authorization: Bearer $BATON_KEY\" {base}/v1/conversations/demo-refund-88231/stream");
+    println!(
+        "  curl -s -H \"Authorization: Bearer $BATON_KEY\" {base}/v1/conversations/demo-refund-88231 | jq"
+    );
+    println!(
+        "  curl -s -H \"Authorization: Bearer $BATON_KEY\" {base}/v1/conversations/demo-refund-88231/events | jq"
+    );
+    println!(
+        "  curl -N -H \"Authorization: Bearer $BATON_KEY\" {base}/v1/conversations/demo-refund-88231/stream"
+    );
     if args.exit {
         return Ok(ExitCode::SUCCESS);
     }

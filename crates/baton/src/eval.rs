@@ -68,10 +68,20 @@ fn policy(path: Option<&Path>) -> anyhow::Result<Policy> {
 async fn facts(args: FactsArgs) -> anyhow::Result<()> {
     use baton_core::facts::Fact;
     use baton_core::facts::eval::{LabelledSpan, Scorer};
-    let mut reader = csv::Reader::from_path(&args.csv).with_context(|| format!("cannot read {}", args.csv.display()))?;
+    let mut reader = csv::Reader::from_path(&args.csv)
+        .with_context(|| format!("cannot read {}", args.csv.display()))?;
     let headers = reader.headers()?.clone();
-    let column = |name: &str| headers.iter().position(|h| h == name).with_context(|| format!("no {name} column"));
-    let (text_at, type_at, value_at) = (column("instruction")?, column("entity_type")?, column("entity_value")?);
+    let column = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h == name)
+            .with_context(|| format!("no {name} column"))
+    };
+    let (text_at, type_at, value_at) = (
+        column("instruction")?,
+        column("entity_type")?,
+        column("entity_value")?,
+    );
     let (start_at, end_at) = (column("start_offset")?, column("end_offset")?);
     let mut rows = Vec::new();
     for record in reader.records() {
@@ -81,22 +91,35 @@ async fn facts(args: FactsArgs) -> anyhow::Result<()> {
         // The span itself is the gold value: the entity_value column drops leading
         // zeros and truncates some amounts.
         let span = match (get(start_at).parse::<usize>(), get(end_at).parse::<usize>()) {
-            (Ok(start), Ok(end)) if start < end => {
-                Some(text.chars().skip(start).take(end - start).collect::<String>()).filter(|s| !s.trim().is_empty())
-            }
+            (Ok(start), Ok(end)) if start < end => Some(
+                text.chars()
+                    .skip(start)
+                    .take(end - start)
+                    .collect::<String>(),
+            )
+            .filter(|s| !s.trim().is_empty()),
             _ => None,
         };
         let value = span.unwrap_or_else(|| get(value_at));
-        let gold = if entity_type.is_empty() { Vec::new() } else { vec![LabelledSpan { entity_type, value }] };
+        let gold = if entity_type.is_empty() {
+            Vec::new()
+        } else {
+            vec![LabelledSpan { entity_type, value }]
+        };
         rows.push((text, gold));
     }
     if let Some(limit) = args.limit {
         rows.truncate(limit);
     }
     let server = crate::bench::harness::BenchServer::start().await?;
-    let auditor = baton_server::auth::issue_key(server.store.as_ref(), baton_store::Role::Auditor, None, baton_server::clock::now())
-        .await
-        .map_err(|e| anyhow::anyhow!(e.message))?;
+    let auditor = baton_server::auth::issue_key(
+        server.store.as_ref(),
+        baton_store::Role::Auditor,
+        None,
+        baton_server::clock::now(),
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!(e.message))?;
     let client = server.client(8)?;
     let bar = crate::bench::harness::progress(rows.len() as u64, "eval facts");
     let mut scorer = Scorer::new();
@@ -108,9 +131,20 @@ async fn facts(args: FactsArgs) -> anyhow::Result<()> {
             .json(&serde_json::json!({"events": [{"type": "customer_message", "text": text}]}))
             .send()
             .await?;
-        anyhow::ensure!(posted.status().is_success(), "append failed: {}", posted.text().await?);
-        let package: serde_json::Value = client.get(format!("{base}/package")).bearer_auth(&auditor).send().await?.json().await?;
-        let found: Vec<Fact> = serde_json::from_value(package["assessment"]["facts"].clone()).context("assessment.facts")?;
+        anyhow::ensure!(
+            posted.status().is_success(),
+            "append failed: {}",
+            posted.text().await?
+        );
+        let package: serde_json::Value = client
+            .get(format!("{base}/package"))
+            .bearer_auth(&auditor)
+            .send()
+            .await?
+            .json()
+            .await?;
+        let found: Vec<Fact> = serde_json::from_value(package["assessment"]["facts"].clone())
+            .context("assessment.facts")?;
         scorer.add(gold, &found);
         bar.inc(1);
     }
@@ -126,7 +160,10 @@ async fn facts(args: FactsArgs) -> anyhow::Result<()> {
             (kind, value)
         })
         .collect();
-    println!("{}", serde_json::to_string_pretty(&serde_json::json!({"rows": rows.len(), "by_type": report}))?);
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&serde_json::json!({"rows": rows.len(), "by_type": report}))?
+    );
     Ok(())
 }
 
@@ -135,28 +172,39 @@ pub async fn run(command: EvalCommand) -> anyhow::Result<ExitCode> {
     match command {
         EvalCommand::Facts(args) => facts(args).await?,
         EvalCommand::Decisions(args) => {
-            let jsonl = std::fs::read_to_string(&args.file).with_context(|| format!("cannot read {}", args.file.display()))?;
-            let mut report = baton_core::eval::decisions::evaluate(&jsonl, &policy(args.policy.as_deref())?)
-                .map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
+            let jsonl = std::fs::read_to_string(&args.file)
+                .with_context(|| format!("cannot read {}", args.file.display()))?;
+            let mut report =
+                baton_core::eval::decisions::evaluate(&jsonl, &policy(args.policy.as_deref())?)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
             if !args.misses {
                 report.misses.clear();
             }
             println!("{}", serde_json::to_string_pretty(&report)?);
         }
         EvalCommand::Requests(args) => {
-            let mut reader = csv::Reader::from_path(&args.csv).with_context(|| format!("cannot read {}", args.csv.display()))?;
+            let mut reader = csv::Reader::from_path(&args.csv)
+                .with_context(|| format!("cannot read {}", args.csv.display()))?;
             let headers = reader.headers()?.clone();
             let column = |name: &str| {
-                headers.iter().position(|h| h == name).with_context(|| format!("{} has no {name} column", args.csv.display()))
+                headers
+                    .iter()
+                    .position(|h| h == name)
+                    .with_context(|| format!("{} has no {name} column", args.csv.display()))
             };
             let (text, intent) = (column("instruction")?, column("intent")?);
             let mut rows = Vec::new();
             for record in reader.records() {
                 let record = record?;
-                let (Some(t), Some(i)) = (record.get(text), record.get(intent)) else { continue };
+                let (Some(t), Some(i)) = (record.get(text), record.get(intent)) else {
+                    continue;
+                };
                 rows.push((t.to_owned(), i == "contact_human_agent"));
             }
-            let report = baton_core::eval::requests::evaluate_requests_with(rows, &policy(args.policy.as_deref())?);
+            let report = baton_core::eval::requests::evaluate_requests_with(
+                rows,
+                &policy(args.policy.as_deref())?,
+            );
             println!("{}", serde_json::to_string_pretty(&report)?);
         }
     }
@@ -167,7 +215,12 @@ pub async fn run(command: EvalCommand) -> anyhow::Result<ExitCode> {
 pub fn check_policy(file: &Path) -> anyhow::Result<ExitCode> {
     match crate::serve::load_policy(file) {
         Ok(policy) => {
-            println!("ok: {} is a valid policy ({}@{})", file.display(), policy.name, policy.version);
+            println!(
+                "ok: {} is a valid policy ({}@{})",
+                file.display(),
+                policy.name,
+                policy.version
+            );
             Ok(ExitCode::SUCCESS)
         }
         Err(error) => {

@@ -21,7 +21,10 @@ pub async fn verify(args: StoreArgs) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Err(broken) => {
-            let conversation = broken.conversation.as_ref().map_or("(checkpoint chain)".to_owned(), |c| c.to_string());
+            let conversation = broken
+                .conversation
+                .as_ref()
+                .map_or("(checkpoint chain)".to_owned(), |c| c.to_string());
             println!(
                 "broken: conversation {conversation} at seq {}: {:?}: {}",
                 broken.seq, broken.kind, broken.message

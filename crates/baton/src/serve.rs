@@ -32,23 +32,34 @@ pub fn open_store(args: &StoreArgs) -> anyhow::Result<Arc<dyn Store>> {
 pub fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 /// Reads and validates a policy file.
 pub fn load_policy(path: &Path) -> anyhow::Result<Policy> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     Policy::from_toml_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
 
 /// Builds the app over a store with the environment's admin key.
-pub async fn build_state(store: Arc<dyn Store>, policy: Policy) -> anyhow::Result<(AppState, AdminBootstrap)> {
+pub async fn build_state(
+    store: Arc<dyn Store>,
+    policy: Policy,
+) -> anyhow::Result<(AppState, AdminBootstrap)> {
     let config = AppConfig {
-        admin_key: std::env::var("BATON_ADMIN_KEY").ok().filter(|k| !k.is_empty()),
+        admin_key: std::env::var("BATON_ADMIN_KEY")
+            .ok()
+            .filter(|k| !k.is_empty()),
         policy,
         ..AppConfig::default()
     };
-    AppState::new(store, config).await.map_err(|e| anyhow::anyhow!("cannot start: {}", e.message))
+    AppState::new(store, config)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot start: {}", e.message))
 }
 
 /// Resolves on Ctrl-C or SIGTERM.
@@ -86,7 +97,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     if let Some(path) = args.policy.clone() {
         reload_on_sighup(state.clone(), path);
     }
-    let listener = TcpListener::bind(args.listen).await.with_context(|| format!("cannot listen on {}", args.listen))?;
+    let listener = TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
     let addr = listener.local_addr()?;
     announce(addr, &bootstrap);
     tracing::info!(%addr, data_dir = %args.store.data_dir.display(), "baton serving");
@@ -98,7 +111,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
 fn reload_on_sighup(state: AppState, path: PathBuf) {
     #[cfg(unix)]
     tokio::spawn(async move {
-        let Ok(mut hangups) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else {
+        let Ok(mut hangups) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        else {
             tracing::warn!("cannot listen for SIGHUP; policy reload disabled");
             return;
         };
@@ -109,7 +124,9 @@ fn reload_on_sighup(state: AppState, path: PathBuf) {
                     state.set_policy(policy);
                     tracing::info!(policy = %label, "policy reloaded");
                 }
-                Err(error) => tracing::error!(%error, "policy reload refused; keeping the current policy"),
+                Err(error) => {
+                    tracing::error!(%error, "policy reload refused; keeping the current policy")
+                }
             }
         }
     });

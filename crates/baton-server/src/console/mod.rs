@@ -7,13 +7,13 @@
 //! the page's `fetch` and `EventSource` calls use the public API and nothing else.
 //!
 //! # Layout
-//! - [`session`]: `GET /` (sign-in or home), `POST /console/session`, `POST /console/logout`.
-//! - [`pages`]: the agent home, the conversation view, the supervisor view.
-//! - [`package`]: the context package as the console shows it.
-//! - [`check`]: `POST /console/check-reply`, the "already known" warning.
-//! - [`view`]: the package flattened for the conversation page.
-//! - [`charts`]: inline SVG sparklines and bar charts.
-//! - [`assets`]: the embedded CSS and JavaScript.
+//! - [`session`] — `GET /` (sign-in or home), `POST /console/session`, `POST /console/logout`.
+//! - [`pages`] — the agent home, the conversation view, the supervisor view.
+//! - [`package`] — the context package as the console shows it.
+//! - [`check`] — `POST /console/check-reply`, the "already known" warning.
+//! - [`view`] — the package flattened for the conversation page.
+//! - [`charts`] — inline SVG sparklines and bar charts.
+//! - [`assets`] — the embedded CSS and JavaScript.
 
 pub mod assets;
 pub mod charts;

@@ -4,9 +4,9 @@ use std::collections::BTreeMap;
 
 use axum::Json;
 use axum::extract::{Path, State};
+use baton_core::Label;
 use baton_core::id::AgentId;
 use baton_core::router::{AgentProfile, AgentView, Presence};
-use baton_core::Label;
 use baton_store::Role;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -44,12 +44,19 @@ fn may_manage(principal: &Principal, agent: &AgentId) -> Result<(), ApiError> {
     match principal.role {
         Role::Supervisor | Role::Admin => Ok(()),
         Role::Agent if principal.agent.as_ref() == Some(agent) => Ok(()),
-        _ => Err(ApiError::forbidden("only the agent itself, a supervisor or an admin may do this")),
+        _ => Err(ApiError::forbidden(
+            "only the agent itself, a supervisor or an admin may do this",
+        )),
     }
 }
 
 async fn view(app: &AppState, agent: &AgentId) -> Result<AgentView, ApiError> {
-    app.routing.lock().await.router.agent(agent).ok_or_else(|| ApiError::not_found(format!("no agent {agent}")))
+    app.routing
+        .lock()
+        .await
+        .router
+        .agent(agent)
+        .ok_or_else(|| ApiError::not_found(format!("no agent {agent}")))
 }
 
 /// `PUT /v1/agents/{aid}` (supervisor, admin): creates or updates an agent's skills and capacity.
@@ -64,24 +71,43 @@ pub async fn put(
     principal.require(&[Role::Supervisor, Role::Admin])?;
     let id = agent_id(aid)?;
     if body.capacity == 0 || body.capacity > MAX_CAPACITY {
-        return Err(ApiError::invalid("invalid_field", format!("capacity must be 1 to {MAX_CAPACITY}")).with_field("capacity"));
+        return Err(ApiError::invalid(
+            "invalid_field",
+            format!("capacity must be 1 to {MAX_CAPACITY}"),
+        )
+        .with_field("capacity"));
     }
     let mut skills = BTreeMap::new();
     for (name, level) in body.skills {
         let field = format!("skills.{name}");
-        let label = Label::parse(name).map_err(|e| ApiError::invalid("invalid_field", format!("skill {e}")).with_field(&field))?;
+        let label = Label::parse(name).map_err(|e| {
+            ApiError::invalid("invalid_field", format!("skill {e}")).with_field(&field)
+        })?;
         if !(1..=baton_core::router::types::MAX_PROFICIENCY).contains(&level) {
-            return Err(ApiError::invalid("invalid_field", "proficiency must be 1 to 5").with_field(field));
+            return Err(
+                ApiError::invalid("invalid_field", "proficiency must be 1 to 5").with_field(field),
+            );
         }
         skills.insert(label, level);
     }
-    routing::put_agent(&app, AgentProfile { id: id.clone(), skills, capacity: body.capacity }).await?;
+    routing::put_agent(
+        &app,
+        AgentProfile {
+            id: id.clone(),
+            skills,
+            capacity: body.capacity,
+        },
+    )
+    .await?;
     Ok(Json(view(&app, &id).await?))
 }
 
 /// `GET /v1/agents` (supervisor, admin): every agent with presence and load.
 #[utoipa::path(get, path = "/v1/agents", responses((status = 200, description = "{\"agents\": [...]}")))]
-pub async fn list(State(app): State<AppState>, principal: Principal) -> Result<Json<Value>, ApiError> {
+pub async fn list(
+    State(app): State<AppState>,
+    principal: Principal,
+) -> Result<Json<Value>, ApiError> {
     principal.require(&[Role::Supervisor, Role::Admin])?;
     let agents = app.routing.lock().await.router.agents();
     Ok(Json(json!({ "agents": agents })))
@@ -89,7 +115,11 @@ pub async fn list(State(app): State<AppState>, principal: Principal) -> Result<J
 
 /// `GET /v1/agents/{aid}`: one agent (itself, supervisor, admin).
 #[utoipa::path(get, path = "/v1/agents/{aid}", params(("aid" = String, Path)), responses((status = 200), (status = 404)))]
-pub async fn get(State(app): State<AppState>, principal: Principal, Path(aid): Path<String>) -> Result<Json<AgentView>, ApiError> {
+pub async fn get(
+    State(app): State<AppState>,
+    principal: Principal,
+    Path(aid): Path<String>,
+) -> Result<Json<AgentView>, ApiError> {
     let id = agent_id(aid)?;
     may_manage(&principal, &id)?;
     Ok(Json(view(&app, &id).await?))
@@ -110,7 +140,13 @@ pub async fn presence(
         "available" => Presence::Available,
         "away" => Presence::Away,
         "offline" => Presence::Offline,
-        _ => return Err(ApiError::invalid("invalid_field", "status must be available, away or offline").with_field("status")),
+        _ => {
+            return Err(ApiError::invalid(
+                "invalid_field",
+                "status must be available, away or offline",
+            )
+            .with_field("status"));
+        }
     };
     routing::set_presence(&app, &id, presence).await?;
     Ok(Json(view(&app, &id).await?))
@@ -138,7 +174,11 @@ pub struct OfferCard {
 /// `GET /v1/agents/{aid}/offers`: live offers with the situation line.
 #[utoipa::path(get, path = "/v1/agents/{aid}/offers", params(("aid" = String, Path)),
     responses((status = 200, description = "{\"offers\": [...]}")))]
-pub async fn offers(State(app): State<AppState>, principal: Principal, Path(aid): Path<String>) -> Result<Json<Value>, ApiError> {
+pub async fn offers(
+    State(app): State<AppState>,
+    principal: Principal,
+    Path(aid): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     let id = agent_id(aid)?;
     may_manage(&principal, &id)?;
     let offers = app.routing.lock().await.router.offers_for(&id);
@@ -146,7 +186,10 @@ pub async fn offers(State(app): State<AppState>, principal: Principal, Path(aid)
     let mut cards = Vec::with_capacity(offers.len());
     for offer in offers {
         let (priority, waiting_ms, skills) = {
-            let live = app.conversations.lock(app.store.as_ref(), &app.policy(), &offer.conversation).await?;
+            let live = app
+                .conversations
+                .lock(app.store.as_ref(), &app.policy(), &offer.conversation)
+                .await?;
             match &live.state.handoff {
                 Some(h) => (
                     format!("{:?}", h.priority).to_lowercase(),
@@ -156,7 +199,9 @@ pub async fn offers(State(app): State<AppState>, principal: Principal, Path(aid)
                 None => ("normal".to_owned(), 0, Vec::new()),
             }
         };
-        let situation = crate::package::situation(&app, &offer.conversation).await.unwrap_or_default();
+        let situation = crate::package::situation(&app, &offer.conversation)
+            .await
+            .unwrap_or_default();
         cards.push(OfferCard {
             offer_id: offer.offer_id.to_string(),
             conversation: offer.conversation.to_string(),
@@ -172,12 +217,17 @@ pub async fn offers(State(app): State<AppState>, principal: Principal, Path(aid)
 
 /// `GET /v1/queues` (supervisor, admin, bot): waiting per skill and the forecast.
 #[utoipa::path(get, path = "/v1/queues", responses((status = 200, description = "{\"queues\": [...]}")))]
-pub async fn queues(State(app): State<AppState>, principal: Principal) -> Result<Json<Value>, ApiError> {
+pub async fn queues(
+    State(app): State<AppState>,
+    principal: Principal,
+) -> Result<Json<Value>, ApiError> {
     principal.require(&[Role::Supervisor, Role::Admin, Role::Bot])?;
     let now = clock::now();
     let (queues, forecasts) = {
         let core = app.routing.lock().await;
-        let forecasts = core.forecaster.forecast_all(now, |skill| core.router.staffing(skill));
+        let forecasts = core
+            .forecaster
+            .forecast_all(now, |skill| core.router.staffing(skill));
         (core.router.queues(now), forecasts)
     };
     let mut skills: BTreeMap<String, Value> = BTreeMap::new();
@@ -185,10 +235,12 @@ pub async fn queues(State(app): State<AppState>, principal: Principal) -> Result
         skills.insert(queue.skill.to_string(), json!({"skill": queue.skill, "waiting": queue.waiting, "longest_wait_ms": queue.longest_wait_ms}));
     }
     for forecast in forecasts {
-        let entry = skills
-            .entry(forecast.skill.to_string())
-            .or_insert_with(|| json!({"skill": forecast.skill, "waiting": 0, "longest_wait_ms": 0}));
+        let entry = skills.entry(forecast.skill.to_string()).or_insert_with(
+            || json!({"skill": forecast.skill, "waiting": 0, "longest_wait_ms": 0}),
+        );
         entry["forecast"] = serde_json::to_value(&forecast).map_err(ApiError::internal)?;
     }
-    Ok(Json(json!({ "queues": skills.into_values().collect::<Vec<_>>() })))
+    Ok(Json(
+        json!({ "queues": skills.into_values().collect::<Vec<_>>() }),
+    ))
 }

@@ -4,9 +4,9 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use baton_core::ConversationState;
 use baton_core::signals::SignalSnapshot;
 use baton_core::state::ActionState;
-use baton_core::ConversationState;
 use serde::{Deserialize, Serialize};
 
 use crate::access::ensure_readable;
@@ -29,7 +29,9 @@ pub async fn append(
     ApiJson(request): ApiJson<AppendRequest>,
 ) -> Result<Json<AppendResponse>, ApiError> {
     let cid = conversation_id(cid)?;
-    append_events(&app, &principal, &cid, request).await.map(Json)
+    append_events(&app, &principal, &cid, request)
+        .await
+        .map(Json)
 }
 
 /// `?after=SEQ&limit=N`
@@ -59,14 +61,22 @@ pub async fn events(
     let cid = conversation_id(cid)?;
     let limit = query.limit.unwrap_or(1000);
     if limit == 0 || limit > MAX_PAGE {
-        return Err(ApiError::bad_request("invalid_query", format!("limit must be 1 to {MAX_PAGE}")).with_field("limit"));
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            format!("limit must be 1 to {MAX_PAGE}"),
+        )
+        .with_field("limit"));
     }
     {
-        let live = app.conversations.lock(app.store.as_ref(), &app.policy(), &cid).await?;
+        let live = app
+            .conversations
+            .lock(app.store.as_ref(), &app.policy(), &cid)
+            .await?;
         ensure_readable(&principal, live.exists(), &live.state)?;
     }
     let page = app.store.events_after(&cid, query.after, limit).await?;
-    let mut body = String::with_capacity(page.iter().map(|e| e.canonical.len() + 80).sum::<usize>() + 16);
+    let mut body =
+        String::with_capacity(page.iter().map(|e| e.canonical.len() + 80).sum::<usize>() + 16);
     body.push_str("{\"events\":[");
     for (i, event) in page.iter().enumerate() {
         if i > 0 {
@@ -104,10 +114,19 @@ pub async fn state(
     Path(cid): Path<String>,
 ) -> Result<Json<StateView>, ApiError> {
     let cid = conversation_id(cid)?;
-    let live = app.conversations.lock(app.store.as_ref(), &app.policy(), &cid).await?;
+    let live = app
+        .conversations
+        .lock(app.store.as_ref(), &app.policy(), &cid)
+        .await?;
     ensure_readable(&principal, live.exists(), &live.state)?;
     let pending_actions = live.state.open_actions().cloned().collect();
     let signals = live.signals.snapshot();
     let sentiment = (!signals.sentiment_history.is_empty()).then_some(signals.sentiment_level);
-    Ok(Json(StateView { conversation: cid.to_string(), state: live.state.clone(), pending_actions, sentiment, signals }))
+    Ok(Json(StateView {
+        conversation: cid.to_string(),
+        state: live.state.clone(),
+        pending_actions,
+        sentiment,
+        signals,
+    }))
 }

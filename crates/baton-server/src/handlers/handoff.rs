@@ -38,10 +38,16 @@ pub struct Resolve {
 }
 
 fn text(field: &'static str, raw: String) -> Result<Text, ApiError> {
-    Text::parse(raw).map_err(|e| ApiError::invalid("invalid_field", format!("{field} {e}")).with_field(field))
+    Text::parse(raw)
+        .map_err(|e| ApiError::invalid("invalid_field", format!("{field} {e}")).with_field(field))
 }
 
-async fn commit(app: &AppState, cid: &baton_core::ConversationId, body: EventBody, live: &mut crate::live::Live) -> Result<AppendResponse, ApiError> {
+async fn commit(
+    app: &AppState,
+    cid: &baton_core::ConversationId,
+    body: EventBody,
+    live: &mut crate::live::Live,
+) -> Result<AppendResponse, ApiError> {
     match write(app, cid, live, vec![Draft::system(body)], clock::now()).await {
         Ok(written) => Ok(response(live, &written)),
         Err(WriteError::Api(error)) => Err(error),
@@ -62,22 +68,48 @@ pub async fn bounce_back(
     principal.require(&[Role::Agent])?;
     let cid = conversation_id(cid)?;
     let instructions = text("instructions", body.instructions)?;
-    let agent = principal.agent.clone().ok_or_else(|| ApiError::forbidden("this agent key has no agent id"))?;
+    let agent = principal
+        .agent
+        .clone()
+        .ok_or_else(|| ApiError::forbidden("this agent key has no agent id"))?;
     let mut core = app.routing.lock().await;
     let answer = {
-        let mut live = app.conversations.lock(app.store.as_ref(), &app.policy(), &cid).await?;
+        let mut live = app
+            .conversations
+            .lock(app.store.as_ref(), &app.policy(), &cid)
+            .await?;
         crate::access::ensure_readable(&principal, live.exists(), &live.state)?;
         if live.state.owner != Owner::Agent || live.state.assigned_agent.as_ref() != Some(&agent) {
-            return Err(ApiError::conflict("not_owner", "only the agent who owns the conversation can bounce it back"));
+            return Err(ApiError::conflict(
+                "not_owner",
+                "only the agent who owns the conversation can bounce it back",
+            ));
         }
         let handle_ms = assigned_for_ms(&live.state);
-        let skills = live.state.handoff.as_ref().map(|h| h.skills.clone()).unwrap_or_default();
-        let answer = commit(&app, &cid, EventBody::BouncedBack(BouncedBack { agent_id: agent.clone(), instructions }), &mut live).await?;
+        let skills = live
+            .state
+            .handoff
+            .as_ref()
+            .map(|h| h.skills.clone())
+            .unwrap_or_default();
+        let answer = commit(
+            &app,
+            &cid,
+            EventBody::BouncedBack(BouncedBack {
+                agent_id: agent.clone(),
+                instructions,
+            }),
+            &mut live,
+        )
+        .await?;
         core.forecaster.observe_handled(&skills, handle_ms);
         answer
     };
     metrics::counter!("baton_bounce_backs_total").increment(1);
-    let effects = core.router.release(&agent, &cid, clock::now()).map_err(refusal)?;
+    let effects = core
+        .router
+        .release(&agent, &cid, clock::now())
+        .map_err(refusal)?;
     apply(&app, effects).await;
     Ok(Json(answer))
 }
@@ -104,7 +136,12 @@ pub async fn resolve(
     let resolution = text("resolution", body.resolution)?;
     let true_intent = body
         .true_intent
-        .map(|raw| Label::parse(raw).map_err(|e| ApiError::invalid("invalid_field", format!("true_intent {e}")).with_field("true_intent")))
+        .map(|raw| {
+            Label::parse(raw).map_err(|e| {
+                ApiError::invalid("invalid_field", format!("true_intent {e}"))
+                    .with_field("true_intent")
+            })
+        })
         .transpose()?;
     if let Some(csat) = body.csat
         && !(1..=5).contains(&csat)
@@ -113,7 +150,10 @@ pub async fn resolve(
     }
     let mut core = app.routing.lock().await;
     let (answer, owner_before, agent) = {
-        let mut live = app.conversations.lock(app.store.as_ref(), &app.policy(), &cid).await?;
+        let mut live = app
+            .conversations
+            .lock(app.store.as_ref(), &app.policy(), &cid)
+            .await?;
         crate::access::ensure_readable(&principal, live.exists(), &live.state)?;
         let owner = live.state.owner;
         let allowed = match principal.role {
@@ -122,17 +162,33 @@ pub async fn resolve(
             _ => true,
         };
         if owner == Owner::Closed {
-            return Err(ApiError::conflict("conversation_closed", "the conversation is already resolved"));
+            return Err(ApiError::conflict(
+                "conversation_closed",
+                "the conversation is already resolved",
+            ));
         }
         if !allowed {
-            return Err(ApiError::conflict("not_owner", format!("the conversation is owned by {}", owner.as_str())));
+            return Err(ApiError::conflict(
+                "not_owner",
+                format!("the conversation is owned by {}", owner.as_str()),
+            ));
         }
         let agent = live.state.assigned_agent.clone();
         if owner == Owner::Agent {
-            let skills = live.state.handoff.as_ref().map(|h| h.skills.clone()).unwrap_or_default();
-            core.forecaster.observe_handled(&skills, assigned_for_ms(&live.state));
+            let skills = live
+                .state
+                .handoff
+                .as_ref()
+                .map(|h| h.skills.clone())
+                .unwrap_or_default();
+            core.forecaster
+                .observe_handled(&skills, assigned_for_ms(&live.state));
         }
-        let event = EventBody::Resolved(Resolved { resolution, true_intent, csat: body.csat });
+        let event = EventBody::Resolved(Resolved {
+            resolution,
+            true_intent,
+            csat: body.csat,
+        });
         (commit(&app, &cid, event, &mut live).await?, owner, agent)
     };
     let now = clock::now();

@@ -44,24 +44,38 @@ pub async fn create(
 ) -> Result<(StatusCode, axum::Json<CreatedKey>), ApiError> {
     principal.require(&[Role::Admin])?;
     let role = Role::parse(&body.role).ok_or_else(|| {
-        ApiError::invalid("invalid_field", "role must be one of bot, agent, supervisor, auditor, admin").with_field("role")
+        ApiError::invalid(
+            "invalid_field",
+            "role must be one of bot, agent, supervisor, auditor, admin",
+        )
+        .with_field("role")
     })?;
     let agent = match (role, body.agent_id) {
-        (Role::Agent, Some(raw)) => Some(
-            AgentId::parse(raw)
-                .map_err(|e| ApiError::invalid("invalid_field", format!("agent_id {e}")).with_field("agent_id"))?,
-        ),
+        (Role::Agent, Some(raw)) => Some(AgentId::parse(raw).map_err(|e| {
+            ApiError::invalid("invalid_field", format!("agent_id {e}")).with_field("agent_id")
+        })?),
         (Role::Agent, None) => {
-            return Err(ApiError::invalid("missing_field", "agent keys need the agent_id they act as").with_field("agent_id"));
+            return Err(ApiError::invalid(
+                "missing_field",
+                "agent keys need the agent_id they act as",
+            )
+            .with_field("agent_id"));
         }
         (_, Some(_)) => {
-            return Err(ApiError::invalid("invalid_field", "only agent keys carry an agent_id").with_field("agent_id"));
+            return Err(
+                ApiError::invalid("invalid_field", "only agent keys carry an agent_id")
+                    .with_field("agent_id"),
+            );
         }
         (_, None) => None,
     };
     let key = issue_key(app.store.as_ref(), role, agent.clone(), crate::clock::now()).await?;
     Ok((
         StatusCode::CREATED,
-        axum::Json(CreatedKey { key, role: role.as_str().to_owned(), agent_id: agent.map(String::from) }),
+        axum::Json(CreatedKey {
+            key,
+            role: role.as_str().to_owned(),
+            agent_id: agent.map(String::from),
+        }),
     ))
 }

@@ -45,8 +45,16 @@ pub async fn verify(
     principal.require(&[Role::Auditor, Role::Admin])?;
     let only = query.conversation.map(conversation_id).transpose()?;
     let report = match app.store.verify(only).await? {
-        Ok(verified) => VerifyReport { ok: true, verified: Some(verified), first_break: None },
-        Err(first_break) => VerifyReport { ok: false, verified: None, first_break: Some(first_break) },
+        Ok(verified) => VerifyReport {
+            ok: true,
+            verified: Some(verified),
+            first_break: None,
+        },
+        Err(first_break) => VerifyReport {
+            ok: false,
+            verified: None,
+            first_break: Some(first_break),
+        },
     };
     Ok(Json(report))
 }

@@ -14,17 +14,27 @@ use crate::routing::{accept_offer, apply, refusal};
 
 fn agent_of(principal: &Principal) -> Result<baton_core::AgentId, ApiError> {
     principal.require(&[Role::Agent])?;
-    principal.agent.clone().ok_or_else(|| ApiError::forbidden("this agent key has no agent id"))
+    principal
+        .agent
+        .clone()
+        .ok_or_else(|| ApiError::forbidden("this agent key has no agent id"))
 }
 
 /// `POST /v1/offers/{oid}/accept` (the offered agent): the agent owns the conversation.
 #[utoipa::path(post, path = "/v1/offers/{oid}/accept", params(("oid" = String, Path)),
     responses((status = 200), (status = 404), (status = 409)))]
-pub async fn accept(State(app): State<AppState>, principal: Principal, Path(oid): Path<String>) -> Result<Json<Value>, ApiError> {
+pub async fn accept(
+    State(app): State<AppState>,
+    principal: Principal,
+    Path(oid): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     let agent = agent_of(&principal)?;
     let offer = offer_id(oid)?;
     let conversation = accept_offer(&app, &agent, &offer).await?;
-    let live = app.conversations.lock(app.store.as_ref(), &app.policy(), &conversation).await?;
+    let live = app
+        .conversations
+        .lock(app.store.as_ref(), &app.policy(), &conversation)
+        .await?;
     Ok(Json(json!({
         "conversation": conversation,
         "agent_id": agent,
@@ -36,11 +46,18 @@ pub async fn accept(State(app): State<AppState>, principal: Principal, Path(oid)
 /// `POST /v1/offers/{oid}/reject` (the offered agent): the offer moves to the next agent.
 #[utoipa::path(post, path = "/v1/offers/{oid}/reject", params(("oid" = String, Path)),
     responses((status = 200), (status = 404)))]
-pub async fn reject(State(app): State<AppState>, principal: Principal, Path(oid): Path<String>) -> Result<Json<Value>, ApiError> {
+pub async fn reject(
+    State(app): State<AppState>,
+    principal: Principal,
+    Path(oid): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     let agent = agent_of(&principal)?;
     let offer = offer_id(oid)?;
     let mut core = app.routing.lock().await;
-    let effects = core.router.reject(&offer, &agent, clock::now()).map_err(refusal)?;
+    let effects = core
+        .router
+        .reject(&offer, &agent, clock::now())
+        .map_err(refusal)?;
     apply(&app, effects).await;
     Ok(Json(json!({ "offer_id": offer, "status": "rejected" })))
 }

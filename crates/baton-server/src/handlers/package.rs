@@ -32,15 +32,29 @@ pub async fn package(
 ) -> Result<Response, ApiError> {
     let cid = conversation_id(cid)?;
     let format = query.format.as_deref().unwrap_or("json");
-    if !matches!(format, "json" | "markdown" | "html" | "botframework" | "zendesk") {
-        return Err(ApiError::bad_request("invalid_query", "format must be json, markdown, html, botframework or zendesk")
-            .with_field("format"));
+    if !matches!(
+        format,
+        "json" | "markdown" | "html" | "botframework" | "zendesk"
+    ) {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            "format must be json, markdown, html, botframework or zendesk",
+        )
+        .with_field("format"));
     }
     let package = crate::package::build_for(&app, &principal, &cid).await?;
     let json = |value: serde_json::Value| axum::Json(value).into_response();
     Ok(match format {
-        "markdown" => ([(header::CONTENT_TYPE, "text/markdown; charset=utf-8")], render_markdown(&package)).into_response(),
-        "html" => ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], render_html(&package)).into_response(),
+        "markdown" => (
+            [(header::CONTENT_TYPE, "text/markdown; charset=utf-8")],
+            render_markdown(&package),
+        )
+            .into_response(),
+        "html" => (
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            render_html(&package),
+        )
+            .into_response(),
         "botframework" => json(render_botframework(&package)),
         "zendesk" => json(render_zendesk(&package)),
         _ => axum::Json(&package).into_response(),

@@ -46,14 +46,24 @@ pub async fn stream(
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
     let cid = conversation_id(cid)?;
     let resume = match headers.get("last-event-id") {
-        Some(value) => Some(value.to_str().ok().and_then(|v| v.trim().parse::<u64>().ok()).ok_or_else(|| {
-            ApiError::bad_request("invalid_header", "Last-Event-ID must be a seq number").with_field("Last-Event-ID")
-        })?),
+        Some(value) => Some(
+            value
+                .to_str()
+                .ok()
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .ok_or_else(|| {
+                    ApiError::bad_request("invalid_header", "Last-Event-ID must be a seq number")
+                        .with_field("Last-Event-ID")
+                })?,
+        ),
         None => None,
     };
     let after = resume.or(query.after).unwrap_or(0);
     let live_rx = {
-        let live = app.conversations.lock(app.store.as_ref(), &app.policy(), &cid).await?;
+        let live = app
+            .conversations
+            .lock(app.store.as_ref(), &app.policy(), &cid)
+            .await?;
         // Bots watch conversations before their first event, so only agents need it to exist.
         if principal.role == baton_store::Role::Agent {
             ensure_readable(&principal, live.exists(), &live.state)?;
@@ -63,13 +73,17 @@ pub async fn stream(
     let (tx, rx) = mpsc::channel(256);
     tokio::spawn(forward(app, cid, after, live_rx, tx));
     metrics::gauge!("baton_sse_subscribers").increment(1.0);
-    Ok(Sse::new(ReceiverStream::new(rx)).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+    Ok(Sse::new(ReceiverStream::new(rx))
+        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }
 
 type Sender = mpsc::Sender<Result<SseEvent, Infallible>>;
 
 fn sse(seq: u64, kind: &str, json: &str) -> Result<SseEvent, Infallible> {
-    Ok(SseEvent::default().id(seq.to_string()).event(kind).data(json))
+    Ok(SseEvent::default()
+        .id(seq.to_string())
+        .event(kind)
+        .data(json))
 }
 
 /// Sends stored events after `last` until caught up; returns the new last seq, or None
@@ -88,7 +102,13 @@ async fn replay(app: &AppState, cid: &ConversationId, mut last: u64, tx: &Sender
                 .ok()
                 .and_then(|v| v.get("type").and_then(|t| t.as_str()).map(str::to_owned))
                 .unwrap_or_else(|| "event".to_owned());
-            tx.send(sse(event.seq, &kind, &with_hash(&event.canonical, &event.hash))).await.ok()?;
+            tx.send(sse(
+                event.seq,
+                &kind,
+                &with_hash(&event.canonical, &event.hash),
+            ))
+            .await
+            .ok()?;
             last = event.seq;
         }
         if page.len() < REPLAY_PAGE as usize {
@@ -106,7 +126,9 @@ async fn forward(
 ) {
     let mut last = after;
     'outer: {
-        let Some(caught_up) = replay(&app, &cid, last, &tx).await else { break 'outer };
+        let Some(caught_up) = replay(&app, &cid, last, &tx).await else {
+            break 'outer;
+        };
         last = caught_up;
         loop {
             tokio::select! {

@@ -15,7 +15,10 @@ pub async fn healthz(State(app): State<AppState>) -> Json<Value> {
 
 /// `GET /metrics`: Prometheus text exposition.
 pub async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], app.metrics.render())
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        app.metrics.render(),
+    )
 }
 
 /// `GET /openapi.json`: the generated OpenAPI document.

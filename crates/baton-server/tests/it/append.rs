@@ -20,7 +20,12 @@ fn recompute_chain(events: &[Value]) {
         hasher.update(prev);
         hasher.update(canonical.as_bytes());
         let hash: [u8; 32] = hasher.finalize().into();
-        assert_eq!(stored.as_str().unwrap(), hex::encode(hash), "hash of seq {}", event["seq"]);
+        assert_eq!(
+            stored.as_str().unwrap(),
+            hex::encode(hash),
+            "hash of seq {}",
+            event["seq"]
+        );
         prev = hash;
     }
 }
@@ -45,23 +50,41 @@ async fn append_read_and_fold_round_trip() {
         .await;
     let events = app.events("conv-1").await;
     assert!(events.len() >= 5, "{events:?}");
-    assert_eq!(seqs(&events), (1..=events.len() as u64).collect::<Vec<_>>(), "seqs are 1, 2, 3... without gaps");
+    assert_eq!(
+        seqs(&events),
+        (1..=events.len() as u64).collect::<Vec<_>>(),
+        "seqs are 1, 2, 3... without gaps"
+    );
     let last = events.last().unwrap();
-    assert_eq!(answer["seq"], last["seq"], "the answer names the last event written");
+    assert_eq!(
+        answer["seq"], last["seq"],
+        "the answer names the last event written"
+    );
     assert_eq!(answer["hash"], last["hash"]);
     assert_eq!(answer["owner"], "bot");
     for event in &events {
         let hash = event["hash"].as_str().unwrap();
         assert_eq!(hash.len(), 64);
-        assert!(hash.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()), "lower-case hex: {hash}");
+        assert!(
+            hash.bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()),
+            "lower-case hex: {hash}"
+        );
         assert!(event["at"].as_str().unwrap().ends_with('Z'));
     }
     // Client events are stored in order, as sent, with actors defaulted from the bot key.
-    let ids: Vec<&str> = events.iter().filter_map(|e| e["id"].as_str()).filter(|id| id.starts_with('m')).collect();
+    let ids: Vec<&str> = events
+        .iter()
+        .filter_map(|e| e["id"].as_str())
+        .filter(|id| id.starts_with('m'))
+        .collect();
     assert_eq!(ids, ["m1", "m2", "m3", "m4", "m5"]);
     assert_eq!(by_id(&events, "m1")["actor"], "customer");
     assert_eq!(by_id(&events, "m1")["type"], "customer_message");
-    assert_eq!(by_id(&events, "m1")["text"], "Hi, my order 1234 never arrived");
+    assert_eq!(
+        by_id(&events, "m1")["text"],
+        "Hi, my order 1234 never arrived"
+    );
     assert_eq!(by_id(&events, "m2")["actor"], "bot");
     assert_eq!(by_id(&events, "m2")["confidence"], 0.82);
     assert_eq!(by_id(&events, "m5")["meta"], json!({"channel": "web"}));
@@ -71,11 +94,17 @@ async fn append_read_and_fold_round_trip() {
     assert_eq!(state["conversation"], "conv-1");
     assert_eq!(state["last_seq"], last["seq"]);
     assert_eq!(state["owner"], "bot");
-    assert_eq!(state["intent"], json!({"intent": "order_status", "confidence": 0.82}));
+    assert_eq!(
+        state["intent"],
+        json!({"intent": "order_status", "confidence": 0.82})
+    );
     assert_eq!(state["counts"]["customer_messages"], 1);
     assert_eq!(state["counts"]["bot_messages"], 1);
     assert_eq!(state["pending_actions"][0]["name"], "order.lookup");
-    assert_eq!(state["pending_actions"][0]["seq"], by_id(&events, "m4")["seq"]);
+    assert_eq!(
+        state["pending_actions"][0]["seq"],
+        by_id(&events, "m4")["seq"]
+    );
 }
 
 #[tokio::test]
@@ -90,14 +119,22 @@ async fn the_chain_continues_across_appends_and_after_pages() {
     }
     let events = app.events("conv-2").await;
     recompute_chain(&events);
-    let (status, page) = app.get("/v1/conversations/conv-2/events?after=3&limit=2", Some(&app.admin_key)).await;
+    let (status, page) = app
+        .get(
+            "/v1/conversations/conv-2/events?after=3&limit=2",
+            Some(&app.admin_key),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(page["events"].as_array().unwrap(), &events[3..5]);
-    let (status, rest) = app.get("/v1/conversations/conv-2/events?after=5", Some(&bot)).await;
+    let (status, rest) = app
+        .get("/v1/conversations/conv-2/events?after=5", Some(&bot))
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(rest["events"].as_array().unwrap(), &events[5..]);
     assert_error(
-        &app.get("/v1/conversations/conv-2/events?limit=0", Some(&bot)).await,
+        &app.get("/v1/conversations/conv-2/events?limit=0", Some(&bot))
+            .await,
         StatusCode::BAD_REQUEST,
         "invalid_query",
         Some("limit"),
@@ -122,14 +159,23 @@ async fn a_retried_batch_is_answered_with_the_first_result_and_stored_once() {
     assert_eq!(app.events("conv-r").await, stored, "and writes nothing");
 
     // Still recognised once the log has moved on.
-    app.append_ok("conv-r", json!([{"id": "r3", "type": "bot_message", "text": "Found it."}]), &bot).await;
+    app.append_ok(
+        "conv-r",
+        json!([{"id": "r3", "type": "bot_message", "text": "Found it."}]),
+        &bot,
+    )
+    .await;
     let (status, late) = app.append("conv-r", &batch, &bot).await;
     assert_eq!(status, StatusCode::OK, "{late}");
     assert_eq!(late["seq"], first["seq"]);
     assert_eq!(late["hash"], first["hash"]);
     let after = app.events("conv-r").await;
     for id in ["r1", "r2", "r3"] {
-        assert_eq!(after.iter().filter(|e| e["id"] == id).count(), 1, "{id} stored once");
+        assert_eq!(
+            after.iter().filter(|e| e["id"] == id).count(),
+            1,
+            "{id} stored once"
+        );
     }
 
     // A retry that mixes stored ids with new ones is refused whole.
@@ -138,11 +184,21 @@ async fn a_retried_batch_is_answered_with_the_first_result_and_stored_once() {
         {"id": "r2", "type": "bot_message", "text": "Looking into it."},
         {"id": "r9", "type": "bot_message", "text": "new"},
     ]});
-    assert_error(&app.append("conv-r", &mixed, &bot).await, StatusCode::CONFLICT, "idempotency_conflict", None);
+    assert_error(
+        &app.append("conv-r", &mixed, &bot).await,
+        StatusCode::CONFLICT,
+        "idempotency_conflict",
+        None,
+    );
     assert_eq!(app.events("conv-r").await, before);
 
     // Ids are per conversation: the same id elsewhere is a new event.
-    app.append_ok("conv-r2", json!([{"id": "r1", "type": "customer_message", "text": "hello"}]), &bot).await;
+    app.append_ok(
+        "conv-r2",
+        json!([{"id": "r1", "type": "customer_message", "text": "hello"}]),
+        &bot,
+    )
+    .await;
     assert_eq!(app.events("conv-r2").await[0]["id"], "r1");
 }
 
@@ -150,15 +206,37 @@ async fn a_retried_batch_is_answered_with_the_first_result_and_stored_once() {
 async fn expected_seq_gives_optimistic_concurrency() {
     let app = spawn_app().await;
     let bot = app.key("bot", None).await;
-    let answer = app.append_ok("conv-e", json!([{"type": "bot_message", "text": "one"}]), &bot).await;
+    let answer = app
+        .append_ok(
+            "conv-e",
+            json!([{"type": "bot_message", "text": "one"}]),
+            &bot,
+        )
+        .await;
     let head = answer["seq"].as_u64().unwrap();
 
-    let stale = json!({"expected_seq": head - 1, "events": [{"type": "bot_message", "text": "two"}]});
+    let stale =
+        json!({"expected_seq": head - 1, "events": [{"type": "bot_message", "text": "two"}]});
     let before = app.events("conv-e").await;
-    assert_error(&app.append("conv-e", &stale, &bot).await, StatusCode::CONFLICT, "seq_conflict", Some("expected_seq"));
-    let ahead = json!({"expected_seq": head + 5, "events": [{"type": "bot_message", "text": "two"}]});
-    assert_error(&app.append("conv-e", &ahead, &bot).await, StatusCode::CONFLICT, "seq_conflict", Some("expected_seq"));
-    assert_eq!(app.events("conv-e").await, before, "a conflict writes nothing");
+    assert_error(
+        &app.append("conv-e", &stale, &bot).await,
+        StatusCode::CONFLICT,
+        "seq_conflict",
+        Some("expected_seq"),
+    );
+    let ahead =
+        json!({"expected_seq": head + 5, "events": [{"type": "bot_message", "text": "two"}]});
+    assert_error(
+        &app.append("conv-e", &ahead, &bot).await,
+        StatusCode::CONFLICT,
+        "seq_conflict",
+        Some("expected_seq"),
+    );
+    assert_eq!(
+        app.events("conv-e").await,
+        before,
+        "a conflict writes nothing"
+    );
 
     let fresh = json!({"expected_seq": head, "events": [{"id": "x2", "type": "bot_message", "text": "two"}]});
     let (status, second) = app.append("conv-e", &fresh, &bot).await;
@@ -195,8 +273,17 @@ async fn concurrent_appends_to_one_conversation_form_one_chain() {
     let events = app.events("conv-c").await;
     assert_eq!(seqs(&events), (1..=events.len() as u64).collect::<Vec<_>>());
     for writer in 0..8 {
-        let mine: Vec<u64> = (0..10).map(|n| by_id(&events, &format!("w{writer}-{n}"))["seq"].as_u64().unwrap()).collect();
-        assert!(mine.windows(2).all(|w| w[0] < w[1]), "each writer's events keep its order: {mine:?}");
+        let mine: Vec<u64> = (0..10)
+            .map(|n| {
+                by_id(&events, &format!("w{writer}-{n}"))["seq"]
+                    .as_u64()
+                    .unwrap()
+            })
+            .collect();
+        assert!(
+            mine.windows(2).all(|w| w[0] < w[1]),
+            "each writer's events keep its order: {mine:?}"
+        );
     }
     recompute_chain(&events);
 }

@@ -31,7 +31,13 @@ async fn the_owning_agent_bounces_back_to_the_bot_with_instructions() {
     let mut stream = app.stream("c1", &bot, Some(head)).await;
 
     let instructions = "Refund issued; confirm it shows on the card within 5 days.";
-    let (status, answer) = app.post("/v1/conversations/c1/bounce-back", &bounce(instructions), Some(&ana)).await;
+    let (status, answer) = app
+        .post(
+            "/v1/conversations/c1/bounce-back",
+            &bounce(instructions),
+            Some(&ana),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{answer}");
     assert_eq!(answer["owner"], "bot");
     assert_eq!(answer["seq"], head + 1);
@@ -44,7 +50,11 @@ async fn the_owning_agent_bounces_back_to_the_bot_with_instructions() {
     assert_eq!(event["agent_id"], "ana");
 
     let events = app.events("c1").await;
-    assert_eq!(events.last().unwrap(), &event, "the stream and the log agree");
+    assert_eq!(
+        events.last().unwrap(),
+        &event,
+        "the stream and the log agree"
+    );
     let state = app.state("c1").await;
     assert_eq!(state["owner"], "bot");
     assert_eq!(state["assigned_agent"], Value::Null);
@@ -55,8 +65,19 @@ async fn the_owning_agent_bounces_back_to_the_bot_with_instructions() {
     assert_eq!(view["conversations"], json!([]));
 
     // The bot speaks again; the agent no longer does.
-    app.append_ok("c1", json!([{"type": "bot_message", "text": "Your refund is on its way."}]), &bot).await;
-    let (status, _) = app.append("c1", &json!({"events": [{"type": "agent_message", "text": "hi"}]}), &ana).await;
+    app.append_ok(
+        "c1",
+        json!([{"type": "bot_message", "text": "Your refund is on its way."}]),
+        &bot,
+    )
+    .await;
+    let (status, _) = app
+        .append(
+            "c1",
+            &json!({"events": [{"type": "agent_message", "text": "hi"}]}),
+            &ana,
+        )
+        .await;
     assert_ne!(status, StatusCode::OK);
 }
 
@@ -69,14 +90,33 @@ async fn only_the_owning_agent_may_bounce_back() {
     let before = app.events("c1").await;
 
     // To another agent the conversation does not exist.
-    let refused = app.post("/v1/conversations/c1/bounce-back", &bounce("take over"), Some(&bo)).await;
+    let refused = app
+        .post(
+            "/v1/conversations/c1/bounce-back",
+            &bounce("take over"),
+            Some(&bo),
+        )
+        .await;
     assert_error(&refused, StatusCode::NOT_FOUND, "not_found", None);
     // Only agents bounce back.
-    let refused = app.post("/v1/conversations/c1/bounce-back", &bounce("take over"), Some(&bot)).await;
+    let refused = app
+        .post(
+            "/v1/conversations/c1/bounce-back",
+            &bounce("take over"),
+            Some(&bot),
+        )
+        .await;
     assert_error(&refused, StatusCode::FORBIDDEN, "forbidden", None);
     // Empty instructions are refused too.
-    let refused = app.post("/v1/conversations/c1/bounce-back", &bounce(""), Some(&ana)).await;
-    assert_error(&refused, StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", Some("instructions"));
+    let refused = app
+        .post("/v1/conversations/c1/bounce-back", &bounce(""), Some(&ana))
+        .await;
+    assert_error(
+        &refused,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_field",
+        Some("instructions"),
+    );
 
     assert_eq!(app.events("c1").await, before, "nothing written");
     assert_eq!(app.state("c1").await["assigned_agent"], "ana");
@@ -87,7 +127,13 @@ async fn only_the_owning_agent_may_bounce_back() {
     let offer = app.wait_offer("bo", "c2").await;
     assert!(!offer.is_empty());
     let before = app.events("c2").await;
-    let refused = app.post("/v1/conversations/c2/bounce-back", &bounce("not yet"), Some(&bo)).await;
+    let refused = app
+        .post(
+            "/v1/conversations/c2/bounce-back",
+            &bounce("not yet"),
+            Some(&bo),
+        )
+        .await;
     assert_error(&refused, StatusCode::CONFLICT, "not_owner", None);
     assert_eq!(app.events("c2").await, before, "nothing written");
 }
@@ -98,11 +144,23 @@ async fn the_bot_may_not_talk_over_the_agent_until_it_is_bounced_back() {
     let (bot, ana) = owned_by_ana(&app, "c1").await;
     let before = app.events("c1").await;
 
-    let reply = json!({"events": [{"type": "bot_message", "text": "Can I help with anything else?"}]});
-    assert_error(&app.append("c1", &reply, &bot).await, StatusCode::CONFLICT, "not_owner", Some("events[0]"));
+    let reply =
+        json!({"events": [{"type": "bot_message", "text": "Can I help with anything else?"}]});
+    assert_error(
+        &app.append("c1", &reply, &bot).await,
+        StatusCode::CONFLICT,
+        "not_owner",
+        Some("events[0]"),
+    );
     assert_eq!(app.events("c1").await, before, "nothing written");
 
-    let (status, answer) = app.post("/v1/conversations/c1/bounce-back", &bounce("Offer the survey."), Some(&ana)).await;
+    let (status, answer) = app
+        .post(
+            "/v1/conversations/c1/bounce-back",
+            &bounce("Offer the survey."),
+            Some(&ana),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{answer}");
     let (status, answer) = app.append("c1", &reply, &bot).await;
     assert_eq!(status, StatusCode::OK, "{answer}");
@@ -119,16 +177,28 @@ async fn resolve_closes_the_conversation_and_frees_the_agent() {
         (json!({"resolution": "refunded", "csat": 6}), "csat"),
         (json!({"resolution": "refunded", "csat": 0}), "csat"),
         (json!({"resolution": ""}), "resolution"),
-        (json!({"resolution": "refunded", "true_intent": "Not A Label!"}), "true_intent"),
+        (
+            json!({"resolution": "refunded", "true_intent": " "}),
+            "true_intent",
+        ),
     ] {
-        let refused = app.post("/v1/conversations/c1/resolve", &body, Some(&ana)).await;
-        assert_error(&refused, StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", Some(field));
+        let refused = app
+            .post("/v1/conversations/c1/resolve", &body, Some(&ana))
+            .await;
+        assert_error(
+            &refused,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+            Some(field),
+        );
     }
     assert_eq!(app.events("c1").await, before, "nothing written");
     assert_eq!(app.state("c1").await["owner"], "agent");
 
     let body = json!({"resolution": "Refunded the duplicate charge", "true_intent": "billing.dispute", "csat": 4});
-    let (status, answer) = app.post("/v1/conversations/c1/resolve", &body, Some(&ana)).await;
+    let (status, answer) = app
+        .post("/v1/conversations/c1/resolve", &body, Some(&ana))
+        .await;
     assert_eq!(status, StatusCode::OK, "{answer}");
     assert_eq!(answer["owner"], "closed");
 
@@ -150,7 +220,13 @@ async fn resolve_closes_the_conversation_and_frees_the_agent() {
 
     // Resolving twice is refused.
     let before = app.events("c1").await;
-    let (status, _) = app.post("/v1/conversations/c1/resolve", &json!({"resolution": "again"}), Some(&app.admin_key)).await;
+    let (status, _) = app
+        .post(
+            "/v1/conversations/c1/resolve",
+            &json!({"resolution": "again"}),
+            Some(&app.admin_key),
+        )
+        .await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(app.events("c1").await, before);
 }
@@ -159,7 +235,13 @@ async fn resolve_closes_the_conversation_and_frees_the_agent() {
 async fn a_customer_message_reopens_a_closed_conversation_to_the_bot() {
     let app = spawn_app().await;
     let (bot, ana) = owned_by_ana(&app, "c1").await;
-    let (status, answer) = app.post("/v1/conversations/c1/resolve", &json!({"resolution": "done"}), Some(&ana)).await;
+    let (status, answer) = app
+        .post(
+            "/v1/conversations/c1/resolve",
+            &json!({"resolution": "done"}),
+            Some(&ana),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{answer}");
     assert_eq!(app.state("c1").await["counts"]["reopens"], 0);
 
@@ -170,5 +252,10 @@ async fn a_customer_message_reopens_a_closed_conversation_to_the_bot() {
     assert_eq!(state["counts"]["reopens"], 1);
     assert_eq!(state["resolution"], Value::Null);
     // The bot owns it again, so it may answer.
-    app.append_ok("c1", json!([{"type": "bot_message", "text": "Of course, what is it?"}]), &bot).await;
+    app.append_ok(
+        "c1",
+        json!([{"type": "bot_message", "text": "Of course, what is it?"}]),
+        &bot,
+    )
+    .await;
 }

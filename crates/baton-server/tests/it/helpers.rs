@@ -47,7 +47,10 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_in(dir: TempDir) -> TestApp {
     let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
     let admin_key = baton_server::auth::generate_key();
-    let config = AppConfig { admin_key: Some(admin_key.clone()), ..AppConfig::default() };
+    let config = AppConfig {
+        admin_key: Some(admin_key.clone()),
+        ..AppConfig::default()
+    };
     let (state, _) = AppState::new(store.clone(), config).await.unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -83,7 +86,11 @@ impl TestApp {
             let _ = shutdown.send(());
         }
         if let Some(server) = self.server.take() {
-            tokio::time::timeout(WAIT, server).await.expect("server stops").unwrap().unwrap();
+            tokio::time::timeout(WAIT, server)
+                .await
+                .expect("server stops")
+                .unwrap()
+                .unwrap();
         }
         self.store.close();
         self.dir
@@ -116,7 +123,13 @@ impl TestApp {
     }
 
     /// POSTs raw bytes with a content type.
-    pub async fn post_raw(&self, path: &str, body: Vec<u8>, content_type: Option<&str>, key: &str) -> Answer {
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        body: Vec<u8>,
+        content_type: Option<&str>,
+        key: &str,
+    ) -> Answer {
         let mut request = self.client.post(self.url(path)).bearer_auth(key).body(body);
         if let Some(content_type) = content_type {
             request = request.header("content-type", content_type);
@@ -135,7 +148,8 @@ impl TestApp {
 
     /// `POST /v1/conversations/{cid}/events` with `body` as given.
     pub async fn append(&self, cid: &str, body: &Value, key: &str) -> Answer {
-        self.post(&format!("/v1/conversations/{cid}/events"), body, Some(key)).await
+        self.post(&format!("/v1/conversations/{cid}/events"), body, Some(key))
+            .await
     }
 
     /// Appends `{"events": events}` and asserts 200.
@@ -147,7 +161,12 @@ impl TestApp {
 
     /// Every event of a conversation as the API serves it (admin), or None on 404.
     pub async fn try_events(&self, cid: &str) -> Option<Vec<Value>> {
-        let (status, body) = self.get(&format!("/v1/conversations/{cid}/events?limit=10000"), Some(&self.admin_key)).await;
+        let (status, body) = self
+            .get(
+                &format!("/v1/conversations/{cid}/events?limit=10000"),
+                Some(&self.admin_key),
+            )
+            .await;
         match status {
             StatusCode::OK => Some(body["events"].as_array().unwrap().clone()),
             StatusCode::NOT_FOUND => None,
@@ -157,12 +176,16 @@ impl TestApp {
 
     /// Every event of a conversation (asserting it exists).
     pub async fn events(&self, cid: &str) -> Vec<Value> {
-        self.try_events(cid).await.unwrap_or_else(|| panic!("conversation {cid} does not exist"))
+        self.try_events(cid)
+            .await
+            .unwrap_or_else(|| panic!("conversation {cid} does not exist"))
     }
 
     /// The conversation's state (admin), asserting 200.
     pub async fn state(&self, cid: &str) -> Value {
-        let (status, body) = self.get(&format!("/v1/conversations/{cid}"), Some(&self.admin_key)).await;
+        let (status, body) = self
+            .get(&format!("/v1/conversations/{cid}"), Some(&self.admin_key))
+            .await;
         assert_eq!(status, StatusCode::OK, "{body}");
         body
     }
@@ -178,20 +201,36 @@ impl TestApp {
     pub async fn stream(&self, cid: &str, key: &str, last_event_id: Option<u64>) -> SseReader {
         let response = self.open_stream(cid, key, last_event_id).await;
         assert_eq!(response.status(), StatusCode::OK);
-        let content_type = response.headers()["content-type"].to_str().unwrap().to_owned();
-        assert!(content_type.starts_with("text/event-stream"), "{content_type}");
+        let content_type = response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            content_type.starts_with("text/event-stream"),
+            "{content_type}"
+        );
         SseReader::new(response)
     }
 
     /// Sends the stream request and returns the raw response.
-    pub async fn open_stream(&self, cid: &str, key: &str, last_event_id: Option<u64>) -> reqwest::Response {
+    pub async fn open_stream(
+        &self,
+        cid: &str,
+        key: &str,
+        last_event_id: Option<u64>,
+    ) -> reqwest::Response {
         // No total timeout on a stream: every read is bounded by `SseReader::next`.
         let client = reqwest::Client::new();
-        let mut request = client.get(self.url(&format!("/v1/conversations/{cid}/stream"))).bearer_auth(key);
+        let mut request = client
+            .get(self.url(&format!("/v1/conversations/{cid}/stream")))
+            .bearer_auth(key);
         if let Some(id) = last_event_id {
             request = request.header("Last-Event-ID", id.to_string());
         }
-        tokio::time::timeout(WAIT, request.send()).await.expect("stream opens").unwrap()
+        tokio::time::timeout(WAIT, request.send())
+            .await
+            .expect("stream opens")
+            .unwrap()
     }
 }
 
@@ -219,7 +258,13 @@ pub async fn seed_store(store: &dyn Store, cid: &str, events: Vec<(Actor, EventB
         state.apply(&event);
         let s = seal(&prev, &event).unwrap();
         prev = s.hash;
-        sealed.push(SealedEvent { seq: event.seq, id: event.id.clone(), kind: event.body.kind(), canonical: s.canonical, hash: s.hash });
+        sealed.push(SealedEvent {
+            seq: event.seq,
+            id: event.id.clone(),
+            kind: event.body.kind(),
+            canonical: s.canonical,
+            hash: s.hash,
+        });
     }
     let summary = ConversationSummary {
         owner: state.owner,
@@ -228,7 +273,15 @@ pub async fn seed_store(store: &dyn Store, cid: &str, events: Vec<(Actor, EventB
         started_at: at,
         updated_at: at,
     };
-    store.append(AppendBatch { conversation, expected_last_seq, events: sealed, summary }).await.unwrap();
+    store
+        .append(AppendBatch {
+            conversation,
+            expected_last_seq,
+            events: sealed,
+            summary,
+        })
+        .await
+        .unwrap();
 }
 
 /// An event body from its JSON form (`{"type": ..., fields...}`).
@@ -242,16 +295,30 @@ pub fn body(value: Value) -> EventBody {
 pub fn assert_error(answer: &Answer, status: StatusCode, code: &str, field: Option<&str>) {
     let (got_status, body) = answer;
     assert_eq!(*got_status, status, "status; body {body}");
-    let top = body.as_object().unwrap_or_else(|| panic!("error body is not a JSON object: {body}"));
+    let top = body
+        .as_object()
+        .unwrap_or_else(|| panic!("error body is not a JSON object: {body}"));
     assert_eq!(top.len(), 1, "only `error` at the top level: {body}");
-    let error = top["error"].as_object().unwrap_or_else(|| panic!("`error` is not an object: {body}"));
+    let error = top["error"]
+        .as_object()
+        .unwrap_or_else(|| panic!("`error` is not an object: {body}"));
     for key in error.keys() {
-        assert!(["code", "message", "field"].contains(&key.as_str()), "unexpected key {key} in {body}");
+        assert!(
+            ["code", "message", "field"].contains(&key.as_str()),
+            "unexpected key {key} in {body}"
+        );
     }
     assert_eq!(error["code"], code, "code; body {body}");
     let message = error["message"].as_str().unwrap_or_default();
-    assert!(!message.trim().is_empty(), "a message in plain words: {body}");
-    assert_eq!(error.get("field").and_then(Value::as_str), field, "field; body {body}");
+    assert!(
+        !message.trim().is_empty(),
+        "a message in plain words: {body}"
+    );
+    assert_eq!(
+        error.get("field").and_then(Value::as_str),
+        field,
+        "field; body {body}"
+    );
 }
 
 /// One Server-Sent Event.
@@ -268,7 +335,11 @@ pub struct SseFrame {
 impl SseFrame {
     /// The `id:` as a seq.
     pub fn seq(&self) -> u64 {
-        self.id.as_deref().expect("every baton SSE event carries an id").parse().unwrap()
+        self.id
+            .as_deref()
+            .expect("every baton SSE event carries an id")
+            .parse()
+            .unwrap()
     }
 
     /// The data as JSON.
@@ -288,13 +359,22 @@ pub struct SseReader {
 impl SseReader {
     /// Wraps a `text/event-stream` response.
     pub fn new(response: reqwest::Response) -> Self {
-        Self { bytes: Box::pin(response.bytes_stream().map(|chunk| chunk.map(|b| b.to_vec()))), buffer: String::new() }
+        Self {
+            bytes: Box::pin(
+                response
+                    .bytes_stream()
+                    .map(|chunk| chunk.map(|b| b.to_vec())),
+            ),
+            buffer: String::new(),
+        }
     }
 
     /// The next frame that carries data (comments and keep-alives are skipped); None
     /// when the stream ends. Panics after [`WAIT`].
     pub async fn next(&mut self) -> Option<SseFrame> {
-        tokio::time::timeout(WAIT, self.next_frame()).await.expect("an SSE frame within the wait")
+        tokio::time::timeout(WAIT, self.next_frame())
+            .await
+            .expect("an SSE frame within the wait")
     }
 
     /// The next `n` frames.
@@ -315,13 +395,21 @@ impl SseReader {
                 }
             }
             let chunk = self.bytes.next().await?.expect("the SSE body reads");
-            self.buffer.push_str(&String::from_utf8(chunk).expect("SSE is UTF-8").replace("\r\n", "\n"));
+            self.buffer.push_str(
+                &String::from_utf8(chunk)
+                    .expect("SSE is UTF-8")
+                    .replace("\r\n", "\n"),
+            );
         }
     }
 }
 
 fn parse_block(block: &str) -> Option<SseFrame> {
-    let mut frame = SseFrame { id: None, event: None, data: String::new() };
+    let mut frame = SseFrame {
+        id: None,
+        event: None,
+        data: String::new(),
+    };
     let mut has_data = false;
     for line in block.lines() {
         if line.is_empty() || line.starts_with(':') {
@@ -352,20 +440,10 @@ pub fn seqs(events: &[Value]) -> Vec<u64> {
 
 /// The event with idempotency key `id`.
 pub fn by_id<'a>(events: &'a [Value], id: &str) -> &'a Value {
-    events.iter().find(|e| e["id"] == id).unwrap_or_else(|| panic!("no event with id {id}"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_sse_blocks() {
-        let frame = parse_block("id: 3\nevent: note\ndata: {\"a\":1}\n\n").unwrap();
-        assert_eq!(frame, SseFrame { id: Some("3".into()), event: Some("note".into()), data: "{\"a\":1}".into() });
-        assert_eq!(parse_block(":keep-alive\n\n"), None);
-        assert_eq!(parse_block("data: a\ndata: b\n\n").unwrap().data, "a\nb");
-    }
+    events
+        .iter()
+        .find(|e| e["id"] == id)
+        .unwrap_or_else(|| panic!("no event with id {id}"))
 }
 
 // ===========================================================================================
@@ -383,7 +461,10 @@ pub async fn spawn_app_with(config: AppConfig) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
     let admin_key = baton_server::auth::generate_key();
-    let config = AppConfig { admin_key: Some(admin_key.clone()), ..config };
+    let config = AppConfig {
+        admin_key: Some(admin_key.clone()),
+        ..config
+    };
     let (state, _) = AppState::new(store.clone(), config).await.unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -410,7 +491,10 @@ pub async fn eventually<T>(what: &str, mut probe: impl AsyncFnMut() -> Option<T>
         if let Some(found) = probe().await {
             return found;
         }
-        assert!(tokio::time::Instant::now() < deadline, "gave up after {ROUTING_WAIT:?} waiting for {what}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "gave up after {ROUTING_WAIT:?} waiting for {what}"
+        );
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
 }
@@ -423,21 +507,41 @@ pub fn of_type<'a>(events: &'a [Value], kind: &str) -> Vec<&'a Value> {
 impl TestApp {
     /// `PUT /v1/agents/{aid}` as admin, asserting 200; returns the agent view.
     pub async fn put_agent(&self, aid: &str, skills: Value, capacity: u32) -> Value {
-        let request = self.client.put(self.url(&format!("/v1/agents/{aid}"))).bearer_auth(&self.admin_key);
-        let (status, view) = answer(request.json(&json!({"skills": skills, "capacity": capacity})).send().await.unwrap()).await;
+        let request = self
+            .client
+            .put(self.url(&format!("/v1/agents/{aid}")))
+            .bearer_auth(&self.admin_key);
+        let (status, view) = answer(
+            request
+                .json(&json!({"skills": skills, "capacity": capacity}))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
         assert_eq!(status, StatusCode::OK, "PUT agent {aid}: {view}");
         view
     }
 
     /// `PUT /v1/agents/{aid}` with any body and key, unchecked.
     pub async fn try_put_agent(&self, aid: &str, body: &Value, key: &str) -> Answer {
-        let request = self.client.put(self.url(&format!("/v1/agents/{aid}"))).bearer_auth(key).json(body);
+        let request = self
+            .client
+            .put(self.url(&format!("/v1/agents/{aid}")))
+            .bearer_auth(key)
+            .json(body);
         answer(request.send().await.unwrap()).await
     }
 
     /// `POST /v1/agents/{aid}/presence` as admin, asserting 200.
     pub async fn set_presence(&self, aid: &str, status: &str) -> Value {
-        let (code, view) = self.post(&format!("/v1/agents/{aid}/presence"), &json!({"status": status}), Some(&self.admin_key)).await;
+        let (code, view) = self
+            .post(
+                &format!("/v1/agents/{aid}/presence"),
+                &json!({"status": status}),
+                Some(&self.admin_key),
+            )
+            .await;
         assert_eq!(code, StatusCode::OK, "presence {aid} {status}: {view}");
         view
     }
@@ -450,14 +554,18 @@ impl TestApp {
 
     /// `GET /v1/agents/{aid}` as admin, asserting 200.
     pub async fn agent(&self, aid: &str) -> Value {
-        let (status, view) = self.get(&format!("/v1/agents/{aid}"), Some(&self.admin_key)).await;
+        let (status, view) = self
+            .get(&format!("/v1/agents/{aid}"), Some(&self.admin_key))
+            .await;
         assert_eq!(status, StatusCode::OK, "GET agent {aid}: {view}");
         view
     }
 
     /// The agent's live offers (`GET /v1/agents/{aid}/offers` as admin).
     pub async fn offers_of(&self, aid: &str) -> Vec<Value> {
-        let (status, body) = self.get(&format!("/v1/agents/{aid}/offers"), Some(&self.admin_key)).await;
+        let (status, body) = self
+            .get(&format!("/v1/agents/{aid}/offers"), Some(&self.admin_key))
+            .await;
         assert_eq!(status, StatusCode::OK, "GET offers of {aid}: {body}");
         body["offers"].as_array().unwrap().clone()
     }
@@ -478,7 +586,12 @@ impl TestApp {
         eventually(&format!("{waiting} waiting for {skill}"), async || {
             let (status, body) = self.get("/v1/queues", Some(&self.admin_key)).await;
             assert_eq!(status, StatusCode::OK, "{body}");
-            let queue = body["queues"].as_array().unwrap().iter().find(|q| q["skill"] == skill).cloned();
+            let queue = body["queues"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|q| q["skill"] == skill)
+                .cloned();
             (queue.map_or(0, |q| q["waiting"].as_u64().unwrap()) == waiting).then_some(())
         })
         .await
@@ -505,8 +618,34 @@ impl TestApp {
     /// Waits for the offer of `cid` to `aid` and accepts it with `agent_key`; returns the offer id.
     pub async fn assign(&self, cid: &str, aid: &str, agent_key: &str) -> String {
         let offer = self.wait_offer(aid, cid).await;
-        let (status, body) = self.post(&format!("/v1/offers/{offer}/accept"), &json!({}), Some(agent_key)).await;
+        let (status, body) = self
+            .post(
+                &format!("/v1/offers/{offer}/accept"),
+                &json!({}),
+                Some(agent_key),
+            )
+            .await;
         assert_eq!(status, StatusCode::OK, "accept {offer}: {body}");
         offer
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_sse_blocks() {
+        let frame = parse_block("id: 3\nevent: note\ndata: {\"a\":1}\n\n").unwrap();
+        assert_eq!(
+            frame,
+            SseFrame {
+                id: Some("3".into()),
+                event: Some("note".into()),
+                data: "{\"a\":1}".into()
+            }
+        );
+        assert_eq!(parse_block(":keep-alive\n\n"), None);
+        assert_eq!(parse_block("data: a\ndata: b\n\n").unwrap().data, "a\nb");
     }
 }

@@ -24,7 +24,11 @@ async fn populated() -> (TempDir, Vec<Value>) {
     let bot = app.key("bot", None).await;
     for n in 0..5 {
         for cid in CONVERSATIONS {
-            let kind = if n % 2 == 0 { "customer_message" } else { "bot_message" };
+            let kind = if n % 2 == 0 {
+                "customer_message"
+            } else {
+                "bot_message"
+            };
             app.append_ok(cid, json!([{"id": format!("{cid}-{n}"), "type": kind, "text": format!("{cid} says {n}")}]), &bot)
                 .await;
         }
@@ -44,10 +48,18 @@ fn seq_of(events: &[Value], id: &str) -> u64 {
 /// Verifies through a fresh store and a restarted server; both must report `expected`.
 async fn assert_break(dir: TempDir, conversation: Option<&str>, seq: u64, kind: BreakKind) {
     let store = SqliteStore::open(dir.path()).unwrap();
-    let found: Break = store.verify(None).await.unwrap().expect_err("tampering is detected");
+    let found: Break = store
+        .verify(None)
+        .await
+        .unwrap()
+        .expect_err("tampering is detected");
     store.close();
     drop(store);
-    assert_eq!(found.conversation.as_ref().map(|c| c.as_str()), conversation, "{found:?}");
+    assert_eq!(
+        found.conversation.as_ref().map(|c| c.as_str()),
+        conversation,
+        "{found:?}"
+    );
     assert_eq!(found.seq, seq, "{found:?}");
     assert_eq!(found.kind, kind, "{found:?}");
     assert!(!found.message.is_empty());
@@ -80,10 +92,15 @@ async fn a_clean_store_verifies() {
     assert!(report.get("break").is_none());
     assert_eq!(report["verified"]["conversations"], 3);
     assert_eq!(report["verified"]["events"], total);
-    assert!(report["verified"]["checkpoints"].as_u64().unwrap() >= 12, "one checkpoint per commit at least: {report}");
+    assert!(
+        report["verified"]["checkpoints"].as_u64().unwrap() >= 12,
+        "one checkpoint per commit at least: {report}"
+    );
     assert_eq!(report["verified"]["head"].as_str().unwrap().len(), 64);
 
-    let (status, one) = app.get("/v1/ledger/verify?conversation=c-b", Some(&auditor)).await;
+    let (status, one) = app
+        .get("/v1/ledger/verify?conversation=c-b", Some(&auditor))
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(one["ok"], true, "{one}");
     assert_eq!(one["verified"]["conversations"], 1);
@@ -120,7 +137,10 @@ async fn an_edited_stored_hash_is_a_hash_mismatch_at_its_seq() {
     let (dir, events) = populated().await;
     let seq = seq_of(&events, "c-b-1");
     let changed = open(&dir)
-        .execute("UPDATE events SET hash = zeroblob(32) WHERE conversation = ?1 AND seq = ?2", params![TARGET, seq])
+        .execute(
+            "UPDATE events SET hash = zeroblob(32) WHERE conversation = ?1 AND seq = ?2",
+            params![TARGET, seq],
+        )
         .unwrap();
     assert_eq!(changed, 1);
     assert_break(dir, Some(TARGET), seq, BreakKind::HashMismatch).await;
@@ -130,7 +150,12 @@ async fn an_edited_stored_hash_is_a_hash_mismatch_at_its_seq() {
 async fn a_deleted_middle_event_is_a_seq_gap() {
     let (dir, events) = populated().await;
     let seq = seq_of(&events, "c-b-2");
-    let deleted = open(&dir).execute("DELETE FROM events WHERE conversation = ?1 AND seq = ?2", params![TARGET, seq]).unwrap();
+    let deleted = open(&dir)
+        .execute(
+            "DELETE FROM events WHERE conversation = ?1 AND seq = ?2",
+            params![TARGET, seq],
+        )
+        .unwrap();
     assert_eq!(deleted, 1);
     assert_break(dir, Some(TARGET), seq, BreakKind::SeqGap).await;
 }
@@ -138,7 +163,12 @@ async fn a_deleted_middle_event_is_a_seq_gap() {
 #[tokio::test]
 async fn a_deleted_first_event_is_a_seq_gap_at_1() {
     let (dir, _) = populated().await;
-    open(&dir).execute("DELETE FROM events WHERE conversation = ?1 AND seq = 1", params![TARGET]).unwrap();
+    open(&dir)
+        .execute(
+            "DELETE FROM events WHERE conversation = ?1 AND seq = 1",
+            params![TARGET],
+        )
+        .unwrap();
     assert_break(dir, Some(TARGET), 1, BreakKind::SeqGap).await;
 }
 
@@ -146,8 +176,12 @@ async fn a_deleted_first_event_is_a_seq_gap_at_1() {
 async fn deleted_tail_events_are_a_truncated_tail() {
     let (dir, events) = populated().await;
     let first_gone = events[events.len() - 2]["seq"].as_u64().unwrap();
-    let deleted =
-        open(&dir).execute("DELETE FROM events WHERE conversation = ?1 AND seq >= ?2", params![TARGET, first_gone]).unwrap();
+    let deleted = open(&dir)
+        .execute(
+            "DELETE FROM events WHERE conversation = ?1 AND seq >= ?2",
+            params![TARGET, first_gone],
+        )
+        .unwrap();
     assert_eq!(deleted, 2);
     assert_break(dir, Some(TARGET), first_gone, BreakKind::TruncatedTail).await;
 }
@@ -156,21 +190,37 @@ async fn deleted_tail_events_are_a_truncated_tail() {
 async fn a_deleted_conversation_is_missing() {
     let (dir, events) = populated().await;
     let conn = open(&dir);
-    let deleted = conn.execute("DELETE FROM events WHERE conversation = ?1", params![TARGET]).unwrap();
+    let deleted = conn
+        .execute(
+            "DELETE FROM events WHERE conversation = ?1",
+            params![TARGET],
+        )
+        .unwrap();
     assert_eq!(deleted, events.len());
-    conn.execute("DELETE FROM conversations WHERE id = ?1", params![TARGET]).unwrap();
+    conn.execute("DELETE FROM conversations WHERE id = ?1", params![TARGET])
+        .unwrap();
     drop(conn);
     assert_break(dir, Some(TARGET), 1, BreakKind::MissingConversation).await;
 }
 
 /// Reads the target's stored events as baton-core events with their hashes.
 fn stored(conn: &Connection) -> Vec<(Event, Digest)> {
-    let mut stmt = conn.prepare("SELECT body, hash FROM events WHERE conversation = ?1 ORDER BY seq").unwrap();
+    let mut stmt = conn
+        .prepare("SELECT body, hash FROM events WHERE conversation = ?1 ORDER BY seq")
+        .unwrap();
     let rows = stmt
-        .query_map([TARGET], |row| Ok((row.get::<_, String>(0)?, row.get::<_, Vec<u8>>(1)?)))
+        .query_map([TARGET], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, Vec<u8>>(1)?))
+        })
         .unwrap()
         .map(|row| row.unwrap());
-    rows.map(|(body, hash)| (serde_json::from_str(&body).unwrap(), Digest(hash.try_into().unwrap()))).collect()
+    rows.map(|(body, hash)| {
+        (
+            serde_json::from_str(&body).unwrap(),
+            Digest(hash.try_into().unwrap()),
+        )
+    })
+    .collect()
 }
 
 #[tokio::test]
@@ -201,12 +251,20 @@ async fn a_rewritten_and_rehashed_chain_differs_from_its_checkpoint() {
     for (event, _) in &log[from - 1..] {
         let mut event = event.clone();
         if event.id.as_str() == "c-b-1" {
-            event.body = serde_json::from_value(json!({"type": "bot_message", "text": "a rewritten history"})).unwrap();
+            event.body = serde_json::from_value(
+                json!({"type": "bot_message", "text": "a rewritten history"}),
+            )
+            .unwrap();
         }
         let sealed = seal(&prev, &event).unwrap();
         conn.execute(
             "UPDATE events SET body = ?1, hash = ?2 WHERE conversation = ?3 AND seq = ?4",
-            params![sealed.canonical, sealed.hash.0.as_slice(), TARGET, event.seq],
+            params![
+                sealed.canonical,
+                sealed.hash.0.as_slice(),
+                TARGET,
+                event.seq
+            ],
         )
         .unwrap();
         prev = sealed.hash;
@@ -220,7 +278,12 @@ async fn a_rewritten_and_rehashed_chain_differs_from_its_checkpoint() {
 #[tokio::test]
 async fn an_edited_checkpoint_breaks_the_checkpoint_chain() {
     let (dir, _) = populated().await;
-    let changed = open(&dir).execute("UPDATE checkpoints SET body = body || ' ' WHERE number = 2", []).unwrap();
+    let changed = open(&dir)
+        .execute(
+            "UPDATE checkpoints SET body = body || ' ' WHERE number = 2",
+            [],
+        )
+        .unwrap();
     assert_eq!(changed, 1);
     assert_break(dir, None, 2, BreakKind::CheckpointMismatch).await;
 }
@@ -229,16 +292,30 @@ async fn an_edited_checkpoint_breaks_the_checkpoint_chain() {
 async fn verifying_one_conversation_looks_only_at_it() {
     let (dir, events) = populated().await;
     let seq = seq_of(&events, "c-b-3");
-    open(&dir).execute("DELETE FROM events WHERE conversation = ?1 AND seq = ?2", params![TARGET, seq]).unwrap();
+    open(&dir)
+        .execute(
+            "DELETE FROM events WHERE conversation = ?1 AND seq = ?2",
+            params![TARGET, seq],
+        )
+        .unwrap();
     let app: TestApp = spawn_app_in(dir).await;
-    let (status, clean) = app.get("/v1/ledger/verify?conversation=c-a", Some(&app.admin_key)).await;
+    let (status, clean) = app
+        .get("/v1/ledger/verify?conversation=c-a", Some(&app.admin_key))
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(clean["ok"], true, "{clean}");
-    let (_, broken) = app.get("/v1/ledger/verify?conversation=c-b", Some(&app.admin_key)).await;
+    let (_, broken) = app
+        .get("/v1/ledger/verify?conversation=c-b", Some(&app.admin_key))
+        .await;
     assert_eq!(broken["ok"], false);
     assert_eq!(broken["break"]["conversation"], TARGET);
     assert_eq!(broken["break"]["seq"], seq);
     assert_eq!(broken["break"]["kind"], "seq_gap");
-    let (status, bad) = app.get("/v1/ledger/verify?conversation=no%20such", Some(&app.admin_key)).await;
+    let (status, bad) = app
+        .get(
+            "/v1/ledger/verify?conversation=no%20such",
+            Some(&app.admin_key),
+        )
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
 }

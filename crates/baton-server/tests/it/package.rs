@@ -11,23 +11,39 @@ use crate::helpers::{TestApp, assert_error, by_id, of_type, spawn_app};
 const ORDER_AND_EMAIL: &str = "My order number is 88231 and my email is maria@example.com";
 
 /// GETs a package as raw text with its content type.
-async fn raw_package(app: &TestApp, cid: &str, format: &str, key: &str) -> (StatusCode, String, String) {
+async fn raw_package(
+    app: &TestApp,
+    cid: &str,
+    format: &str,
+    key: &str,
+) -> (StatusCode, String, String) {
     let url = app.url(&format!("/v1/conversations/{cid}/package?format={format}"));
     let response = app.client.get(url).bearer_auth(key).send().await.unwrap();
     let status = response.status();
-    let content_type = response.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
     (status, content_type, response.text().await.unwrap())
 }
 
 async fn package(app: &TestApp, cid: &str, key: &str) -> Value {
-    let (status, body) = app.get(&format!("/v1/conversations/{cid}/package"), Some(key)).await;
+    let (status, body) = app
+        .get(&format!("/v1/conversations/{cid}/package"), Some(key))
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     body
 }
 
 /// The facts of `kind` in a package.
 fn facts<'a>(package: &'a Value, kind: &str) -> Vec<&'a Value> {
-    package["assessment"]["facts"].as_array().unwrap().iter().filter(|f| f["kind"] == kind).collect()
+    package["assessment"]["facts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["kind"] == kind)
+        .collect()
 }
 
 /// The seq of the event with idempotency key `id`.
@@ -52,9 +68,22 @@ async fn the_json_package_has_the_sbar_keys_and_the_facts_the_customer_gave() {
     let given = seq_of(&app, "c1", "given").await;
 
     let package = package(&app, "c1", &bot).await;
-    let keys: BTreeSet<&str> = package.as_object().unwrap().keys().map(String::as_str).collect();
-    let expected: BTreeSet<&str> =
-        ["situation", "background", "assessment", "recommendation", "transcript", "version"].into_iter().collect();
+    let keys: BTreeSet<&str> = package
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let expected: BTreeSet<&str> = [
+        "situation",
+        "background",
+        "assessment",
+        "recommendation",
+        "transcript",
+        "version",
+    ]
+    .into_iter()
+    .collect();
     assert_eq!(keys, expected);
     assert!(package["version"].is_string(), "{}", package["version"]);
 
@@ -69,7 +98,10 @@ async fn the_json_package_has_the_sbar_keys_and_the_facts_the_customer_gave() {
 
     // The transcript holds every message, in order, with its seq.
     let transcript = package["transcript"].as_array().unwrap();
-    let seqs: Vec<u64> = transcript.iter().map(|l| l["seq"].as_u64().unwrap()).collect();
+    let seqs: Vec<u64> = transcript
+        .iter()
+        .map(|l| l["seq"].as_u64().unwrap())
+        .collect();
     let messages: Vec<u64> = app
         .events("c1")
         .await
@@ -81,9 +113,16 @@ async fn the_json_package_has_the_sbar_keys_and_the_facts_the_customer_gave() {
     assert_eq!(transcript.last().unwrap()["text"], ORDER_AND_EMAIL);
 
     // What was given is on the do-not-ask list.
-    let do_not_ask: Vec<&str> =
-        package["recommendation"]["do_not_ask"].as_array().unwrap().iter().map(|d| d["kind"].as_str().unwrap()).collect();
-    assert!(do_not_ask.contains(&"order_id") && do_not_ask.contains(&"email"), "{do_not_ask:?}");
+    let do_not_ask: Vec<&str> = package["recommendation"]["do_not_ask"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        do_not_ask.contains(&"order_id") && do_not_ask.contains(&"email"),
+        "{do_not_ask:?}"
+    );
 
     let (status, _) = app.get("/v1/conversations/nope/package", Some(&bot)).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
@@ -110,7 +149,10 @@ async fn an_nlu_entity_overrides_batons_own_reading_of_the_same_kind() {
     assert_eq!(order.len(), 1, "{}", package["assessment"]["facts"]);
     assert_eq!(order[0]["value"], "A-88231");
     assert_eq!(order[0]["source"], "nlu");
-    assert_eq!(order[0]["seq"], given, "attributed to the customer message the NLU read");
+    assert_eq!(
+        order[0]["seq"], given,
+        "attributed to the customer message the NLU read"
+    );
 }
 
 #[tokio::test]
@@ -132,30 +174,51 @@ async fn every_format_has_its_content_type_and_shape() {
     let (status, content_type, markdown) = raw_package(&app, "c-42", "markdown", &bot).await;
     assert_eq!(status, StatusCode::OK);
     assert!(content_type.starts_with("text/markdown"), "{content_type}");
-    assert!(markdown.contains("88231") && markdown.contains('#'), "{markdown}");
-    assert!(serde_json::from_str::<Value>(&markdown).is_err(), "markdown is not JSON");
+    assert!(
+        markdown.contains("88231") && markdown.contains('#'),
+        "{markdown}"
+    );
+    assert!(
+        serde_json::from_str::<Value>(&markdown).is_err(),
+        "markdown is not JSON"
+    );
 
     let (status, content_type, html) = raw_package(&app, "c-42", "html", &bot).await;
     assert_eq!(status, StatusCode::OK);
     assert!(content_type.starts_with("text/html"), "{content_type}");
-    assert!(html.trim_start().starts_with('<') && html.contains("88231"), "{html}");
+    assert!(
+        html.trim_start().starts_with('<') && html.contains("88231"),
+        "{html}"
+    );
 
     let (status, content_type, json_text) = raw_package(&app, "c-42", "json", &bot).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(content_type.starts_with("application/json"), "{content_type}");
+    assert!(
+        content_type.starts_with("application/json"),
+        "{content_type}"
+    );
     let default_format = package(&app, "c-42", &bot).await;
     let explicit: Value = serde_json::from_str(&json_text).unwrap();
-    assert_eq!(explicit["assessment"]["facts"], default_format["assessment"]["facts"]);
+    assert_eq!(
+        explicit["assessment"]["facts"],
+        default_format["assessment"]["facts"]
+    );
 
     let (status, content_type, text) = raw_package(&app, "c-42", "botframework", &bot).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(content_type.starts_with("application/json"), "{content_type}");
+    assert!(
+        content_type.starts_with("application/json"),
+        "{content_type}"
+    );
     let activity: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(activity["type"], "event");
     assert_eq!(activity["name"], "handoff.initiate");
     assert_eq!(activity["conversation"]["id"], "c-42");
     let attachments = activity["attachments"].as_array().unwrap();
-    let transcript = attachments.iter().find(|a| a["name"] == "Transcript").unwrap_or_else(|| panic!("{activity}"));
+    let transcript = attachments
+        .iter()
+        .find(|a| a["name"] == "Transcript")
+        .unwrap_or_else(|| panic!("{activity}"));
     assert_eq!(transcript["contentType"], "application/json");
     let lines = transcript["content"]["activities"].as_array().unwrap();
     assert_eq!(lines.len(), 2, "{lines:?}");
@@ -166,19 +229,38 @@ async fn every_format_has_its_content_type_and_shape() {
 
     let (status, content_type, text) = raw_package(&app, "c-42", "zendesk", &bot).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(content_type.starts_with("application/json"), "{content_type}");
+    assert!(
+        content_type.starts_with("application/json"),
+        "{content_type}"
+    );
     let ticket: Value = serde_json::from_str(&text).unwrap();
     let subject = ticket["ticket"]["subject"].as_str().unwrap();
     assert!(!subject.is_empty());
     let html_body = ticket["ticket"]["comment"]["html_body"].as_str().unwrap();
-    assert!(html_body.contains('<') && html_body.contains("88231"), "{html_body}");
-    assert_eq!(ticket["ticket"]["comment"]["public"], false, "the package is an internal note");
+    assert!(
+        html_body.contains('<') && html_body.contains("88231"),
+        "{html_body}"
+    );
+    assert_eq!(
+        ticket["ticket"]["comment"]["public"], false,
+        "the package is an internal note"
+    );
     assert_eq!(ticket["ticket"]["external_id"], "c-42");
     assert_eq!(ticket["ticket"]["requester"]["email"], "maria@example.com");
 
     for bad in ["pdf", "JSON", ""] {
-        let refused = app.get(&format!("/v1/conversations/c-42/package?format={bad}"), Some(&bot)).await;
-        assert_error(&refused, StatusCode::BAD_REQUEST, "invalid_query", Some("format"));
+        let refused = app
+            .get(
+                &format!("/v1/conversations/c-42/package?format={bad}"),
+                Some(&bot),
+            )
+            .await;
+        assert_error(
+            &refused,
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+            Some("format"),
+        );
     }
 }
 
@@ -206,27 +288,58 @@ async fn a_card_number_is_masked_for_the_agent_and_clear_for_the_auditor() {
 
     let agent_view = package(&app, "c1", &ana).await;
     let cards = facts(&agent_view, "card_number");
-    assert_eq!(cards.len(), 1, "only the Luhn-valid number is a card: {}", agent_view["assessment"]["facts"]);
+    assert_eq!(
+        cards.len(),
+        1,
+        "only the Luhn-valid number is a card: {}",
+        agent_view["assessment"]["facts"]
+    );
     let masked = cards[0]["value"].as_str().unwrap();
-    assert!(masked.ends_with("1111]") && !masked.contains("4111"), "{masked}");
+    assert!(
+        masked.ends_with("1111]") && !masked.contains("4111"),
+        "{masked}"
+    );
     assert_eq!(cards[0]["redacted"], true);
     assert_eq!(cards[0]["seq"], card_seq);
     let text = agent_view.to_string();
-    assert!(!text.contains(card) && !text.contains("4111111111111111"), "the clear number leaks: {text}");
-    let line = agent_view["transcript"].as_array().unwrap().iter().find(|l| l["seq"] == card_seq).unwrap();
-    assert!(line["text"].as_str().unwrap().contains("1111"), "the last four stay: {line}");
+    assert!(
+        !text.contains(card) && !text.contains("4111111111111111"),
+        "the clear number leaks: {text}"
+    );
+    let line = agent_view["transcript"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["seq"] == card_seq)
+        .unwrap();
+    assert!(
+        line["text"].as_str().unwrap().contains("1111"),
+        "the last four stay: {line}"
+    );
     for format in ["markdown", "html", "botframework", "zendesk"] {
         let (status, _, rendered) = raw_package(&app, "c1", format, &ana).await;
         assert_eq!(status, StatusCode::OK);
-        assert!(!rendered.contains(card), "{format} leaks the card: {rendered}");
+        assert!(
+            !rendered.contains(card),
+            "{format} leaks the card: {rendered}"
+        );
     }
 
     let audit_view = package(&app, "c1", &auditor).await;
     let cards = facts(&audit_view, "card_number");
     assert_eq!(cards.len(), 1);
     assert_eq!(cards[0]["value"], card);
-    assert!(cards[0].get("redacted").is_none_or(|r| r == false), "{}", cards[0]);
-    let line = audit_view["transcript"].as_array().unwrap().iter().find(|l| l["seq"] == card_seq).unwrap();
+    assert!(
+        cards[0].get("redacted").is_none_or(|r| r == false),
+        "{}",
+        cards[0]
+    );
+    let line = audit_view["transcript"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["seq"] == card_seq)
+        .unwrap();
     assert!(line["text"].as_str().unwrap().contains(card), "{line}");
 }
 
@@ -235,7 +348,12 @@ async fn a_card_number_is_masked_for_the_agent_and_clear_for_the_auditor() {
 async fn order_given_and_assigned(app: &TestApp) -> (String, String, u64) {
     let bot = app.key("bot", None).await;
     let ana = app.key("agent", Some("ana")).await;
-    app.append_ok("c1", json!([{"id": "given", "type": "customer_message", "text": ORDER_AND_EMAIL}]), &bot).await;
+    app.append_ok(
+        "c1",
+        json!([{"id": "given", "type": "customer_message", "text": ORDER_AND_EMAIL}]),
+        &bot,
+    )
+    .await;
     let given = seq_of(app, "c1", "given").await;
     app.available_agent("ana", json!({"orders": 3}), 1).await;
     app.hand_off("c1", &bot, &["orders"], "normal").await;

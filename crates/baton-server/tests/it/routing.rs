@@ -16,7 +16,10 @@ fn at(event: &Value) -> Timestamp {
 
 /// The agent ids of a conversation's `offered` events, in order.
 async fn offered_to(app: &TestApp, cid: &str) -> Vec<String> {
-    of_type(&app.events(cid).await, "offered").iter().map(|e| e["agent_id"].as_str().unwrap().to_owned()).collect()
+    of_type(&app.events(cid).await, "offered")
+        .iter()
+        .map(|e| e["agent_id"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 #[tokio::test]
@@ -28,20 +31,39 @@ async fn agent_registration_is_validated_and_reserved_to_supervisors_and_admins(
     let good = json!({"skills": {"billing": 3}, "capacity": 2});
 
     for key in [&bot, &ana] {
-        assert_error(&app.try_put_agent("ana", &good, key).await, StatusCode::FORBIDDEN, "forbidden", None);
+        assert_error(
+            &app.try_put_agent("ana", &good, key).await,
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            None,
+        );
     }
     for level in [0, 6] {
         let body = json!({"skills": {"general": 2, "billing": level}, "capacity": 2});
         let refused = app.try_put_agent("ana", &body, &supervisor).await;
-        assert_error(&refused, StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", Some("skills.billing"));
+        assert_error(
+            &refused,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+            Some("skills.billing"),
+        );
     }
     for capacity in [0, 101] {
         let body = json!({"skills": {"billing": 3}, "capacity": capacity});
         let refused = app.try_put_agent("ana", &body, &supervisor).await;
-        assert_error(&refused, StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", Some("capacity"));
+        assert_error(
+            &refused,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+            Some("capacity"),
+        );
     }
     let (status, _) = app.get("/v1/agents/ana", Some(&app.admin_key)).await;
-    assert_eq!(status, StatusCode::NOT_FOUND, "no refused request registered the agent");
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "no refused request registered the agent"
+    );
 
     let (status, view) = app.try_put_agent("ana", &good, &supervisor).await;
     assert_eq!(status, StatusCode::OK, "{view}");
@@ -53,7 +75,9 @@ async fn agent_registration_is_validated_and_reserved_to_supervisors_and_admins(
 
     // An update replaces skills and capacity and keeps presence.
     app.set_presence("ana", "available").await;
-    let view = app.put_agent("ana", json!({"billing": 5, "refunds": 1}), 4).await;
+    let view = app
+        .put_agent("ana", json!({"billing": 5, "refunds": 1}), 4)
+        .await;
     assert_eq!(view["skills"], json!({"billing": 5, "refunds": 1}));
     assert_eq!(view["capacity"], 4);
     assert_eq!(view["presence"], "available");
@@ -69,20 +93,53 @@ async fn presence_is_set_by_the_agent_or_a_manager_and_validated() {
     app.put_agent("ana", json!({"billing": 3}), 1).await;
     app.put_agent("bo", json!({"billing": 3}), 1).await;
 
-    let (status, view) = app.post("/v1/agents/ana/presence", &json!({"status": "available"}), Some(&ana)).await;
+    let (status, view) = app
+        .post(
+            "/v1/agents/ana/presence",
+            &json!({"status": "available"}),
+            Some(&ana),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{view}");
     assert_eq!(view["presence"], "available");
     assert_eq!(app.agent("ana").await["presence"], "available");
 
     for key in [&bo, &bot] {
-        let refused = app.post("/v1/agents/ana/presence", &json!({"status": "away"}), Some(key)).await;
+        let refused = app
+            .post(
+                "/v1/agents/ana/presence",
+                &json!({"status": "away"}),
+                Some(key),
+            )
+            .await;
         assert_error(&refused, StatusCode::FORBIDDEN, "forbidden", None);
     }
-    let refused = app.post("/v1/agents/ana/presence", &json!({"status": "busy"}), Some(&ana)).await;
-    assert_error(&refused, StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", Some("status"));
-    assert_eq!(app.agent("ana").await["presence"], "available", "refusals changed nothing");
+    let refused = app
+        .post(
+            "/v1/agents/ana/presence",
+            &json!({"status": "busy"}),
+            Some(&ana),
+        )
+        .await;
+    assert_error(
+        &refused,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_field",
+        Some("status"),
+    );
+    assert_eq!(
+        app.agent("ana").await["presence"],
+        "available",
+        "refusals changed nothing"
+    );
 
-    let (status, _) = app.post("/v1/agents/nobody/presence", &json!({"status": "away"}), Some(&app.admin_key)).await;
+    let (status, _) = app
+        .post(
+            "/v1/agents/nobody/presence",
+            &json!({"status": "away"}),
+            Some(&app.admin_key),
+        )
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
     // An agent's own key reads the agent; another agent's key does not.
@@ -102,13 +159,17 @@ async fn a_handoff_is_offered_only_to_an_available_agent_with_every_required_ski
     let app = spawn_app().await;
     let bot = app.key("bot", None).await;
     // Each of these would win on proficiency if eligibility were ignored.
-    app.put_agent("away", json!({"billing": 5, "refunds": 5}), 3).await;
+    app.put_agent("away", json!({"billing": 5, "refunds": 5}), 3)
+        .await;
     app.set_presence("away", "away").await;
-    app.put_agent("offline", json!({"billing": 5, "refunds": 5}), 3).await;
+    app.put_agent("offline", json!({"billing": 5, "refunds": 5}), 3)
+        .await;
     app.available_agent("half", json!({"billing": 5}), 3).await;
-    app.available_agent("ana", json!({"billing": 1, "refunds": 1}), 3).await;
+    app.available_agent("ana", json!({"billing": 1, "refunds": 1}), 3)
+        .await;
 
-    app.hand_off("c1", &bot, &["billing", "refunds"], "normal").await;
+    app.hand_off("c1", &bot, &["billing", "refunds"], "normal")
+        .await;
     let offer = app.wait_offer("ana", "c1").await;
 
     assert_eq!(offered_to(&app, "c1").await, ["ana"]);
@@ -117,11 +178,17 @@ async fn a_handoff_is_offered_only_to_an_available_agent_with_every_required_ski
     assert_eq!(state["offer"]["agent_id"], "ana");
     assert_eq!(state["offer"]["offer_id"], offer.as_str());
     for other in ["away", "offline", "half"] {
-        assert!(app.offers_of(other).await.is_empty(), "{other} was offered a conversation");
+        assert!(
+            app.offers_of(other).await.is_empty(),
+            "{other} was offered a conversation"
+        );
         assert_eq!(app.agent(other).await["load"], 0);
     }
     let ana = app.agent("ana").await;
-    assert_eq!(ana["load"], 1, "a live offer counts against capacity: {ana}");
+    assert_eq!(
+        ana["load"], 1,
+        "a live offer counts against capacity: {ana}"
+    );
     assert_eq!(ana["offers"][0]["offer_id"], offer.as_str());
 
     // The offer card carries what the agent needs to decide.
@@ -137,7 +204,13 @@ async fn an_explicit_request_for_a_human_is_offered_to_a_general_agent() {
     let bot = app.key("bot", None).await;
     app.available_agent("gus", json!({"general": 2}), 2).await;
 
-    let answer = app.append_ok("c1", json!([{"type": "customer_message", "text": "I want to talk to a human agent now"}]), &bot).await;
+    let answer = app
+        .append_ok(
+            "c1",
+            json!([{"type": "customer_message", "text": "I want to talk to a human agent now"}]),
+            &bot,
+        )
+        .await;
     assert_eq!(answer["decision"]["outcome"], "handoff", "{answer}");
     assert_eq!(answer["decision"]["skills"], json!(["general"]));
 
@@ -152,11 +225,16 @@ async fn higher_proficiency_wins_then_lower_occupancy() {
     let dan = app.key("agent", Some("dan")).await;
 
     // Registered first and idle longest, but less proficient.
-    app.available_agent("bea", json!({"billing": 2, "general": 5}), 2).await;
+    app.available_agent("bea", json!({"billing": 2, "general": 5}), 2)
+        .await;
     app.available_agent("cai", json!({"billing": 4}), 2).await;
     app.hand_off("p1", &bot, &["billing"], "normal").await;
     app.wait_offer("cai", "p1").await;
-    assert_eq!(offered_to(&app, "p1").await, ["cai"], "proficiency in the required skill decides, not other skills");
+    assert_eq!(
+        offered_to(&app, "p1").await,
+        ["cai"],
+        "proficiency in the required skill decides, not other skills"
+    );
 
     // Equal proficiency: dan holds one of four slots (25 %), eve none of one (0 %). dan was
     // registered first and has been idle longer, so only occupancy can pick eve.
@@ -182,11 +260,20 @@ async fn an_urgent_handoff_takes_a_freed_slot_before_an_earlier_normal_one() {
     app.hand_off("normal", &bot, &["billing"], "normal").await;
     app.hand_off("urgent", &bot, &["billing"], "urgent").await;
     app.wait_waiting("billing", 2).await;
-    assert!(app.events("normal").await[0]["at"].as_str() <= app.events("urgent").await[0]["at"].as_str());
+    assert!(
+        app.events("normal").await[0]["at"].as_str()
+            <= app.events("urgent").await[0]["at"].as_str()
+    );
     assert_eq!(app.state("normal").await["owner"], "queued");
     assert_eq!(app.state("urgent").await["owner"], "queued");
 
-    let (status, body) = app.post("/v1/conversations/busy/resolve", &json!({"resolution": "refunded"}), Some(&ana)).await;
+    let (status, body) = app
+        .post(
+            "/v1/conversations/busy/resolve",
+            &json!({"resolution": "refunded"}),
+            Some(&ana),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
 
     app.wait_offer("ana", "urgent").await;
@@ -207,9 +294,19 @@ async fn a_rejected_offer_moves_to_the_next_agent() {
     app.hand_off("c1", &bot, &["billing"], "normal").await;
     let first = app.wait_offer("ana", "c1").await;
     let (status, body) = app.get("/v1/conversations/c1", Some(&ana)).await;
-    assert_eq!(status, StatusCode::OK, "the offered agent reads the conversation: {body}");
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "the offered agent reads the conversation: {body}"
+    );
 
-    let (status, body) = app.post(&format!("/v1/offers/{first}/reject"), &json!({}), Some(&ana)).await;
+    let (status, body) = app
+        .post(
+            &format!("/v1/offers/{first}/reject"),
+            &json!({}),
+            Some(&ana),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["status"], "rejected");
 
@@ -227,9 +324,21 @@ async fn a_rejected_offer_moves_to_the_next_agent() {
 
     // The offer is gone: answering it again is refused and writes nothing.
     let before = app.events("c1").await;
-    let (status, _) = app.post(&format!("/v1/offers/{first}/reject"), &json!({}), Some(&ana)).await;
+    let (status, _) = app
+        .post(
+            &format!("/v1/offers/{first}/reject"),
+            &json!({}),
+            Some(&ana),
+        )
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, _) = app.post(&format!("/v1/offers/{first}/accept"), &json!({}), Some(&ana)).await;
+    let (status, _) = app
+        .post(
+            &format!("/v1/offers/{first}/accept"),
+            &json!({}),
+            Some(&ana),
+        )
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(app.events("c1").await, before);
     // Once moved on, the first agent no longer reads it.
@@ -239,7 +348,11 @@ async fn a_rejected_offer_moves_to_the_next_agent() {
 
 fn quick_offers(max_expiries_in_row: u32) -> AppConfig {
     AppConfig {
-        router: RouterConfig { offer_timeout_ms: 300, max_expiries_in_row, ..RouterConfig::default() },
+        router: RouterConfig {
+            offer_timeout_ms: 300,
+            max_expiries_in_row,
+            ..RouterConfig::default()
+        },
         ..AppConfig::default()
     }
 }
@@ -256,8 +369,18 @@ async fn an_expired_offer_moves_on_and_is_recorded() {
     app.wait_offer("bo", "c1").await;
 
     let events = app.events("c1").await;
-    let kinds: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).filter(|k| k.starts_with("offer")).collect();
-    assert_eq!(kinds, ["offered", "offer_closed", "offered"]);
+    let kinds: Vec<&str> = events
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .filter(|k| k.starts_with("offer"))
+        .collect();
+    // bo's offer may itself have expired by now (300 ms): the first three are what counts.
+    assert_eq!(
+        kinds[..3],
+        ["offered", "offer_closed", "offered"],
+        "{kinds:?}"
+    );
+    assert_eq!(of_type(&events, "offered")[1]["agent_id"], "bo");
     let closed = of_type(&events, "offer_closed")[0];
     assert_eq!(closed["reason"], "expired");
     assert_eq!(closed["agent_id"], "ana");
@@ -265,11 +388,18 @@ async fn an_expired_offer_moves_on_and_is_recorded() {
     assert_eq!(closed["actor"], "system");
     let offered = of_type(&events, "offered")[0];
     let expires_at: Timestamp = serde_json::from_value(offered["expires_at"].clone()).unwrap();
-    assert!(at(closed) >= expires_at, "closed at {} before it expired at {expires_at:?}", closed["at"]);
+    assert!(
+        at(closed) >= expires_at,
+        "closed at {} before it expired at {expires_at:?}",
+        closed["at"]
+    );
 
     let ana = app.agent("ana").await;
     assert_eq!(ana["expiries_in_row"], 1);
-    assert_eq!(ana["presence"], "available", "one expiry is not enough to go away");
+    assert_eq!(
+        ana["presence"], "available",
+        "one expiry is not enough to go away"
+    );
     assert_eq!(ana["load"], 0);
 }
 
@@ -283,7 +413,10 @@ async fn repeated_expiries_set_the_agent_away() {
     app.wait_offer("ana", "c1").await;
     app.hand_off("c2", &bot, &["billing"], "normal").await;
 
-    eventually("ana set away", async || (app.agent("ana").await["presence"] == "away").then_some(())).await;
+    eventually("ana set away", async || {
+        (app.agent("ana").await["presence"] == "away").then_some(())
+    })
+    .await;
 
     for cid in ["c1", "c2"] {
         let events = app.events(cid).await;
@@ -309,17 +442,33 @@ async fn capacity_is_never_exceeded() {
     let offer = app.wait_offer("ana", "c1").await;
     app.hand_off("c2", &bot, &["billing"], "normal").await;
     app.wait_waiting("billing", 2).await;
-    assert_eq!(app.state("c2").await["owner"], "queued", "a live offer fills the only slot");
+    assert_eq!(
+        app.state("c2").await["owner"],
+        "queued",
+        "a live offer fills the only slot"
+    );
     assert_eq!(app.agent("ana").await["load"], 1);
 
-    let (status, body) = app.post(&format!("/v1/offers/{offer}/accept"), &json!({}), Some(&ana)).await;
+    let (status, body) = app
+        .post(
+            &format!("/v1/offers/{offer}/accept"),
+            &json!({}),
+            Some(&ana),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     app.wait_waiting("billing", 1).await;
     assert_eq!(app.state("c2").await["owner"], "queued");
     assert!(offered_to(&app, "c2").await.is_empty());
     assert_eq!(app.agent("ana").await["load"], 1);
 
-    let (status, body) = app.post("/v1/conversations/c1/resolve", &json!({"resolution": "done"}), Some(&ana)).await;
+    let (status, body) = app
+        .post(
+            "/v1/conversations/c1/resolve",
+            &json!({"resolution": "done"}),
+            Some(&ana),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     app.wait_offer("ana", "c2").await;
     let view = app.agent("ana").await;
@@ -341,17 +490,37 @@ async fn accept_makes_the_agent_the_owner_and_only_the_offered_agent_may_accept(
 
     // Someone else's offer does not exist for them; nothing changes.
     let before = app.events("c1").await;
-    let refused = app.post(&format!("/v1/offers/{offer}/accept"), &json!({}), Some(&bo)).await;
+    let refused = app
+        .post(&format!("/v1/offers/{offer}/accept"), &json!({}), Some(&bo))
+        .await;
     assert_error(&refused, StatusCode::NOT_FOUND, "not_found", None);
-    let refused = app.post(&format!("/v1/offers/{offer}/reject"), &json!({}), Some(&bo)).await;
+    let refused = app
+        .post(&format!("/v1/offers/{offer}/reject"), &json!({}), Some(&bo))
+        .await;
     assert_error(&refused, StatusCode::NOT_FOUND, "not_found", None);
     assert_eq!(app.events("c1").await, before);
-    assert_eq!(app.offers_of("ana").await.len(), 1, "ana's offer is still live");
+    assert_eq!(
+        app.offers_of("ana").await.len(),
+        1,
+        "ana's offer is still live"
+    );
     // Only agent keys answer offers.
-    let refused = app.post(&format!("/v1/offers/{offer}/accept"), &json!({}), Some(&bot)).await;
+    let refused = app
+        .post(
+            &format!("/v1/offers/{offer}/accept"),
+            &json!({}),
+            Some(&bot),
+        )
+        .await;
     assert_error(&refused, StatusCode::FORBIDDEN, "forbidden", None);
 
-    let (status, body) = app.post(&format!("/v1/offers/{offer}/accept"), &json!({}), Some(&ana)).await;
+    let (status, body) = app
+        .post(
+            &format!("/v1/offers/{offer}/accept"),
+            &json!({}),
+            Some(&ana),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["owner"], "agent");
     assert_eq!(body["agent_id"], "ana");
@@ -372,16 +541,40 @@ async fn accept_makes_the_agent_the_owner_and_only_the_offered_agent_may_accept(
     assert_eq!(view["load"], 1);
 
     // The owner speaks now.
-    app.append_ok("c1", json!([{"type": "agent_message", "text": "Hi, I'm Ana, I'll sort out the charge."}]), &ana).await;
+    app.append_ok(
+        "c1",
+        json!([{"type": "agent_message", "text": "Hi, I'm Ana, I'll sort out the charge."}]),
+        &ana,
+    )
+    .await;
 
     // An agent key reads only conversations offered or assigned to it.
-    for path in ["/v1/conversations/c1", "/v1/conversations/c1/events", "/v1/conversations/c1/package"] {
+    for path in [
+        "/v1/conversations/c1",
+        "/v1/conversations/c1/events",
+        "/v1/conversations/c1/package",
+    ] {
         let (status, body) = app.get(path, Some(&ana)).await;
         assert_eq!(status, StatusCode::OK, "{path}: {body}");
-        assert_error(&app.get(path, Some(&bo)).await, StatusCode::NOT_FOUND, "not_found", None);
+        assert_error(
+            &app.get(path, Some(&bo)).await,
+            StatusCode::NOT_FOUND,
+            "not_found",
+            None,
+        );
     }
-    app.append_ok("other", json!([{"type": "customer_message", "text": "hello"}]), &bot).await;
-    assert_error(&app.get("/v1/conversations/other", Some(&ana)).await, StatusCode::NOT_FOUND, "not_found", None);
+    app.append_ok(
+        "other",
+        json!([{"type": "customer_message", "text": "hello"}]),
+        &bot,
+    )
+    .await;
+    assert_error(
+        &app.get("/v1/conversations/other", Some(&ana)).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+        None,
+    );
 }
 
 #[tokio::test]
@@ -401,8 +594,16 @@ async fn queues_show_waiting_counts() {
     let queues = body["queues"].as_array().unwrap();
     let billing = queues.iter().find(|q| q["skill"] == "billing").unwrap();
     assert_eq!(billing["waiting"], 2);
-    assert!(billing["longest_wait_ms"].as_i64().unwrap() >= 0, "{billing}");
-    assert_error(&app.get("/v1/queues", Some(&ana)).await, StatusCode::FORBIDDEN, "forbidden", None);
+    assert!(
+        billing["longest_wait_ms"].as_i64().unwrap() >= 0,
+        "{billing}"
+    );
+    assert_error(
+        &app.get("/v1/queues", Some(&ana)).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        None,
+    );
 
     // An agent who takes one leaves one waiting.
     app.available_agent("ana", json!({"billing": 3}), 1).await;
@@ -412,7 +613,10 @@ async fn queues_show_waiting_counts() {
 
 #[tokio::test]
 async fn after_the_overflow_wait_a_fallback_agent_is_offered_the_conversation() {
-    let config = AppConfig { overflow_after_ms: 500, ..AppConfig::default() };
+    let config = AppConfig {
+        overflow_after_ms: 500,
+        ..AppConfig::default()
+    };
     let app = spawn_app_with(config).await;
     let bot = app.key("bot", None).await;
     app.available_agent("gus", json!({"general": 2}), 2).await;
@@ -422,11 +626,22 @@ async fn after_the_overflow_wait_a_fallback_agent_is_offered_the_conversation() 
     app.wait_offer("gus", "c1").await;
 
     let events = app.events("c1").await;
-    assert_eq!(offered_to(&app, "c1").await, ["gus"], "only the policy's fallback skill (general) qualifies");
-    let decision = events.iter().rev().find(|e| e["type"] == "decision" && e["outcome"] == "handoff").unwrap();
+    assert_eq!(
+        offered_to(&app, "c1").await,
+        ["gus"],
+        "only the policy's fallback skill (general) qualifies"
+    );
+    let decision = events
+        .iter()
+        .rev()
+        .find(|e| e["type"] == "decision" && e["outcome"] == "handoff")
+        .unwrap();
     let offered = of_type(&events, "offered")[0];
     let waited = at(offered).millis_since(at(decision));
-    assert!(waited >= 500, "offered {waited} ms after the handoff, before the overflow wait");
+    assert!(
+        waited >= 500,
+        "offered {waited} ms after the handoff, before the overflow wait"
+    );
     assert!(app.offers_of("ana").await.is_empty());
 }
 
@@ -441,12 +656,19 @@ async fn a_later_handoff_prefers_the_agent_who_bounced_it_back() {
     app.hand_off("c1", &bot, &["billing"], "normal").await;
     app.assign("c1", "ana", &ana).await;
     let body = json!({"instructions": "Confirm the refund reached the card, then close."});
-    let (status, answer) = app.post("/v1/conversations/c1/bounce-back", &body, Some(&ana)).await;
+    let (status, answer) = app
+        .post("/v1/conversations/c1/bounce-back", &body, Some(&ana))
+        .await;
     assert_eq!(status, StatusCode::OK, "{answer}");
     app.set_presence("bo", "available").await;
 
     // bo is more proficient and idle; without stickiness bo would be offered both.
-    app.append_ok("c1", json!([{"type": "customer_message", "text": "The refund is not there."}]), &bot).await;
+    app.append_ok(
+        "c1",
+        json!([{"type": "customer_message", "text": "The refund is not there."}]),
+        &bot,
+    )
+    .await;
     let answer =
         app.append_ok("c1", json!([{"type": "handoff_requested", "reason": "refund missing", "skills": ["billing"]}]), &bot).await;
     assert_eq!(answer["decision"]["outcome"], "handoff", "{answer}");
@@ -455,5 +677,9 @@ async fn a_later_handoff_prefers_the_agent_who_bounced_it_back() {
 
     app.hand_off("c2", &bot, &["billing"], "normal").await;
     app.wait_offer("bo", "c2").await;
-    assert_eq!(offered_to(&app, "c2").await, ["bo"], "a fresh conversation goes to the most proficient agent");
+    assert_eq!(
+        offered_to(&app, "c2").await,
+        ["bo"],
+        "a fresh conversation goes to the most proficient agent"
+    );
 }

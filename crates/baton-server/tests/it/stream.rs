@@ -16,20 +16,47 @@ fn assert_frames_are(frames: &[SseFrame], events: &[Value]) {
     let want: Vec<u64> = events.iter().map(|e| e["seq"].as_u64().unwrap()).collect();
     assert_eq!(got, want, "SSE ids are the seqs, in order");
     for (frame, event) in frames.iter().zip(events) {
-        assert_eq!(frame.event.as_deref(), event["type"].as_str(), "SSE event name is the type");
-        assert_eq!(frame.json(), *event, "SSE data is the event as GET .../events serves it");
+        assert_eq!(
+            frame.event.as_deref(),
+            event["type"].as_str(),
+            "SSE event name is the type"
+        );
+        assert_eq!(
+            frame.json(),
+            *event,
+            "SSE data is the event as GET .../events serves it"
+        );
     }
 }
 
 async fn events_after(app: &TestApp, cid: &str, after: u64) -> Vec<Value> {
-    app.events(cid).await.into_iter().filter(|e| e["seq"].as_u64().unwrap() > after).collect()
+    app.events(cid)
+        .await
+        .into_iter()
+        .filter(|e| e["seq"].as_u64().unwrap() > after)
+        .collect()
 }
 
 /// Appends a sentinel and asserts it is the very next frame: proof that nothing
 /// (no duplicate, no stray event) was sent in between.
-async fn assert_next_is_sentinel(app: &TestApp, reader: &mut SseReader, cid: &str, key: &str, tag: &str) {
-    let last = app.events(cid).await.last().map_or(0, |e| e["seq"].as_u64().unwrap());
-    app.append_ok(cid, json!([{"id": tag, "type": "note", "text": "sentinel"}]), key).await;
+async fn assert_next_is_sentinel(
+    app: &TestApp,
+    reader: &mut SseReader,
+    cid: &str,
+    key: &str,
+    tag: &str,
+) {
+    let last = app
+        .events(cid)
+        .await
+        .last()
+        .map_or(0, |e| e["seq"].as_u64().unwrap());
+    app.append_ok(
+        cid,
+        json!([{"id": tag, "type": "note", "text": "sentinel"}]),
+        key,
+    )
+    .await;
     let expected = events_after(app, cid, last).await;
     let frames = reader.take(expected.len()).await;
     assert_frames_are(&frames, &expected);
@@ -42,7 +69,12 @@ async fn subscribers_receive_appended_events_live() {
     let bot = app.key("bot", None).await;
     // Bots may watch a conversation before its first event.
     let mut reader = app.stream("live", &bot, None).await;
-    app.append_ok("live", json!([{"type": "customer_message", "text": "hello?"}]), &bot).await;
+    app.append_ok(
+        "live",
+        json!([{"type": "customer_message", "text": "hello?"}]),
+        &bot,
+    )
+    .await;
     let first = app.events("live").await;
     assert_frames_are(&reader.take(first.len()).await, &first);
 
@@ -69,7 +101,12 @@ async fn last_event_id_resumes_with_exactly_the_missing_events_then_live_ones() 
     let app = spawn_app().await;
     let bot = app.key("bot", None).await;
     for n in 0..5 {
-        app.append_ok("resume", json!([{"id": format!("h{n}"), "type": "bot_message", "text": format!("history {n}")}]), &bot).await;
+        app.append_ok(
+            "resume",
+            json!([{"id": format!("h{n}"), "type": "bot_message", "text": format!("history {n}")}]),
+            &bot,
+        )
+        .await;
     }
     let history = app.events("resume").await;
     let seen = history[1]["seq"].as_u64().unwrap();
@@ -79,18 +116,27 @@ async fn last_event_id_resumes_with_exactly_the_missing_events_then_live_ones() 
 
     let caught_up = history.last().unwrap()["seq"].as_u64().unwrap();
     for n in 0..3 {
-        app.append_ok("resume", json!([{"id": format!("l{n}"), "type": "bot_message", "text": format!("live {n}")}]), &bot).await;
+        app.append_ok(
+            "resume",
+            json!([{"id": format!("l{n}"), "type": "bot_message", "text": format!("live {n}")}]),
+            &bot,
+        )
+        .await;
     }
     let live = events_after(&app, "resume", caught_up).await;
     assert_frames_are(&reader.take(live.len()).await, &live);
     assert_next_is_sentinel(&app, &mut reader, "resume", &bot, "s2").await;
 
     // Resuming at the head sends nothing old.
-    let head = app.events("resume").await.last().unwrap()["seq"].as_u64().unwrap();
+    let head = app.events("resume").await.last().unwrap()["seq"]
+        .as_u64()
+        .unwrap();
     let mut at_head = app.stream("resume", &bot, Some(head)).await;
     assert_next_is_sentinel(&app, &mut at_head, "resume", &bot, "s3").await;
     // `?after=` is the same without the header.
-    let head = app.events("resume").await.last().unwrap()["seq"].as_u64().unwrap();
+    let head = app.events("resume").await.last().unwrap()["seq"]
+        .as_u64()
+        .unwrap();
     let response = app
         .client
         .get(app.url(&format!("/v1/conversations/resume/stream?after={head}")))
@@ -107,13 +153,20 @@ async fn resuming_while_appends_race_leaves_no_gap_and_no_duplicate() {
     let app = Arc::new(spawn_app().await);
     let bot = app.key("bot", None).await;
     for n in 0..20 {
-        app.append_ok("race", json!([{"type": "bot_message", "text": format!("before {n}")}]), &bot).await;
+        app.append_ok(
+            "race",
+            json!([{"type": "bot_message", "text": format!("before {n}")}]),
+            &bot,
+        )
+        .await;
     }
     let writer = {
         let (app, bot) = (app.clone(), bot.clone());
         tokio::spawn(async move {
             for n in 0..150 {
-                let events: Vec<Value> = (0..(n % 3 + 1)).map(|k| json!({"type": "bot_message", "text": format!("during {n}.{k}")})).collect();
+                let events: Vec<Value> = (0..(n % 3 + 1))
+                    .map(|k| json!({"type": "bot_message", "text": format!("during {n}.{k}")}))
+                    .collect();
                 app.append_ok("race", Value::Array(events), &bot).await;
             }
         })
@@ -124,19 +177,35 @@ async fn resuming_while_appends_race_leaves_no_gap_and_no_duplicate() {
         readers.push((resume.unwrap_or(0), app.stream("race", &bot, resume).await));
         tokio::task::yield_now().await;
     }
-    tokio::time::timeout(crate::helpers::WAIT, writer).await.expect("writer finishes").unwrap();
+    tokio::time::timeout(crate::helpers::WAIT, writer)
+        .await
+        .expect("writer finishes")
+        .unwrap();
     let all = app.events("race").await;
     for (after, reader) in &mut readers {
-        let expected: Vec<Value> = all.iter().filter(|e| e["seq"].as_u64().unwrap() > *after).cloned().collect();
+        let expected: Vec<Value> = all
+            .iter()
+            .filter(|e| e["seq"].as_u64().unwrap() > *after)
+            .cloned()
+            .collect();
         assert_frames_are(&reader.take(expected.len()).await, &expected);
     }
     let head = all.last().unwrap()["seq"].as_u64().unwrap();
-    app.append_ok("race", json!([{"id": "end", "type": "note", "text": "sentinel"}]), &bot).await;
+    app.append_ok(
+        "race",
+        json!([{"id": "end", "type": "note", "text": "sentinel"}]),
+        &bot,
+    )
+    .await;
     let tail = events_after(&app, "race", head).await;
     for (_, reader) in &mut readers {
         let frames = reader.take(tail.len()).await;
         assert_frames_are(&frames, &tail);
-        assert_eq!(frames[0].json()["id"], "end", "nothing between the history and the sentinel");
+        assert_eq!(
+            frames[0].json()["id"],
+            "end",
+            "nothing between the history and the sentinel"
+        );
     }
 }
 
@@ -144,7 +213,8 @@ async fn resuming_while_appends_race_leaves_no_gap_and_no_duplicate() {
 async fn stream_errors_are_json() {
     let app = spawn_app().await;
     let bot = app.key("bot", None).await;
-    app.append_ok("s", json!([{"type": "bot_message", "text": "hi"}]), &bot).await;
+    app.append_ok("s", json!([{"type": "bot_message", "text": "hi"}]), &bot)
+        .await;
     let response = app
         .client
         .get(app.url("/v1/conversations/s/stream"))
@@ -155,7 +225,12 @@ async fn stream_errors_are_json() {
         .unwrap();
     let status = response.status();
     let body: Value = response.json().await.unwrap();
-    assert_error(&(status, body), StatusCode::BAD_REQUEST, "invalid_header", Some("Last-Event-ID"));
+    assert_error(
+        &(status, body),
+        StatusCode::BAD_REQUEST,
+        "invalid_header",
+        Some("Last-Event-ID"),
+    );
     let response = app.open_stream("bad%20id", &bot, None).await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
 }

@@ -36,7 +36,10 @@ struct ReadPool {
 }
 
 impl ReadPool {
-    fn with<T>(&self, work: impl FnOnce(&Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
+    fn with<T>(
+        &self,
+        work: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
         let pooled = self.idle.lock().map_err(|_| StoreError::Closed)?.pop();
         let conn = match pooled {
             Some(conn) => conn,
@@ -63,8 +66,9 @@ pub(crate) fn digest_from(bytes: &[u8]) -> Result<Digest, StoreError> {
 impl SqliteStore {
     /// Opens (creating if needed) the store in `data_dir`, migrating its schema.
     pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
-        std::fs::create_dir_all(data_dir)
-            .map_err(|e| StoreError::Engine(format!("cannot create {}: {e}", data_dir.display())))?;
+        std::fs::create_dir_all(data_dir).map_err(|e| {
+            StoreError::Engine(format!("cannot create {}: {e}", data_dir.display()))
+        })?;
         let path = data_dir.join(DB_FILE);
         let mut conn = Connection::open(&path)?;
         schema::configure(&conn)?;
@@ -76,7 +80,10 @@ impl SqliteStore {
             .map_err(|e| StoreError::Engine(format!("cannot start writer thread: {e}")))?;
         Ok(Self {
             writer: Mutex::new(Some(sender)),
-            readers: Arc::new(ReadPool { path: path.clone(), idle: Mutex::new(Vec::new()) }),
+            readers: Arc::new(ReadPool {
+                path: path.clone(),
+                idle: Mutex::new(Vec::new()),
+            }),
             path,
         })
     }
@@ -95,7 +102,13 @@ impl SqliteStore {
             .writer
             .lock()
             .map_err(|_| StoreError::Closed)
-            .and_then(|guard| guard.as_ref().ok_or(StoreError::Closed)?.send(make(reply)).map_err(|_| StoreError::Closed));
+            .and_then(|guard| {
+                guard
+                    .as_ref()
+                    .ok_or(StoreError::Closed)?
+                    .send(make(reply))
+                    .map_err(|_| StoreError::Closed)
+            });
         Box::pin(async move {
             sent?;
             answer.await.map_err(|_| StoreError::Closed)?
@@ -127,13 +140,22 @@ impl Store for SqliteStore {
         self.submit(|reply| Job::Append(batch, reply))
     }
 
-    fn find_event_ids<'a>(&'a self, conversation: &'a ConversationId, ids: &'a [EventId]) -> StoreFuture<'a, Vec<StoredRef>> {
+    fn find_event_ids<'a>(
+        &'a self,
+        conversation: &'a ConversationId,
+        ids: &'a [EventId],
+    ) -> StoreFuture<'a, Vec<StoredRef>> {
         let conversation = conversation.clone();
         let ids = ids.to_vec();
         self.read(move |conn| read::find_event_ids(conn, &conversation, &ids))
     }
 
-    fn events_after<'a>(&'a self, conversation: &'a ConversationId, after_seq: u64, limit: u32) -> StoreFuture<'a, Vec<StoredEvent>> {
+    fn events_after<'a>(
+        &'a self,
+        conversation: &'a ConversationId,
+        after_seq: u64,
+        limit: u32,
+    ) -> StoreFuture<'a, Vec<StoredEvent>> {
         let conversation = conversation.clone();
         self.read(move |conn| read::events_after(conn, &conversation, after_seq, limit))
     }
@@ -148,7 +170,10 @@ impl Store for SqliteStore {
         self.read(move |conn| read::events_of_kinds(conn, &kinds, since, limit))
     }
 
-    fn conversation<'a>(&'a self, conversation: &'a ConversationId) -> StoreFuture<'a, Option<ConversationRow>> {
+    fn conversation<'a>(
+        &'a self,
+        conversation: &'a ConversationId,
+    ) -> StoreFuture<'a, Option<ConversationRow>> {
         let conversation = conversation.clone();
         self.read(move |conn| read::conversation(conn, &conversation))
     }
@@ -157,7 +182,10 @@ impl Store for SqliteStore {
         self.read(move |conn| read::conversations(conn, &filter))
     }
 
-    fn conversations_of_customer<'a>(&'a self, customer: &'a CustomerId) -> StoreFuture<'a, Vec<ConversationRow>> {
+    fn conversations_of_customer<'a>(
+        &'a self,
+        customer: &'a CustomerId,
+    ) -> StoreFuture<'a, Vec<ConversationRow>> {
         let customer = customer.clone();
         self.read(move |conn| read::conversations_of_customer(conn, &customer))
     }
@@ -188,7 +216,10 @@ impl Store for SqliteStore {
         self.read(read::agents)
     }
 
-    fn verify(&self, only: Option<ConversationId>) -> StoreFuture<'_, Result<baton_core::ledger::Verified, baton_core::ledger::Break>> {
+    fn verify(
+        &self,
+        only: Option<ConversationId>,
+    ) -> StoreFuture<'_, Result<baton_core::ledger::Verified, baton_core::ledger::Break>> {
         self.read(move |conn| verify::verify(conn, only.as_ref()))
     }
 

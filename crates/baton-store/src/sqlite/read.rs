@@ -14,35 +14,64 @@ fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("{what}: {e}"))
 }
 
-pub fn find_event_ids(conn: &Connection, cid: &ConversationId, ids: &[EventId]) -> Result<Vec<StoredRef>, StoreError> {
-    let mut stmt = conn.prepare_cached("SELECT seq, hash FROM events WHERE conversation = ?1 AND event_id = ?2")?;
+pub fn find_event_ids(
+    conn: &Connection,
+    cid: &ConversationId,
+    ids: &[EventId],
+) -> Result<Vec<StoredRef>, StoreError> {
+    let mut stmt = conn
+        .prepare_cached("SELECT seq, hash FROM events WHERE conversation = ?1 AND event_id = ?2")?;
     let mut found = Vec::new();
     for id in ids {
         let row: Option<(u64, Vec<u8>)> = stmt
-            .query_row(params![cid.as_str(), id.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_row(params![cid.as_str(), id.as_str()], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
             .optional()?;
         if let Some((seq, hash)) = row {
-            found.push(StoredRef { id: id.clone(), seq, hash: digest_from(&hash)? });
+            found.push(StoredRef {
+                id: id.clone(),
+                seq,
+                hash: digest_from(&hash)?,
+            });
         }
     }
     Ok(found)
 }
 
-pub fn events_after(conn: &Connection, cid: &ConversationId, after: u64, limit: u32) -> Result<Vec<StoredEvent>, StoreError> {
+pub fn events_after(
+    conn: &Connection,
+    cid: &ConversationId,
+    after: u64,
+    limit: u32,
+) -> Result<Vec<StoredEvent>, StoreError> {
     let mut stmt = conn.prepare_cached(
         "SELECT seq, body, hash FROM events WHERE conversation = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
     )?;
     let rows = stmt.query_map(params![cid.as_str(), after, limit], |r| {
-        Ok((r.get::<_, u64>(0)?, r.get::<_, String>(1)?, r.get::<_, Vec<u8>>(2)?))
+        Ok((
+            r.get::<_, u64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, Vec<u8>>(2)?,
+        ))
     })?;
     rows.map(|row| {
         let (seq, canonical, hash) = row?;
-        Ok(StoredEvent { seq, canonical, hash: digest_from(&hash)? })
+        Ok(StoredEvent {
+            seq,
+            canonical,
+            hash: digest_from(&hash)?,
+        })
     })
     .collect()
 }
 
-pub fn events_of_kinds(conn: &Connection, kinds: &[String], since: Timestamp, limit: u32) -> Result<Vec<KindEvent>, StoreError> {
+pub fn events_of_kinds(
+    conn: &Connection,
+    kinds: &[String],
+    since: Timestamp,
+    limit: u32,
+) -> Result<Vec<KindEvent>, StoreError> {
     let kinds_json = serde_json::to_string(kinds).map_err(|e| StoreError::Engine(e.to_string()))?;
     // `at` is RFC 3339 UTC with milliseconds, so text order is time order.
     let mut stmt = conn.prepare_cached(
@@ -55,7 +84,8 @@ pub fn events_of_kinds(conn: &Connection, kinds: &[String], since: Timestamp, li
     while let Some(row) = rows.next()? {
         let conversation: String = row.get(0)?;
         out.push(KindEvent {
-            conversation: ConversationId::parse(conversation).map_err(|e| corrupt("conversation id", e))?,
+            conversation: ConversationId::parse(conversation)
+                .map_err(|e| corrupt("conversation id", e))?,
             seq: row.get(1)?,
             canonical: row.get(2)?,
         });
@@ -63,7 +93,8 @@ pub fn events_of_kinds(conn: &Connection, kinds: &[String], since: Timestamp, li
     Ok(out)
 }
 
-const CONVERSATION_COLUMNS: &str = "id, last_seq, head, owner, customer, agent, started_at, updated_at";
+const CONVERSATION_COLUMNS: &str =
+    "id, last_seq, head, owner, customer, agent, started_at, updated_at";
 
 fn owner_from(raw: &str) -> Result<Owner, StoreError> {
     Ok(match raw {
@@ -88,8 +119,14 @@ fn conversation_row(row: &Row<'_>) -> Result<ConversationRow, StoreError> {
         head: digest_from(&head)?,
         summary: ConversationSummary {
             owner: owner_from(&owner)?,
-            customer: customer.map(CustomerId::parse).transpose().map_err(|e| corrupt("customer id", e))?,
-            agent: agent.map(AgentId::parse).transpose().map_err(|e| corrupt("agent id", e))?,
+            customer: customer
+                .map(CustomerId::parse)
+                .transpose()
+                .map_err(|e| corrupt("customer id", e))?,
+            agent: agent
+                .map(AgentId::parse)
+                .transpose()
+                .map_err(|e| corrupt("agent id", e))?,
             started_at: Timestamp::from_unix_millis(row.get(6)?),
             updated_at: Timestamp::from_unix_millis(row.get(7)?),
         },
@@ -104,8 +141,13 @@ fn collect_rows(mut rows: rusqlite::Rows<'_>) -> Result<Vec<ConversationRow>, St
     Ok(out)
 }
 
-pub fn conversation(conn: &Connection, cid: &ConversationId) -> Result<Option<ConversationRow>, StoreError> {
-    let mut stmt = conn.prepare_cached(&format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id = ?1"))?;
+pub fn conversation(
+    conn: &Connection,
+    cid: &ConversationId,
+) -> Result<Option<ConversationRow>, StoreError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id = ?1"
+    ))?;
     let mut rows = stmt.query([cid.as_str()])?;
     match rows.next()? {
         Some(row) => conversation_row(row).map(Some),
@@ -113,9 +155,13 @@ pub fn conversation(conn: &Connection, cid: &ConversationId) -> Result<Option<Co
     }
 }
 
-pub fn conversations(conn: &Connection, filter: &ConversationFilter) -> Result<Vec<ConversationRow>, StoreError> {
+pub fn conversations(
+    conn: &Connection,
+    filter: &ConversationFilter,
+) -> Result<Vec<ConversationRow>, StoreError> {
     let owners: Vec<&str> = filter.owners.iter().map(|o| o.as_str()).collect();
-    let owners_json = serde_json::to_string(&owners).map_err(|e| StoreError::Engine(e.to_string()))?;
+    let owners_json =
+        serde_json::to_string(&owners).map_err(|e| StoreError::Engine(e.to_string()))?;
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {CONVERSATION_COLUMNS} FROM conversations
          WHERE (?1 = '[]' OR owner IN (SELECT value FROM json_each(?1)))
@@ -123,11 +169,18 @@ pub fn conversations(conn: &Connection, filter: &ConversationFilter) -> Result<V
          ORDER BY updated_at DESC LIMIT ?3"
     ))?;
     let limit = filter.limit.map_or(i64::MAX, i64::from);
-    let rows = stmt.query(params![owners_json, filter.agent.as_ref().map(|a| a.as_str()), limit])?;
+    let rows = stmt.query(params![
+        owners_json,
+        filter.agent.as_ref().map(|a| a.as_str()),
+        limit
+    ])?;
     collect_rows(rows)
 }
 
-pub fn conversations_of_customer(conn: &Connection, customer: &CustomerId) -> Result<Vec<ConversationRow>, StoreError> {
+pub fn conversations_of_customer(
+    conn: &Connection,
+    customer: &CustomerId,
+) -> Result<Vec<ConversationRow>, StoreError> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE customer = ?1 ORDER BY started_at"
     ))?;
@@ -140,17 +193,26 @@ pub fn find_key(conn: &Connection, hash: &[u8; 32]) -> Result<Option<KeyRecord>,
         .prepare_cached("SELECT role, agent, created_at FROM api_keys WHERE hash = ?1")?
         .query_row([hash.as_slice()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .optional()?;
-    let Some((role, agent, created_at)) = row else { return Ok(None) };
+    let Some((role, agent, created_at)) = row else {
+        return Ok(None);
+    };
     Ok(Some(KeyRecord {
         hash: *hash,
         role: Role::parse(&role).ok_or_else(|| corrupt("role", &role))?,
-        agent: agent.map(AgentId::parse).transpose().map_err(|e| corrupt("agent id", e))?,
+        agent: agent
+            .map(AgentId::parse)
+            .transpose()
+            .map_err(|e| corrupt("agent id", e))?,
         created_at: Timestamp::from_unix_millis(created_at),
     }))
 }
 
 pub fn admin_key_count(conn: &Connection) -> Result<u64, StoreError> {
-    Ok(conn.query_row("SELECT count(*) FROM api_keys WHERE role = 'admin'", [], |r| r.get(0))?)
+    Ok(conn.query_row(
+        "SELECT count(*) FROM api_keys WHERE role = 'admin'",
+        [],
+        |r| r.get(0),
+    )?)
 }
 
 fn agent_row(row: &Row<'_>) -> Result<AgentRecord, StoreError> {
@@ -164,7 +226,8 @@ fn agent_row(row: &Row<'_>) -> Result<AgentRecord, StoreError> {
 }
 
 pub fn agent(conn: &Connection, id: &AgentId) -> Result<Option<AgentRecord>, StoreError> {
-    let mut stmt = conn.prepare_cached("SELECT id, profile, presence, updated_at FROM agents WHERE id = ?1")?;
+    let mut stmt =
+        conn.prepare_cached("SELECT id, profile, presence, updated_at FROM agents WHERE id = ?1")?;
     let mut rows = stmt.query([id.as_str()])?;
     match rows.next()? {
         Some(row) => agent_row(row).map(Some),
@@ -173,7 +236,8 @@ pub fn agent(conn: &Connection, id: &AgentId) -> Result<Option<AgentRecord>, Sto
 }
 
 pub fn agents(conn: &Connection) -> Result<Vec<AgentRecord>, StoreError> {
-    let mut stmt = conn.prepare_cached("SELECT id, profile, presence, updated_at FROM agents ORDER BY id")?;
+    let mut stmt =
+        conn.prepare_cached("SELECT id, profile, presence, updated_at FROM agents ORDER BY id")?;
     let mut rows = stmt.query([])?;
     let mut out = Vec::new();
     while let Some(row) = rows.next()? {

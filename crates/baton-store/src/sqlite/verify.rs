@@ -9,11 +9,20 @@ use super::digest_from;
 use crate::StoreError;
 
 /// Verifies every chain (or one conversation's) and the checkpoint chain.
-pub fn verify(conn: &Connection, only: Option<&ConversationId>) -> Result<Result<Verified, Break>, StoreError> {
+pub fn verify(
+    conn: &Connection,
+    only: Option<&ConversationId>,
+) -> Result<Result<Verified, Break>, StoreError> {
     let mut chains = ChainVerifier::new();
     let (sql, arg) = match only {
-        Some(cid) => ("SELECT conversation, seq, body, hash FROM events WHERE conversation = ?1 ORDER BY seq", Some(cid.as_str())),
-        None => ("SELECT conversation, seq, body, hash FROM events ORDER BY conversation, seq", None),
+        Some(cid) => (
+            "SELECT conversation, seq, body, hash FROM events WHERE conversation = ?1 ORDER BY seq",
+            Some(cid.as_str()),
+        ),
+        None => (
+            "SELECT conversation, seq, body, hash FROM events ORDER BY conversation, seq",
+            None,
+        ),
     };
     let mut stmt = conn.prepare(sql)?;
     let mut rows = match arg {
@@ -22,18 +31,35 @@ pub fn verify(conn: &Connection, only: Option<&ConversationId>) -> Result<Result
     };
     let mut current: Option<ConversationId> = None;
     while let Some(row) = rows.next()? {
-        let raw_cid = row.get_ref(0)?.as_str().map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let raw_cid = row
+            .get_ref(0)?
+            .as_str()
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
         if current.as_ref().map(|c| c.as_str()) != Some(raw_cid) {
-            current = Some(
-                ConversationId::parse(raw_cid)
-                    .map_err(|e| StoreError::Corrupt(format!("conversation id {raw_cid:?}: {e}")))?,
-            );
+            current =
+                Some(ConversationId::parse(raw_cid).map_err(|e| {
+                    StoreError::Corrupt(format!("conversation id {raw_cid:?}: {e}"))
+                })?);
         }
-        let Some(conversation) = current.as_ref() else { continue };
+        let Some(conversation) = current.as_ref() else {
+            continue;
+        };
         let seq: u64 = row.get(1)?;
-        let body = row.get_ref(2)?.as_bytes().map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let hash = digest_from(row.get_ref(3)?.as_blob().map_err(|e| StoreError::Corrupt(e.to_string()))?)?;
-        if let Err(broken) = chains.push(StoredEventRef { conversation, seq, canonical: body, hash }) {
+        let body = row
+            .get_ref(2)?
+            .as_bytes()
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let hash = digest_from(
+            row.get_ref(3)?
+                .as_blob()
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        )?;
+        if let Err(broken) = chains.push(StoredEventRef {
+            conversation,
+            seq,
+            canonical: body,
+            hash,
+        }) {
             return Ok(Err(broken));
         }
     }
@@ -42,9 +68,20 @@ pub fn verify(conn: &Connection, only: Option<&ConversationId>) -> Result<Result
     let mut rows = stmt.query([])?;
     while let Some(row) = rows.next()? {
         let number: u64 = row.get(0)?;
-        let body = row.get_ref(1)?.as_bytes().map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let hash = digest_from(row.get_ref(2)?.as_blob().map_err(|e| StoreError::Corrupt(e.to_string()))?)?;
-        if let Err(broken) = checkpoints.push(StoredCheckpointRef { number, canonical: body, hash }) {
+        let body = row
+            .get_ref(1)?
+            .as_bytes()
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let hash = digest_from(
+            row.get_ref(2)?
+                .as_blob()
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        )?;
+        if let Err(broken) = checkpoints.push(StoredCheckpointRef {
+            number,
+            canonical: body,
+            hash,
+        }) {
             return Ok(Err(broken));
         }
     }

@@ -15,8 +15,8 @@ use baton_core::ledger::{CheckpointBody, Digest, GENESIS, Head, checkpoint_hash}
 use rusqlite::{Connection, OptionalExtension, params};
 use tokio::sync::oneshot;
 
-use crate::model::{AgentRecord, AppendBatch, AppendReceipt, KeyRecord};
 use crate::StoreError;
+use crate::model::{AgentRecord, AppendBatch, AppendReceipt, KeyRecord};
 
 /// The most jobs one transaction takes.
 const MAX_GROUP: usize = 1024;
@@ -24,7 +24,10 @@ const MAX_GROUP: usize = 1024;
 /// A write waiting for the writer thread.
 pub enum Job {
     /// Append a batch.
-    Append(AppendBatch, oneshot::Sender<Result<AppendReceipt, StoreError>>),
+    Append(
+        AppendBatch,
+        oneshot::Sender<Result<AppendReceipt, StoreError>>,
+    ),
     /// Store a key.
     Key(KeyRecord, oneshot::Sender<Result<(), StoreError>>),
     /// Store an agent.
@@ -54,9 +57,11 @@ pub fn run(mut conn: Connection, jobs: Receiver<Job>) {
 
 fn load_last_checkpoint(conn: &Connection) -> Result<(u64, Digest), StoreError> {
     let row: Option<(u64, Vec<u8>)> = conn
-        .query_row("SELECT number, hash FROM checkpoints ORDER BY number DESC LIMIT 1", [], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
+        .query_row(
+            "SELECT number, hash FROM checkpoints ORDER BY number DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
         .optional()?;
     match row {
         None => Ok((0, GENESIS)),
@@ -112,7 +117,11 @@ fn unreachable_pairing() {
 
 type GroupOutcome = (Vec<JobResult>, Option<(u64, Digest)>);
 
-fn write_group(conn: &mut Connection, group: &[Job], last_checkpoint: &(u64, Digest)) -> Result<GroupOutcome, StoreError> {
+fn write_group(
+    conn: &mut Connection,
+    group: &[Job],
+    last_checkpoint: &(u64, Digest),
+) -> Result<GroupOutcome, StoreError> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let mut results = Vec::with_capacity(group.len());
     let mut heads: BTreeMap<ConversationId, (u64, Digest)> = BTreeMap::new();
@@ -136,11 +145,15 @@ fn write_group(conn: &mut Connection, group: &[Job], last_checkpoint: &(u64, Dig
             number: checkpoint_number,
             heads: heads
                 .into_iter()
-                .map(|(conversation, (seq, hash))| Head { conversation, seq, hash })
+                .map(|(conversation, (seq, hash))| Head {
+                    conversation,
+                    seq,
+                    hash,
+                })
                 .collect(),
         };
-        let (canonical, hash) =
-            checkpoint_hash(&last_checkpoint.1, &body).map_err(|e| StoreError::Engine(e.to_string()))?;
+        let (canonical, hash) = checkpoint_hash(&last_checkpoint.1, &body)
+            .map_err(|e| StoreError::Engine(e.to_string()))?;
         tx.execute(
             "INSERT INTO checkpoints (number, body, hash) VALUES (?1, ?2, ?3)",
             params![checkpoint_number, canonical, hash.0.as_slice()],
@@ -168,7 +181,11 @@ fn in_savepoint<T>(
     }
 }
 
-fn append(tx: &rusqlite::Transaction<'_>, batch: &AppendBatch, checkpoint: u64) -> Result<AppendReceipt, StoreError> {
+fn append(
+    tx: &rusqlite::Transaction<'_>,
+    batch: &AppendBatch,
+    checkpoint: u64,
+) -> Result<AppendReceipt, StoreError> {
     let cid = batch.conversation.as_str();
     let actual: u64 = tx
         .prepare_cached("SELECT last_seq FROM conversations WHERE id = ?1")?
@@ -191,9 +208,18 @@ fn append(tx: &rusqlite::Transaction<'_>, batch: &AppendBatch, checkpoint: u64) 
         )?;
         for event in &batch.events {
             insert
-                .execute(params![cid, event.seq, event.id.as_str(), event.kind, event.canonical, event.hash.0.as_slice()])
+                .execute(params![
+                    cid,
+                    event.seq,
+                    event.id.as_str(),
+                    event.kind,
+                    event.canonical,
+                    event.hash.0.as_slice()
+                ])
                 .map_err(|e| match e {
-                    rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
+                    rusqlite::Error::SqliteFailure(f, _)
+                        if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+                    {
                         StoreError::DuplicateEventId(event.id.to_string())
                     }
                     other => other.into(),
@@ -218,13 +244,22 @@ fn append(tx: &rusqlite::Transaction<'_>, batch: &AppendBatch, checkpoint: u64) 
         s.started_at.unix_millis(),
         s.updated_at.unix_millis(),
     ])?;
-    Ok(AppendReceipt { last_seq: last.seq, head: last.hash, checkpoint })
+    Ok(AppendReceipt {
+        last_seq: last.seq,
+        head: last.hash,
+        checkpoint,
+    })
 }
 
 fn insert_key(tx: &rusqlite::Transaction<'_>, key: &KeyRecord) -> Result<(), StoreError> {
     tx.execute(
         "INSERT INTO api_keys (hash, role, agent, created_at) VALUES (?1, ?2, ?3, ?4)",
-        params![key.hash.as_slice(), key.role.as_str(), key.agent.as_ref().map(|a| a.as_str()), key.created_at.unix_millis()],
+        params![
+            key.hash.as_slice(),
+            key.role.as_str(),
+            key.agent.as_ref().map(|a| a.as_str()),
+            key.created_at.unix_millis()
+        ],
     )?;
     Ok(())
 }
@@ -234,7 +269,12 @@ fn put_agent(tx: &rusqlite::Transaction<'_>, agent: &AgentRecord) -> Result<(), 
         "INSERT INTO agents (id, profile, presence, updated_at) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (id) DO UPDATE SET profile = excluded.profile, presence = excluded.presence,
            updated_at = excluded.updated_at",
-        params![agent.id.as_str(), agent.profile, agent.presence, agent.updated_at.unix_millis()],
+        params![
+            agent.id.as_str(),
+            agent.profile,
+            agent.presence,
+            agent.updated_at.unix_millis()
+        ],
     )?;
     Ok(())
 }

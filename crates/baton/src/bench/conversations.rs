@@ -68,16 +68,28 @@ struct Timings {
     messages: u64,
 }
 
-async fn append(app: &AppState, who: &Principal, cid: &ConversationId, events: serde_json::Value) -> anyhow::Result<()> {
-    let request = AppendRequest { events: serde_json::from_value(events)?, expected_seq: None };
-    append_events(app, who, cid, request).await.map_err(|e| anyhow::anyhow!("{}: {}", e.code, e.message))?;
+async fn append(
+    app: &AppState,
+    who: &Principal,
+    cid: &ConversationId,
+    events: serde_json::Value,
+) -> anyhow::Result<()> {
+    let request = AppendRequest {
+        events: serde_json::from_value(events)?,
+        expected_seq: None,
+    };
+    append_events(app, who, cid, request)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}: {}", e.code, e.message))?;
     Ok(())
 }
 
 async fn offer_for(app: &AppState, cid: &ConversationId) -> anyhow::Result<baton_core::OfferId> {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        if let Some(ConversationRouting::Offered(offer)) = app.routing.lock().await.router.conversation(cid) {
+        if let Some(ConversationRouting::Offered(offer)) =
+            app.routing.lock().await.router.conversation(cid)
+        {
             return Ok(offer.offer_id);
         }
         anyhow::ensure!(Instant::now() < deadline, "no offer for {cid} within 30 s");
@@ -86,28 +98,54 @@ async fn offer_for(app: &AppState, cid: &ConversationId) -> anyhow::Result<baton
 }
 
 /// One conversation of the workload, start to finish.
-async fn one(app: &AppState, bot: &Principal, agent: &Principal, n: u64, turns: u64, t: &mut Timings) -> anyhow::Result<()> {
+async fn one(
+    app: &AppState,
+    bot: &Principal,
+    agent: &Principal,
+    n: u64,
+    turns: u64,
+    t: &mut Timings,
+) -> anyhow::Result<()> {
     let cid = ConversationId::parse(format!("bench-{n}"))?;
     for turn in 0..turns {
         let started = Instant::now();
         let text = TURNS[turn as usize % TURNS.len()];
-        append(app, bot, &cid, json!([{"type": "customer_message", "text": text}])).await?;
-        append(app, bot, &cid, json!([
-            {"type": "nlu", "intent": "billing.refund_status", "confidence": 0.91},
-            {"type": "bot_message", "text": REPLIES[turn as usize % REPLIES.len()]}
-        ])).await?;
+        append(
+            app,
+            bot,
+            &cid,
+            json!([{"type": "customer_message", "text": text}]),
+        )
+        .await?;
+        append(
+            app,
+            bot,
+            &cid,
+            json!([
+                {"type": "nlu", "intent": "billing.refund_status", "confidence": 0.91},
+                {"type": "bot_message", "text": REPLIES[turn as usize % REPLIES.len()]}
+            ]),
+        )
+        .await?;
         t.turns_ms.push(started.elapsed().as_secs_f64() * 1e3);
         t.messages += 3;
     }
     let started = Instant::now();
     append(app, bot, &cid, json!([{"type": "handoff_requested", "reason": "customer wants a human to confirm", "skills": ["billing"]}])).await?;
-    let package = baton_server::package::build(app, Role::Agent, &cid).await.map_err(|e| anyhow::anyhow!(e.message))?;
+    let package = baton_server::package::build(app, Role::Agent, &cid)
+        .await
+        .map_err(|e| anyhow::anyhow!(e.message))?;
     std::hint::black_box(&package);
     t.handoffs_ms.push(started.elapsed().as_secs_f64() * 1e3);
     t.messages += 1;
     let offer = offer_for(app, &cid).await?;
-    let agent_id = agent.agent.clone().ok_or_else(|| anyhow::anyhow!("agent principal without id"))?;
-    baton_server::routing::accept_offer(app, &agent_id, &offer).await.map_err(|e| anyhow::anyhow!(e.message))?;
+    let agent_id = agent
+        .agent
+        .clone()
+        .ok_or_else(|| anyhow::anyhow!("agent principal without id"))?;
+    baton_server::routing::accept_offer(app, &agent_id, &offer)
+        .await
+        .map_err(|e| anyhow::anyhow!(e.message))?;
     append(app, agent, &cid, json!([{"type": "agent_message", "text": "Hi, I'm confirming the refund for order 88231 now."}])).await?;
     t.messages += 1;
     Ok(())
@@ -119,22 +157,49 @@ pub async fn run(args: ConversationsArgs) -> anyhow::Result<()> {
     let app = server.state.clone();
     let agent_id = AgentId::parse("bench-agent")?;
     let skills = [(Label::parse("billing")?, 5)].into_iter().collect();
-    let capacity = u32::try_from(args.conversations.max(1)).unwrap_or(u32::MAX).min(100_000);
-    baton_server::routing::put_agent(&app, AgentProfile { id: agent_id.clone(), skills, capacity })
+    let capacity = u32::try_from(args.conversations.max(1))
+        .unwrap_or(u32::MAX)
+        .min(100_000);
+    baton_server::routing::put_agent(
+        &app,
+        AgentProfile {
+            id: agent_id.clone(),
+            skills,
+            capacity,
+        },
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!(e.message))?;
+    baton_server::routing::set_presence(&app, &agent_id, Presence::Available)
         .await
         .map_err(|e| anyhow::anyhow!(e.message))?;
-    baton_server::routing::set_presence(&app, &agent_id, Presence::Available).await.map_err(|e| anyhow::anyhow!(e.message))?;
-    let bot = Principal { role: Role::Bot, agent: None };
-    let agent = Principal { role: Role::Agent, agent: Some(agent_id) };
+    let bot = Principal {
+        role: Role::Bot,
+        agent: None,
+    };
+    let agent = Principal {
+        role: Role::Agent,
+        agent: Some(agent_id),
+    };
     let next = Arc::new(AtomicU64::new(0));
     let bar = progress(args.conversations, "conversations");
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..args.concurrency.max(1) {
-        let (app, bot, agent, next, bar) = (app.clone(), bot.clone(), agent.clone(), Arc::clone(&next), bar.clone());
+        let (app, bot, agent, next, bar) = (
+            app.clone(),
+            bot.clone(),
+            agent.clone(),
+            Arc::clone(&next),
+            bar.clone(),
+        );
         let (total, turns) = (args.conversations, args.turns);
         tasks.push(tokio::spawn(async move {
-            let mut timings = Timings { turns_ms: Vec::new(), handoffs_ms: Vec::new(), messages: 0 };
+            let mut timings = Timings {
+                turns_ms: Vec::new(),
+                handoffs_ms: Vec::new(),
+                messages: 0,
+            };
             loop {
                 let n = next.fetch_add(1, Ordering::Relaxed);
                 if n >= total {
@@ -145,7 +210,11 @@ pub async fn run(args: ConversationsArgs) -> anyhow::Result<()> {
             }
         }));
     }
-    let mut all = Timings { turns_ms: Vec::new(), handoffs_ms: Vec::new(), messages: 0 };
+    let mut all = Timings {
+        turns_ms: Vec::new(),
+        handoffs_ms: Vec::new(),
+        messages: 0,
+    };
     for task in tasks {
         let t = task.await??;
         all.turns_ms.extend(t.turns_ms);
@@ -155,14 +224,44 @@ pub async fn run(args: ConversationsArgs) -> anyhow::Result<()> {
     let secs = started.elapsed().as_secs_f64();
     bar.finish_and_clear();
     let n = args.conversations;
-    emit("events_per_s", all.messages, all.messages as f64 / secs, "events/s");
+    emit(
+        "events_per_s",
+        all.messages,
+        all.messages as f64 / secs,
+        "events/s",
+    );
     let turns = all.turns_ms.len() as u64;
-    emit("turn_ms_p50", turns, percentile(&mut all.turns_ms, 50.0), "ms");
-    emit("turn_ms_p99", turns, percentile(&mut all.turns_ms, 99.0), "ms");
-    emit("handoff_ms_p50", n, percentile(&mut all.handoffs_ms, 50.0), "ms");
-    emit("handoff_ms_p99", n, percentile(&mut all.handoffs_ms, 99.0), "ms");
+    emit(
+        "turn_ms_p50",
+        turns,
+        percentile(&mut all.turns_ms, 50.0),
+        "ms",
+    );
+    emit(
+        "turn_ms_p99",
+        turns,
+        percentile(&mut all.turns_ms, 99.0),
+        "ms",
+    );
+    emit(
+        "handoff_ms_p50",
+        n,
+        percentile(&mut all.handoffs_ms, 50.0),
+        "ms",
+    );
+    emit(
+        "handoff_ms_p99",
+        n,
+        percentile(&mut all.handoffs_ms, 99.0),
+        "ms",
+    );
     let bytes = server.store.disk_bytes().await?;
-    emit("bytes_per_conversation", n, bytes as f64 / n.max(1) as f64, "bytes");
+    emit(
+        "bytes_per_conversation",
+        n,
+        bytes as f64 / n.max(1) as f64,
+        "bytes",
+    );
     emit("peak_rss_mb", n, peak_rss_mb(), "MiB");
     Ok(())
 }

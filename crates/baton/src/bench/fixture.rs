@@ -31,7 +31,11 @@ fn event(seq: u64, actor: Actor, body: EventBody) -> anyhow::Result<Event> {
 /// A customer message at `seq`, turn `turn`.
 pub fn customer(seq: u64, turn: usize) -> anyhow::Result<Event> {
     let text = Text::parse(CUSTOMER[turn % CUSTOMER.len()])?;
-    event(seq, Actor::Customer, EventBody::CustomerMessage(Message { text }))
+    event(
+        seq,
+        Actor::Customer,
+        EventBody::CustomerMessage(Message { text }),
+    )
 }
 
 /// `turns` turns of customer message, NLU and bot reply.
@@ -46,12 +50,19 @@ pub fn history(turns: usize) -> anyhow::Result<Vec<Event>> {
             EventBody::Nlu(Nlu {
                 intent: Label::parse("billing.double_charge")?,
                 confidence: Confidence::new(0.82)?,
-                alternatives: vec![IntentScore { intent: Label::parse("billing.refund")?, confidence: Confidence::new(0.1)? }],
+                alternatives: vec![IntentScore {
+                    intent: Label::parse("billing.refund")?,
+                    confidence: Confidence::new(0.1)?,
+                }],
                 entities: Vec::new(),
             }),
         )?);
         let text = Text::parse(BOT[turn % BOT.len()])?;
-        events.push(event(seq + 2, Actor::Bot, EventBody::BotMessage(Message { text }))?);
+        events.push(event(
+            seq + 2,
+            Actor::Bot,
+            EventBody::BotMessage(Message { text }),
+        )?);
     }
     Ok(events)
 }

@@ -32,19 +32,34 @@ impl BenchServer {
         let (state, _) = AppState::new(dyn_store, baton_server::AppConfig::default())
             .await
             .map_err(|e| anyhow::anyhow!(e.message))?;
-        let bot_key = baton_server::auth::issue_key(store.as_ref(), Role::Bot, None, baton_server::clock::now())
-            .await
-            .map_err(|e| anyhow::anyhow!(e.message))?;
+        let bot_key = baton_server::auth::issue_key(
+            store.as_ref(),
+            Role::Bot,
+            None,
+            baton_server::clock::now(),
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!(e.message))?;
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let base = format!("http://{}", listener.local_addr()?);
         let serving = state.clone();
-        tokio::spawn(async move { baton_server::serve(listener, serving, std::future::pending()).await });
-        Ok(Self { base, state, bot_key, store, _dir: dir })
+        tokio::spawn(async move {
+            baton_server::serve(listener, serving, std::future::pending()).await
+        });
+        Ok(Self {
+            base,
+            state,
+            bot_key,
+            store,
+            _dir: dir,
+        })
     }
 
     /// An HTTP client with a connection pool big enough for `concurrency`.
     pub fn client(&self, concurrency: usize) -> anyhow::Result<reqwest::Client> {
-        Ok(reqwest::Client::builder().pool_max_idle_per_host(concurrency).build()?)
+        Ok(reqwest::Client::builder()
+            .pool_max_idle_per_host(concurrency)
+            .build()?)
     }
 }
 

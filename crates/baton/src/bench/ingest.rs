@@ -54,9 +54,20 @@ async fn drive(
                 if next.fetch_add(1, Ordering::Relaxed) >= total_requests {
                     return Ok::<(), anyhow::Error>(());
                 }
-                let events: Vec<_> = (0..events_per_request).map(|_| json!({"type": "customer_message", "text": TEXT})).collect();
-                let response = client.post(&url).header("authorization", &auth).json(&json!({"events": events})).send().await?;
-                anyhow::ensure!(response.status().is_success(), "append failed: {}", response.text().await?);
+                let events: Vec<_> = (0..events_per_request)
+                    .map(|_| json!({"type": "customer_message", "text": TEXT}))
+                    .collect();
+                let response = client
+                    .post(&url)
+                    .header("authorization", &auth)
+                    .json(&json!({"events": events}))
+                    .send()
+                    .await?;
+                anyhow::ensure!(
+                    response.status().is_success(),
+                    "append failed: {}",
+                    response.text().await?
+                );
                 bar.inc(1);
             }
         }));
@@ -74,8 +85,18 @@ pub async fn run(args: IngestArgs) -> anyhow::Result<()> {
     let batches = args.events.div_ceil(args.batch);
     let batch_clients = args.concurrency.clamp(1, 16);
     let secs = drive(&server, batch_clients, batches, args.batch, "batched").await?;
-    emit("ingest_batched", batches * args.batch, (batches * args.batch) as f64 / secs, "events/s");
+    emit(
+        "ingest_batched",
+        batches * args.batch,
+        (batches * args.batch) as f64 / secs,
+        "events/s",
+    );
     let secs = drive(&server, args.concurrency, args.requests, 1, "single").await?;
-    emit("ingest_single_http", args.requests, args.requests as f64 / secs, "requests/s");
+    emit(
+        "ingest_single_http",
+        args.requests,
+        args.requests as f64 / secs,
+        "requests/s",
+    );
     Ok(())
 }

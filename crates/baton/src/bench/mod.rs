@@ -44,7 +44,12 @@ pub struct Figure {
 
 /// Prints a figure as one JSON line on stdout.
 pub fn emit(bench: &str, n: u64, value: f64, unit: &'static str) {
-    let figure = Figure { bench: bench.to_owned(), n, value: (value * 100.0).round() / 100.0, unit };
+    let figure = Figure {
+        bench: bench.to_owned(),
+        n,
+        value: (value * 100.0).round() / 100.0,
+        unit,
+    };
     if let Ok(line) = serde_json::to_string(&figure) {
         println!("{line}");
     }

@@ -4,11 +4,11 @@
 use std::time::Instant;
 
 use baton_core::ConversationState;
+use baton_core::Timestamp;
 use baton_core::facts::{FactConfig, FactExtractor, ViewerRole};
 use baton_core::package::{PackageInput, PackageSignals, Playbooks, build_package};
 use baton_core::policy::Policy;
 use baton_core::signals::SignalState;
-use baton_core::{Timestamp};
 use clap::Args;
 
 use super::harness::{percentile, progress};
@@ -68,7 +68,17 @@ pub fn run(args: PackageArgs) -> anyhow::Result<()> {
     }
     bar.finish_and_clear();
     let n = samples.len() as u64;
-    emit("package_build_us_p50", n, percentile(&mut samples, 50.0), "us");
-    emit("package_build_us_p99", n, percentile(&mut samples, 99.0), "us");
+    emit(
+        "package_build_us_p50",
+        n,
+        percentile(&mut samples, 50.0),
+        "us",
+    );
+    emit(
+        "package_build_us_p99",
+        n,
+        percentile(&mut samples, 99.0),
+        "us",
+    );
     Ok(())
 }

@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use baton_core::event::Priority;
-use baton_core::router::{AgentProfile, Presence, QueuedConversation, Router, RouterConfig, RouterEffect};
+use baton_core::router::{
+    AgentProfile, Presence, QueuedConversation, Router, RouterConfig, RouterEffect,
+};
 use baton_core::{AgentId, ConversationId, Label, Timestamp};
 use clap::Args;
 
@@ -43,9 +45,18 @@ impl Rng {
     }
 }
 
-fn offers(effects: &[RouterEffect], into: &mut Vec<(baton_core::OfferId, AgentId, ConversationId)>) {
+fn offers(
+    effects: &[RouterEffect],
+    into: &mut Vec<(baton_core::OfferId, AgentId, ConversationId)>,
+) {
     for effect in effects {
-        if let RouterEffect::Offered { offer_id, conversation, agent, .. } = effect {
+        if let RouterEffect::Offered {
+            offer_id,
+            conversation,
+            agent,
+            ..
+        } = effect
+        {
             into.push((offer_id.clone(), agent.clone(), conversation.clone()));
         }
     }
@@ -54,25 +65,50 @@ fn offers(effects: &[RouterEffect], into: &mut Vec<(baton_core::OfferId, AgentId
 /// Runs the benchmark.
 pub fn run(args: RouteArgs) -> anyhow::Result<()> {
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
-    let skills: Vec<Label> = (0..20).map(|i| Label::parse(format!("skill{i}"))).collect::<Result<_, _>>()?;
-    let mut router = Router::new(RouterConfig { offer_timeout_ms: i64::MAX / 4, ..RouterConfig::default() });
+    let skills: Vec<Label> = (0..20)
+        .map(|i| Label::parse(format!("skill{i}")))
+        .collect::<Result<_, _>>()?;
+    let mut router = Router::new(RouterConfig {
+        offer_timeout_ms: i64::MAX / 4,
+        ..RouterConfig::default()
+    });
     let mut now = Timestamp::from_unix_millis(1_764_000_000_000);
     let setup = progress((args.agents * 2 + args.queued) as u64, "route setup");
-    let agent_ids: Vec<AgentId> = (0..args.agents).map(|i| AgentId::parse(format!("a{i}"))).collect::<Result<_, _>>()?;
+    let agent_ids: Vec<AgentId> = (0..args.agents)
+        .map(|i| AgentId::parse(format!("a{i}")))
+        .collect::<Result<_, _>>()?;
     for id in &agent_ids {
         let mut held = BTreeMap::new();
         while held.len() < 3 {
-            held.insert(skills[rng.below(skills.len())].clone(), 1 + rng.below(5) as u8);
+            held.insert(
+                skills[rng.below(skills.len())].clone(),
+                1 + rng.below(5) as u8,
+            );
         }
-        router.upsert_agent(AgentProfile { id: id.clone(), skills: held, capacity: 3 }, now)?;
+        router.upsert_agent(
+            AgentProfile {
+                id: id.clone(),
+                skills: held,
+                capacity: 3,
+            },
+            now,
+        )?;
         setup.inc(1);
     }
     for i in 0..args.queued {
         now = now.plus_millis(1);
         let needed = if rng.below(2) == 0 { 1 } else { 2 };
-        let mut wanted: Vec<Label> = (0..needed).map(|_| skills[rng.below(skills.len())].clone()).collect();
+        let mut wanted: Vec<Label> = (0..needed)
+            .map(|_| skills[rng.below(skills.len())].clone())
+            .collect();
         wanted.dedup();
-        let priority = [Priority::Low, Priority::Normal, Priority::Normal, Priority::High, Priority::Urgent][rng.below(5)];
+        let priority = [
+            Priority::Low,
+            Priority::Normal,
+            Priority::Normal,
+            Priority::High,
+            Priority::Urgent,
+        ][rng.below(5)];
         router.enqueue(
             QueuedConversation {
                 conversation: ConversationId::parse(format!("c{i}"))?,
@@ -88,7 +124,10 @@ pub fn run(args: RouteArgs) -> anyhow::Result<()> {
     }
     let mut live = Vec::new();
     for id in &agent_ids {
-        offers(&router.set_presence(id, Presence::Available, now)?, &mut live);
+        offers(
+            &router.set_presence(id, Presence::Available, now)?,
+            &mut live,
+        );
         setup.inc(1);
     }
     setup.finish_and_clear();
@@ -112,8 +151,23 @@ pub fn run(args: RouteArgs) -> anyhow::Result<()> {
     }
     bar.finish_and_clear();
     let n = assigns.len() as u64;
-    emit("route_assign_us_p50", n, percentile(&mut assigns, 50.0), "us");
-    emit("route_assign_us_p99", n, percentile(&mut assigns, 99.0), "us");
-    emit("route_accept_us_p99", n, percentile(&mut accepts, 99.0), "us");
+    emit(
+        "route_assign_us_p50",
+        n,
+        percentile(&mut assigns, 50.0),
+        "us",
+    );
+    emit(
+        "route_assign_us_p99",
+        n,
+        percentile(&mut assigns, 99.0),
+        "us",
+    );
+    emit(
+        "route_accept_us_p99",
+        n,
+        percentile(&mut accepts, 99.0),
+        "us",
+    );
     Ok(())
 }

@@ -30,7 +30,13 @@ pub struct Server {
 
 fn baton() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_baton"));
-    for var in ["BATON_LISTEN", "BATON_DATA_DIR", "BATON_DATABASE_URL", "BATON_POLICY", "BATON_ADMIN_KEY"] {
+    for var in [
+        "BATON_LISTEN",
+        "BATON_DATA_DIR",
+        "BATON_DATABASE_URL",
+        "BATON_POLICY",
+        "BATON_ADMIN_KEY",
+    ] {
         command.env_remove(var);
     }
     command.kill_on_drop(true);
@@ -40,7 +46,11 @@ fn baton() -> Command {
 /// Starts `baton serve --listen 127.0.0.1:0 --data-dir DATA`, logging to `log`, and
 /// checks the stdout contract: the first line is exactly `listening on http://ADDR`.
 pub async fn start(data: &Path, log: &Path) -> Server {
-    let log = std::fs::OpenOptions::new().create(true).append(true).open(log).unwrap();
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .unwrap();
     let mut child = baton()
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(data)
@@ -61,11 +71,20 @@ pub async fn start(data: &Path, log: &Path) -> Server {
         .unwrap_or_else(|| panic!("first stdout line: {first:?}"))
         .parse()
         .unwrap_or_else(|e| panic!("first stdout line {first:?}: {e}"));
-    assert_eq!(first, format!("listening on http://{addr}"), "nothing else on the line");
+    assert_eq!(
+        first,
+        format!("listening on http://{addr}"),
+        "nothing else on the line"
+    );
     assert_eq!(addr.ip().to_string(), "127.0.0.1");
     assert_ne!(addr.port(), 0, "the real port is announced");
     let client = reqwest::Client::builder().timeout(WAIT).build().unwrap();
-    Server { base: format!("http://{addr}"), client, child, _stdout: lines }
+    Server {
+        base: format!("http://{addr}"),
+        client,
+        child,
+        _stdout: lines,
+    }
 }
 
 impl Server {
@@ -76,15 +95,30 @@ impl Server {
 
     /// Issues a key for `role` with the admin key.
     pub async fn key(&self, role: &str) -> String {
-        let response =
-            self.client.post(self.url("/v1/keys")).bearer_auth(ADMIN_KEY).json(&json!({"role": role})).send().await.unwrap();
+        let response = self
+            .client
+            .post(self.url("/v1/keys"))
+            .bearer_auth(ADMIN_KEY)
+            .json(&json!({"role": role}))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(response.status(), StatusCode::CREATED);
-        response.json::<Value>().await.unwrap()["key"].as_str().unwrap().to_owned()
+        response.json::<Value>().await.unwrap()["key"]
+            .as_str()
+            .unwrap()
+            .to_owned()
     }
 
     /// GETs JSON with the admin key, asserting 200.
     pub async fn get(&self, path: &str) -> Value {
-        let response = self.client.get(self.url(path)).bearer_auth(ADMIN_KEY).send().await.unwrap();
+        let response = self
+            .client
+            .get(self.url(path))
+            .bearer_auth(ADMIN_KEY)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(response.status(), StatusCode::OK, "GET {path}");
         response.json().await.unwrap()
     }
@@ -94,7 +128,11 @@ impl Server {
         let mut all: Vec<Value> = Vec::new();
         loop {
             let after = all.last().map_or(0, |e| e["seq"].as_u64().unwrap());
-            let page = self.get(&format!("/v1/conversations/{cid}/events?after={after}&limit=10000")).await;
+            let page = self
+                .get(&format!(
+                    "/v1/conversations/{cid}/events?after={after}&limit=10000"
+                ))
+                .await;
             let page = page["events"].as_array().unwrap().clone();
             if page.is_empty() {
                 return all;
@@ -106,7 +144,10 @@ impl Server {
     /// SIGKILL (what `Child::kill` sends on Unix), asserting the process died of it.
     pub async fn kill9(mut self) {
         self.child.start_kill().unwrap();
-        let status = tokio::time::timeout(WAIT, self.child.wait()).await.expect("the server dies").unwrap();
+        let status = tokio::time::timeout(WAIT, self.child.wait())
+            .await
+            .expect("the server dies")
+            .unwrap();
         #[cfg(unix)]
         {
             use std::os::unix::process::ExitStatusExt;
@@ -119,8 +160,16 @@ impl Server {
 
 /// Runs `baton ARGS...` to completion.
 pub async fn run(args: &[&str], data: &Path) -> Output {
-    let output = baton().args(args).arg("--data-dir").arg(data).stdin(Stdio::null()).output();
-    tokio::time::timeout(WAIT, output).await.expect("baton exits").unwrap()
+    let output = baton()
+        .args(args)
+        .arg("--data-dir")
+        .arg(data)
+        .stdin(Stdio::null())
+        .output();
+    tokio::time::timeout(WAIT, output)
+        .await
+        .expect("baton exits")
+        .unwrap()
 }
 
 /// A fresh root with `data/` (the store) and room for logs beside it.

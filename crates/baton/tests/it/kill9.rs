@@ -15,7 +15,11 @@ use crate::helpers::{run, start, workspace};
 const CLIENTS: usize = 32;
 /// Clients 0..16 own a conversation each; the rest share four, to contend on them.
 fn conversation(client: usize) -> String {
-    if client < 16 { format!("solo-{client}") } else { format!("shared-{}", client % 4) }
+    if client < 16 {
+        format!("solo-{client}")
+    } else {
+        format!("shared-{}", client % 4)
+    }
 }
 
 /// One acknowledged append.
@@ -27,7 +31,13 @@ struct Ack {
     hash: String,
 }
 
-async fn client(http: reqwest::Client, base: String, bot: String, me: usize, killing: Arc<AtomicBool>) -> Vec<Ack> {
+async fn client(
+    http: reqwest::Client,
+    base: String,
+    bot: String,
+    me: usize,
+    killing: Arc<AtomicBool>,
+) -> Vec<Ack> {
     let cid = conversation(me);
     let url = format!("{base}/v1/conversations/{cid}/events");
     let mut acks = Vec::new();
@@ -45,7 +55,13 @@ async fn client(http: reqwest::Client, base: String, bot: String, me: usize, kil
                 json!({"id": id, "type": kind, "text": format!("client {me} request {n} event {k}")})
             })
             .collect();
-        match http.post(&url).bearer_auth(&bot).json(&json!({"events": events})).send().await {
+        match http
+            .post(&url)
+            .bearer_auth(&bot)
+            .json(&json!({"events": events}))
+            .send()
+            .await
+        {
             Ok(response) => {
                 let status = response.status();
                 let body: Result<Value, _> = response.json().await;
@@ -75,7 +91,15 @@ async fn every_acknowledged_event_survives_kill_9() {
     let bot = server.key("bot").await;
     let killing = Arc::new(AtomicBool::new(false));
     let clients: Vec<_> = (0..CLIENTS)
-        .map(|me| tokio::spawn(client(server.client.clone(), server.base.clone(), bot.clone(), me, killing.clone())))
+        .map(|me| {
+            tokio::spawn(client(
+                server.client.clone(),
+                server.base.clone(),
+                bot.clone(),
+                me,
+                killing.clone(),
+            ))
+        })
         .collect();
 
     // Let the load run, then kill the server under it.
@@ -84,10 +108,23 @@ async fn every_acknowledged_event_survives_kill_9() {
     server.kill9().await;
     let mut acks: Vec<Ack> = Vec::new();
     for task in clients {
-        acks.extend(tokio::time::timeout(crate::helpers::WAIT, task).await.expect("clients stop").unwrap());
+        acks.extend(
+            tokio::time::timeout(crate::helpers::WAIT, task)
+                .await
+                .expect("clients stop")
+                .unwrap(),
+        );
     }
     let acknowledged_events: usize = acks.iter().map(|a| a.ids.len()).sum();
-    assert!(acks.len() >= CLIENTS, "the load got going: {} acknowledged requests", acks.len());
+    assert!(
+        acks.len() >= CLIENTS,
+        "the load got going: {} acknowledged requests",
+        acks.len()
+    );
+    eprintln!(
+        "{} requests ({acknowledged_events} events) acknowledged before SIGKILL",
+        acks.len()
+    );
 
     // Restart on the same directory and find every acknowledged event.
     let server = start(&data, &root.path().join("serve-2.log")).await;
@@ -100,16 +137,34 @@ async fn every_acknowledged_event_survives_kill_9() {
     }
     for ack in &acks {
         let log = &logs[&ack.cid];
-        let find = |id: &str| log.iter().find(|e| e["id"] == id).unwrap_or_else(|| panic!("acknowledged {id} is lost"));
-        let seqs: Vec<u64> = ack.ids.iter().map(|id| find(id)["seq"].as_u64().unwrap()).collect();
-        assert!(seqs.windows(2).all(|w| w[1] == w[0] + 1), "a batch is stored contiguously, in order: {seqs:?}");
+        let find = |id: &str| {
+            log.iter()
+                .find(|e| e["id"] == id)
+                .unwrap_or_else(|| panic!("acknowledged {id} is lost"))
+        };
+        let seqs: Vec<u64> = ack
+            .ids
+            .iter()
+            .map(|id| find(id)["seq"].as_u64().unwrap())
+            .collect();
+        assert!(
+            seqs.windows(2).all(|w| w[1] == w[0] + 1),
+            "a batch is stored contiguously, in order: {seqs:?}"
+        );
         let at_ack = &log[usize::try_from(ack.seq).unwrap() - 1];
         assert_eq!(at_ack["seq"], ack.seq);
-        assert_eq!(at_ack["hash"], ack.hash.as_str(), "the acknowledged hash is the stored one");
+        assert_eq!(
+            at_ack["hash"],
+            ack.hash.as_str(),
+            "the acknowledged hash is the stored one"
+        );
         let last = *seqs.last().unwrap();
         assert!(ack.seq >= last);
         for derived in &log[usize::try_from(last).unwrap()..usize::try_from(ack.seq).unwrap()] {
-            assert_eq!(derived["actor"], "system", "only baton's own events follow a batch in its answer");
+            assert_eq!(
+                derived["actor"], "system",
+                "only baton's own events follow a batch in its answer"
+            );
         }
     }
     let stored: usize = logs.values().map(Vec::len).sum();
@@ -122,6 +177,11 @@ async fn every_acknowledged_event_survives_kill_9() {
 
     let output = run(&["ledger", "verify"], &data).await;
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(output.status.code(), Some(0), "stdout {stdout} stderr {}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "stdout {stdout} stderr {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert!(stdout.starts_with("ok: "), "{stdout}");
 }

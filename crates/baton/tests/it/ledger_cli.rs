@@ -14,19 +14,31 @@ async fn ledger_verify_exits_0_when_clean_and_1_naming_the_break_when_tampered()
         for n in 0..4 {
             let events = json!({"events": [{"id": format!("x-{n}"), "type": "bot_message", "text": format!("{cid} line {n}")}]});
             let url = server.url(&format!("/v1/conversations/{cid}/events"));
-            let response = server.client.post(url).bearer_auth(&bot).json(&events).send().await.unwrap();
+            let response = server
+                .client
+                .post(url)
+                .bearer_auth(&bot)
+                .json(&events)
+                .send()
+                .await
+                .unwrap();
             assert_eq!(response.status(), 200);
         }
     }
     let events = server.events("t-2").await;
     let total = events.len() + server.events("t-1").await.len();
-    let seq = events.iter().find(|e| e["id"] == "x-2").unwrap()["seq"].as_u64().unwrap();
+    let seq = events.iter().find(|e| e["id"] == "x-2").unwrap()["seq"]
+        .as_u64()
+        .unwrap();
     server.kill9().await;
 
     let clean = run(&["ledger", "verify"], &data).await;
     let stdout = String::from_utf8_lossy(&clean.stdout);
     assert_eq!(clean.status.code(), Some(0), "{stdout}");
-    assert!(stdout.starts_with(&format!("ok: 2 conversations, {total} events")), "{stdout}");
+    assert!(
+        stdout.starts_with(&format!("ok: 2 conversations, {total} events")),
+        "{stdout}"
+    );
 
     let conn = rusqlite::Connection::open(data.join("baton.db")).unwrap();
     let changed = conn
@@ -41,7 +53,10 @@ async fn ledger_verify_exits_0_when_clean_and_1_naming_the_break_when_tampered()
     let broken = run(&["ledger", "verify"], &data).await;
     let stdout = String::from_utf8_lossy(&broken.stdout);
     assert_eq!(broken.status.code(), Some(1), "{stdout}");
-    assert!(stdout.contains(&format!("conversation t-2 at seq {seq}")), "{stdout}");
+    assert!(
+        stdout.contains(&format!("conversation t-2 at seq {seq}")),
+        "{stdout}"
+    );
     assert!(stdout.contains("HashMismatch"), "{stdout}");
 
     let nowhere = run(&["ledger", "verify"], &root.path().join("nowhere")).await;
