@@ -420,3 +420,25 @@ pub async fn append_events(
     metrics::histogram!("baton_append_seconds").record(started.elapsed().as_secs_f64());
     result
 }
+
+/// Writes one of baton's own events to a locked conversation and answers as an append.
+pub async fn write_system(
+    app: &AppState,
+    conversation: &ConversationId,
+    live: &mut Live,
+    body: EventBody,
+) -> Result<AppendResponse, ApiError> {
+    match write(
+        app,
+        conversation,
+        live,
+        vec![Draft::system(body)],
+        crate::clock::now(),
+    )
+    .await
+    {
+        Ok(written) => Ok(response(live, &written)),
+        Err(WriteError::Api(error)) => Err(error),
+        Err(WriteError::DuplicateId) => Err(ApiError::internal("generated event id collided")),
+    }
+}

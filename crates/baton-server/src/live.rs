@@ -79,27 +79,13 @@ impl Conversations {
         };
         let mut live = entry.lock_owned().await;
         if !live.loaded {
-            let mut after = 0;
-            loop {
-                let page = store.events_after(id, after, LOAD_PAGE).await?;
-                for stored in &page {
-                    let event: Event = serde_json::from_str(&stored.canonical).map_err(|e| {
-                        ApiError::internal(format!(
-                            "stored event {id}/{} does not parse: {e}",
-                            stored.seq
-                        ))
-                    })?;
-                    live.state.apply(&event);
-                    live.signals.apply(&event, policy);
-                    if let Ok(extractor) = crate::package::extractor() {
-                        live.facts.observe(&event, extractor);
-                    }
-                    live.head = stored.hash;
-                    after = stored.seq;
+            for (event, hash) in stored_events(store, id).await? {
+                live.state.apply(&event);
+                live.signals.apply(&event, policy);
+                if let Ok(extractor) = crate::package::extractor() {
+                    live.facts.observe(&event, extractor);
                 }
-                if page.len() < LOAD_PAGE as usize {
-                    break;
-                }
+                live.head = hash;
             }
             live.loaded = true;
         }
@@ -121,4 +107,29 @@ impl Conversations {
 pub fn with_hash(canonical: &str, hash: &Digest) -> String {
     let open = canonical.strip_suffix('}').unwrap_or(canonical);
     format!("{open},\"hash\":\"{hash}\"}}")
+}
+
+/// Every stored event of a conversation, parsed, with its hash, read page by page.
+pub async fn stored_events(
+    store: &dyn Store,
+    id: &ConversationId,
+) -> Result<Vec<(Event, Digest)>, ApiError> {
+    let mut events = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = store.events_after(id, after, LOAD_PAGE).await?;
+        for stored in &page {
+            let event: Event = serde_json::from_str(&stored.canonical).map_err(|e| {
+                ApiError::internal(format!(
+                    "stored event {id}/{} does not parse: {e}",
+                    stored.seq
+                ))
+            })?;
+            events.push((event, stored.hash));
+            after = stored.seq;
+        }
+        if page.len() < LOAD_PAGE as usize {
+            return Ok(events);
+        }
+    }
 }

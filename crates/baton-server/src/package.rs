@@ -41,24 +41,8 @@ pub fn viewer(role: Role) -> ViewerRole {
 
 /// Every event of a conversation, parsed.
 pub async fn load_events(app: &AppState, cid: &ConversationId) -> Result<Vec<Event>, ApiError> {
-    let mut events = Vec::new();
-    let mut after = 0;
-    loop {
-        let page = app.store.events_after(cid, after, 5_000).await?;
-        for stored in &page {
-            let event: Event = serde_json::from_str(&stored.canonical).map_err(|e| {
-                ApiError::internal(format!(
-                    "stored event {cid}/{} does not parse: {e}",
-                    stored.seq
-                ))
-            })?;
-            events.push(event);
-            after = stored.seq;
-        }
-        if page.len() < 5_000 {
-            return Ok(events);
-        }
-    }
+    let stored = crate::live::stored_events(app.store.as_ref(), cid).await?;
+    Ok(stored.into_iter().map(|(event, _)| event).collect())
 }
 
 /// The most earlier contacts shown in the journey.

@@ -21,7 +21,6 @@ use baton_store::{AgentRecord, ConversationFilter};
 use tokio::sync::{Mutex, MutexGuard};
 
 use crate::app::AppState;
-use crate::append::{Draft, WriteError, write};
 use crate::clock;
 use crate::error::ApiError;
 
@@ -147,19 +146,9 @@ pub async fn write_system(
         .conversations
         .lock(app.store.as_ref(), &app.policy(), conversation)
         .await?;
-    match write(
-        app,
-        conversation,
-        &mut live,
-        vec![Draft::system(body)],
-        clock::now(),
-    )
-    .await
-    {
-        Ok(_) => Ok(()),
-        Err(WriteError::Api(error)) => Err(error),
-        Err(WriteError::DuplicateId) => Err(ApiError::internal("generated event id collided")),
-    }
+    crate::append::write_system(app, conversation, &mut live, body)
+        .await
+        .map(|_| ())
 }
 
 /// Records the router's effects, in order. Called with the gate held.

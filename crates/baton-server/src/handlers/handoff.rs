@@ -8,7 +8,7 @@ use baton_store::Role;
 use serde::Deserialize;
 
 use crate::app::AppState;
-use crate::append::{AppendResponse, Draft, WriteError, response, write};
+use crate::append::{AppendResponse, write_system};
 use crate::auth::Principal;
 use crate::clock;
 use crate::error::ApiError;
@@ -40,19 +40,6 @@ pub struct Resolve {
 fn text(field: &'static str, raw: String) -> Result<Text, ApiError> {
     Text::parse(raw)
         .map_err(|e| ApiError::invalid("invalid_field", format!("{field} {e}")).with_field(field))
-}
-
-async fn commit(
-    app: &AppState,
-    cid: &baton_core::ConversationId,
-    body: EventBody,
-    live: &mut crate::live::Live,
-) -> Result<AppendResponse, ApiError> {
-    match write(app, cid, live, vec![Draft::system(body)], clock::now()).await {
-        Ok(written) => Ok(response(live, &written)),
-        Err(WriteError::Api(error)) => Err(error),
-        Err(WriteError::DuplicateId) => Err(ApiError::internal("generated event id collided")),
-    }
 }
 
 /// `POST /v1/conversations/{cid}/bounce-back` (owning agent): back to the bot with
@@ -92,16 +79,11 @@ pub async fn bounce_back(
             .as_ref()
             .map(|h| h.skills.clone())
             .unwrap_or_default();
-        let answer = commit(
-            &app,
-            &cid,
-            EventBody::BouncedBack(BouncedBack {
-                agent_id: agent.clone(),
-                instructions,
-            }),
-            &mut live,
-        )
-        .await?;
+        let back = EventBody::BouncedBack(BouncedBack {
+            agent_id: agent.clone(),
+            instructions,
+        });
+        let answer = write_system(&app, &cid, &mut live, back).await?;
         core.forecaster.observe_handled(&skills, handle_ms);
         answer
     };
@@ -189,7 +171,11 @@ pub async fn resolve(
             true_intent,
             csat: body.csat,
         });
-        (commit(&app, &cid, event, &mut live).await?, owner, agent)
+        (
+            write_system(&app, &cid, &mut live, event).await?,
+            owner,
+            agent,
+        )
     };
     let now = clock::now();
     let effects = match (owner_before, agent) {
