@@ -67,14 +67,12 @@ impl fmt::Debug for Digest {
     }
 }
 
-/// Why an event could not be canonicalized (never for events built by baton-core).
-#[derive(Debug, thiserror::Error)]
-#[error("cannot canonicalize event: {0}")]
-pub struct CanonicalError(String);
+pub use crate::canonical::CanonicalError;
+use crate::canonical::to_canonical_string;
 
 /// RFC 8785 canonical JSON of an event (which never carries its hash).
 pub fn canonical_json(event: &Event) -> Result<String, CanonicalError> {
-    serde_json_canonicalizer::to_string(event).map_err(|e| CanonicalError(e.to_string()))
+    to_canonical_string(event)
 }
 
 /// `SHA-256(prev || canonical)`.
@@ -126,8 +124,7 @@ pub fn checkpoint_hash(
     prev: &Digest,
     body: &CheckpointBody,
 ) -> Result<(String, Digest), CanonicalError> {
-    let canonical =
-        serde_json_canonicalizer::to_string(body).map_err(|e| CanonicalError(e.to_string()))?;
+    let canonical = to_canonical_string(body)?;
     let hash = chain_hash(prev, canonical.as_bytes());
     Ok((canonical, hash))
 }
@@ -178,9 +175,48 @@ pub struct StoredEventRef<'a> {
     pub hash: Digest,
 }
 
-#[derive(Deserialize)]
-struct SeqOnly {
-    seq: u64,
+/// The `seq` member of a stored event's top-level object, read without parsing the
+/// rest: verification runs over every event ever written, and a full parse per event
+/// would cost more than hashing it. Nested objects (`meta`, entities) are skipped by
+/// depth; strings are skipped whole, so a `"seq":` inside text or a nested object
+/// never counts.
+fn top_level_seq(json: &[u8]) -> Option<u64> {
+    let mut depth = 0usize;
+    let mut index = 0;
+    let mut expect_key = false;
+    while index < json.len() {
+        match json[index] {
+            b'"' => {
+                let start = index + 1;
+                index = start;
+                while index < json.len() && json[index] != b'"' {
+                    index += if json[index] == b'\\' { 2 } else { 1 };
+                }
+                if depth == 1 && expect_key && json.get(start..index) == Some(b"seq") {
+                    let digits = json.get(index + 2..)?;
+                    if json.get(index + 1) != Some(&b':') {
+                        return None;
+                    }
+                    let end = digits
+                        .iter()
+                        .position(|b| !b.is_ascii_digit())
+                        .unwrap_or(digits.len());
+                    return std::str::from_utf8(&digits[..end]).ok()?.parse().ok();
+                }
+                expect_key = false;
+            }
+            b'{' => {
+                depth += 1;
+                expect_key = depth == 1;
+            }
+            b'[' => depth += 1,
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            b',' => expect_key = depth == 1,
+            _ => {}
+        }
+        index += 1;
+    }
+    None
 }
 
 /// Streaming verifier of per-conversation chains. Feed events ordered by
@@ -216,21 +252,18 @@ impl ChainVerifier {
                 format!("expected seq {expected_seq}, found {}", event.seq),
             ));
         }
-        match serde_json::from_slice::<SeqOnly>(event.canonical) {
-            Ok(inner) if inner.seq == event.seq => {}
-            Ok(inner) => {
+        match top_level_seq(event.canonical) {
+            Some(inner) if inner == event.seq => {}
+            Some(inner) => {
                 return Err(broken(
                     BreakKind::Malformed,
-                    format!(
-                        "row seq {} holds an event with seq {}",
-                        event.seq, inner.seq
-                    ),
+                    format!("row seq {} holds an event with seq {inner}", event.seq),
                 ));
             }
-            Err(e) => {
+            None => {
                 return Err(broken(
                     BreakKind::Malformed,
-                    format!("stored event is not valid: {e}"),
+                    "stored event is not an event object with a seq".to_owned(),
                 ));
             }
         }
@@ -245,9 +278,17 @@ impl ChainVerifier {
             ));
         }
         self.events += 1;
-        self.heads
-            .insert(event.conversation.clone(), (event.seq, event.hash));
-        self.current = Some((event.conversation.clone(), event.seq, event.hash));
+        match &mut self.current {
+            Some((cid, seq, hash)) if *cid == *event.conversation => {
+                (*seq, *hash) = (event.seq, event.hash);
+            }
+            _ => {
+                if let Some((cid, seq, hash)) = self.current.take() {
+                    self.heads.insert(cid, (seq, hash));
+                }
+                self.current = Some((event.conversation.clone(), event.seq, event.hash));
+            }
+        }
         Ok(())
     }
 
@@ -257,7 +298,10 @@ impl ChainVerifier {
     }
 
     /// Ends the per-event pass; checkpoints are compared next.
-    pub fn finish(self) -> CheckpointVerifier {
+    pub fn finish(mut self) -> CheckpointVerifier {
+        if let Some((cid, seq, hash)) = self.current.take() {
+            self.heads.insert(cid, (seq, hash));
+        }
         CheckpointVerifier {
             heads: self.heads,
             recorded: BTreeMap::new(),
@@ -416,5 +460,26 @@ impl CheckpointVerifier {
             checkpoints: self.number,
             head: self.prev,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::top_level_seq;
+
+    #[test]
+    fn reads_the_top_level_seq_only() {
+        let cases: [(&str, Option<u64>); 7] = [
+            (r#"{"actor":"bot","at":"x","id":"e1","seq":12,"type":"note"}"#, Some(12)),
+            (r#"{"meta":{"seq":99},"seq":3}"#, Some(3)),
+            (r#"{"a":[{"seq":7}],"seq":4,"z":{"seq":8}}"#, Some(4)),
+            (r#"{"text":"\"seq\":5 is not it","seq":6}"#, Some(6)),
+            (r#"{"text":"seq","value":"seq"}"#, None),
+            (r#"{"meta":{"seq":1}}"#, None),
+            (r#"{"seq":"7"}"#, None),
+        ];
+        for (json, expected) in cases {
+            assert_eq!(top_level_seq(json.as_bytes()), expected, "{json}");
+        }
     }
 }

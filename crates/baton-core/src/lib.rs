@@ -19,6 +19,7 @@
 #![warn(missing_docs)]
 
 pub mod actor;
+pub mod canonical;
 pub mod decide;
 pub mod decode;
 pub mod eval;

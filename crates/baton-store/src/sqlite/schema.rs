@@ -47,6 +47,24 @@ const MIGRATIONS: &[&str] = &[
         presence TEXT NOT NULL,
         updated_at INTEGER NOT NULL
     ) WITHOUT ROWID;",
+    // 2: events in a rowid table. Clustered by (conversation, seq), every append landed
+    // on its own conversation's leaf page and split pages of ~500-byte rows; in
+    // insertion order, a commit's events share the last pages and only the small
+    // index entries scatter. About twice the durable appends per second.
+    "CREATE TABLE events_v2 (
+        conversation TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        event_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        body TEXT NOT NULL,
+        hash BLOB NOT NULL
+    );
+    INSERT INTO events_v2 (conversation, seq, event_id, kind, body, hash)
+        SELECT conversation, seq, event_id, kind, body, hash FROM events ORDER BY conversation, seq;
+    DROP TABLE events;
+    ALTER TABLE events_v2 RENAME TO events;
+    CREATE UNIQUE INDEX events_by_seq ON events (conversation, seq);
+    CREATE UNIQUE INDEX events_by_id ON events (conversation, event_id);",
 ];
 
 /// Pragmas every connection needs: durability first (an acknowledged append is on disk).
@@ -56,7 +74,10 @@ pub fn configure(conn: &Connection) -> Result<(), StoreError> {
         "PRAGMA journal_mode = WAL;
          PRAGMA synchronous = FULL;
          PRAGMA foreign_keys = ON;
-         PRAGMA cache_size = -16000;",
+         PRAGMA cache_size = -16000;
+         -- Checkpoint every 16 MiB of log rather than 4: hot pages (indexes, summaries)
+         -- are copied back once per checkpoint instead of four times.
+         PRAGMA wal_autocheckpoint = 4000;",
     )?;
     Ok(())
 }
@@ -77,4 +98,47 @@ pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
         tx.commit()?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_old_event_log_survives_the_move_to_a_rowid_table() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(MIGRATIONS[0]).unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        for seq in 1..=3 {
+            conn.execute(
+                "INSERT INTO events (conversation, seq, event_id, kind, body, hash) VALUES ('c1', ?1, ?2, 'note', ?3, x'00')",
+                rusqlite::params![seq, format!("e{seq}"), format!("{{\"seq\":{seq}}}")],
+            )
+            .unwrap();
+        }
+        migrate(&mut conn).unwrap();
+        let version: usize = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, MIGRATIONS.len());
+        let bodies: Vec<String> = conn
+            .prepare("SELECT body FROM events WHERE conversation = 'c1' ORDER BY seq")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(bodies, ["{\"seq\":1}", "{\"seq\":2}", "{\"seq\":3}"]);
+        // Both uniqueness rules still hold after the move.
+        let duplicate_seq = conn.execute(
+            "INSERT INTO events (conversation, seq, event_id, kind, body, hash) VALUES ('c1', 3, 'e9', 'note', '{}', x'00')",
+            [],
+        );
+        assert!(duplicate_seq.is_err());
+        let duplicate_id = conn.execute(
+            "INSERT INTO events (conversation, seq, event_id, kind, body, hash) VALUES ('c1', 4, 'e1', 'note', '{}', x'00')",
+            [],
+        );
+        assert!(duplicate_id.is_err());
+    }
 }

@@ -168,14 +168,16 @@ fn in_savepoint<T>(
     tx: &rusqlite::Transaction<'_>,
     work: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, StoreError>,
 ) -> Result<T, StoreError> {
-    tx.execute_batch("SAVEPOINT job")?;
+    // Cached statements: a savepoint per job is on the hot path of every append.
+    tx.prepare_cached("SAVEPOINT job")?.execute([])?;
     match work(tx) {
         Ok(value) => {
-            tx.execute_batch("RELEASE job")?;
+            tx.prepare_cached("RELEASE job")?.execute([])?;
             Ok(value)
         }
         Err(error) => {
-            tx.execute_batch("ROLLBACK TO job; RELEASE job")?;
+            tx.prepare_cached("ROLLBACK TO job")?.execute([])?;
+            tx.prepare_cached("RELEASE job")?.execute([])?;
             Err(error)
         }
     }

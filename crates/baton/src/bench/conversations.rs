@@ -18,6 +18,7 @@ use clap::Args;
 use serde_json::json;
 
 use super::emit;
+use super::fixture::{REPLIES, TURNS};
 use super::harness::{BenchServer, peak_rss_mb, percentile, progress};
 
 /// Options for `baton bench conversations`.
@@ -33,34 +34,6 @@ pub struct ConversationsArgs {
     #[arg(long, default_value_t = 64)]
     pub concurrency: u64,
 }
-
-/// Calm, varied customer turns: the decision engine has no reason to hand off early.
-const TURNS: [&str; 10] = [
-    "Hi! I have a question about the refund for order 88231.",
-    "It was the duplicate charge of 59.90 EUR from November 20.",
-    "My email is maria.lopez@example.com if you need it.",
-    "Thanks. Do you know which card it goes back to?",
-    "Great, it was the Visa ending in 4242.",
-    "And how long does it usually take to show up?",
-    "Okay, five business days sounds fine.",
-    "Will I get an email confirmation as well?",
-    "Perfect, and is there a reference number I can keep?",
-    "Thank you, that is very helpful.",
-];
-
-/// The bot's answers, all different: a bot repeating itself is a loop, and loops hand off.
-const REPLIES: [&str; 10] = [
-    "Of course, let me pull up order 88231.",
-    "I can see that duplicate charge; a refund for it is already in progress.",
-    "Thanks, I have found your account under that email.",
-    "Refunds always go back to the card that was charged.",
-    "Got it, the Visa ending in 4242 will receive the money.",
-    "It usually takes three to five business days to appear.",
-    "Glad that works for you.",
-    "Yes, a confirmation email is sent as soon as the bank processes it.",
-    "Your refund reference is R-5531.",
-    "You're welcome! Anything else I can do?",
-];
 
 struct Timings {
     turns_ms: Vec<f64>,

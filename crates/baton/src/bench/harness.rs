@@ -87,12 +87,21 @@ pub fn percentile(samples: &mut [f64], p: f64) -> f64 {
 
 /// Peak resident memory of this process in MiB (Linux; 0 elsewhere).
 pub fn peak_rss_mb() -> f64 {
+    proc_status_mb("VmHWM:")
+}
+
+/// Current resident memory of this process in MiB (Linux; 0 elsewhere).
+pub fn rss_mb() -> f64 {
+    proc_status_mb("VmRSS:")
+}
+
+fn proc_status_mb(field: &str) -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|status| {
             status
                 .lines()
-                .find(|l| l.starts_with("VmHWM:"))
+                .find(|l| l.starts_with(field))
                 .and_then(|l| l.split_whitespace().nth(1))
                 .and_then(|kb| kb.parse::<f64>().ok())
         })

@@ -5,7 +5,9 @@ mod conversations;
 mod decide;
 mod fixture;
 pub mod harness;
+mod idle;
 mod ingest;
+mod ledger;
 mod package;
 mod route;
 
@@ -25,6 +27,10 @@ pub enum BenchCommand {
     Decide(decide::DecideArgs),
     /// Building the context package of a long conversation.
     Package(package::PackageArgs),
+    /// Resident memory with many open, quiet conversations.
+    Idle(idle::IdleArgs),
+    /// `baton ledger verify` over a large store: events verified per second.
+    Ledger(ledger::LedgerArgs),
     /// Router assignment with many agents and a long queue.
     Route(route::RouteArgs),
 }
@@ -63,6 +69,8 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<ExitCode> {
         BenchCommand::Decide(args) => decide::run(args)?,
         BenchCommand::Package(args) => package::run(args)?,
         BenchCommand::Route(args) => route::run(args)?,
+        BenchCommand::Ledger(args) => ledger::run(args).await?,
+        BenchCommand::Idle(args) => idle::run(args).await?,
     }
     Ok(ExitCode::SUCCESS)
 }
