@@ -54,7 +54,7 @@ pub fn decide(
     if state.owner != Owner::Bot {
         return decision;
     }
-    let mut found = Vec::new();
+    let mut found = Vec::with_capacity(4);
     hard_rules(state, signals, policy, &mut found);
     signal_rules(signals, policy, &mut found);
     let Some(outcome) = found.iter().map(|c| c.outcome).max_by_key(|o| rank(*o)) else {

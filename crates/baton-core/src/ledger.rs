@@ -470,7 +470,10 @@ mod tests {
     #[test]
     fn reads_the_top_level_seq_only() {
         let cases: [(&str, Option<u64>); 7] = [
-            (r#"{"actor":"bot","at":"x","id":"e1","seq":12,"type":"note"}"#, Some(12)),
+            (
+                r#"{"actor":"bot","at":"x","id":"e1","seq":12,"type":"note"}"#,
+                Some(12),
+            ),
             (r#"{"meta":{"seq":99},"seq":3}"#, Some(3)),
             (r#"{"a":[{"seq":7}],"seq":4,"z":{"seq":8}}"#, Some(4)),
             (r#"{"text":"\"seq\":5 is not it","seq":6}"#, Some(6)),

@@ -3,6 +3,7 @@
 use std::future::Future;
 use std::sync::{Arc, RwLock};
 
+use baton_core::facts::FactExtractor;
 use baton_core::policy::Policy;
 
 use baton_store::{Role, Store};
@@ -14,6 +15,7 @@ use crate::derive::Derive;
 use crate::error::ApiError;
 use crate::fanout::Fanout;
 use crate::live::Conversations;
+use crate::package::ExtractorSlot;
 
 /// Settings the server is built with.
 #[derive(Debug, Clone)]
@@ -62,6 +64,8 @@ pub struct AppInner {
     pub metrics: PrometheusHandle,
     /// The decision policy in force (swapped whole on reload).
     policy: RwLock<Arc<Policy>>,
+    /// The fact extractor compiled from it, swapped with it.
+    extractor: Arc<ExtractorSlot>,
 }
 
 impl AppInner {
@@ -73,8 +77,19 @@ impl AppInner {
             .unwrap_or_else(|poisoned| Arc::clone(&poisoned.into_inner()))
     }
 
-    /// Replaces the policy; requests in flight finish with the one they started with.
+    /// The fact extractor of the policy in force (its `[facts]` patterns).
+    pub fn extractor(&self) -> Result<Arc<FactExtractor>, ApiError> {
+        self.extractor.get()
+    }
+
+    /// Replaces the policy and its fact extractor; requests in flight finish with the
+    /// ones they started with. Facts already read from a conversation stay as read.
     pub fn set_policy(&self, policy: Policy) {
+        // A loaded policy's patterns compile (it was validated); should they not, the
+        // old extractor stays rather than none.
+        if let Err(e) = self.extractor.set_from(&policy) {
+            tracing::error!(error = %e, "policy [facts] do not compile; keeping the old patterns");
+        }
         let mut slot = self
             .policy
             .write()
@@ -131,6 +146,7 @@ impl AppState {
             }
             None => AdminBootstrap::Existing,
         };
+        let extractor = Arc::new(ExtractorSlot::for_policy(&config.policy)?);
         let policy = RwLock::new(Arc::new(config.policy.clone()));
         let router_config = crate::routing::router_config(
             &config.router,
@@ -145,7 +161,8 @@ impl AppState {
             config,
             policy,
             keys: KeyCache::default(),
-            conversations: Conversations::default(),
+            conversations: Conversations::with_extractor(Arc::clone(&extractor)),
+            extractor,
             fanout: Fanout::default(),
             derive: Derive::default(),
             metrics: crate::metrics::handle(),

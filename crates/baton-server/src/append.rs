@@ -107,8 +107,7 @@ pub const MAX_BATCH_EVENTS: usize = 500;
 fn generated_id() -> EventId {
     let mut bytes = [0u8; 16];
     rand::rng().fill_bytes(&mut bytes);
-    // 32 hex characters always satisfy the id grammar.
-    EventId::parse(format!("ev_{}", hex::encode(bytes))).expect("hex ids satisfy the id grammar")
+    EventId::from_random(bytes)
 }
 
 /// The actor for an event: the one given, if the key may write as it, or the role's default.
@@ -207,7 +206,7 @@ pub async fn write(
     let mut state = live.state.clone();
     let mut signals = live.signals.clone();
     let mut facts = live.facts.clone();
-    let extractor = crate::package::extractor()?;
+    let extractor = app.extractor()?;
     let mut repeats = Vec::new();
     let mut prev = live.head;
     let expected_last_seq = state.last_seq;
@@ -229,7 +228,7 @@ pub async fn write(
         };
         state.apply(&event);
         signals.apply(&event, &policy);
-        repeats.extend(facts.observe(&event, extractor));
+        repeats.extend(facts.observe(&event, &extractor));
         let sealed_event = seal(&prev, &event).map_err(ApiError::internal)?;
         prev = sealed_event.hash;
         sealed.push(SealedEvent {

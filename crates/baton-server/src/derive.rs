@@ -3,13 +3,8 @@
 //!
 //! This is the seam between the append path and the domain engines in baton-core.
 
-use baton_core::Label;
 use baton_core::decide::decide;
-use baton_core::event::{CustomerRepeated, RepeatAsk};
 use baton_core::event::{EventBody, Outcome};
-use baton_core::facts::collect::facts_from_nlu;
-use baton_core::facts::repeat::{detect_customer_repeat, detect_repeat_ask};
-use baton_core::facts::{Fact, FactExtractor, FactSource};
 use baton_core::policy::Policy;
 use baton_core::signals::SignalState;
 use baton_core::{ConversationId, ConversationState, Event, Owner, Timestamp};
@@ -20,77 +15,9 @@ use crate::app::AppState;
 #[derive(Default)]
 pub struct Derive {}
 
-/// Facts the conversation already holds, kept current per event so an agent's
-/// question or a customer's restatement can be checked without re-reading the log.
-/// Only the first mention of each value is kept: that is the one a repeat points
-/// back to, and it keeps the cost per message flat however long the conversation.
-#[derive(Debug, Clone, Default)]
-pub struct KnownFacts {
-    first: Vec<Fact>,
-}
-
-impl KnownFacts {
-    /// Every distinct known fact, oldest mention first.
-    pub fn all(&self) -> &[Fact] {
-        &self.first
-    }
-
-    fn remember(&mut self, facts: Vec<Fact>) {
-        for fact in facts {
-            let key = fact.normalized();
-            match self
-                .first
-                .iter_mut()
-                .find(|known| known.kind == fact.kind && known.normalized() == key)
-            {
-                // The bot's NLU wins over baton's own reading of the same value.
-                Some(known)
-                    if fact.source == FactSource::Nlu && known.source != FactSource::Nlu =>
-                {
-                    let seq = known.seq.min(fact.seq);
-                    *known = Fact { seq, ..fact };
-                }
-                Some(_) => {}
-                None => self.first.push(fact),
-            }
-        }
-    }
-
-    /// Folds one event in and returns what it repeats: an agent asking for a known
-    /// fact (`repeat_ask`), or a customer restating one (`customer_repeated`).
-    pub fn observe(&mut self, event: &Event, extractor: &FactExtractor) -> Vec<EventBody> {
-        let mut derived = Vec::new();
-        match &event.body {
-            EventBody::AgentMessage(message) => {
-                for repeat in detect_repeat_ask(message.text.as_str(), self.all()) {
-                    if let Ok(fact_kind) = Label::parse(repeat.kind.as_str()) {
-                        derived.push(EventBody::RepeatAsk(RepeatAsk {
-                            fact_kind,
-                            asked_seq: event.seq,
-                            fact_seq: repeat.fact_seq,
-                        }));
-                    }
-                }
-            }
-            EventBody::CustomerMessage(message) => {
-                let text = message.text.as_str();
-                for repeat in detect_customer_repeat(text, event.seq, self.all(), extractor) {
-                    if let Ok(fact_kind) = Label::parse(repeat.kind.as_str()) {
-                        derived.push(EventBody::CustomerRepeated(CustomerRepeated {
-                            fact_kind,
-                            repeated_seq: event.seq,
-                            fact_seq: repeat.fact_seq,
-                        }));
-                    }
-                }
-                self.remember(extractor.extract(text, event.seq));
-            }
-            EventBody::Nlu(nlu) => self.remember(facts_from_nlu(nlu, event.seq)),
-            _ => {}
-        }
-        derived
-    }
-}
+/// Facts the conversation already holds (now kept by baton-core, next to the fold that
+/// gives the package its facts).
+pub use baton_core::facts::KnownFacts;
 
 /// Whether an event can change the decision: the customer spoke, the bot's NLU read
 /// it, or the bot asked for a human.

@@ -57,12 +57,22 @@ pub type LiveGuard = OwnedMutexGuard<Live>;
 #[derive(Default)]
 pub struct Conversations {
     map: Mutex<BTreeMap<ConversationId, Arc<AsyncMutex<Live>>>>,
+    /// The policy's fact extractor, for folding a log's facts on load.
+    extractor: Arc<crate::package::ExtractorSlot>,
 }
 
 /// Page size when folding a log from the store.
 const LOAD_PAGE: u32 = 5_000;
 
 impl Conversations {
+    /// An empty cache that reads facts with the extractor in `slot`.
+    pub fn with_extractor(extractor: Arc<crate::package::ExtractorSlot>) -> Self {
+        Self {
+            map: Mutex::default(),
+            extractor,
+        }
+    }
+
     /// Locks a conversation, loading it from the store on first use.
     pub async fn lock(
         &self,
@@ -82,8 +92,8 @@ impl Conversations {
             for (event, hash) in stored_events(store, id).await? {
                 live.state.apply(&event);
                 live.signals.apply(&event, policy);
-                if let Ok(extractor) = crate::package::extractor() {
-                    live.facts.observe(&event, extractor);
+                if let Ok(extractor) = self.extractor.get() {
+                    live.facts.observe(&event, &extractor);
                 }
                 live.head = hash;
             }

@@ -1,14 +1,15 @@
 //! Building the context package for a reader: gather the log, the fold, the signals,
 //! the customer's journey and the policy's playbooks, then let baton-core build it.
 
-use std::sync::LazyLock;
+use std::sync::{Arc, RwLock};
 
 use baton_core::event::EventBody;
-use baton_core::facts::{FactConfig, FactExtractor, ViewerRole};
+use baton_core::facts::{FactExtractor, ViewerRole};
 use baton_core::package::{
     ConfidencePoint, ContextPackage, PackageInput, PackageSignals, Playbook, Playbooks,
     PriorContact, SentimentPoint, SentimentSignal, build_package,
 };
+use baton_core::policy::Policy;
 use baton_core::{ConversationId, Event};
 use baton_store::Role;
 
@@ -17,15 +18,40 @@ use crate::auth::Principal;
 use crate::clock;
 use crate::error::ApiError;
 
-/// The extractor for the default fact patterns, built once (it compiles regexes).
-static DEFAULT_EXTRACTOR: LazyLock<Option<FactExtractor>> =
-    LazyLock::new(|| FactExtractor::new(&FactConfig::default()).ok());
+/// The fact extractor compiled from the policy in force (its `[facts]` table), shared
+/// by the app and its conversation cache and swapped with the policy on reload.
+#[derive(Debug, Default)]
+pub struct ExtractorSlot(RwLock<Option<Arc<FactExtractor>>>);
 
-/// The fact extractor in force.
-pub fn extractor() -> Result<&'static FactExtractor, ApiError> {
-    DEFAULT_EXTRACTOR
-        .as_ref()
-        .ok_or_else(|| ApiError::internal("the built-in fact patterns do not compile"))
+impl ExtractorSlot {
+    /// A slot holding `policy`'s extractor.
+    pub fn for_policy(policy: &Policy) -> Result<Self, ApiError> {
+        let slot = Self::default();
+        slot.set_from(policy)?;
+        Ok(slot)
+    }
+
+    /// The extractor in force.
+    pub fn get(&self) -> Result<Arc<FactExtractor>, ApiError> {
+        let slot = self
+            .0
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        slot.clone()
+            .ok_or_else(|| ApiError::internal("no fact extractor is configured"))
+    }
+
+    /// Compiles `policy`'s `[facts]` and puts it in force; on error the old one stays.
+    pub fn set_from(&self, policy: &Policy) -> Result<(), ApiError> {
+        let extractor = FactExtractor::new(&policy.facts)
+            .map_err(|e| ApiError::internal(format!("policy [facts]: {e}")))?;
+        let mut slot = self
+            .0
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        *slot = Some(Arc::new(extractor));
+        Ok(())
+    }
 }
 
 /// What a role may see of personal data.
@@ -73,7 +99,7 @@ async fn build_checked(
     cid: &ConversationId,
 ) -> Result<ContextPackage, ApiError> {
     let policy = app.policy();
-    let (state, snapshot) = {
+    let (state, snapshot, facts) = {
         let live = app
             .conversations
             .lock(app.store.as_ref(), &policy, cid)
@@ -83,9 +109,12 @@ async fn build_checked(
             None if !live.exists() => return Err(ApiError::not_found("no such conversation")),
             None => {}
         }
-        (live.state.clone(), live.signals.snapshot())
+        let facts = live.facts.package_facts();
+        (live.state.clone(), live.signals.snapshot(), facts)
     };
-    let events = load_events(app, cid).await?;
+    let mut events = load_events(app, cid).await?;
+    // Events appended since the lock was released are not in the state or the facts.
+    events.retain(|e| e.seq <= state.last_seq);
     let mut journey = Vec::new();
     if let Some(customer) = &state.customer_id {
         let mut rows = app.store.conversations_of_customer(customer).await?;
@@ -150,9 +179,10 @@ async fn build_checked(
         journey: &journey,
         playbooks: &playbooks,
         policy_version: label.as_deref(),
+        facts: Some(&facts),
     };
     let started = std::time::Instant::now();
-    let package = build_package(&input, extractor()?);
+    let package = build_package(&input, &*app.extractor()?);
     metrics::histogram!("baton_package_build_seconds").record(started.elapsed().as_secs_f64());
     Ok(package)
 }

@@ -108,30 +108,41 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Re-reads the policy on SIGHUP. A bad file is logged and the old policy stays.
+///
+/// The handler is installed before this returns, so before the server announces
+/// itself: a SIGHUP sent to a listening server never meets the default action
+/// (terminate).
 fn reload_on_sighup(state: AppState, path: PathBuf) {
     #[cfg(unix)]
-    tokio::spawn(async move {
+    {
         let Ok(mut hangups) =
             tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
         else {
             tracing::warn!("cannot listen for SIGHUP; policy reload disabled");
             return;
         };
-        while hangups.recv().await.is_some() {
-            match load_policy(&path) {
-                Ok(policy) => {
-                    let label = format!("{}@{}", policy.name, policy.version);
-                    state.set_policy(policy);
-                    tracing::info!(policy = %label, "policy reloaded");
-                }
-                Err(error) => {
-                    tracing::error!(%error, "policy reload refused; keeping the current policy")
-                }
-            }
-        }
-    });
+        tokio::spawn(async move { reload_loop(&mut hangups, &state, &path).await });
+    }
     #[cfg(not(unix))]
     let _ = (state, path);
+}
+
+/// Applies the policy file on each SIGHUP; a file that does not load is logged and
+/// changes nothing.
+#[cfg(unix)]
+async fn reload_loop(hangups: &mut tokio::signal::unix::Signal, state: &AppState, path: &Path) {
+    while hangups.recv().await.is_some() {
+        match load_policy(path) {
+            Ok(policy) => {
+                let label = format!("{}@{}", policy.name, policy.version);
+                state.set_policy(policy);
+                tracing::info!(policy = %label, "policy reloaded");
+            }
+            Err(error) => {
+                tracing::error!(%error, "policy reload refused; keeping the current policy")
+            }
+        }
+    }
 }
 
 /// The stdout contract: first line `listening on http://ADDR`; a generated admin key next.

@@ -1,4 +1,4 @@
-//! How the extractor is configured: the policy TOML's `[facts]` table.
+//! How the extractor is configured: the policy's `[facts]` table.
 //!
 //! ```toml
 //! [facts]
@@ -12,19 +12,25 @@
 //! kind = "policy_number"
 //! pattern = '(?i)policy\s*(?:no\.?|number)?\s*:?\s*([A-Z]{2}\d{8})'
 //! ```
-//! Configured patterns run before the built-in ones and win where they overlap, so a
-//! deployment can claim its own id formats without turning the defaults off.
+//! The default id patterns (order, invoice, case and account numbers after their cue
+//! word) are written out in `policy/default.toml`; like every list in a policy, a
+//! file's `[[facts.ids]]` replace them wholesale, so copy the ones to keep. Ids rank
+//! below emails and above every other kind where candidates overlap; among ids, the
+//! earlier start wins, then the earlier pattern.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+
+/// The default id patterns' tail: an optional "number"/"no."/"#", an optional "is"
+/// or ":", then the id itself as group 1.
+const ID_TAIL: &str =
+    r"(?:\s*(?:number|num|no\.?|id|#))?(?:\s*(?:is|was|:|=))?\s*#?\s*([a-z0-9][a-z0-9-]{2,31})\b";
 
 /// The `[facts]` table.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct FactConfig {
-    /// Extra id patterns, tried first.
+    /// Id patterns, in order (the defaults: order, invoice, case, account numbers).
     pub ids: Vec<IdPattern>,
-    /// Whether the built-in id patterns (order, account, case, invoice) also run.
-    pub builtin_ids: bool,
     /// Words that name an account tier when next to "account", "plan", "member"...
     pub account_tiers: Vec<String>,
     /// Words that may never start a name found by context ("from New York").
@@ -32,21 +38,45 @@ pub struct FactConfig {
 }
 
 /// One configured id pattern.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct IdPattern {
     /// The fact kind it yields, e.g. `order_id` or a new kind such as `policy_number`.
     pub kind: String,
     /// A Rust `regex` pattern; capture group 1 is the value when present.
     pub pattern: String,
+    /// Whether a value must hold a digit to count ("order status" names no order).
+    #[serde(default = "yes")]
+    pub needs_digit: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl IdPattern {
+    fn builtin(kind: &str, cue: &str) -> Self {
+        Self {
+            kind: kind.to_owned(),
+            pattern: format!("{cue}{ID_TAIL}"),
+            needs_digit: true,
+        }
+    }
 }
 
 impl Default for FactConfig {
     fn default() -> Self {
         let words = |list: &[&str]| list.iter().map(|w| (*w).to_owned()).collect();
         Self {
-            ids: Vec::new(),
-            builtin_ids: true,
+            ids: vec![
+                IdPattern::builtin("order_id", "(?i)(?:order|purchase)s?"),
+                IdPattern::builtin("invoice_id", "(?i)(?:invoice|bill|receipt)s?"),
+                IdPattern::builtin("case_id", r"(?i)\b(?:case|ticket|reference|ref|claim)"),
+                IdPattern::builtin(
+                    "account_id",
+                    r"(?i)\b(?:account|acct|customer|member(?:ship)?)",
+                ),
+            ],
             account_tiers: words(&[
                 "free",
                 "freemium",
@@ -160,8 +190,13 @@ mod tests {
         "#;
         let config: FactConfig = toml::from_str(raw).unwrap();
         assert_eq!(config.ids.len(), 1);
+        assert!(config.ids[0].needs_digit, "ids need a digit unless told");
         assert_eq!(config.account_tiers, vec!["gold".to_owned()]);
-        assert!(config.builtin_ids, "defaults fill what is not given");
+        assert_eq!(
+            config.not_names,
+            FactConfig::default().not_names,
+            "defaults fill what is not given"
+        );
         assert!(toml::from_str::<FactConfig>("unknown = 1").is_err());
     }
 }

@@ -1,9 +1,10 @@
 //! The extractor: every pattern compiled once from a [`FactConfig`], then applied to
-//! customer messages. Candidates that overlap are settled by rank (configured ids
-//! first, then emails, ids with a cue word, checksum-valid PII, phones, addresses...),
+//! customer messages. Candidates that overlap are settled by rank (emails, then the
+//! configured ids and usernames, checksum-valid PII, phones, addresses...),
 //! so one stretch of text yields at most one fact.
 
-use regex::{Regex, RegexSet};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind};
+use regex::Regex;
 
 use super::config::{FactConfig, FactConfigError};
 use super::kind::FactKind;
@@ -45,8 +46,6 @@ struct Rule {
     needles: &'static [&'static str],
 }
 
-const ID_TAIL: &str =
-    r"(?:\s*(?:number|num|no\.?|id|#))?(?:\s*(?:is|was|:|=))?\s*#?\s*([a-z0-9][a-z0-9-]{2,31})\b";
 const MONTHS: &str = "january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec";
 
 /// Words that are never a username or a bare answer, whatever was asked.
@@ -61,10 +60,12 @@ pub(crate) const STOPWORDS: &[&str] = &[
 #[derive(Debug)]
 pub struct FactExtractor {
     rules: Vec<Rule>,
-    /// One pattern per rule with needles (its needles as literals), tested in one pass.
-    needle_set: RegexSet,
-    /// For each rule, its pattern index in `needle_set`.
-    needle_index: Vec<Option<usize>>,
+    /// Every rule's needles, found in one pass, ASCII case-insensitively.
+    needles: AhoCorasick,
+    /// For each needle in `needles`, the bit of the rule it belongs to.
+    needle_bit: Vec<u64>,
+    /// For each rule, its bit if it has needles (built-in rules only, fewer than 64).
+    rule_bit: Vec<Option<u64>>,
     names: NameRules,
     answer_name: Regex,
     answer_token: Regex,
@@ -81,25 +82,6 @@ impl FactExtractor {
     /// Compiles the configured and built-in patterns.
     pub fn new(config: &FactConfig) -> Result<Self, FactConfigError> {
         let mut rules = Vec::new();
-        for (index, id) in config.ids.iter().enumerate() {
-            if id.kind.trim().is_empty() {
-                return Err(FactConfigError::EmptyKind(index));
-            }
-            let regex = Regex::new(&id.pattern).map_err(|e| FactConfigError::BadPattern {
-                index,
-                kind: id.kind.clone(),
-                message: e.to_string(),
-            })?;
-            let kind = FactKind::from_name(&id.kind);
-            rules.push(Rule {
-                kind,
-                regex,
-                rank: 0,
-                check: Check::None,
-                min_digits: 0,
-                needles: &[],
-            });
-        }
         let mut add =
             |kind,
              name,
@@ -126,40 +108,47 @@ impl FactExtractor {
             Check::None,
             (0, &["@"]),
         )?;
-        if config.builtin_ids {
-            add(
-                FactKind::OrderId,
-                "order",
-                &format!("(?i)(?:order|purchase)s?{ID_TAIL}"),
-                2,
-                Check::Digit,
-                (1, &["order", "purchase"]),
-            )?;
-            add(
-                FactKind::InvoiceId,
-                "invoice",
-                &format!("(?i)(?:invoice|bill|receipt)s?{ID_TAIL}"),
-                2,
-                Check::Digit,
-                (1, &["invoice", "bill", "receipt"]),
-            )?;
-            add(
-                FactKind::CaseId,
-                "case",
-                &format!(r"(?i)\b(?:case|ticket|reference|ref|claim){ID_TAIL}"),
-                2,
-                Check::Digit,
-                (1, &["case", "ticket", "ref", "claim"]),
-            )?;
-            add(
-                FactKind::AccountId,
-                "account",
-                &format!(r"(?i)\b(?:account|acct|customer|member(?:ship)?){ID_TAIL}"),
-                2,
-                Check::Digit,
-                (1, &["account", "acct", "customer", "member"]),
-            )?;
+        for (index, id) in config.ids.iter().enumerate() {
+            if id.kind.trim().is_empty() {
+                return Err(FactConfigError::EmptyKind(index));
+            }
+            let regex = Regex::new(&id.pattern).map_err(|e| FactConfigError::BadPattern {
+                index,
+                kind: id.kind.clone(),
+                message: e.to_string(),
+            })?;
+            let (check, min_digits) = if id.needs_digit {
+                (Check::Digit, 1)
+            } else {
+                (Check::None, 0)
+            };
+            rules.push(Rule {
+                kind: FactKind::from_name(&id.kind),
+                regex,
+                rank: 2,
+                check,
+                min_digits,
+                needles: &[],
+            });
         }
+        let mut add =
+            |kind,
+             name,
+             pattern: &str,
+             rank,
+             check,
+             (min_digits, needles): (usize, &'static [&'static str])| {
+                compile(name, pattern).map(|regex| {
+                    rules.push(Rule {
+                        kind,
+                        regex,
+                        rank,
+                        check,
+                        min_digits,
+                        needles,
+                    })
+                })
+            };
         add(
             FactKind::Username,
             "username",
@@ -345,26 +334,36 @@ impl FactExtractor {
                 (0, &["i'm", "im ", "i am"]),
             )?;
         }
-        let mut needle_index = Vec::with_capacity(rules.len());
-        let mut needle_patterns = Vec::new();
+        let mut needle_bit = Vec::new();
+        let mut rule_bit = Vec::with_capacity(rules.len());
+        let mut needle_patterns: Vec<&str> = Vec::new();
+        let mut next_bit = 0u32;
         for rule in &rules {
             if rule.needles.is_empty() {
-                needle_index.push(None);
-            } else {
-                needle_index.push(Some(needle_patterns.len()));
-                let alternatives: Vec<String> =
-                    rule.needles.iter().map(|n| regex::escape(n)).collect();
-                needle_patterns.push(format!("(?i){}", alternatives.join("|")));
+                rule_bit.push(None);
+                continue;
+            }
+            let bit = 1u64 << next_bit;
+            next_bit += 1;
+            rule_bit.push(Some(bit));
+            for needle in rule.needles {
+                needle_patterns.push(needle);
+                needle_bit.push(bit);
             }
         }
-        let needle_set = RegexSet::new(&needle_patterns).map_err(|e| FactConfigError::Builtin {
-            name: "needles",
-            message: e.to_string(),
-        })?;
+        let needles = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .kind(Some(AhoCorasickKind::DFA))
+            .build(&needle_patterns)
+            .map_err(|e| FactConfigError::Builtin {
+                name: "needles",
+                message: e.to_string(),
+            })?;
         Ok(Self {
             rules,
-            needle_set,
-            needle_index,
+            needles,
+            needle_bit,
+            rule_bit,
             names: NameRules::new(config)?,
             answer_name: compile(
                 "answer_name",
@@ -389,9 +388,18 @@ impl FactExtractor {
     /// "Crystal Minh" after "may I have your name?" is a name, a bare "7916676427" after
     /// "and your order ID?" an order id.
     pub fn extract_answer(&self, text: &str, seq: u64, asked: &[FactKind]) -> Vec<Fact> {
-        let mut facts = self.extract(text, seq);
-        if !facts.is_empty() || asked.is_empty() || text.len() > 80 {
+        let facts = self.extract(text, seq);
+        if !facts.is_empty() {
             return facts;
+        }
+        self.bare_answer(text, seq, asked).into_iter().collect()
+    }
+
+    /// The bare answer a message holds when [`Self::extract`] found nothing in it:
+    /// [`Self::extract_answer`]'s second half, for callers that already extracted.
+    pub fn bare_answer(&self, text: &str, seq: u64, asked: &[FactKind]) -> Option<Fact> {
+        if asked.is_empty() || text.len() > 80 {
+            return None;
         }
         if asked.contains(&FactKind::PersonName)
             && let Some(m) = self.answer_name.captures(text).and_then(|c| c.get(1))
@@ -408,23 +416,19 @@ impl FactExtractor {
                     end: m.end(),
                     rank: 9,
                 };
-                facts.push(to_fact(found, seq));
-                return facts;
+                return Some(to_fact(found, seq));
             }
         }
-        if let Some(m) = self.answer_token.captures(text).and_then(|c| c.get(1))
-            && let Some(kind) = asked.iter().find(|k| fits(k, m.as_str()))
-        {
-            let found = Found {
-                kind: kind.clone(),
-                value: m.as_str().to_owned(),
-                start: m.start(),
-                end: m.end(),
-                rank: 2,
-            };
-            facts.push(to_fact(found, seq));
-        }
-        facts
+        let m = self.answer_token.captures(text).and_then(|c| c.get(1))?;
+        let kind = asked.iter().find(|k| fits(k, m.as_str()))?;
+        let found = Found {
+            kind: kind.clone(),
+            value: m.as_str().to_owned(),
+            start: m.start(),
+            end: m.end(),
+            rank: 2,
+        };
+        Some(to_fact(found, seq))
     }
 
     /// Every candidate in `text`, overlaps settled, in text order.
@@ -435,14 +439,67 @@ impl FactExtractor {
     /// Like [`Self::scan`], but only rules for kinds `wanted` accepts, plus the cued id
     /// rules, which must still claim their spans (an order number is not a card).
     pub(crate) fn scan_where(&self, text: &str, wanted: &dyn Fn(&FactKind) -> bool) -> Vec<Found> {
+        self.scan_rules(text, wanted, false)
+    }
+
+    /// The candidates of kinds `wanted` accepts, as [`Self::scan_where`] settles them,
+    /// without the id candidates that only claim spans. Empty, at the cost of the
+    /// prefilters alone, when no rule for a wanted kind can match: what redacting a
+    /// message with nothing to hide costs.
+    pub(crate) fn scan_only(&self, text: &str, wanted: &dyn Fn(&FactKind) -> bool) -> Vec<Found> {
+        let mut found = self.scan_rules(text, wanted, true);
+        found.retain(|f| wanted(&f.kind));
+        found
+    }
+
+    /// The rules whose prefilters pass on `text`: enough digits, and one of their
+    /// needles present (rules without needles need only the digits).
+    fn eligible(&self, text: &str, digits: usize) -> Vec<bool> {
+        let mut present = 0u64;
+        for m in self.needles.find_overlapping_iter(text) {
+            present |= self.needle_bit[m.pattern().as_usize()];
+        }
+        // The needles match ASCII letters case-insensitively; the rules' `(?i)` also
+        // folds the long s and the Kelvin sign into `s` and `k`: let those through.
+        if !text.is_ascii() && (text.contains('\u{17f}') || text.contains('\u{212a}')) {
+            present = u64::MAX;
+        }
+        self.rules
+            .iter()
+            .zip(&self.rule_bit)
+            .map(|(rule, bit)| digits >= rule.min_digits && bit.is_none_or(|b| present & b != 0))
+            .collect()
+    }
+
+    fn scan_rules(
+        &self,
+        text: &str,
+        wanted: &dyn Fn(&FactKind) -> bool,
+        skip_bare_claims: bool,
+    ) -> Vec<Found> {
+        let claims = |rule: &Rule| rule.rank <= 2 && rule.kind.is_record_id();
+        let names = wanted(&FactKind::PersonName);
         let digits = text.bytes().filter(u8::is_ascii_digit).count();
-        let present = self.needle_set.matches(text);
+        // Claims alone cannot produce a wanted candidate, only suppress one: with no
+        // wanted rule left after the digit test, or after the needles, none is found.
+        let could_find = |eligible: &mut dyn Iterator<Item = bool>| {
+            names
+                || self
+                    .rules
+                    .iter()
+                    .zip(eligible)
+                    .any(|(r, ok)| ok && wanted(&r.kind) && !claims(r))
+        };
+        if skip_bare_claims && !could_find(&mut self.rules.iter().map(|r| digits >= r.min_digits)) {
+            return Vec::new();
+        }
+        let eligible = self.eligible(text, digits);
+        if skip_bare_claims && !could_find(&mut eligible.iter().copied()) {
+            return Vec::new();
+        }
         let mut found = Vec::new();
-        for (rule, needle) in self.rules.iter().zip(&self.needle_index) {
-            if digits < rule.min_digits
-                || needle.is_some_and(|i| !present.matched(i))
-                || !(rule.rank <= 2 && rule.kind.is_record_id() || wanted(&rule.kind))
-            {
+        for (rule, ok) in self.rules.iter().zip(eligible) {
+            if !ok || !(claims(rule) || wanted(&rule.kind)) {
                 continue;
             }
             let mut push = |m: regex::Match<'_>| {
@@ -467,7 +524,7 @@ impl FactExtractor {
                 rule.regex.find_iter(text).for_each(&mut push);
             }
         }
-        if wanted(&FactKind::PersonName) {
+        if names {
             self.names.scan(text, &mut found);
         }
         settle(found)

@@ -7,7 +7,8 @@
 //! - [`kind`]: what a fact is about; [`pii`]: personal-data kinds and checksums.
 //! - [`config`]: the `[facts]` table; [`extract`]: the extractor; [`names`]: the
 //!   harder case of person names; [`collect`]: facts over a whole conversation, NLU
-//!   entities winning over baton's own reading.
+//!   entities winning over baton's own reading, also as a fold ([`FactFold`]);
+//!   [`known`]: what a live conversation holds, kept current per event.
 //! - [`redact`]: who sees what; [`repeat`]: repeat-ask and customer-repeat detection.
 //! - [`eval`]: precision and recall against labelled spans (the Bitext evaluation).
 
@@ -16,6 +17,7 @@ pub mod config;
 pub mod eval;
 pub mod extract;
 pub mod kind;
+pub mod known;
 pub mod names;
 pub mod pii;
 pub mod redact;
@@ -23,10 +25,11 @@ pub mod repeat;
 
 use serde::{Deserialize, Serialize};
 
-pub use collect::collect_facts;
+pub use collect::{FactFold, collect_facts};
 pub use config::{FactConfig, FactConfigError, IdPattern};
 pub use extract::FactExtractor;
 pub use kind::FactKind;
+pub use known::KnownFacts;
 pub use pii::PiiKind;
 pub use redact::ViewerRole;
 

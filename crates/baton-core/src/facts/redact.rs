@@ -80,10 +80,9 @@ pub fn redact_text(
     }
     let hidden = |kind: &super::FactKind| PiiKind::of(kind).is_some_and(|k| !role.may_see(k));
     let mut spans: Vec<(usize, usize, PiiKind)> = extractor
-        .scan_where(text, &hidden)
+        .scan_only(text, &hidden)
         .into_iter()
         .filter_map(|f| PiiKind::of(&f.kind).map(|k| (f.start, f.end, k)))
-        .filter(|&(_, _, k)| !role.may_see(k))
         .collect();
     for fact in known {
         let Some(kind) = fact.pii.filter(|k| !role.may_see(*k)) else {

@@ -181,6 +181,21 @@ const TRIGGERS: &[&str] = &[
     "zip",
 ];
 
+/// Whether ASCII `text` holds a trigger anywhere, in any case: when it does not, no
+/// word of it is one. (Only ASCII text: lower-casing can turn other letters into
+/// ASCII ones, the Kelvin sign into `k`.) Most bot lines end here, in one pass.
+fn has_trigger(text: &str) -> bool {
+    static SET: std::sync::LazyLock<Option<aho_corasick::AhoCorasick>> =
+        std::sync::LazyLock::new(|| {
+            aho_corasick::AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+                .build(TRIGGERS)
+                .ok()
+        });
+    SET.as_ref().is_none_or(|set| set.is_match(text))
+}
+
 fn contains(words: &[&str], phrase: &[&str]) -> bool {
     words
         .windows(phrase.len())
@@ -190,6 +205,9 @@ fn contains(words: &[&str], phrase: &[&str]) -> bool {
 /// The kinds of fact a bot or agent message asks for, in the order listed above.
 pub fn asked_kinds(text: &str) -> Vec<FactKind> {
     let mut kinds = Vec::new();
+    if text.is_ascii() && !has_trigger(text) {
+        return kinds;
+    }
     let lower = text.to_lowercase();
     for sentence in lower.split_inclusive(['.', '!', '?', '\n']) {
         let words: Vec<&str> = sentence

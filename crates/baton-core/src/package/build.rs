@@ -20,7 +20,10 @@ fn last_handoff_request(events: &[Event]) -> Option<&HandoffRequested> {
 /// Builds the package `input.viewer` may read.
 pub fn build_package(input: &PackageInput<'_>, extractor: &FactExtractor) -> ContextPackage {
     let state = input.state;
-    let raw_facts = collect_facts(input.events, extractor);
+    let raw_facts = match input.facts {
+        Some(facts) => facts.to_vec(),
+        None => collect_facts(input.events, extractor),
+    };
     let facts: Vec<Fact> = raw_facts
         .iter()
         .map(|f| redact_fact(f, input.viewer))

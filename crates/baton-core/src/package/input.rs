@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::event::Event;
-use crate::facts::ViewerRole;
+use crate::facts::{Fact, ViewerRole};
 use crate::state::ConversationState;
 use crate::timestamp::Timestamp;
 
@@ -30,6 +30,10 @@ pub struct PackageInput<'a> {
     pub playbooks: &'a Playbooks,
     /// The policy version in force, if any.
     pub policy_version: Option<&'a str>,
+    /// The facts of `events` when already collected (the server keeps them per
+    /// conversation, [`crate::facts::KnownFacts::package_facts`]); `None`: read from
+    /// `events` with [`crate::facts::collect_facts`]. Either way the same facts.
+    pub facts: Option<&'a [Fact]>,
 }
 
 /// Signals the package shows, mapped by the server from the signal engine.

@@ -140,8 +140,22 @@ fn build(events: &[Event], viewer: ViewerRole, journey: &[PriorContact]) -> Cont
         journey,
         playbooks: &books,
         policy_version: Some("2026-01"),
+        facts: None,
     };
-    build_package(&input, &extractor())
+    let ex = extractor();
+    let package = build_package(&input, &ex);
+    // The server passes the facts it kept event by event: the package is the same.
+    let mut known = crate::facts::KnownFacts::default();
+    for event in events {
+        known.observe(event, &ex);
+    }
+    let facts = known.package_facts();
+    let live = PackageInput {
+        facts: Some(&facts),
+        ..input
+    };
+    assert_eq!(build_package(&live, &ex), package);
+    package
 }
 
 #[test]
@@ -452,6 +466,7 @@ fn package_build_time() {
         journey: &[],
         playbooks: &books,
         policy_version: None,
+        facts: None,
     };
     // On a shared machine wall time lies; the thread's own CPU time does not.
     let cpu_ns = || -> u64 {

@@ -153,29 +153,61 @@ fn mention(f: &Fact) -> Option<String> {
 /// Whether the bot wrote casually (exclamations, "hey", "no worries"): the agent should
 /// not answer a warm bot in a cold script.
 pub fn casual_tone(bot_lines: &[&str]) -> bool {
-    const CASUAL: &[&str] = &[
-        "hey",
-        "no worries",
-        "awesome",
-        "great!",
-        "sure!",
-        "cool",
-        "hi!",
-        ":)",
-        "😊",
-    ];
     let mut score = 0i32;
     for line in bot_lines {
-        let lower = line.to_lowercase();
         score += i32::from(line.contains('!'));
-        score += i32::from(CASUAL.iter().any(|c| lower.contains(c)));
-        score -= i32::from(
-            ["kindly", "regards", "dear", "please be advised"]
-                .iter()
-                .any(|c| lower.contains(c)),
-        );
+        let (casual, formal) = tone_words(line);
+        score += i32::from(casual);
+        score -= i32::from(formal);
     }
     score > 0
+}
+
+const CASUAL: &[&str] = &[
+    "hey",
+    "no worries",
+    "awesome",
+    "great!",
+    "sure!",
+    "cool",
+    "hi!",
+    ":)",
+    "😊",
+];
+const FORMAL: &[&str] = &["kindly", "regards", "dear", "please be advised"];
+
+/// Whether a line, lower-cased, holds a casual word and a formal one. One pass over
+/// ASCII lines (most), where ASCII case-insensitive matching is lower-casing; other
+/// lines are lower-cased first, as `to_lowercase` folds more than ASCII letters.
+fn tone_words(line: &str) -> (bool, bool) {
+    static WORDS: std::sync::LazyLock<Option<aho_corasick::AhoCorasick>> =
+        std::sync::LazyLock::new(|| {
+            aho_corasick::AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+                .build(CASUAL.iter().chain(FORMAL))
+                .ok()
+        });
+    match WORDS.as_ref().filter(|_| line.is_ascii()) {
+        Some(words) => {
+            let (mut casual, mut formal) = (false, false);
+            for m in words.find_overlapping_iter(line) {
+                if m.pattern().as_usize() < CASUAL.len() {
+                    casual = true;
+                } else {
+                    formal = true;
+                }
+            }
+            (casual, formal)
+        }
+        None => {
+            let lower = line.to_lowercase();
+            (
+                CASUAL.iter().any(|c| lower.contains(c)),
+                FORMAL.iter().any(|c| lower.contains(c)),
+            )
+        }
+    }
 }
 
 /// The suggested first message.
@@ -288,6 +320,21 @@ mod tests {
     fn tone_and_durations() {
         assert!(casual_tone(&["Hey! No worries, I can help."]));
         assert!(!casual_tone(&["Kindly provide your account number."]));
+        for line in [
+            "HEY, No Worries",
+            "Best Regards",
+            "\u{212a}indly note",
+            "Thanks 😊",
+            "Dear Sir, COOL",
+            "plain",
+        ] {
+            let lower = line.to_lowercase();
+            let naive = (
+                CASUAL.iter().any(|c| lower.contains(c)),
+                FORMAL.iter().any(|c| lower.contains(c)),
+            );
+            assert_eq!(tone_words(line), naive, "{line}");
+        }
         assert_eq!(duration(200), "3 min 20 s");
         assert_eq!(duration(7260), "2 h 1 min");
         assert_eq!(

@@ -54,6 +54,9 @@ pub struct Policy {
     pub capacity: CapacityPolicy,
     /// Priority per reason kind.
     pub priority: PriorityPolicy,
+    /// Fact extraction: id patterns, account tiers, words that are not names.
+    #[serde(default)]
+    pub facts: crate::facts::FactConfig,
     /// Intent -> skills, first match wins.
     #[serde(default)]
     pub skills: Vec<SkillRule>,
@@ -118,6 +121,9 @@ pub struct ConfidencePolicy {
     pub streak_handoff: u32,
     /// Intents meaning "not understood".
     pub fallback_intents: Vec<IntentPattern>,
+    /// Intents that ask for a human instead of naming a task: a pattern matches the
+    /// whole intent name or one of its words (runs of ASCII letters and digits).
+    pub human_intents: Vec<IntentPattern>,
 }
 
 /// `[loops]`.

@@ -28,8 +28,18 @@ impl IntentPattern {
 
     /// Whether `intent` matches, ignoring case.
     pub fn matches(&self, intent: &str) -> bool {
-        let intent = intent.to_lowercase();
-        glob(self.0.as_bytes(), intent.as_bytes())
+        if intent.is_ascii() {
+            // ASCII lower-cases byte by byte: no copy needed.
+            glob(self.0.as_bytes(), intent.as_bytes(), u8::to_ascii_lowercase)
+        } else {
+            glob(self.0.as_bytes(), intent.to_lowercase().as_bytes(), |b| *b)
+        }
+    }
+
+    /// Whether the pattern starts and ends with `*`: then it matches any text that holds
+    /// a part it matches.
+    pub fn is_unanchored(&self) -> bool {
+        self.0.len() >= 2 && self.0.starts_with('*') && self.0.ends_with('*')
     }
 
     /// The pattern as written (lower case).
@@ -44,14 +54,15 @@ pub fn any_matches(patterns: &[IntentPattern], intent: &str) -> bool {
 }
 
 /// Iterative glob with backtracking to the last `*`: linear in practice, no recursion.
-fn glob(pattern: &[u8], text: &[u8]) -> bool {
+/// `text` is read through `lower`.
+fn glob(pattern: &[u8], text: &[u8], lower: impl Fn(&u8) -> u8) -> bool {
     let (mut p, mut t) = (0, 0);
     let mut star: Option<(usize, usize)> = None;
     while t < text.len() {
         if p < pattern.len() && pattern[p] == b'*' {
             star = Some((p, t));
             p += 1;
-        } else if p < pattern.len() && pattern[p] == text[t] {
+        } else if p < pattern.len() && pattern[p] == lower(&text[t]) {
             p += 1;
             t += 1;
         } else if let Some((sp, st)) = star {
@@ -104,5 +115,28 @@ mod tests {
         assert!(!m("a*b*c", "axxbyy"));
         assert!(IntentPattern::parse("a b").is_err());
         assert!(IntentPattern::parse("").is_err());
+        assert!(
+            m("*Ä*", "xäx") && !m("*ä*", "xax"),
+            "non-ASCII lower-cases too"
+        );
+        assert!(m("**", "") && m("*ab*", "xAB") && !m("*ab*", "a") && !m("ab", "abc"));
+        assert!(m("*é*", "xÉx") && !m("*é*", "xex") && !m("é", "e"));
+    }
+
+    proptest::proptest! {
+        /// Reading ASCII through `to_ascii_lowercase` agrees with lower-casing first.
+        #[test]
+        fn ascii_agrees_with_lower_casing_first(p in "[ab*_]{1,6}", t in "[abAB_]{0,8}") {
+            let pattern = IntentPattern::parse(&p).unwrap();
+            let general = glob(pattern.as_str().as_bytes(), t.to_lowercase().as_bytes(), |b| *b);
+            proptest::prop_assert_eq!(pattern.matches(&t), general);
+        }
+    }
+
+    #[test]
+    fn unanchored() {
+        let p = |s: &str| IntentPattern::parse(s).unwrap().is_unanchored();
+        assert!(p("*agent*") && p("**") && p("*a*b*"));
+        assert!(!p("agent") && !p("*agent") && !p("agent*") && !p("*"));
     }
 }

@@ -86,6 +86,7 @@ impl Policy {
         ] {
             c.range(&format!("frustration.{name}"), w, 0.0, 1.0);
         }
+        self.facts_problems(&mut c);
         c.phrases("frustration.insults", &f.insults);
         c.phrases("frustration.repeat_claims", &f.repeat_claims);
         c.range("confidence.low", self.confidence.low, 0.0, 1.0);
@@ -94,6 +95,13 @@ impl Policy {
             "confidence.streak_handoff",
             "must be at least 1",
         );
+        for (i, pattern) in self.confidence.human_intents.iter().enumerate() {
+            c.rule(
+                pattern.as_str().bytes().any(|b| b != b'*'),
+                "confidence.human_intents",
+                &format!("entry {i} matches every intent: then none would name a task"),
+            );
+        }
         let l = &self.loops;
         c.range(
             "loops.rephrase_similarity",
@@ -159,6 +167,43 @@ impl Policy {
     }
 }
 
+impl Policy {
+    /// `[facts]`: every id pattern compiles and names a kind; tiers and non-names are
+    /// non-empty words.
+    fn facts_problems(&self, c: &mut Checks) {
+        for (i, id) in self.facts.ids.iter().enumerate() {
+            c.rule(
+                !id.kind.trim().is_empty(),
+                &format!("facts.ids[{i}].kind"),
+                "must not be empty",
+            );
+            if let Err(e) = regex::Regex::new(&id.pattern) {
+                // The compiler's message spans lines; its last line says what is wrong.
+                let why = e.to_string();
+                let why = why
+                    .lines()
+                    .rev()
+                    .find(|l| !l.trim().is_empty())
+                    .unwrap_or("");
+                c.0.push((
+                    format!("facts.ids[{i}].pattern"),
+                    format!("is not a valid regex: {}", why.trim()),
+                ));
+            }
+        }
+        for (path, words) in [
+            ("facts.account_tiers", &self.facts.account_tiers),
+            ("facts.not_names", &self.facts.not_names),
+        ] {
+            c.rule(
+                words.iter().all(|w| !w.trim().is_empty()),
+                path,
+                "entries must not be empty",
+            );
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -176,5 +221,48 @@ mod tests {
         p.failure.handoff = 0.5;
         let paths: Vec<String> = p.problems().into_iter().map(|(path, _)| path).collect();
         assert_eq!(paths, ["failure.weight_loop", "failure.offer"]);
+    }
+
+    #[test]
+    fn a_catch_all_human_intent_is_refused() {
+        let e = Policy::from_toml_str("[confidence]\nhuman_intents = [\"*agent*\", \"**\"]\n")
+            .unwrap_err();
+        assert_eq!(e.path.as_deref(), Some("confidence.human_intents"));
+        assert!(e.message.contains("entry 1"), "{}", e.message);
+        let p = Policy::from_toml_str("[confidence]\nhuman_intents = [\"*agent*\"]\n").unwrap();
+        assert_eq!(p.confidence.human_intents.len(), 1, "lists replace");
+    }
+
+    #[test]
+    fn default_facts_are_the_extractors_defaults() {
+        // default.toml writes out what FactConfig::default() holds: one set of values.
+        assert_eq!(Policy::default().facts, crate::facts::FactConfig::default());
+    }
+
+    #[test]
+    fn a_bad_id_pattern_names_its_setting_and_line() {
+        let src = "[facts]\n\n[[facts.ids]]\nkind = \"case_id\"\npattern = 'TCK-\\d{6}'\n\n\
+                   [[facts.ids]]\nkind = \"policy_number\"\npattern = '(POL-\\d+'\n";
+        let e = Policy::from_toml_str(src).unwrap_err();
+        assert_eq!(e.path.as_deref(), Some("facts.ids[1].pattern"));
+        assert_eq!(e.line, Some(9), "{e:?}");
+        assert!(e.message.contains("not a valid regex"), "{}", e.message);
+        let e =
+            Policy::from_toml_str("[[facts.ids]]\nkind = \" \"\npattern = 'x\\d'\n").unwrap_err();
+        assert_eq!(e.path.as_deref(), Some("facts.ids[0].kind"));
+        assert_eq!(e.line, Some(2));
+    }
+
+    #[test]
+    fn a_custom_id_pattern_replaces_the_defaults_and_is_extracted() {
+        let src = "[[facts.ids]]\nkind = \"case_id\"\npattern = '\\bTCK-\\d{6}\\b'\n";
+        let p = Policy::from_toml_str(src).unwrap();
+        assert_eq!(p.facts.ids.len(), 1, "lists replace the default wholesale");
+        assert_eq!(p.facts.account_tiers, Policy::default().facts.account_tiers);
+        let ex = crate::facts::FactExtractor::new(&p.facts).unwrap();
+        let facts = ex.extract("my ticket is TCK-204518, still open", 3);
+        assert_eq!(facts.len(), 1, "{facts:?}");
+        assert_eq!(facts[0].kind, crate::facts::FactKind::CaseId);
+        assert_eq!(facts[0].value, "TCK-204518");
     }
 }

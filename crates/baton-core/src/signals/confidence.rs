@@ -12,7 +12,7 @@ use crate::policy::{ConfidencePolicy, any_matches};
 pub const HISTORY_CAP: usize = 256;
 
 /// The confidence fold.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct IntentConfidence {
     /// The latest top intent.
     pub intent: Option<Label>,
@@ -34,36 +34,40 @@ pub struct IntentConfidence {
     pub task_intent: Option<Label>,
 }
 
-/// Words in an intent name that make it a request for a human (`contact_human_agent`,
-/// `agent`, `talk_to_person`); matched as whole `_`/`.`/`-`-separated words, and as
-/// substrings for the first three (`talktohuman`).
-const HUMAN_SUBSTRINGS: &[&str] = &["human", "agent", "operator"];
-const HUMAN_WORDS: &[&str] = &[
-    "person",
-    "someone",
-    "somebody",
-    "representative",
-    "rep",
-    "staff",
-    "escalate",
-    "escalation",
-    "handoff",
-    "supervisor",
-];
-
-/// Whether `intent` asks for a human rather than naming what the customer needs.
-pub fn asks_for_human(intent: &str) -> bool {
-    let intent = intent.to_ascii_lowercase();
-    HUMAN_SUBSTRINGS.iter().any(|w| intent.contains(w))
+/// Whether `intent` asks for a human rather than naming what the customer needs: one
+/// of `policy.human_intents` matches the whole name or one of its words
+/// (`contact_human_agent`, `talktohuman`, `talk_to_rep`, but not `report`).
+pub fn asks_for_human(intent: &str, policy: &ConfidencePolicy) -> bool {
+    let patterns = &policy.human_intents;
+    // An unanchored pattern (`*agent*`) that matches a word matches the whole name too.
+    any_matches(patterns, intent)
         || intent
             .split(|c: char| !c.is_ascii_alphanumeric())
-            .any(|w| HUMAN_WORDS.contains(&w))
+            .filter(|w| !w.is_empty())
+            .any(|w| patterns.iter().any(|p| !p.is_unanchored() && p.matches(w)))
 }
 
 /// Whether `intent` names a task: neither a fallback ("not understood") nor a request
 /// for a human.
 pub fn names_task(intent: &str, policy: &ConfidencePolicy) -> bool {
-    !any_matches(&policy.fallback_intents, intent) && !asks_for_human(intent)
+    !any_matches(&policy.fallback_intents, intent) && !asks_for_human(intent, policy)
+}
+
+/// Room for one more result in the copy's history, as for
+/// [`Sentiment`](super::sentiment::Sentiment).
+impl Clone for IntentConfidence {
+    fn clone(&self) -> Self {
+        Self {
+            intent: self.intent.clone(),
+            current: self.current,
+            seq: self.seq,
+            low_streak: self.low_streak,
+            fallbacks: self.fallbacks,
+            fallback: self.fallback,
+            history: super::sentiment::with_room(&self.history, HISTORY_CAP),
+            task_intent: self.task_intent.clone(),
+        }
+    }
 }
 
 impl IntentConfidence {
@@ -77,7 +81,7 @@ impl IntentConfidence {
         } else {
             self.low_streak = 0;
         }
-        if !self.fallback && value >= policy.low && !asks_for_human(nlu.intent.as_str()) {
+        if !self.fallback && value >= policy.low && !asks_for_human(nlu.intent.as_str(), policy) {
             self.task_intent = Some(nlu.intent.clone());
         }
         self.intent = Some(nlu.intent.clone());
@@ -144,23 +148,52 @@ mod tests {
 
     #[test]
     fn human_request_intents() {
+        let p = Policy::default().confidence;
         for i in [
             "contact_human_agent",
             "agent",
             "Human",
+            "talktohuman",
+            "TalkToAgent",
+            "operator",
             "talk_to_person",
             "live.agent",
             "escalate",
+            "Talk-To-Rep",
+            "get someone",
+            "handoff.request",
+            "SUPERVISOR",
         ] {
-            assert!(asks_for_human(i), "{i}");
+            assert!(asks_for_human(i, &p), "{i}");
         }
         for i in [
             "refund_status",
             "personal_info_update",
             "contact_customer_service",
             "track_order",
+            "report_issue",
+            "persona",
+            "staffing",
+            "billing.double_charge",
         ] {
-            assert!(!asks_for_human(i), "{i}");
+            assert!(!asks_for_human(i, &p), "{i}");
         }
+    }
+
+    #[test]
+    fn human_intents_come_from_the_policy() {
+        let mut p = Policy::default().confidence;
+        assert!(!asks_for_human("connect_live_assistant", &p));
+        p.human_intents = vec![
+            crate::policy::IntentPattern::parse("*assistant").unwrap(),
+            crate::policy::IntentPattern::parse("live").unwrap(),
+        ];
+        assert!(asks_for_human("connect_live_assistant", &p));
+        assert!(asks_for_human("LIVE.chat", &p), "a word matches");
+        assert!(
+            !asks_for_human("contact_human_agent", &p),
+            "the defaults are replaced"
+        );
+        assert!(!names_task("Connect_Live_Assistant", &p));
     }
 }

@@ -8,7 +8,9 @@
 //! they are talking to ("are you a human?"), or when the verb is in the past ("I was
 //! talking to an agent"). Common typos of the key words are forgiven ("speakign").
 
-use super::words::Words;
+use std::sync::LazyLock;
+
+use super::words::{WordMap, Words, is_word_char};
 
 const VERBS: &[&str] = &[
     "speak",
@@ -233,155 +235,286 @@ pub struct ExplicitMatch {
 
 /// Detects an explicit request for a human in customer text.
 pub fn detect(text: &str, extra_phrases: &[String]) -> Option<ExplicitMatch> {
-    let words = Words::new(text);
+    detect_in(text, &Words::new(text), extra_phrases)
+}
+
+/// [`detect`] over `words`, which must be `Words::new(text)`: the fold normalises each
+/// message once for every signal.
+pub fn detect_in(text: &str, words: &Words, extra_phrases: &[String]) -> Option<ExplicitMatch> {
     if let Some(p) = words.first_phrase(extra_phrases) {
         return Some(ExplicitMatch {
             phrase: p.to_owned(),
         });
     }
-    text.split(['.', ',', ';', '!', '?', ':', '\n'])
-        .find_map(|piece| {
-            let tokens: Vec<String> = Words::new(piece).tokens().map(correct).collect();
-            clauses(&tokens).find_map(in_clause)
-        })
+    let tokens: Vec<Tok<'_>> = words.tokens().map(Tok::new).collect();
+    // The clauses never cross `.,;!?:` or a newline: walk the text for those pieces,
+    // counting words as `Words` splits them.
+    let (mut start, mut count, mut in_word) = (0, 0, false);
+    for c in text.chars().chain(std::iter::once('\n')) {
+        if matches!(c, '.' | ',' | ';' | '!' | '?' | ':' | '\n') {
+            let piece = &tokens[start..count];
+            if let Some(found) = clauses(piece).find_map(in_clause) {
+                return Some(found);
+            }
+            (start, in_word) = (count, false);
+        } else {
+            let word = is_word_char(c);
+            count += usize::from(word && !in_word);
+            in_word = word;
+        }
+    }
+    None
 }
 
 /// Whether a whole message accepts an offer ("yes please", "connect me").
 pub fn is_affirmative(text: &str, accept_phrases: &[String]) -> bool {
-    let words = Words::new(text);
+    is_affirmative_in(&Words::new(text), accept_phrases)
+}
+
+/// [`is_affirmative`] over the message's words.
+pub fn is_affirmative_in(words: &Words, accept_phrases: &[String]) -> bool {
     accept_phrases.iter().any(|p| words.as_str() == p.trim())
 }
 
-fn clauses(tokens: &[String]) -> impl Iterator<Item = &[String]> {
-    tokens.split(|t| CLAUSE_BREAKS.contains(&t.as_str()))
+// Which of the word lists above a token is on, one bit per list.
+const VERB: u16 = 1;
+const WEAK_VERB: u16 = 1 << 1;
+const STRONG: u16 = 1 << 2;
+const WEAK: u16 = 1 << 3;
+const OWNER: u16 = 1 << 4;
+const DETERMINER: u16 = 1 << 5;
+const FILL: u16 = 1 << 6;
+const PAST_WORD: u16 = 1 << 7;
+const BREAK: u16 = 1 << 8;
+const ME: u16 = 1 << 9;
+/// Tokens `correct` leaves alone although they are one edit from a key word.
+const KEEP: u16 = 1 << 10;
+
+/// Every listed word with its bits; and the key words a typo may be corrected to
+/// (length 5 or more), in list order, by length.
+struct Lexicon {
+    words: WordMap<u16>,
+    /// `by_len[n]`: key words of length `n - 1..=n + 1`, in `VERBS`, `STRONG_TARGETS`,
+    /// `WEAK_TARGETS` order.
+    by_len: Vec<Vec<&'static str>>,
 }
 
-fn in_clause(clause: &[String]) -> Option<ExplicitMatch> {
-    let is = |i: usize, set: &[&str]| clause.get(i).is_some_and(|t| set.contains(&t.as_str()));
-    for (j, _) in clause
+static LEXICON: LazyLock<Lexicon> = LazyLock::new(|| {
+    let lists: [(&[&'static str], u16); 11] = [
+        (VERBS, VERB),
+        (WEAK_VERBS, WEAK_VERB),
+        (STRONG_TARGETS, STRONG),
+        (WEAK_TARGETS, WEAK),
+        (OWNERS, OWNER),
+        (DETERMINERS, DETERMINER),
+        (FILLER, FILL),
+        (PAST, PAST_WORD),
+        (CLAUSE_BREAKS, BREAK),
+        (&["me"], ME),
+        (KEPT, KEEP),
+    ];
+    let mut words: Vec<(&'static str, u16)> = Vec::new();
+    for (list, bit) in lists {
+        for w in list {
+            match words.iter_mut().find(|(k, _)| k == w) {
+                Some((_, bits)) => *bits |= bit,
+                None => words.push((w, bit)),
+            }
+        }
+    }
+    let keys: Vec<&'static str> = VERBS
         .iter()
-        .enumerate()
-        .filter(|(j, _)| is(*j, STRONG_TARGETS) || is(*j, WEAK_TARGETS))
-    {
-        let strong = is(j, STRONG_TARGETS);
-        if j > 0 && is(j - 1, OWNERS) || negated_target(clause, j) || identity(clause, j) {
+        .chain(STRONG_TARGETS)
+        .chain(WEAK_TARGETS)
+        .copied()
+        .filter(|w| w.len() >= 5)
+        .collect();
+    let longest = keys.iter().map(|w| w.len()).max().unwrap_or(0);
+    let by_len = (0..=longest + 1)
+        .map(|n| {
+            keys.iter()
+                .copied()
+                .filter(|w| w.len().abs_diff(n) <= 1)
+                .collect()
+        })
+        .collect();
+    Lexicon {
+        words: WordMap::new(words),
+        by_len,
+    }
+});
+
+const KEPT: &[&str] = &[
+    "taking",
+    "contract",
+    "contracts",
+    "parking",
+    "walking",
+    "falling",
+    "persons",
+    "personal",
+];
+
+/// A word of the message after typo correction, with its list bits.
+#[derive(Debug, Clone, Copy)]
+struct Tok<'a> {
+    text: &'a str,
+    bits: u16,
+}
+
+impl<'a> Tok<'a> {
+    fn new(token: &'a str) -> Self {
+        let own = bits(token);
+        let text = correct(token, own);
+        Self {
+            text,
+            bits: if std::ptr::eq(text, token) {
+                own
+            } else {
+                bits(text)
+            },
+        }
+    }
+}
+
+fn bits(word: &str) -> u16 {
+    LEXICON.words.get(word).unwrap_or(0)
+}
+
+fn clauses<'t, 'a>(tokens: &'t [Tok<'a>]) -> impl Iterator<Item = &'t [Tok<'a>]> {
+    tokens.split(|t| t.bits & BREAK != 0)
+}
+
+fn join(tokens: &[Tok<'_>]) -> String {
+    let mut out = String::new();
+    for (n, t) in tokens.iter().enumerate() {
+        if n > 0 {
+            out.push(' ');
+        }
+        out.push_str(t.text);
+    }
+    out
+}
+
+fn in_clause(clause: &[Tok<'_>]) -> Option<ExplicitMatch> {
+    let is = |i: usize, bit: u16| clause.get(i).is_some_and(|t| t.bits & bit != 0);
+    let word = |i: usize| clause[i].text;
+    for j in (0..clause.len()).filter(|&j| is(j, STRONG | WEAK)) {
+        let strong = is(j, STRONG);
+        if j > 0 && is(j - 1, OWNER) || negated_target(clause, j) || identity(clause, j) {
             continue;
         }
         let verb = (j.saturating_sub(6)..j).rev().find(|&i| {
-            is(i, VERBS)
-                && !(i > 0 && is(i - 1, PAST))
-                && (strong || !is(i, WEAK_VERBS) || is(i + 1, &["me"]))
+            is(i, VERB)
+                && !(i > 0 && is(i - 1, PAST_WORD))
+                && (strong || !is(i, WEAK_VERB) || is(i + 1, ME))
         });
         if let Some(i) = verb {
             if !negated_before(clause, i + 1) {
                 return Some(ExplicitMatch {
-                    phrase: clause[i..=j].join(" "),
+                    phrase: join(&clause[i..=j]),
                 });
             }
             continue;
         }
-        let short = clause
-            .iter()
-            .filter(|t| !FILLER.contains(&t.as_str()))
-            .count()
-            <= 4;
+        let short = clause.iter().filter(|t| t.bits & FILL == 0).count() <= 4;
         // "where is my order 123 human": a bare keyword tacked on at the end.
-        let tacked_on = j + 1 == clause.len() && j > 0 && !is(j - 1, DETERMINERS);
+        let tacked_on = j + 1 == clause.len() && j > 0 && !is(j - 1, DETERMINER);
         if strong && (short && clause.len() <= 8 || tacked_on) && !negated_before(clause, j + 1) {
             return Some(ExplicitMatch {
-                phrase: clause[j].clone(),
+                phrase: word(j).to_owned(),
             });
         }
     }
     // "escalate this", "transfer me", "connect me", with no target named.
     let bare = clause.windows(2).position(|w| {
-        matches!(w[0].as_str(), "escalate" | "transfer" | "connect")
-            && matches!(w[1].as_str(), "me" | "this" | "it" | "my")
+        matches!(w[0].text, "escalate" | "transfer" | "connect")
+            && matches!(w[1].text, "me" | "this" | "it" | "my")
     });
     match bare {
-        Some(i) if !negated_before(clause, i + 1) && (i == 0 || !is(i - 1, PAST)) => {
+        Some(i) if !negated_before(clause, i + 1) && (i == 0 || !is(i - 1, PAST_WORD)) => {
             Some(ExplicitMatch {
-                phrase: clause[i..i + 2].join(" "),
+                phrase: join(&clause[i..i + 2]),
             })
         }
         _ => None,
     }
 }
 
-fn window_text(clause: &[String], end: usize) -> String {
-    let mut s = String::from(" ");
-    for t in &clause[..end.min(clause.len())] {
-        s.push_str(t);
-        s.push(' ');
-    }
-    s
+/// Whether the words of `phrase` (single spaces) occur in a row in `window`.
+fn has_words(window: &[Tok<'_>], phrase: &str) -> bool {
+    let n = phrase.split(' ').count();
+    window
+        .windows(n)
+        .any(|w| w.iter().map(|t| t.text).eq(phrase.split(' ')))
 }
 
-fn negated_before(clause: &[String], end: usize) -> bool {
-    let text = window_text(clause, end);
-    NEGATIONS.iter().any(|n| text.contains(&format!(" {n} ")))
+/// Whether `window` ends with the words of `phrase`.
+fn ends_with_words(window: &[Tok<'_>], phrase: &str) -> bool {
+    let n = phrase.split(' ').count();
+    n <= window.len()
+        && window[window.len() - n..]
+            .iter()
+            .map(|t| t.text)
+            .eq(phrase.split(' '))
+}
+
+/// A negation among the first `end` words of the clause.
+fn negated_before(clause: &[Tok<'_>], end: usize) -> bool {
+    let window = &clause[..end.min(clause.len())];
+    NEGATIONS.iter().any(|n| has_words(window, n))
 }
 
 /// "no agent", "not a real person".
-fn negated_target(clause: &[String], j: usize) -> bool {
+fn negated_target(clause: &[Tok<'_>], j: usize) -> bool {
     let mut i = j;
     while i > 0
         && matches!(
-            clause[i - 1].as_str(),
+            clause[i - 1].text,
             "a" | "an" | "the" | "real" | "live" | "actual" | "human"
         )
     {
         i -= 1;
     }
     i > 0
-        && matches!(clause[i - 1].as_str(), "no" | "not" | "nor")
-        && !(i > 1 && matches!(clause[i - 2].as_str(), "want" | "need" | "get" | "give"))
+        && matches!(clause[i - 1].text, "no" | "not" | "nor")
+        && !(i > 1 && matches!(clause[i - 2].text, "want" | "need" | "get" | "give"))
 }
 
 /// "are you a human?", "am I talking to a real person", "I'm a human": the identity
 /// words followed by nothing but articles and "talking to" before the target.
-fn identity(clause: &[String], j: usize) -> bool {
+fn identity(clause: &[Tok<'_>], j: usize) -> bool {
     const BETWEEN: &[&str] = &[
         "a", "an", "the", "real", "actual", "live", "talking", "speaking", "chatting", "to",
         "with", "just", "only", "not", "really", "still", "even", "great", "good", "nice",
         "helpful", "kind", "best", "very",
     ];
     let mut k = j;
-    while k > 0 && BETWEEN.contains(&clause[k - 1].as_str()) {
+    while k > 0 && BETWEEN.contains(&clause[k - 1].text) {
         k -= 1;
     }
-    let text = window_text(&clause[k.saturating_sub(2)..], k.min(2));
-    IDENTITY.iter().any(|p| text.ends_with(&format!(" {p} ")))
+    let window = &clause[k.saturating_sub(2)..k];
+    IDENTITY.iter().any(|p| ends_with_words(window, p))
 }
 
 /// Maps a token within one edit of a key word (length 5 or more) onto that word.
-fn correct(token: &str) -> String {
-    if token.len() < 5
-        || VERBS.contains(&token)
-        || STRONG_TARGETS.contains(&token)
-        || WEAK_TARGETS.contains(&token)
-    {
-        return token.to_owned();
+/// `bits` are the token's own.
+fn correct(token: &str, bits: u16) -> &str {
+    if token.len() < 5 || bits & (VERB | STRONG | WEAK | KEEP) != 0 {
+        return token;
     }
-    if matches!(
-        token,
-        "taking"
-            | "contract"
-            | "contracts"
-            | "parking"
-            | "walking"
-            | "falling"
-            | "persons"
-            | "personal"
-    ) {
-        return token.to_owned();
-    }
-    VERBS
-        .iter()
-        .chain(STRONG_TARGETS)
-        .chain(WEAK_TARGETS)
-        .find(|w| w.len() >= 5 && one_edit(token.as_bytes(), w.as_bytes()))
-        .map_or_else(|| token.to_owned(), |w| (*w).to_owned())
+    let t = token.as_bytes();
+    LEXICON
+        .by_len
+        .get(token.len())
+        .and_then(|keys| {
+            keys.iter().find(|w| {
+                let w = w.as_bytes();
+                // One edit keeps the first or the second byte in place, or swaps them.
+                (t[0] == w[0] || t[1] == w[1] || t[1] == w[0] || t[0] == w[1]) && one_edit(t, w)
+            })
+        })
+        .map_or(token, |w| w)
 }
 
 /// Within one insertion, deletion, substitution or adjacent transposition.
@@ -458,6 +591,23 @@ mod tests {
         let accept = vec!["yes please".to_owned(), "yes".to_owned()];
         assert!(is_affirmative("Yes, please!", &accept));
         assert!(!is_affirmative("yes but first tell me the fee", &accept));
+    }
+
+    #[test]
+    fn pieces_and_shared_words_change_nothing() {
+        for t in [
+            "no thanks. I want a human",
+            "I want a human: no, never mind",
+            "my travel agent, sorry. AGENT!",
+            "",
+            "...",
+        ] {
+            assert_eq!(detect_in(t, &Words::new(t), &[]), detect(t, &[]), "{t}");
+        }
+        assert_eq!(
+            detect("no thanks. I want a human", &[]).map(|m| m.phrase),
+            Some("want a human".to_owned())
+        );
     }
 
     #[test]

@@ -181,9 +181,11 @@ impl SignalState {
         self.frustration.push(text, &words, &policy.frustration);
         self.loops.push_customer(&words, &policy.loops);
         self.explicit = if policy.explicit.enabled {
-            explicit::detect(text, &policy.explicit.extra_phrases).map(|m| ExplicitRequest {
-                seq,
-                phrase: m.phrase,
+            explicit::detect_in(text, &words, &policy.explicit.extra_phrases).map(|m| {
+                ExplicitRequest {
+                    seq,
+                    phrase: m.phrase,
+                }
             })
         } else {
             None
@@ -195,7 +197,7 @@ impl SignalState {
         if self.offer.seq.is_some() {
             self.offer.messages_since += 1;
             if self.offer.messages_since == 1
-                && explicit::is_affirmative(text, &policy.offer.accept_phrases)
+                && explicit::is_affirmative_in(&words, &policy.offer.accept_phrases)
             {
                 self.offer.accepted_seq = Some(seq);
             }

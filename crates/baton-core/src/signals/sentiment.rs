@@ -21,7 +21,7 @@ pub fn score(text: &str) -> f64 {
 }
 
 /// The sentiment fold.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Sentiment {
     /// Smoothed level.
     pub level: f64,
@@ -35,6 +35,28 @@ pub struct Sentiment {
     pub history: Vec<(u64, f64)>,
     #[serde(skip)]
     ring: Vec<f64>,
+}
+
+/// The append path clones the signals to fold the next message into: the copy's
+/// history has room for that message's score, so `push` does not reallocate.
+impl Clone for Sentiment {
+    fn clone(&self) -> Self {
+        Self {
+            level: self.level,
+            slope: self.slope,
+            last: self.last,
+            messages: self.messages,
+            history: with_room(&self.history, HISTORY_CAP),
+            ring: with_room(&self.ring, RING),
+        }
+    }
+}
+
+/// A copy of `items` with room for one more, up to `cap` in all.
+pub(crate) fn with_room<T: Clone>(items: &[T], cap: usize) -> Vec<T> {
+    let mut copy = Vec::with_capacity((items.len() + 1).min(cap).max(items.len()));
+    copy.extend_from_slice(items);
+    copy
 }
 
 impl Sentiment {

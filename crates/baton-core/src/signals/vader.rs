@@ -445,27 +445,25 @@ impl Token<'_> {
 pub fn compound(text: &str) -> f64 {
     let tables = &*TABLES;
     let text = describe_emoji(text, &tables.emoji);
-    let mut key = String::new();
-    let tokens: Vec<Token<'_>> = text
-        .split_whitespace()
-        .filter(|s| s.len() > 1)
-        .map(|s| {
-            let stripped = s.trim_matches(|c: char| c.is_ascii_punctuation());
-            let raw = if stripped.len() <= 1 { s } else { stripped };
-            fold(raw, &mut key);
-            Token {
-                raw,
-                entry: tables.words.get(&key),
-                caps: all_caps(raw),
-            }
-        })
-        .collect();
+    let mut key = String::with_capacity(32);
+    // Sized up front: tokens are two bytes or longer, with whitespace between.
+    let mut tokens: Vec<Token<'_>> = Vec::with_capacity(text.len() / 3 + 1);
+    tokens.extend(text.split_whitespace().filter(|s| s.len() > 1).map(|s| {
+        let stripped = s.trim_matches(|c: char| c.is_ascii_punctuation());
+        let raw = if stripped.len() <= 1 { s } else { stripped };
+        fold(raw, &mut key);
+        Token {
+            raw,
+            entry: tables.words.get(&key),
+            caps: all_caps(raw),
+        }
+    }));
     if tokens.is_empty() {
         return 0.0;
     }
     let mixed = tokens.iter().any(|t| t.caps) && tokens.iter().any(|t| !t.caps);
     let but = tokens.iter().position(|t| t.entry.word == Word::But);
-    let mut window = String::new();
+    let mut window = String::with_capacity(64);
     let mut total = 0.0;
     for i in 0..tokens.len() {
         let mut v = valence(&tokens, i, mixed, &mut window);

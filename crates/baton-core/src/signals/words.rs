@@ -1,6 +1,8 @@
 //! Text normalisation shared by the text signals: lower case, words split on anything
 //! that is not a letter, digit or apostrophe, and whole-word phrase search.
 
+use std::sync::LazyLock;
+
 /// A message normalised once, then searched by every text signal.
 #[derive(Debug, Clone)]
 pub struct Words {
@@ -9,22 +11,25 @@ pub struct Words {
     padded: String,
     /// Byte offset in `padded` of each word's first letter.
     starts: Vec<u32>,
+    /// Bit [`head`] of each word's first two bytes: most phrases a signal looks for are
+    /// ruled out by their first two bytes alone.
+    heads: [u64; 4],
 }
 
 impl Words {
     /// Normalises `text`.
     pub fn new(text: &str) -> Self {
         let mut padded = String::with_capacity(text.len() + 2);
-        let mut starts = Vec::new();
+        let mut starts = Vec::with_capacity(text.len() / 4 + 1);
+        let mut heads = [0u64; 4];
         padded.push(' ');
         let mut space = true;
         for c in text.chars() {
-            let c = if c == '\u{2019}' { '\'' } else { c };
-            if c.is_alphanumeric() || c == '\'' {
+            if is_word_char(c) {
                 if space {
                     starts.push(u32::try_from(padded.len()).unwrap_or(u32::MAX));
                 }
-                padded.extend(c.to_lowercase());
+                push_lower(&mut padded, c);
                 space = false;
             } else if !space {
                 padded.push(' ');
@@ -34,17 +39,30 @@ impl Words {
         if !space {
             padded.push(' ');
         }
-        Self { padded, starts }
+        let bytes = padded.as_bytes();
+        for &s in &starts {
+            let s = s as usize;
+            set(&mut heads, head(bytes[s], bytes[s + 1]));
+        }
+        Self {
+            padded,
+            starts,
+            heads,
+        }
     }
 
     /// Whether the normalised `phrase` occurs as whole words. Tried at each word start
     /// only: the text signals search dozens of phrases per message, and building a
     /// substring searcher per phrase cost more than the search.
     pub fn has_phrase(&self, phrase: &str) -> bool {
-        let needle = phrase.trim().as_bytes();
+        let needle = trimmed(phrase).as_bytes();
         let Some(&first) = needle.first() else {
             return false;
         };
+        let second = needle.get(1).copied().unwrap_or(b' ');
+        if !is_set(&self.heads, head(first, second)) {
+            return false;
+        }
         let hay = self.padded.as_bytes();
         self.starts.iter().any(|&s| {
             let s = s as usize;
@@ -52,6 +70,17 @@ impl Words {
                 && hay.get(s + needle.len()) == Some(&b' ')
                 && hay.get(s..s + needle.len()) == Some(needle)
         })
+    }
+
+    /// Word `i`: it ends one byte (the space) before the next word starts.
+    fn word(&self, i: usize) -> &str {
+        let start = self.starts[i] as usize;
+        let end = self
+            .starts
+            .get(i + 1)
+            .map_or(self.padded.len(), |&next| next as usize)
+            - 1;
+        &self.padded[start..end]
     }
 
     /// The first of `phrases` found, if any.
@@ -62,14 +91,66 @@ impl Words {
             .find(|p| self.has_phrase(p))
     }
 
+    /// How many words.
+    pub fn word_count(&self) -> usize {
+        self.starts.len()
+    }
+
     /// The words, in order.
-    pub fn tokens(&self) -> impl Iterator<Item = &str> {
-        self.padded.split_ascii_whitespace()
+    pub fn tokens(&self) -> impl ExactSizeIterator<Item = &str> {
+        (0..self.starts.len()).map(|i| self.word(i))
     }
 
     /// The normalised text without padding.
     pub fn as_str(&self) -> &str {
         self.padded.trim()
+    }
+}
+
+/// Whether `c` belongs to a word: a letter, a digit or an apostrophe (`'` or `’`).
+pub(crate) fn is_word_char(c: char) -> bool {
+    // ASCII needs no Unicode tables: same classes, same lower case.
+    if c.is_ascii() {
+        c.is_ascii_alphanumeric() || c == '\''
+    } else {
+        c == '\u{2019}' || c.is_alphanumeric()
+    }
+}
+
+/// A word's first two bytes (a one-byte word's second is the space after it), hashed to
+/// one of 256 bits.
+fn head(first: u8, second: u8) -> u8 {
+    first.wrapping_mul(31).wrapping_add(second)
+}
+
+fn set(bits: &mut [u64; 4], bit: u8) {
+    bits[usize::from(bit >> 6)] |= 1 << (bit & 63);
+}
+
+fn is_set(bits: &[u64; 4], bit: u8) -> bool {
+    bits[usize::from(bit >> 6)] & (1 << (bit & 63)) != 0
+}
+
+/// Appends `c` lower-cased, with `’` as `'`.
+fn push_lower(out: &mut String, c: char) {
+    if c.is_ascii() {
+        out.push(c.to_ascii_lowercase());
+    } else if c == '\u{2019}' {
+        out.push('\'');
+    } else {
+        out.extend(c.to_lowercase());
+    }
+}
+
+/// `phrase.trim()`, without the Unicode scan when both ends are plainly not spaces
+/// (policy phrases nearly always are).
+fn trimmed(phrase: &str) -> &str {
+    let plain = |b: Option<&u8>| b.is_some_and(|&b| b.is_ascii() && !(b as char).is_whitespace());
+    let bytes = phrase.as_bytes();
+    if plain(bytes.first()) && plain(bytes.last()) {
+        phrase
+    } else {
+        phrase.trim()
     }
 }
 
@@ -80,6 +161,58 @@ pub fn fnv1a(word: &str) -> u64 {
     })
 }
 
+/// A fixed set of words with a value each, looked up by FNV-1a with open addressing:
+/// one hash and usually one comparison, where a list scan costs one per entry. Built
+/// once from constant lists and never iterated, so its layout cannot leak into output.
+#[derive(Debug)]
+pub(crate) struct WordMap<V> {
+    /// 1 + index into `entries`, or 0 for an empty slot; a power of two long.
+    slots: Vec<u16>,
+    entries: Vec<(&'static str, V)>,
+}
+
+impl<V: Copy> WordMap<V> {
+    /// The map of `entries`; a word listed twice keeps its first value.
+    pub(crate) fn new(entries: impl IntoIterator<Item = (&'static str, V)>) -> Self {
+        let mut map = Self {
+            slots: Vec::new(),
+            entries: Vec::new(),
+        };
+        let entries: Vec<(&'static str, V)> = entries.into_iter().collect();
+        let len = (entries.len() * 2).next_power_of_two().max(2);
+        map.slots = vec![0; len];
+        for (word, value) in entries {
+            if map.get(word).is_some() {
+                continue;
+            }
+            let mut i = (fnv1a(word) as usize) & (len - 1);
+            while map.slots[i] != 0 {
+                i = (i + 1) & (len - 1);
+            }
+            map.entries.push((word, value));
+            map.slots[i] = u16::try_from(map.entries.len()).unwrap_or(0);
+        }
+        map
+    }
+
+    /// The value of `word`, if listed.
+    pub(crate) fn get(&self, word: &str) -> Option<V> {
+        let len = self.slots.len();
+        if len == 0 {
+            return None;
+        }
+        let mut i = (fnv1a(word) as usize) & (len - 1);
+        loop {
+            let n = usize::from(self.slots[i].checked_sub(1)?);
+            let (w, value) = self.entries[n];
+            if w == word {
+                return Some(value);
+            }
+            i = (i + 1) & (len - 1);
+        }
+    }
+}
+
 const STOPWORDS: &[&str] = &[
     "a", "an", "the", "i", "i'm", "im", "me", "my", "you", "your", "it", "it's", "is", "are",
     "was", "to", "of", "and", "or", "in", "on", "for", "with", "this", "that", "be", "do", "does",
@@ -88,13 +221,18 @@ const STOPWORDS: &[&str] = &[
     "again",
 ];
 
+static STOPWORD_SET: LazyLock<WordMap<()>> =
+    LazyLock::new(|| WordMap::new(STOPWORDS.iter().map(|w| (*w, ()))));
+
 /// Hashes of the content words of a message, sorted and deduplicated.
 pub fn content_words(words: &Words) -> Vec<u64> {
-    let mut out: Vec<u64> = words
-        .tokens()
-        .filter(|t| !STOPWORDS.contains(t))
-        .map(fnv1a)
-        .collect();
+    let mut out: Vec<u64> = Vec::with_capacity(words.word_count());
+    out.extend(
+        words
+            .tokens()
+            .filter(|t| STOPWORD_SET.get(t).is_none())
+            .map(fnv1a),
+    );
     out.sort_unstable();
     out.dedup();
     out

@@ -14,7 +14,7 @@ use crate::app::AppState;
 use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, conversation_id};
-use crate::package::{extractor, load_events, viewer};
+use crate::package::{load_events, viewer};
 
 /// `POST /console/check-reply` body.
 #[derive(Debug, Deserialize)]
@@ -61,7 +61,7 @@ pub async fn check_reply(
         ensure_readable(&principal, live.exists(), &live.state)?;
     }
     let events = load_events(&app, &cid).await?;
-    let facts = collect_facts(&events, extractor()?);
+    let facts = collect_facts(&events, &*app.extractor()?);
     let role = viewer(principal.role);
     let already_known = detect_repeat_ask(&body.text, &facts)
         .into_iter()

@@ -397,3 +397,44 @@ async fn a_customer_restating_a_fact_is_recorded() {
     assert_eq!(repeats[0]["fact_seq"], given);
     assert_eq!(app.state("c1").await["counts"]["customer_repeats"], 1);
 }
+
+#[tokio::test]
+async fn the_policys_id_patterns_are_what_the_server_extracts() {
+    const TICKET: &str = "It's about TCK-204518 again, nobody answered.";
+    let policy = baton_core::policy::Policy::from_toml_str(
+        "[[facts.ids]]\nkind = \"case_id\"\npattern = '\\bTCK-\\d{6}\\b'\n",
+    )
+    .unwrap();
+    let app = crate::helpers::spawn_app_with(baton_server::AppConfig {
+        policy,
+        ..baton_server::AppConfig::default()
+    })
+    .await;
+    let bot = app.key("bot", None).await;
+    app.append_ok(
+        "c1",
+        json!([{"id": "ticket", "type": "customer_message", "text": TICKET}]),
+        &bot,
+    )
+    .await;
+    let given = seq_of(&app, "c1", "ticket").await;
+    let custom = package(&app, "c1", &bot).await;
+    let cases = facts(&custom, "case_id");
+    assert_eq!(cases.len(), 1, "{:#}", custom["assessment"]["facts"]);
+    assert_eq!(cases[0]["value"], "TCK-204518");
+    assert_eq!(cases[0]["seq"], given);
+    assert_eq!(cases[0]["source"], "customer");
+
+    // The built-in patterns want a cue word ("ticket TCK-...") and find none here.
+    let default = spawn_app().await;
+    let bot = default.key("bot", None).await;
+    default
+        .append_ok(
+            "c1",
+            json!([{"id": "ticket", "type": "customer_message", "text": TICKET}]),
+            &bot,
+        )
+        .await;
+    let built_in = package(&default, "c1", &bot).await;
+    assert!(facts(&built_in, "case_id").is_empty(), "{built_in:#}");
+}

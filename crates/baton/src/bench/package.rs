@@ -1,11 +1,12 @@
 //! `baton bench package`: building the context package of a long conversation, in
-//! process (the log, fold and signals in hand, as the server has them).
+//! process (the log, fold, signals and facts in hand, as the server has them: it keeps
+//! a conversation's facts per event as it appends, and clones them for each package).
 
 use std::time::Instant;
 
 use baton_core::ConversationState;
 use baton_core::Timestamp;
-use baton_core::facts::{FactConfig, FactExtractor, ViewerRole};
+use baton_core::facts::{FactExtractor, KnownFacts, ViewerRole};
 use baton_core::package::{PackageInput, PackageSignals, Playbooks, build_package};
 use baton_core::policy::Policy;
 use baton_core::signals::SignalState;
@@ -31,7 +32,11 @@ pub fn run(args: PackageArgs) -> anyhow::Result<()> {
     let events = fixture::history(args.turns)?;
     let state = ConversationState::from_events(&events);
     let snapshot = SignalState::from_events(&events, &policy).snapshot();
-    let extractor = FactExtractor::new(&FactConfig::default())?;
+    let extractor = FactExtractor::new(&policy.facts)?;
+    let mut known = KnownFacts::default();
+    for event in &events {
+        known.observe(event, &extractor);
+    }
     let signals = PackageSignals {
         sentiment: Some(baton_core::package::SentimentSignal {
             now: snapshot.sentiment_last,
@@ -56,12 +61,18 @@ pub fn run(args: PackageArgs) -> anyhow::Result<()> {
         journey: &[],
         playbooks: &playbooks,
         policy_version: None,
+        facts: None,
     };
     let bar = progress(args.n as u64, "package");
     let mut samples = Vec::with_capacity(args.n);
     for _ in 0..args.n {
         let started = Instant::now();
-        let package = build_package(&input, &extractor);
+        let facts = known.package_facts();
+        let live = PackageInput {
+            facts: Some(&facts),
+            ..input
+        };
+        let package = build_package(&live, &extractor);
         samples.push(started.elapsed().as_secs_f64() * 1e6);
         std::hint::black_box(package);
         bar.inc(1);

@@ -46,6 +46,11 @@ fn baton() -> Command {
 /// Starts `baton serve --listen 127.0.0.1:0 --data-dir DATA`, logging to `log`, and
 /// checks the stdout contract: the first line is exactly `listening on http://ADDR`.
 pub async fn start(data: &Path, log: &Path) -> Server {
+    start_with(data, log, &[]).await
+}
+
+/// [`start`] with more `serve` arguments (`--policy FILE`).
+pub async fn start_with(data: &Path, log: &Path, args: &[&std::ffi::OsStr]) -> Server {
     let log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -54,6 +59,7 @@ pub async fn start(data: &Path, log: &Path) -> Server {
     let mut child = baton()
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(data)
+        .args(args)
         .env("BATON_ADMIN_KEY", ADMIN_KEY)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -139,6 +145,11 @@ impl Server {
             }
             all.extend(page);
         }
+    }
+
+    /// The server's process id, for sending it signals.
+    pub fn pid(&self) -> u32 {
+        self.child.id().unwrap()
     }
 
     /// SIGKILL (what `Child::kill` sends on Unix), asserting the process died of it.

@@ -3,3 +3,4 @@
 mod helpers;
 mod kill9;
 mod ledger_cli;
+mod sighup;
