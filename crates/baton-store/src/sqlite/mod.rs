@@ -3,6 +3,7 @@
 //! Writes go to the group-commit writer thread ([`writer`]); reads use a small pool of
 //! connections on the blocking thread pool, which WAL lets run beside the writer.
 
+mod checkpointer;
 mod read;
 mod schema;
 mod verify;
@@ -26,6 +27,8 @@ pub const DB_FILE: &str = "baton.db";
 /// The embedded SQLite store.
 pub struct SqliteStore {
     writer: Mutex<Option<mpsc::Sender<Job>>>,
+    /// Dropped with the store, which ends the checkpointer thread.
+    _stop_checkpoints: mpsc::Sender<()>,
     readers: Arc<ReadPool>,
     path: PathBuf,
 }
@@ -72,14 +75,22 @@ impl SqliteStore {
         let path = data_dir.join(DB_FILE);
         let mut conn = Connection::open(&path)?;
         schema::configure(&conn)?;
+        schema::configure_writer(&conn)?;
         schema::migrate(&mut conn)?;
         let (sender, receiver) = mpsc::channel();
         std::thread::Builder::new()
             .name("baton-sqlite-writer".into())
             .spawn(move || writer::run(conn, receiver))
             .map_err(|e| StoreError::Engine(format!("cannot start writer thread: {e}")))?;
+        let (stop_checkpoints, stop) = mpsc::channel();
+        let checkpointed = path.clone();
+        std::thread::Builder::new()
+            .name("baton-sqlite-checkpointer".into())
+            .spawn(move || checkpointer::run(checkpointed, stop))
+            .map_err(|e| StoreError::Engine(format!("cannot start checkpointer thread: {e}")))?;
         Ok(Self {
             writer: Mutex::new(Some(sender)),
+            _stop_checkpoints: stop_checkpoints,
             readers: Arc::new(ReadPool {
                 path: path.clone(),
                 idle: Mutex::new(Vec::new()),

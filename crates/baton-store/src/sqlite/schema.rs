@@ -74,10 +74,19 @@ pub fn configure(conn: &Connection) -> Result<(), StoreError> {
         "PRAGMA journal_mode = WAL;
          PRAGMA synchronous = FULL;
          PRAGMA foreign_keys = ON;
-         PRAGMA cache_size = -16000;
-         -- Checkpoint every 16 MiB of log rather than 4: hot pages (indexes, summaries)
-         -- are copied back once per checkpoint instead of four times.
-         PRAGMA wal_autocheckpoint = 4000;",
+         PRAGMA cache_size = -16000;",
+    )?;
+    Ok(())
+}
+
+/// The writer's own settings: it checkpoints (passively, after a commit) once the log
+/// passes 16 MiB, by which time the checkpointer thread has copied nearly all of it;
+/// that checkpoint is what lets the log start over, and a restarted log file is cut
+/// back to 16 MiB.
+pub fn configure_writer(conn: &Connection) -> Result<(), StoreError> {
+    conn.execute_batch(
+        "PRAGMA wal_autocheckpoint = 4000;
+         PRAGMA journal_size_limit = 16777216;",
     )?;
     Ok(())
 }
