@@ -4,7 +4,6 @@
 
 use axum::Json;
 use axum::extract::State;
-use baton_core::facts::collect_facts;
 use baton_core::facts::redact::redact_fact;
 use baton_core::facts::repeat::detect_repeat_ask;
 use serde::{Deserialize, Serialize};
@@ -14,7 +13,7 @@ use crate::app::AppState;
 use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, conversation_id};
-use crate::package::{load_events, viewer};
+use crate::package::viewer;
 
 /// `POST /console/check-reply` body.
 #[derive(Debug, Deserialize)]
@@ -53,15 +52,15 @@ pub async fn check_reply(
     ApiJson(body): ApiJson<CheckReply>,
 ) -> Result<Json<CheckAnswer>, ApiError> {
     let cid = conversation_id(body.conversation)?;
-    {
+    // The facts the package shows, as kept on append: no log read per keystroke check.
+    let facts = {
         let live = app
             .conversations
             .lock(app.store.as_ref(), &app.policy(), &cid)
             .await?;
         ensure_readable(&principal, live.exists(), &live.state)?;
-    }
-    let events = load_events(&app, &cid).await?;
-    let facts = collect_facts(&events, &*app.extractor()?);
+        live.facts.package_facts()
+    };
     let role = viewer(principal.role);
     let already_known = detect_repeat_ask(&body.text, &facts)
         .into_iter()
