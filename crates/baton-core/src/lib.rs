@@ -25,6 +25,7 @@ pub mod decode;
 pub mod eval;
 pub mod event;
 pub mod facts;
+pub mod fixture;
 pub mod forecast;
 pub mod id;
 pub mod label;

@@ -78,36 +78,37 @@ fn compile(name: &'static str, pattern: &str) -> Result<Regex, FactConfigError> 
     })
 }
 
+/// A built-in rule: `needs` is (the fewest ASCII digits, cue words) that let the regex run.
+fn builtin(
+    kind: FactKind,
+    name: &'static str,
+    pattern: &str,
+    rank: u8,
+    check: Check,
+    (min_digits, needles): (usize, &'static [&'static str]),
+) -> Result<Rule, FactConfigError> {
+    compile(name, pattern).map(|regex| Rule {
+        kind,
+        regex,
+        rank,
+        check,
+        min_digits,
+        needles,
+    })
+}
+
 impl FactExtractor {
     /// Compiles the configured and built-in patterns.
     pub fn new(config: &FactConfig) -> Result<Self, FactConfigError> {
         let mut rules = Vec::new();
-        let mut add =
-            |kind,
-             name,
-             pattern: &str,
-             rank,
-             check,
-             (min_digits, needles): (usize, &'static [&'static str])| {
-                compile(name, pattern).map(|regex| {
-                    rules.push(Rule {
-                        kind,
-                        regex,
-                        rank,
-                        check,
-                        min_digits,
-                        needles,
-                    })
-                })
-            };
-        add(
+        rules.push(builtin(
             FactKind::Email,
             "email",
             r"(?i)\b[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}\b",
             1,
             Check::None,
             (0, &["@"]),
-        )?;
+        )?);
         for (index, id) in config.ids.iter().enumerate() {
             if id.kind.trim().is_empty() {
                 return Err(FactConfigError::EmptyKind(index));
@@ -131,113 +132,95 @@ impl FactExtractor {
                 needles: &[],
             });
         }
-        let mut add =
-            |kind,
-             name,
-             pattern: &str,
-             rank,
-             check,
-             (min_digits, needles): (usize, &'static [&'static str])| {
-                compile(name, pattern).map(|regex| {
-                    rules.push(Rule {
-                        kind,
-                        regex,
-                        rank,
-                        check,
-                        min_digits,
-                        needles,
-                    })
-                })
-            };
-        add(
+        rules.push(builtin(
             FactKind::Username,
             "username",
             r"(?i)\buser\s?(?:name|id)\s*(?:is|:|=)?\s*([a-z0-9][a-z0-9._-]{2,31})\b",
             2,
             Check::Word,
             (0, &["user"]),
-        )?;
-        add(
+        )?);
+        rules.push(builtin(
             FactKind::CardNumber,
             "card",
             r"\b(?:\d[ -]?){12,18}\d\b",
             3,
             Check::Card,
             (13, &[]),
-        )?;
-        add(
+        )?);
+        rules.push(builtin(
             FactKind::NationalId,
             "ssn",
             r"\b\d{3}-\d{2}-\d{4}\b",
             3,
             Check::Ssn,
             (9, &["-"]),
-        )?;
-        add(
+        )?);
+        rules.push(builtin(
             FactKind::NationalId,
             "ssn_cue",
             r"(?i)\b(?:ssn|social security(?: number)?)\s*(?:is|:)?\s*(\d{9})\b",
             3,
             Check::Ssn,
             (9, &["ssn", "social"]),
-        )?;
-        add(
+        )?);
+        rules.push(builtin(
             FactKind::NationalId,
             "ni",
             r"(?i)\b[a-ceghj-pr-tw-z][a-ceghj-npr-tw-z] ?\d{2} ?\d{2} ?\d{2} ?[a-d]\b",
             3,
             Check::None,
             (6, &[]),
-        )?;
-        add(
+        )?);
+        rules.push(builtin(
             FactKind::BankAccount,
             "iban",
             r"(?i)\b[a-z]{2}\d{2}(?: ?[a-z0-9]{4}){2,7}(?: ?[a-z0-9]{1,3})?\b",
             3,
             Check::Iban,
             (8, &[]),
-        )?;
-        add(
+        )?);
+        rules.push(builtin(
             FactKind::Phone,
             "phone",
             r"(?:\+\d{1,3}[\s.-]?)?(?:\(\d{2,4}\)[\s.-]?|\b\d{2,4}[\s.-])\d{3,4}[\s.-]?\d{3,4}\b",
             4,
             Check::PhoneDigits,
             (7, &[]),
-        )?;
-        add(
+        )?);
+        rules.push(builtin(
             FactKind::Phone,
             "phone_cue",
             r"(?i)\b(?:phone|mobile|cell|tel|telephone|call me(?: at| on)?)(?:\s*(?:number|no\.?|#))?(?:\s*(?:is|:))?\s*(\+?\d{7,15})\b",
             4,
             Check::PhoneDigits,
             (7, &[]),
-        )?;
-        add(
+        )?);
+        rules.push(builtin(
             FactKind::Address,
             "address",
             r"(?i)\b\d{2,6}\s+(?:[a-z0-9.'-]+\s+){0,3}(?:street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|terrace|crescent|highway|hwy|parkway|pkwy|court|ct)\b\.?(?:,?\s+[a-z .'-]{2,30},\s*[a-z]{2}\s+\d{5}(?:-\d{4})?\b)?",
             5,
             Check::None,
             (2, &[]),
-        )?;
-        add(
+        )?);
+        rules.push(builtin(
             FactKind::Postcode,
             "zip",
             r"(?i)\b(?:zip(?:\s*code)?|post\s?code|postal\s*code)\s*(?:is|:)?\s*(\d{5}(?:-\d{4})?|[a-z]{1,2}\d[a-z\d]?\s*\d[a-z]{2})\b",
             6,
             Check::None,
             (5, &["zip", "post"]),
-        )?;
-        add(
+        )?);
+        rules.push(builtin(
             FactKind::Postcode,
             "uk_postcode",
             r"\b[A-Z]{1,2}\d[A-Z\d]? \d[A-Z]{2}\b",
             6,
             Check::None,
             (1, &[]),
-        )?;
-        add(
+        )?);
+        rules.push(builtin(
             FactKind::Amount,
             "amount",
             r"(?i)(?:[$€£¥]\s?\d(?:[\d,]*\d)?(?:\.\d{1,2})?|\b(?:usd|eur|gbp|cad|aud)\s?\d(?:[\d,]*\d)?(?:\.\d{1,2})?|\b\d(?:[\d,]*\d)?(?:\.\d{1,2})?\s?(?:dollars?|bucks|usd|eur|euros?|gbp|pounds?|cad|aud)\b|\b\d(?:[\d,]*\d)?(?:\.\d{1,2})?\s?[€£])",
@@ -250,8 +233,8 @@ impl FactExtractor {
                     "pound",
                 ],
             ),
-        )?;
-        add(
+        )?);
+        rules.push(builtin(
             FactKind::Date,
             "date",
             &format!(
@@ -260,8 +243,8 @@ impl FactExtractor {
             8,
             Check::None,
             (1, &[]),
-        )?;
-        add(
+        )?);
+        rules.push(builtin(
             FactKind::Date,
             "month",
             r"\b(?:in|on|since|by|until|last|this)\s+(January|February|March|April|May|June|July|August|September|October|November|December)\b",
@@ -284,7 +267,7 @@ impl FactExtractor {
                     "december",
                 ],
             ),
-        )?;
+        )?);
         if !config.account_tiers.is_empty() {
             let tiers = config
                 .account_tiers
@@ -293,7 +276,7 @@ impl FactExtractor {
                 .collect::<Vec<_>>()
                 .join("|");
             let after = r"(?:account|plan|profile|membership|member|tier|subscription|level|user|customer|status)s?";
-            add(
+            rules.push(builtin(
                 FactKind::AccountTier,
                 "tier",
                 &format!(r"(?i)\b({tiers})\s+{after}\b"),
@@ -314,8 +297,8 @@ impl FactExtractor {
                         "status",
                     ],
                 ),
-            )?;
-            add(
+            )?);
+            rules.push(builtin(
                 FactKind::AccountTier,
                 "tier_after",
                 &format!(
@@ -324,15 +307,15 @@ impl FactExtractor {
                 10,
                 Check::None,
                 (0, &["member", "tier", "level", "plan"]),
-            )?;
-            add(
+            )?);
+            rules.push(builtin(
                 FactKind::AccountTier,
                 "tier_im",
                 &format!(r"(?i)\b(?:i'?m|i am)\s+an?\s+({tiers})\b"),
                 10,
                 Check::None,
                 (0, &["i'm", "im ", "i am"]),
-            )?;
+            )?);
         }
         let mut needle_bit = Vec::new();
         let mut rule_bit = Vec::with_capacity(rules.len());

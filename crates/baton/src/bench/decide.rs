@@ -27,14 +27,14 @@ pub struct DecideArgs {
 /// Runs the benchmark.
 pub fn run(args: DecideArgs) -> anyhow::Result<()> {
     let policy = Policy::default();
-    let history = fixture::history(args.turns)?;
+    let history = fixture::history(args.turns);
     let state = ConversationState::from_events(&history);
     let signals = SignalState::from_events(&history, &policy);
     let bar = progress(args.n as u64, "decide");
     let mut samples = Vec::with_capacity(args.n);
     let mut outcomes = 0usize;
     for i in 0..args.n {
-        let message = fixture::customer(state.last_seq + 1, i)?;
+        let message = fixture::customer(state.last_seq + 1, i);
         let started = Instant::now();
         let mut next_state = state.clone();
         let mut next_signals = signals.clone();

@@ -31,7 +31,7 @@ pub struct LedgerArgs {
 
 /// Appends one conversation of `len` events, sealed and chained.
 fn conversation(n: u64, len: usize) -> anyhow::Result<AppendBatch> {
-    let events = fixture::history(len.div_ceil(3))?;
+    let events = fixture::history(len.div_ceil(3));
     let mut prev = GENESIS;
     let mut sealed = Vec::with_capacity(len);
     for event in events.iter().take(len) {

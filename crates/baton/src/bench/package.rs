@@ -29,7 +29,7 @@ pub struct PackageArgs {
 /// Runs the benchmark.
 pub fn run(args: PackageArgs) -> anyhow::Result<()> {
     let policy = Policy::default();
-    let events = fixture::history(args.turns)?;
+    let events = fixture::history(args.turns);
     let state = ConversationState::from_events(&events);
     let snapshot = SignalState::from_events(&events, &policy).snapshot();
     let extractor = FactExtractor::new(&policy.facts)?;
