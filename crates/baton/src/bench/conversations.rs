@@ -3,6 +3,12 @@
 //! order and each append its own acknowledged call: T turns of a customer message then
 //! a bot reply with its `nlu`; a `handoff_requested` and the agent's read of the
 //! package; then, once the agent has accepted the offer, one agent message.
+//!
+//! The first C conversations start together and run in lockstep, so their C handoffs
+//! land in the same few milliseconds: a synchronized burst no live traffic makes,
+//! and with 1000 conversations and C=64 it is most of the slowest 1 %. Besides the
+//! handoff percentiles over all conversations, `handoff_ms_p99_steady` leaves that
+//! first wave out.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -37,7 +43,8 @@ pub struct ConversationsArgs {
 
 struct Timings {
     turns_ms: Vec<f64>,
-    handoffs_ms: Vec<f64>,
+    /// (conversation number, handoff time)
+    handoffs_ms: Vec<(u64, f64)>,
     messages: u64,
 }
 
@@ -109,7 +116,8 @@ async fn one(
         .await
         .map_err(|e| anyhow::anyhow!(e.message))?;
     std::hint::black_box(&package);
-    t.handoffs_ms.push(started.elapsed().as_secs_f64() * 1e3);
+    t.handoffs_ms
+        .push((n, started.elapsed().as_secs_f64() * 1e3));
     t.messages += 1;
     let offer = offer_for(app, &cid).await?;
     let agent_id = agent
@@ -216,18 +224,24 @@ pub async fn run(args: ConversationsArgs) -> anyhow::Result<()> {
         percentile(&mut all.turns_ms, 99.0),
         "ms",
     );
-    emit(
-        "handoff_ms_p50",
-        n,
-        percentile(&mut all.handoffs_ms, 50.0),
-        "ms",
-    );
-    emit(
-        "handoff_ms_p99",
-        n,
-        percentile(&mut all.handoffs_ms, 99.0),
-        "ms",
-    );
+    let mut handoffs: Vec<f64> = all.handoffs_ms.iter().map(|&(_, ms)| ms).collect();
+    emit("handoff_ms_p50", n, percentile(&mut handoffs, 50.0), "ms");
+    emit("handoff_ms_p99", n, percentile(&mut handoffs, 99.0), "ms");
+    let first_wave = args.concurrency.max(1);
+    let mut steady: Vec<f64> = all
+        .handoffs_ms
+        .iter()
+        .filter(|&&(number, _)| number >= first_wave)
+        .map(|&(_, ms)| ms)
+        .collect();
+    if !steady.is_empty() {
+        emit(
+            "handoff_ms_p99_steady",
+            steady.len() as u64,
+            percentile(&mut steady, 99.0),
+            "ms",
+        );
+    }
     let bytes = server.store.disk_bytes().await?;
     emit(
         "bytes_per_conversation",
