@@ -137,9 +137,29 @@ impl Router {
     ) {
         let offer_id = self.mint_offer_id();
         let expires_at = now.plus_millis(self.config.offer_timeout_ms);
-        let Some(entry) = self.waiting.get_mut(&w) else {
+        let Some(conversation) = self.reserve(w, a, offer_id.clone(), expires_at) else {
             return;
         };
+        let agent = self.agents[a as usize].id.clone();
+        out.push(RouterEffect::Offered {
+            offer_id,
+            conversation,
+            agent,
+            expires_at,
+        });
+    }
+
+    /// Takes waiting conversation `w` out of its queues and records `offer_id` to agent
+    /// `a` until `expires_at`: a new offer, or one restored from the log. Returns the
+    /// conversation, or nothing if `w` is not waiting.
+    pub(super) fn reserve(
+        &mut self,
+        w: WaitSeq,
+        a: AgentIx,
+        offer_id: OfferId,
+        expires_at: Timestamp,
+    ) -> Option<ConversationId> {
+        let entry = self.waiting.get_mut(&w)?;
         entry.offer = Some(offer_id.clone());
         let key = entry.key;
         let conversation = entry.conversation.clone();
@@ -149,22 +169,16 @@ impl Router {
             }
         }
         self.with_agent(a, |slot| slot.offers.insert(offer_id.clone()));
+        self.expiries.insert((expires_at, offer_id.clone()));
         self.offers.insert(
-            offer_id.clone(),
+            offer_id,
             LiveOffer {
                 wait: w,
                 agent: a,
                 expires_at,
             },
         );
-        self.expiries.insert((expires_at, offer_id.clone()));
-        let agent = self.agents[a as usize].id.clone();
-        out.push(RouterEffect::Offered {
-            offer_id,
-            conversation,
-            agent,
-            expires_at,
-        });
+        Some(conversation)
     }
 
     /// Closes a live offer and puts its conversation back in the queue (a `rejected`

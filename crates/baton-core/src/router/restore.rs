@@ -7,7 +7,6 @@
 //! priority order, then [`Router::tick`] as usual (it expires restored offers whose
 //! time passed while the server was down).
 
-use super::offer::LiveOffer;
 use super::queue::QueueKey;
 use super::types::{QueuedConversation, RouterEffect, RouterError};
 use super::{Router, StickyKey};
@@ -62,26 +61,9 @@ impl Router {
             return Err(RouterError::AlreadyRouted(conversation.conversation));
         }
         let w = self.insert_waiting(conversation, now)?;
-        let Some(entry) = self.waiting.get_mut(&w) else {
+        if self.reserve(w, a, offer_id.clone(), expires_at).is_none() {
             return Ok(());
-        };
-        entry.offer = Some(offer_id.clone());
-        let key: QueueKey = entry.key;
-        for g in entry.groups() {
-            if let Some(group) = self.groups.get_mut(&g) {
-                group.queue.remove(&key);
-            }
         }
-        self.with_agent(a, |slot| slot.offers.insert(offer_id.clone()));
-        self.offers.insert(
-            offer_id.clone(),
-            LiveOffer {
-                wait: w,
-                agent: a,
-                expires_at,
-            },
-        );
-        self.expiries.insert((expires_at, offer_id.clone()));
         if let Some(n) = offer_id
             .as_str()
             .strip_prefix(&self.offer_prefix)
