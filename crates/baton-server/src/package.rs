@@ -3,11 +3,10 @@
 
 use std::sync::{Arc, RwLock};
 
-use baton_core::event::EventBody;
 use baton_core::facts::{FactExtractor, ViewerRole};
 use baton_core::package::{
-    ConfidencePoint, ContextPackage, PackageInput, PackageSignals, Playbook, Playbooks,
-    PriorContact, SentimentPoint, SentimentSignal, build_package,
+    ContextPackage, PackageInput, PackageSignals, Playbook, Playbooks, PriorContact,
+    SentimentSignal, build_package,
 };
 use baton_core::policy::Policy;
 use baton_core::{ConversationId, Event};
@@ -135,28 +134,11 @@ async fn build_checked(
             });
         }
     }
+    // Left empty, the confidence history is read from the log's `nlu` events by the
+    // builder itself.
     let signals = PackageSignals {
-        sentiment: (!snapshot.sentiment_history.is_empty()).then(|| SentimentSignal {
-            now: snapshot.sentiment_last,
-            level: snapshot.sentiment_level,
-            slope: snapshot.sentiment_slope,
-            history: snapshot
-                .sentiment_history
-                .iter()
-                .map(|&(seq, value)| SentimentPoint { seq, value })
-                .collect(),
-        }),
-        confidence_history: events
-            .iter()
-            .filter_map(|e| match &e.body {
-                EventBody::Nlu(nlu) => Some(ConfidencePoint {
-                    seq: e.seq,
-                    intent: nlu.intent.to_string(),
-                    confidence: nlu.confidence.get(),
-                }),
-                _ => None,
-            })
-            .collect(),
+        sentiment: SentimentSignal::from_snapshot(&snapshot),
+        confidence_history: Vec::new(),
     };
     let playbooks = Playbooks(
         policy

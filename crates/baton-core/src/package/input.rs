@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::event::Event;
 use crate::facts::{Fact, ViewerRole};
+use crate::signals::SignalSnapshot;
 use crate::state::ConversationState;
 use crate::timestamp::Timestamp;
 
@@ -59,6 +60,23 @@ pub struct SentimentSignal {
     /// Score per customer message, oldest first.
     #[serde(default)]
     pub history: Vec<SentimentPoint>,
+}
+
+impl SentimentSignal {
+    /// Sentiment as the decision engine's signals hold it, or nothing before the first
+    /// customer message.
+    pub fn from_snapshot(snapshot: &SignalSnapshot) -> Option<Self> {
+        (!snapshot.sentiment_history.is_empty()).then(|| Self {
+            now: snapshot.sentiment_last,
+            level: snapshot.sentiment_level,
+            slope: snapshot.sentiment_slope,
+            history: snapshot
+                .sentiment_history
+                .iter()
+                .map(|&(seq, value)| SentimentPoint { seq, value })
+                .collect(),
+        })
+    }
 }
 
 /// One customer message's sentiment.

@@ -19,8 +19,6 @@ pub mod words;
 pub mod zendesk;
 
 #[cfg(test)]
-mod bench;
-#[cfg(test)]
 mod tests;
 
 pub use botframework::render_botframework;

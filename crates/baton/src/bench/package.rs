@@ -7,7 +7,9 @@ use std::time::Instant;
 use baton_core::ConversationState;
 use baton_core::Timestamp;
 use baton_core::facts::{FactExtractor, KnownFacts, ViewerRole};
-use baton_core::package::{PackageInput, PackageSignals, Playbooks, build_package};
+use baton_core::package::{
+    PackageInput, PackageSignals, Playbooks, SentimentSignal, build_package,
+};
 use baton_core::policy::Policy;
 use baton_core::signals::SignalState;
 use clap::Args;
@@ -37,17 +39,9 @@ pub fn run(args: PackageArgs) -> anyhow::Result<()> {
     for event in &events {
         known.observe(event, &extractor);
     }
+    // As the server builds it (crates/baton-server/src/package.rs).
     let signals = PackageSignals {
-        sentiment: Some(baton_core::package::SentimentSignal {
-            now: snapshot.sentiment_last,
-            level: snapshot.sentiment_level,
-            slope: snapshot.sentiment_slope,
-            history: snapshot
-                .sentiment_history
-                .iter()
-                .map(|&(seq, value)| baton_core::package::SentimentPoint { seq, value })
-                .collect(),
-        }),
+        sentiment: SentimentSignal::from_snapshot(&snapshot),
         confidence_history: Vec::new(),
     };
     let playbooks = Playbooks::default();
