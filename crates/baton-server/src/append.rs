@@ -7,7 +7,6 @@
 use baton_core::decode::{NewEvent, decode_new_event};
 use baton_core::event::{Decision, EventBody};
 use baton_core::id::EventId;
-use baton_core::ledger::seal;
 use baton_core::rules::check_append;
 use baton_core::{Actor, ConversationId, Event, Timestamp};
 use baton_store::{AppendBatch, ConversationSummary, Role, SealedEvent, StoreError};
@@ -229,15 +228,9 @@ pub async fn write(
         state.apply(&event);
         signals.apply(&event, &policy);
         repeats.extend(facts.observe(&event, &extractor));
-        let sealed_event = seal(&prev, &event).map_err(ApiError::internal)?;
+        let sealed_event = SealedEvent::seal(&prev, &event).map_err(ApiError::internal)?;
         prev = sealed_event.hash;
-        sealed.push(SealedEvent {
-            seq: event.seq,
-            id: event.id.clone(),
-            kind: event.body.kind(),
-            canonical: sealed_event.canonical,
-            hash: sealed_event.hash,
-        });
+        sealed.push(sealed_event);
         events.push(event);
         index += 1;
         if index == client_count {

@@ -1,7 +1,8 @@
 //! Plain records exchanged with a store. No engine types appear here.
 
+use baton_core::event::Event;
 use baton_core::id::{AgentId, ConversationId, CustomerId, EventId};
-use baton_core::ledger::Digest;
+use baton_core::ledger::{CanonicalError, Digest, seal};
 use baton_core::state::Owner;
 use baton_core::timestamp::Timestamp;
 
@@ -18,6 +19,20 @@ pub struct SealedEvent {
     pub canonical: String,
     /// Chained hash.
     pub hash: Digest,
+}
+
+impl SealedEvent {
+    /// Canonicalizes `event` and chains it onto `prev` (the hash of the event before it).
+    pub fn seal(prev: &Digest, event: &Event) -> Result<Self, CanonicalError> {
+        let sealed = seal(prev, event)?;
+        Ok(Self {
+            seq: event.seq,
+            id: event.id.clone(),
+            kind: event.body.kind(),
+            canonical: sealed.canonical,
+            hash: sealed.hash,
+        })
+    }
 }
 
 /// An atomic append: events plus the conversation's summary after them.

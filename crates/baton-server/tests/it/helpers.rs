@@ -5,7 +5,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use baton_core::ledger::{Digest, GENESIS, seal};
+use baton_core::ledger::{Digest, GENESIS};
 use baton_core::state::ConversationState;
 use baton_core::{Actor, ConversationId, Event, EventBody, EventId, Timestamp};
 use baton_server::{AppConfig, AppState};
@@ -256,15 +256,9 @@ pub async fn seed_store(store: &dyn Store, cid: &str, events: Vec<(Actor, EventB
             body,
         };
         state.apply(&event);
-        let s = seal(&prev, &event).unwrap();
+        let s = SealedEvent::seal(&prev, &event).unwrap();
         prev = s.hash;
-        sealed.push(SealedEvent {
-            seq: event.seq,
-            id: event.id.clone(),
-            kind: event.body.kind(),
-            canonical: s.canonical,
-            hash: s.hash,
-        });
+        sealed.push(s);
     }
     let summary = ConversationSummary {
         owner: state.owner,

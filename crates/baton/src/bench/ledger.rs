@@ -8,7 +8,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use baton_core::ledger::{GENESIS, seal};
+use baton_core::ledger::GENESIS;
 use baton_core::{ConversationId, Owner, Timestamp};
 use baton_store::sqlite::SqliteStore;
 use baton_store::{AppendBatch, ConversationSummary, SealedEvent, Store};
@@ -35,15 +35,9 @@ fn conversation(n: u64, len: usize) -> anyhow::Result<AppendBatch> {
     let mut prev = GENESIS;
     let mut sealed = Vec::with_capacity(len);
     for event in events.iter().take(len) {
-        let s = seal(&prev, event)?;
+        let s = SealedEvent::seal(&prev, event)?;
         prev = s.hash;
-        sealed.push(SealedEvent {
-            seq: event.seq,
-            id: event.id.clone(),
-            kind: event.body.kind(),
-            canonical: s.canonical,
-            hash: s.hash,
-        });
+        sealed.push(s);
     }
     let at = Timestamp::from_unix_millis(1_764_000_000_000);
     Ok(AppendBatch {
