@@ -45,11 +45,16 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts a server over an existing directory (a restart).
 pub async fn spawn_app_in(dir: TempDir) -> TestApp {
+    spawn_app_in_with(dir, AppConfig::default()).await
+}
+
+/// Starts a server with `config` (its admin key replaced by a fresh one) over `dir`.
+pub async fn spawn_app_in_with(dir: TempDir, config: AppConfig) -> TestApp {
     let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
     let admin_key = baton_server::auth::generate_key();
     let config = AppConfig {
         admin_key: Some(admin_key.clone()),
-        ..AppConfig::default()
+        ..config
     };
     let (state, _) = AppState::new(store.clone(), config).await.unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -442,7 +447,6 @@ pub fn by_id<'a>(events: &'a [Value], id: &str) -> &'a Value {
 
 // ===========================================================================================
 // Routing, handoff and package helpers (used by routing.rs, handoff.rs, package.rs).
-// Everything below is additive; nothing above is changed.
 // ===========================================================================================
 
 /// How long a bounded poll waits for the router to act (an offer, an expiry, an overflow).
@@ -452,30 +456,7 @@ pub const ROUTING_WAIT: Duration = Duration::from_secs(5);
 /// Starts a server with `config` (its admin key is replaced by a fresh one) over a fresh
 /// temporary directory: small offer timeouts, overflow waits and so on.
 pub async fn spawn_app_with(config: AppConfig) -> TestApp {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
-    let admin_key = baton_server::auth::generate_key();
-    let config = AppConfig {
-        admin_key: Some(admin_key.clone()),
-        ..config
-    };
-    let (state, _) = AppState::new(store.clone(), config).await.unwrap();
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (shutdown, stop) = oneshot::channel::<()>();
-    let server = tokio::spawn(baton_server::serve(listener, state, async move {
-        let _ = stop.await;
-    }));
-    let client = reqwest::Client::builder().timeout(WAIT).build().unwrap();
-    TestApp {
-        base: format!("http://{addr}"),
-        admin_key,
-        dir,
-        client,
-        store,
-        shutdown: Some(shutdown),
-        server: Some(server),
-    }
+    spawn_app_in_with(tempfile::tempdir().unwrap(), config).await
 }
 
 /// Polls `probe` until it yields a value, failing the test after [`ROUTING_WAIT`].
