@@ -68,21 +68,16 @@ fn policy(path: Option<&Path>) -> anyhow::Result<Policy> {
 async fn facts(args: FactsArgs) -> anyhow::Result<()> {
     use baton_core::facts::Fact;
     use baton_core::facts::eval::{LabelledSpan, Scorer};
-    let mut reader = csv::Reader::from_path(&args.csv)
-        .with_context(|| format!("cannot read {}", args.csv.display()))?;
-    let headers = reader.headers()?.clone();
-    let column = |name: &str| {
-        headers
-            .iter()
-            .position(|h| h == name)
-            .with_context(|| format!("no {name} column"))
-    };
-    let (text_at, type_at, value_at) = (
-        column("instruction")?,
-        column("entity_type")?,
-        column("entity_value")?,
-    );
-    let (start_at, end_at) = (column("start_offset")?, column("end_offset")?);
+    let (mut reader, [text_at, type_at, value_at, start_at, end_at]) = open_csv(
+        &args.csv,
+        [
+            "instruction",
+            "entity_type",
+            "entity_value",
+            "start_offset",
+            "end_offset",
+        ],
+    )?;
     let mut rows = Vec::new();
     for record in reader.records() {
         let record = record?;
@@ -183,16 +178,7 @@ pub async fn run(command: EvalCommand) -> anyhow::Result<ExitCode> {
             println!("{}", serde_json::to_string_pretty(&report)?);
         }
         EvalCommand::Requests(args) => {
-            let mut reader = csv::Reader::from_path(&args.csv)
-                .with_context(|| format!("cannot read {}", args.csv.display()))?;
-            let headers = reader.headers()?.clone();
-            let column = |name: &str| {
-                headers
-                    .iter()
-                    .position(|h| h == name)
-                    .with_context(|| format!("{} has no {name} column", args.csv.display()))
-            };
-            let (text, intent) = (column("instruction")?, column("intent")?);
+            let (mut reader, [text, intent]) = open_csv(&args.csv, ["instruction", "intent"])?;
             let mut rows = Vec::new();
             for record in reader.records() {
                 let record = record?;
@@ -228,4 +214,22 @@ pub fn check_policy(file: &Path) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::from(1))
         }
     }
+}
+
+/// Opens a CSV file and finds the position of each named column.
+fn open_csv<const N: usize>(
+    path: &Path,
+    names: [&str; N],
+) -> anyhow::Result<(csv::Reader<std::fs::File>, [usize; N])> {
+    let mut reader =
+        csv::Reader::from_path(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let headers = reader.headers()?.clone();
+    let mut positions = [0; N];
+    for (position, name) in positions.iter_mut().zip(names) {
+        *position = headers
+            .iter()
+            .position(|h| h == name)
+            .with_context(|| format!("{} has no {name} column", path.display()))?;
+    }
+    Ok((reader, positions))
 }
