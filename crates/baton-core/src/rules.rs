@@ -4,6 +4,11 @@
 //! event type (a `bot_message` is the bot's), and the conversation's owner must allow it
 //! (no `bot_message` while an agent owns it; only the assigned agent may reply).
 //! Customer messages are always accepted; on a closed conversation they reopen it.
+//!
+//! Binding a conversation to a customer (`identity_verified`) is the bot's (or baton's):
+//! the package's journey shows that customer's earlier conversations, so an agent who
+//! could bind would read any customer's history. Notes, which any non-customer may add,
+//! are taken from an agent only while that agent owns the conversation.
 
 use crate::actor::Actor;
 use crate::event::EventBody;
@@ -59,7 +64,8 @@ pub fn actor_fits(actor: &Actor, body: &EventBody) -> bool {
         B::AgentMessage(_) => matches!(actor, Actor::Agent(_)),
         B::HandoffRequested(_) => matches!(actor, Actor::Bot | Actor::System),
         B::Action(_) | B::Commitment(_) => matches!(actor, Actor::Bot | Actor::Agent(_)),
-        B::IdentityVerified(_) | B::Note(_) => *actor != Actor::Customer,
+        B::IdentityVerified(_) => matches!(actor, Actor::Bot | Actor::System),
+        B::Note(_) => *actor != Actor::Customer,
         _ => *actor == Actor::System,
     }
 }
@@ -105,7 +111,10 @@ pub fn check_append(
             Owner::Bot | Owner::Queued | Owner::Offered => Ok(()),
             _ => Err(not_owner()),
         },
-        (B::AgentMessage(_) | B::Action(_) | B::Commitment(_), Actor::Agent(agent)) => {
+        (
+            B::AgentMessage(_) | B::Action(_) | B::Commitment(_) | B::Note(_),
+            Actor::Agent(agent),
+        ) => {
             if state.owner == Owner::Agent && state.assigned_agent.as_ref() == Some(agent) {
                 Ok(())
             } else {
@@ -113,5 +122,94 @@ pub fn check_append(
             }
         }
         _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{IdentityVerified, Message};
+    use crate::state::LiveOffer;
+    use crate::{AgentId, CustomerId, Label, OfferId, Text, Timestamp};
+
+    fn agent(id: &str) -> Actor {
+        Actor::Agent(AgentId::parse(id).unwrap())
+    }
+
+    fn note() -> EventBody {
+        EventBody::Note(Message {
+            text: Text::parse("called back").unwrap(),
+        })
+    }
+
+    fn identity() -> EventBody {
+        EventBody::IdentityVerified(IdentityVerified {
+            customer_id: CustomerId::parse("someone-else").unwrap(),
+            method: Label::parse("otp").unwrap(),
+        })
+    }
+
+    fn owned_by(id: &str) -> ConversationState {
+        ConversationState {
+            owner: Owner::Agent,
+            assigned_agent: Some(AgentId::parse(id).unwrap()),
+            last_seq: 3,
+            ..ConversationState::default()
+        }
+    }
+
+    fn offered_to(id: &str) -> ConversationState {
+        ConversationState {
+            owner: Owner::Offered,
+            offer: Some(LiveOffer {
+                offer_id: OfferId::parse("o1").unwrap(),
+                agent_id: AgentId::parse(id).unwrap(),
+                expires_at: Timestamp::from_unix_millis(0),
+            }),
+            last_seq: 3,
+            ..ConversationState::default()
+        }
+    }
+
+    #[test]
+    fn only_the_bot_or_baton_binds_a_customer() {
+        let state = owned_by("ana");
+        assert!(matches!(
+            check_append(&state, &agent("ana"), &identity()),
+            Err(Refusal::ActorMismatch {
+                kind: "identity_verified",
+                ..
+            })
+        ));
+        assert!(matches!(
+            check_append(&ConversationState::default(), &Actor::Customer, &identity()),
+            Err(Refusal::ActorMismatch { .. })
+        ));
+        assert_eq!(check_append(&state, &Actor::Bot, &identity()), Ok(()));
+        assert_eq!(check_append(&state, &Actor::System, &identity()), Ok(()));
+    }
+
+    #[test]
+    fn an_agent_notes_only_what_it_owns() {
+        assert_eq!(
+            check_append(&owned_by("ana"), &agent("ana"), &note()),
+            Ok(())
+        );
+        for (state, who) in [
+            (owned_by("ana"), "bob"),
+            (offered_to("bob"), "bob"),
+            (ConversationState::default(), "bob"),
+        ] {
+            assert!(
+                matches!(
+                    check_append(&state, &agent(who), &note()),
+                    Err(Refusal::NotOwner { kind: "note", .. })
+                ),
+                "{who} in {:?}",
+                state.owner
+            );
+        }
+        // The bot's notes are not speech: it may add one while an agent talks.
+        assert_eq!(check_append(&owned_by("ana"), &Actor::Bot, &note()), Ok(()));
     }
 }

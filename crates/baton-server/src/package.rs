@@ -117,7 +117,10 @@ async fn build_checked(
     let mut journey = Vec::new();
     if let Some(customer) = &state.customer_id {
         let mut rows = app.store.conversations_of_customer(customer).await?;
-        rows.retain(|row| &row.id != cid);
+        // Only what came before: a later conversation is not this one's history, and
+        // listing it would show a conversation bound later, by anyone, to this customer.
+        let started = state.started_at;
+        rows.retain(|row| &row.id != cid && started.is_some_and(|s| row.summary.started_at < s));
         let skip = rows.len().saturating_sub(JOURNEY_LIMIT);
         for row in rows.into_iter().skip(skip) {
             let prior = app

@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used)]
 mod append;
 mod auth;
+mod binding;
 mod handoff;
 mod helpers;
 mod ledger;

@@ -27,7 +27,7 @@ fn queued() -> Vec<(Actor, baton_core::EventBody)> {
     ]
 }
 
-fn offered_to(agent: &str) -> Vec<(Actor, baton_core::EventBody)> {
+pub(crate) fn offered_to(agent: &str) -> Vec<(Actor, baton_core::EventBody)> {
     let mut events = queued();
     events.push((
         Actor::System,
@@ -36,7 +36,7 @@ fn offered_to(agent: &str) -> Vec<(Actor, baton_core::EventBody)> {
     events
 }
 
-fn assigned_to(agent: &str) -> Vec<(Actor, baton_core::EventBody)> {
+pub(crate) fn assigned_to(agent: &str) -> Vec<(Actor, baton_core::EventBody)> {
     let mut events = offered_to(agent);
     events.push((
         Actor::System,
