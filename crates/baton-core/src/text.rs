@@ -42,6 +42,13 @@ impl Text {
         Ok(Self(raw))
     }
 
+    /// Valid text with personal data replaced by masks, for a read view only
+    /// ([`crate::facts::redact_event`]): masks can make it longer than
+    /// [`MAX_TEXT_BYTES`], and it is never stored.
+    pub(crate) fn masked(raw: String) -> Self {
+        Self(raw)
+    }
+
     /// The text.
     pub fn as_str(&self) -> &str {
         &self.0

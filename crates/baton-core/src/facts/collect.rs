@@ -7,7 +7,7 @@ use crate::event::{Event, EventBody, Nlu};
 
 use super::extract::FactExtractor;
 use super::kind::FactKind;
-use super::pii::{self, PiiKind};
+use super::pii::PiiKind;
 use super::repeat::asked_kinds;
 use super::{Fact, FactSource};
 
@@ -19,8 +19,7 @@ pub fn facts_from_nlu(nlu: &Nlu, seq: u64) -> Vec<Fact> {
             let kind = FactKind::from_name(entity.kind.as_str());
             let value = entity.value.as_str().to_owned();
             // An NLU may label a card "payment_info": the checksum still tells.
-            let pii = PiiKind::of(&kind)
-                .or_else(|| pii::is_card_number(&value).then_some(PiiKind::CardNumber));
+            let pii = PiiKind::of_entity(&kind, &value);
             let span = entity
                 .start
                 .zip(entity.end)

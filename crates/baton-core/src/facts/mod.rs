@@ -9,7 +9,8 @@
 //!   harder case of person names; [`collect`]: facts over a whole conversation, NLU
 //!   entities winning over baton's own reading, also as a fold ([`FactFold`]);
 //!   [`known`]: what a live conversation holds, kept current per event.
-//! - [`redact`]: who sees what; [`repeat`]: repeat-ask and customer-repeat detection.
+//! - [`redact`]: who sees what; [`redact_event`]: the one policy every read path
+//!   applies to events and state ([`Redactor`]); [`repeat`]: repeat-ask and customer-repeat detection.
 //! - [`eval`]: precision and recall against labelled spans (the Bitext evaluation).
 
 pub mod collect;
@@ -21,6 +22,7 @@ pub mod known;
 pub mod names;
 pub mod pii;
 pub mod redact;
+pub mod redact_event;
 pub mod repeat;
 
 use serde::{Deserialize, Serialize};
@@ -32,6 +34,7 @@ pub use kind::FactKind;
 pub use known::KnownFacts;
 pub use pii::PiiKind;
 pub use redact::ViewerRole;
+pub use redact_event::Redactor;
 
 /// Where a fact was read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]

@@ -28,6 +28,23 @@ pub enum PiiKind {
 }
 
 impl PiiKind {
+    /// Every kind, in the redaction table's order.
+    pub const ALL: [PiiKind; 7] = [
+        PiiKind::PersonName,
+        PiiKind::Email,
+        PiiKind::Phone,
+        PiiKind::Address,
+        PiiKind::CardNumber,
+        PiiKind::NationalId,
+        PiiKind::BankAccount,
+    ];
+
+    /// The kind of an NLU entity's value: its fact kind's, or a card number when the
+    /// checksum says so whatever the NLU called it (`payment_info`).
+    pub fn of_entity(kind: &FactKind, value: &str) -> Option<Self> {
+        Self::of(kind).or_else(|| is_card_number(value).then_some(PiiKind::CardNumber))
+    }
+
     /// The PII category a fact kind always carries, if any.
     pub fn of(kind: &FactKind) -> Option<Self> {
         match kind {

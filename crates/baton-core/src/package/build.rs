@@ -1,11 +1,17 @@
 //! Building the package from the log: facts collected and redacted for the viewer,
 //! state views, sentences, and next actions in the order an agent should take them.
+//!
+//! The log and the state are first redacted for the viewer by the same [`Redactor`]
+//! every other read path uses, so the package never shows what `GET .../events` masks
+//! for that role, and every part of it (timeline, documents, reasons) is built from
+//! what the viewer may see.
 
 use crate::event::{ActionStatus, Event, EventBody, HandoffRequested, Outcome, Priority};
-use crate::facts::redact::{redact_fact, redact_text};
+use crate::facts::Redactor;
+use crate::facts::redact::redact_fact;
 use crate::facts::{Fact, FactExtractor, FactKind, collect_facts};
 
-use super::input::{ConfidencePoint, PackageInput};
+use super::input::{ConfidencePoint, PackageInput, PriorContact};
 use super::model::*;
 use super::timeline::condense;
 use super::words::{self, SituationParts};
@@ -19,7 +25,6 @@ fn last_handoff_request(events: &[Event]) -> Option<&HandoffRequested> {
 
 /// Builds the package `input.viewer` may read.
 pub fn build_package(input: &PackageInput<'_>, extractor: &FactExtractor) -> ContextPackage {
-    let state = input.state;
     let raw_facts = match input.facts {
         Some(facts) => facts.to_vec(),
         None => collect_facts(input.events, extractor),
@@ -29,7 +34,35 @@ pub fn build_package(input: &PackageInput<'_>, extractor: &FactExtractor) -> Con
         .map(|f| redact_fact(f, input.viewer))
         .collect();
     let personal: Vec<Fact> = raw_facts.into_iter().filter(|f| f.pii.is_some()).collect();
-    let redact = |t: &str| redact_text(t, input.viewer, extractor, &personal);
+    let redactor = Redactor::new(input.viewer, extractor, &personal);
+    let (shown_events, shown_state, shown_journey);
+    let mut shown = *input;
+    if !redactor.sees_all() {
+        shown_events = input
+            .events
+            .iter()
+            .map(|e| redactor.event(e).unwrap_or_else(|| e.clone()))
+            .collect::<Vec<Event>>();
+        shown.events = &shown_events;
+        if let Some(state) = redactor.state(input.state) {
+            shown_state = state;
+            shown.state = &shown_state;
+        }
+        shown_journey = input
+            .journey
+            .iter()
+            .map(|c| PriorContact {
+                resolution: c
+                    .resolution
+                    .as_ref()
+                    .map(|r| redactor.text(r).unwrap_or_else(|| r.clone())),
+                ..c.clone()
+            })
+            .collect::<Vec<PriorContact>>();
+        shown.journey = &shown_journey;
+    }
+    let input = &shown;
+    let state = input.state;
     let request = last_handoff_request(input.events);
 
     let decision = state.last_decision.as_ref().map(|d| &d.decision);
@@ -143,7 +176,7 @@ pub fn build_package(input: &PackageInput<'_>, extractor: &FactExtractor) -> Con
             prior_handoffs: input.journey.iter().map(|c| c.handoffs).sum(),
             contacts: input.journey.to_vec(),
         },
-        timeline: condense(input.events, &redact),
+        timeline: condense(input.events),
         counts: state.counts.clone(),
         bot_instructions: state.bot_instructions.as_ref().map(ToString::to_string),
         policy_version: input.policy_version.map(str::to_owned),
@@ -152,7 +185,7 @@ pub fn build_package(input: &PackageInput<'_>, extractor: &FactExtractor) -> Con
     let action_view = |a: &crate::state::ActionState| ActionView {
         name: a.name.to_string(),
         status: a.status,
-        detail: a.detail.as_ref().map(|d| redact(d.as_str())),
+        detail: a.detail.as_ref().map(ToString::to_string),
         seq: a.seq,
     };
     let mut resolved: Vec<ActionView> = state
@@ -176,7 +209,7 @@ pub fn build_package(input: &PackageInput<'_>, extractor: &FactExtractor) -> Con
             .commitments
             .iter()
             .map(|c| CommitmentView {
-                text: redact(c.text.as_str()),
+                text: c.text.to_string(),
                 due: c.due,
                 overdue: c.due.is_some_and(|d| d < input.now),
                 seq: c.seq,
@@ -197,7 +230,7 @@ pub fn build_package(input: &PackageInput<'_>, extractor: &FactExtractor) -> Con
                 at: e.at,
                 actor: e.actor.to_string(),
                 kind: e.body.kind(),
-                text: redact(text),
+                text: text.to_owned(),
             })
         })
         .collect();

@@ -50,8 +50,8 @@ impl Run {
     }
 }
 
-/// The condensed timeline. `redact` masks a customer quote for the viewer.
-pub fn condense(events: &[Event], redact: &dyn Fn(&str) -> String) -> Vec<TimelineEntry> {
+/// The condensed timeline of `events` (already redacted for the viewer).
+pub fn condense(events: &[Event]) -> Vec<TimelineEntry> {
     let mut out = Vec::new();
     let mut run = Run::default();
     let mut opened = false;
@@ -61,10 +61,7 @@ pub fn condense(events: &[Event], redact: &dyn Fn(&str) -> String) -> Vec<Timeli
             EventBody::CustomerMessage(m) if !opened => {
                 opened = true;
                 run.flush(&mut out);
-                Some(format!(
-                    "Customer opened: \"{}\"",
-                    quote(&redact(m.text.as_str()))
-                ))
+                Some(format!("Customer opened: \"{}\"", quote(m.text.as_str())))
             }
             EventBody::CustomerMessage(_)
             | EventBody::BotMessage(_)
