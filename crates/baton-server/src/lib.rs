@@ -12,7 +12,8 @@
 //! - [`routing`]: the router, its effects as events, the offer timer, the forecast.
 //! - [`auth`] and [`access`]: keys, roles, who sees what.
 //! - [`error`]: the one error-to-HTTP mapping; [`extract`]: extractors using it.
-//! - [`package`]: the context package for a reader.
+//! - [`package`]: the context package for a reader; [`redaction`]: events as a reader
+//!   may see them.
 //! - [`metrics`], [`openapi`], [`clock`].
 
 pub mod access;
@@ -30,6 +31,7 @@ pub mod live;
 pub mod metrics;
 pub mod openapi;
 pub mod package;
+pub mod redaction;
 pub mod router;
 pub mod routing;
 

@@ -172,7 +172,11 @@ async fn build_checked(
     Ok(package)
 }
 
-/// The situation line an agent sees on an offer.
-pub async fn situation(app: &AppState, cid: &ConversationId) -> Result<String, ApiError> {
-    Ok(build(app, Role::Agent, cid).await?.situation.summary)
+/// The situation line of an offer, as a reader with `role` may see it.
+pub async fn situation(
+    app: &AppState,
+    role: Role,
+    cid: &ConversationId,
+) -> Result<String, ApiError> {
+    Ok(build(app, role, cid).await?.situation.summary)
 }

@@ -199,7 +199,7 @@ pub async fn offers(
                 None => ("normal".to_owned(), 0, Vec::new()),
             }
         };
-        let situation = crate::package::situation(&app, &offer.conversation)
+        let situation = crate::package::situation(&app, principal.role, &offer.conversation)
             .await
             .unwrap_or_default();
         cards.push(OfferCard {

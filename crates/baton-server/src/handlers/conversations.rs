@@ -15,7 +15,7 @@ use crate::append::{AppendRequest, AppendResponse, append_events};
 use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiQuery, conversation_id};
-use crate::live::with_hash;
+use crate::redaction::ReadView;
 
 /// `POST /v1/conversations/{cid}/events` (bot, agent, admin): appends events atomically,
 /// in order. A retried batch (same ids) is answered with its first result.
@@ -49,7 +49,8 @@ pub struct EventsQuery {
 /// Largest page of events.
 pub const MAX_PAGE: u32 = 10_000;
 
-/// `GET /v1/conversations/{cid}/events?after=SEQ`: events with seq and hash on each.
+/// `GET /v1/conversations/{cid}/events?after=SEQ`: events with seq and hash on each,
+/// redacted for the caller's role (a masked event says `"redacted": true`).
 #[utoipa::path(get, path = "/v1/conversations/{cid}/events", params(("cid" = String, Path), EventsQuery),
     responses((status = 200, description = "{\"events\": [...]}"), (status = 404)))]
 pub async fn events(
@@ -67,14 +68,19 @@ pub async fn events(
         )
         .with_field("limit"));
     }
-    {
+    let (view, last_seq) = {
         let live = app
             .conversations
             .lock(app.store.as_ref(), &app.policy(), &cid)
             .await?;
         ensure_readable(&principal, live.exists(), &live.state)?;
-    }
-    let page = app.store.events_after(&cid, query.after, limit).await?;
+        let view = ReadView::new(&app, principal.role, live.facts.package_facts())?;
+        (view, live.state.last_seq)
+    };
+    let mut page = app.store.events_after(&cid, query.after, limit).await?;
+    // Events appended since the facts were read could hide a fact they do not hold;
+    // the next page serves them.
+    page.retain(|e| e.seq <= last_seq);
     let mut body =
         String::with_capacity(page.iter().map(|e| e.canonical.len() + 80).sum::<usize>() + 16);
     body.push_str("{\"events\":[");
@@ -82,7 +88,7 @@ pub async fn events(
         if i > 0 {
             body.push(',');
         }
-        body.push_str(&with_hash(&event.canonical, &event.hash));
+        body.push_str(&view.stored(event)?);
     }
     body.push_str("]}");
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
@@ -105,7 +111,7 @@ pub struct StateView {
 }
 
 /// `GET /v1/conversations/{cid}`: owner, assigned agent, intent, confidence, actions,
-/// commitments, last decision.
+/// commitments, last decision; their texts redacted for the caller's role.
 #[utoipa::path(get, path = "/v1/conversations/{cid}", params(("cid" = String, Path)),
     responses((status = 200, description = "the conversation state"), (status = 404)))]
 pub async fn state(
@@ -119,12 +125,17 @@ pub async fn state(
         .lock(app.store.as_ref(), &app.policy(), &cid)
         .await?;
     ensure_readable(&principal, live.exists(), &live.state)?;
-    let pending_actions = live.state.open_actions().cloned().collect();
+    let view = ReadView::new(&app, principal.role, live.facts.package_facts())?;
+    let state = view
+        .redactor()
+        .state(&live.state)
+        .unwrap_or_else(|| live.state.clone());
+    let pending_actions = state.open_actions().cloned().collect();
     let signals = live.signals.snapshot();
     let sentiment = (!signals.sentiment_history.is_empty()).then_some(signals.sentiment_level);
     Ok(Json(StateView {
         conversation: cid.to_string(),
-        state: live.state.clone(),
+        state,
         pending_actions,
         sentiment,
         signals,
