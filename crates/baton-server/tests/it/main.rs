@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used)]
 mod append;
 mod auth;
+mod bad_input;
 mod handoff;
 mod helpers;
 mod ledger;
