@@ -239,12 +239,15 @@ pub fn check_policy(file: &Path) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// A CSV reader over a file or the built-in sample.
+type CsvReader = csv::Reader<Box<dyn Read>>;
+
 /// Opens a CSV file (the built-in Bitext sample when `None`) and finds the position of
 /// each named column.
 fn open_csv<const N: usize>(
     path: Option<&Path>,
     names: [&str; N],
-) -> anyhow::Result<(csv::Reader<Box<dyn Read>>, [usize; N])> {
+) -> anyhow::Result<(CsvReader, [usize; N])> {
     let (name, source): (String, Box<dyn Read>) = match path {
         Some(path) => (
             path.display().to_string(),
