@@ -3,6 +3,12 @@
 //! Every id a client chooses obeys the same grammar, `[A-Za-z0-9._:-]{1,128}`, so it is
 //! safe in URLs, SQL text, log lines and the `agent:<id>` actor form. An invalid id can
 //! never become a value: parsing is the only constructor and serde goes through it.
+//!
+//! One more rule: an id made only of dots (`.`, `..`, `...`) is refused. `.` and `..`
+//! are dot-segments that URL resolution removes (RFC 3986 §5.2.4), so
+//! `/console/conversations/..` would lead somewhere else; `...` is not a dot-segment,
+//! but it is a path trick on some file systems and no real id is only dots, so one rule
+//! ("not only dots") is simpler to state and to trust than a list of exceptions.
 
 use std::fmt;
 use std::str::FromStr;
@@ -24,6 +30,9 @@ pub enum IdError {
     /// The string holds a character outside `[A-Za-z0-9._:-]`.
     #[error("may only contain A-Z, a-z, 0-9, '.', '_', ':' and '-'; found {0:?}")]
     BadCharacter(char),
+    /// The string is only dots (`.`, `..`, ...), which URL resolution rewrites.
+    #[error("must not be only dots ('.', '..'): they are path segments in a URL")]
+    OnlyDots,
 }
 
 fn validate(raw: &str) -> Result<(), IdError> {
@@ -38,6 +47,7 @@ fn validate(raw: &str) -> Result<(), IdError> {
         .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '-')))
     {
         Some(bad) => Err(IdError::BadCharacter(bad)),
+        None if raw.bytes().all(|b| b == b'.') => Err(IdError::OnlyDots),
         None => Ok(()),
     }
 }
@@ -165,6 +175,26 @@ mod tests {
     }
 
     #[test]
+    fn rejects_ids_made_only_of_dots_for_every_kind() {
+        for dots in [".", "..", "...", &".".repeat(MAX_ID_LEN)] {
+            assert_eq!(
+                ConversationId::parse(dots),
+                Err(IdError::OnlyDots),
+                "{dots}"
+            );
+            assert_eq!(EventId::parse(dots), Err(IdError::OnlyDots));
+            assert_eq!(AgentId::parse(dots), Err(IdError::OnlyDots));
+            assert_eq!(CustomerId::parse(dots), Err(IdError::OnlyDots));
+            assert_eq!(OfferId::parse(dots), Err(IdError::OnlyDots));
+        }
+        assert!(serde_json::from_str::<AgentId>("\"..\"").is_err());
+        // Dots among other characters stay valid, as the grammar says.
+        for ok in ["a.", ".a", "..a", "v1.2.3", "a..b"] {
+            assert!(ConversationId::parse(ok).is_ok(), "{ok}");
+        }
+    }
+
+    #[test]
     fn serde_goes_through_validation() {
         assert!(serde_json::from_str::<ConversationId>("\"ok-1\"").is_ok());
         assert!(serde_json::from_str::<ConversationId>("\"not ok\"").is_err());
@@ -173,6 +203,8 @@ mod tests {
     proptest! {
         #[test]
         fn every_grammatical_string_parses_and_round_trips(raw in "[A-Za-z0-9._:-]{1,128}") {
+            // The one exception to the grammar, tested above.
+            prop_assume!(!raw.bytes().all(|b| b == b'.'));
             let id = ConversationId::parse(raw.clone()).unwrap();
             prop_assert_eq!(id.as_str(), raw.as_str());
         }

@@ -4,8 +4,9 @@
 //! each step. A screenshot of the agent view is saved to `target/console-agent.png`.
 //!
 //! The browser tests need chromedriver: set `BATON_TEST_CHROMEDRIVER` to its path
-//! (CI uses /usr/bin/chromedriver). Unset, they print why and skip; set, a driver that
-//! cannot start fails them. `BATON_TEST_CHROMIUM` overrides the browser binary.
+//! (CI uses /usr/bin/chromedriver). Unset, they print why and skip on a laptop, but fail
+//! when `CI` is set, so CI cannot pass by skipping; set, a driver that cannot start fails
+//! them. `BATON_TEST_CHROMIUM` overrides the browser binary.
 
 // A test fails by panicking: unwrap is the assertion.
 #![allow(clippy::unwrap_used)]
@@ -370,14 +371,29 @@ struct Driver {
     profile: PathBuf,
 }
 
-/// Starts chromedriver from `BATON_TEST_CHROMEDRIVER`; `None` (and a printed reason)
-/// when it is unset. Panics when it is set but the driver does not come up.
+/// Whether this run is CI's (`CI` set, and not to `0` or `false`, as CI services set it).
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !matches!(v.trim(), "" | "0" | "false" | "FALSE"))
+}
+
+/// A browser test that cannot run: skipped (`None`, with the reason) on a laptop, failed
+/// in CI, where a skip would look like a pass.
+fn skip_unless_ci(reason: &str) -> Option<Driver> {
+    assert!(
+        !in_ci(),
+        "CI is set but the browser test cannot run: {reason}; install chromedriver and set BATON_TEST_CHROMEDRIVER to its path (e.g. /usr/bin/chromedriver)"
+    );
+    eprintln!(
+        "skipping the browser test: {reason}; set it to chromedriver's path (e.g. /usr/bin/chromedriver)"
+    );
+    None
+}
+
+/// Starts chromedriver from `BATON_TEST_CHROMEDRIVER`; when it is unset, see
+/// [`skip_unless_ci`]. Panics when it is set but the driver does not come up.
 async fn chromedriver() -> Option<Driver> {
     let Some(path) = std::env::var_os("BATON_TEST_CHROMEDRIVER") else {
-        eprintln!(
-            "skipping the browser test: set BATON_TEST_CHROMEDRIVER to chromedriver's path (e.g. /usr/bin/chromedriver)"
-        );
-        return None;
+        return skip_unless_ci("BATON_TEST_CHROMEDRIVER is unset");
     };
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -494,6 +510,39 @@ async fn wait_text(browser: &Client, css: &str, needle: &str) -> String {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// Runs the browser test in a child process without a driver: it must fail under `CI`
+/// and skip (pass) without it.
+#[test]
+fn without_a_driver_the_browser_test_fails_in_ci_and_skips_elsewhere() {
+    let run = |ci: Option<&str>| {
+        let mut command = std::process::Command::new(std::env::current_exe().unwrap());
+        command
+            .args([BROWSER_TEST, "--exact", "--nocapture"])
+            .env_remove("BATON_TEST_CHROMEDRIVER")
+            .env_remove("CI");
+        if let Some(ci) = ci {
+            command.env("CI", ci);
+        }
+        let out = command.output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        (out.status.success(), text)
+    };
+    let (passed, text) = run(Some("true"));
+    assert!(!passed, "CI=true without a driver must fail: {text}");
+    assert!(
+        text.contains("CI is set but the browser test cannot run"),
+        "{text}"
+    );
+    let (passed, text) = run(None);
+    assert!(passed, "no CI, no driver: a skip: {text}");
+    assert!(text.contains("skipping the browser test"), "{text}");
+    assert!(text.contains("1 passed"), "the test itself ran: {text}");
+}
+
+const BROWSER_TEST: &str =
+    "agent_accepts_reads_the_package_replies_and_bounces_back_in_the_browser";
 
 #[tokio::test]
 async fn agent_accepts_reads_the_package_replies_and_bounces_back_in_the_browser() {

@@ -229,21 +229,38 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         .json()
         .await?;
     println!("\nledger verify: {}", verify);
-    println!("\nTry it:");
-    println!("  export BATON_KEY={admin}");
-    println!(
-        "  curl -s -H \"Authorization: Bearer $BATON_KEY\" {base}/v1/conversations/demo-refund-88231 | jq"
-    );
-    println!(
-        "  curl -s -H \"Authorization: Bearer $BATON_KEY\" {base}/v1/conversations/demo-refund-88231/events | jq"
-    );
-    println!(
-        "  curl -N -H \"Authorization: Bearer $BATON_KEY\" {base}/v1/conversations/demo-refund-88231/stream"
-    );
     if args.exit {
+        // The server stops with this process: no URL or key would work any more.
+        println!("\nThe demo server has stopped; run `baton demo` without --exit to try it.");
         return Ok(ExitCode::SUCCESS);
     }
+    let supervisor = call(
+        Method::POST,
+        "/v1/keys".into(),
+        admin.clone(),
+        Some(json!({"role": "supervisor"})),
+    )
+    .await?;
+    let supervisor_key = supervisor["key"].as_str().unwrap_or_default();
+    print!("{}", try_it(&base, &agent_key, supervisor_key, &admin));
     println!("\nServing until Ctrl-C.");
     server.await??;
     Ok(ExitCode::SUCCESS)
+}
+
+/// What to paste next: the console with a key per role, and curl lines for the API.
+fn try_it(base: &str, agent: &str, supervisor: &str, admin: &str) -> String {
+    let cid = "demo-refund-88231";
+    format!(
+        "\nOpen the console: {base}/
+  sign in as agent ana:    {agent}
+  sign in as a supervisor: {supervisor}
+
+Try the API:
+  export BATON_KEY={admin}
+  curl -s -H \"Authorization: Bearer $BATON_KEY\" {base}/v1/conversations/{cid} | jq
+  curl -s -H \"Authorization: Bearer $BATON_KEY\" {base}/v1/conversations/{cid}/events | jq
+  curl -N -H \"Authorization: Bearer $BATON_KEY\" {base}/v1/conversations/{cid}/stream
+"
+    )
 }

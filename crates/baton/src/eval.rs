@@ -1,6 +1,12 @@
 //! `baton eval ...` and `baton policy check`: offline measurements of the decision
 //! engine on labelled data, printed as JSON on stdout.
+//!
+//! The default data is built into the binary, so each evaluation runs from any
+//! directory, a fresh clone or an installed binary alike: the Bitext utterances
+//! (`crates/baton/eval/`, CDLA-Sharing-1.0, see the README there) and the labelled
+//! decision conversations (`crates/baton-core/eval/decisions_dev.jsonl`).
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -20,12 +26,19 @@ pub enum EvalCommand {
     Facts(FactsArgs),
 }
 
+/// The Bitext utterances `requests` and `facts` read when no CSV is named.
+const BITEXT_CSV: &[u8] = include_bytes!("../eval/bitext_customer_support_dev.csv");
+const BITEXT_NAME: &str = "the built-in Bitext sample (crates/baton/eval)";
+
+/// The labelled conversations `decisions` replays when no file is named.
+const DECISIONS_JSONL: &str = include_str!("../../baton-core/eval/decisions_dev.jsonl");
+
 /// `baton eval facts`.
 #[derive(Debug, Args)]
 pub struct FactsArgs {
-    /// The Bitext CSV (columns include `instruction`, `entity_type`, `entity_value`).
-    #[arg(default_value = "../shared/data/bitext_customer_support_dev.csv")]
-    pub csv: PathBuf,
+    /// A Bitext-style CSV (columns `instruction`, `entity_type`, `entity_value`,
+    /// `start_offset`, `end_offset`) [default: the built-in Bitext sample].
+    pub csv: Option<PathBuf>,
     /// Only the first N rows.
     #[arg(long)]
     pub limit: Option<usize>,
@@ -34,9 +47,9 @@ pub struct FactsArgs {
 /// `baton eval decisions`.
 #[derive(Debug, Args)]
 pub struct DecisionsArgs {
-    /// Labelled conversations, one JSON object per line.
-    #[arg(default_value = "crates/baton-core/eval/decisions_dev.jsonl")]
-    pub file: PathBuf,
+    /// Labelled conversations, one JSON object per line [default: the built-in
+    /// crates/baton-core/eval/decisions_dev.jsonl].
+    pub file: Option<PathBuf>,
     /// Policy to evaluate (the built-in one when absent).
     #[arg(long)]
     pub policy: Option<PathBuf>,
@@ -48,9 +61,9 @@ pub struct DecisionsArgs {
 /// `baton eval requests`.
 #[derive(Debug, Args)]
 pub struct RequestsArgs {
-    /// The Bitext CSV (columns include `instruction` and `intent`).
-    #[arg(default_value = "../shared/data/bitext_customer_support_dev.csv")]
-    pub csv: PathBuf,
+    /// A Bitext-style CSV (columns `instruction` and `intent`) [default: the built-in
+    /// Bitext sample].
+    pub csv: Option<PathBuf>,
     /// Policy whose explicit-request settings to use.
     #[arg(long)]
     pub policy: Option<PathBuf>,
@@ -69,7 +82,7 @@ async fn facts(args: FactsArgs) -> anyhow::Result<()> {
     use baton_core::facts::Fact;
     use baton_core::facts::eval::{LabelledSpan, Scorer};
     let (mut reader, [text_at, type_at, value_at, start_at, end_at]) = open_csv(
-        &args.csv,
+        args.csv.as_deref(),
         [
             "instruction",
             "entity_type",
@@ -167,18 +180,28 @@ pub async fn run(command: EvalCommand) -> anyhow::Result<ExitCode> {
     match command {
         EvalCommand::Facts(args) => facts(args).await?,
         EvalCommand::Decisions(args) => {
-            let jsonl = std::fs::read_to_string(&args.file)
-                .with_context(|| format!("cannot read {}", args.file.display()))?;
+            let (name, jsonl) = match &args.file {
+                Some(file) => (
+                    file.display().to_string(),
+                    std::fs::read_to_string(file)
+                        .with_context(|| format!("cannot read {}", file.display()))?,
+                ),
+                None => (
+                    "the built-in decisions_dev.jsonl".to_owned(),
+                    DECISIONS_JSONL.to_owned(),
+                ),
+            };
             let mut report =
                 baton_core::eval::decisions::evaluate(&jsonl, &policy(args.policy.as_deref())?)
-                    .map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
+                    .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
             if !args.misses {
                 report.misses.clear();
             }
             println!("{}", serde_json::to_string_pretty(&report)?);
         }
         EvalCommand::Requests(args) => {
-            let (mut reader, [text, intent]) = open_csv(&args.csv, ["instruction", "intent"])?;
+            let (mut reader, [text, intent]) =
+                open_csv(args.csv.as_deref(), ["instruction", "intent"])?;
             let mut rows = Vec::new();
             for record in reader.records() {
                 let record = record?;
@@ -216,20 +239,33 @@ pub fn check_policy(file: &Path) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// Opens a CSV file and finds the position of each named column.
+/// A CSV reader over a file or the built-in sample.
+type CsvReader = csv::Reader<Box<dyn Read>>;
+
+/// Opens a CSV file (the built-in Bitext sample when `None`) and finds the position of
+/// each named column.
 fn open_csv<const N: usize>(
-    path: &Path,
+    path: Option<&Path>,
     names: [&str; N],
-) -> anyhow::Result<(csv::Reader<std::fs::File>, [usize; N])> {
-    let mut reader =
-        csv::Reader::from_path(path).with_context(|| format!("cannot read {}", path.display()))?;
+) -> anyhow::Result<(CsvReader, [usize; N])> {
+    let (name, source): (String, Box<dyn Read>) = match path {
+        Some(path) => (
+            path.display().to_string(),
+            Box::new(
+                std::fs::File::open(path)
+                    .with_context(|| format!("cannot read {}", path.display()))?,
+            ),
+        ),
+        None => (BITEXT_NAME.to_owned(), Box::new(BITEXT_CSV)),
+    };
+    let mut reader = csv::Reader::from_reader(source);
     let headers = reader.headers()?.clone();
     let mut positions = [0; N];
-    for (position, name) in positions.iter_mut().zip(names) {
+    for (position, column) in positions.iter_mut().zip(names) {
         *position = headers
             .iter()
-            .position(|h| h == name)
-            .with_context(|| format!("{} has no {name} column", path.display()))?;
+            .position(|h| h == column)
+            .with_context(|| format!("{name} has no {column} column"))?;
     }
     Ok((reader, positions))
 }

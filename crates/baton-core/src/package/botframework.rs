@@ -9,6 +9,12 @@
 //! `application/json` whose content is a `Transcript` object, `{ "activities": [...] }`),
 //! and the Microsoft Learn reference pages for `EventFactory.CreateHandoffInitiation`
 //! (.NET) and `EventFactory` (botbuilder-ts).
+//!
+//! The activity is JSON built by serde, so every string is JSON-escaped. Each transcript
+//! message says `"textFormat": "plain"`: the activity spec calls plain the default,
+//! but the Bot Connector documentation and the SDKs' `Activity.TextFormat` say
+//! markdown, and a hub that renders markdown would turn a customer's `[x](javascript:..)`
+//! into a link. Saying it costs one field and removes the doubt.
 
 use serde_json::{Value, json};
 
@@ -33,6 +39,7 @@ pub fn render_botframework(p: &ContextPackage) -> Value {
                 "from": { "id": line.actor, "role": role(&line.actor) },
                 "conversation": conversation,
                 "text": line.text,
+                "textFormat": "plain",
             })
         })
         .collect();

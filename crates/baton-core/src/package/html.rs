@@ -1,17 +1,23 @@
 //! The package as an HTML fragment the agent console embeds: one `<section>` with a
 //! heading per SBAR part, lists and a captioned table, no inline script or style.
 //! Every piece of text goes through [`escape`]; URIs are kept only for http(s).
+//! Zendesk embeds this fragment as a ticket's `html_body`, so it is the Zendesk body's
+//! escaping too.
 
 use std::fmt::Write;
 
 use super::model::ContextPackage;
 use super::words::status_word;
 
-/// Escapes text for HTML element content and quoted attribute values.
+/// Escapes text for HTML element content and quoted attribute values: `&<>"'` become
+/// references, and control characters other than tab and newline (HTML forbids most in
+/// text, and some desks refuse them) are dropped.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 8);
     for c in text.chars() {
         match c {
+            '\t' | '\n' => out.push(c),
+            c if c.is_control() => {}
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
@@ -23,7 +29,8 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-fn safe_uri(uri: &str) -> Option<&str> {
+/// The URI when it is http(s): no `javascript:`, `data:` or other scheme reaches a link.
+pub(super) fn safe_uri(uri: &str) -> Option<&str> {
     let lower = uri.trim_start().to_ascii_lowercase();
     (lower.starts_with("https://") || lower.starts_with("http://")).then_some(uri)
 }

@@ -1,24 +1,54 @@
-//! The package as Markdown, for chat tools and tickets that render it. Customer text is
-//! escaped, so a message cannot inject links, HTML or table breaks.
+//! The package as Markdown, for chat tools and tickets that render it. Every string
+//! that comes from a client (customer, bot or agent text, intent labels, reasons, skill
+//! names, facts, names, titles) goes through [`escape`], so it stays one line of plain
+//! inline text: it cannot open a heading, list, quote, code block, link, image, HTML
+//! tag or table cell. Document links are kept only for http(s) URIs.
 
 use std::fmt::Write;
 
+use super::html::safe_uri;
 use super::model::ContextPackage;
 
-/// Escapes Markdown's active characters and folds newlines.
+/// Escapes client text for Markdown (CommonMark and GFM): backslash before every
+/// character that opens inline syntax, newlines and tabs folded to spaces, other control
+/// characters dropped. The text may land at the start of a line (the situation
+/// summary), so leading spaces are dropped and a leading block marker (`-`, `+`, `=`,
+/// `~`, `1.`, `1)`) is escaped too; anywhere else such an escape renders the same.
 pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
+    let text = text.trim_start_matches([' ', '\t', '\n', '\r']);
+    let mut out = String::with_capacity(text.len() + 2);
+    let digits = text.bytes().take_while(u8::is_ascii_digit).count();
+    for (i, c) in text.char_indices() {
+        let leading_marker = match i {
+            0 => matches!(c, '-' | '+' | '=' | '~'),
+            _ => i == digits && digits > 0 && matches!(c, '.' | ')'),
+        };
         match c {
             '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '#' => {
                 out.push('\\');
                 out.push(c);
             }
-            '\n' | '\r' => out.push(' '),
+            '\n' | '\r' | '\t' => out.push(' '),
+            c if c.is_control() => {}
+            c if leading_marker => {
+                out.push('\\');
+                out.push(c);
+            }
             _ => out.push(c),
         }
     }
     out
+}
+
+/// A document link as a CommonMark autolink (`<https://...>`), or nothing: only http(s)
+/// URIs, and only those an autolink can hold whole (no spaces, controls, `<` or `>`).
+fn autolink(uri: &str) -> Option<String> {
+    safe_uri(uri)
+        .filter(|u| {
+            !u.chars()
+                .any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>')
+        })
+        .map(|u| format!(" <{u}>"))
 }
 
 /// Renders the package as Markdown.
@@ -157,10 +187,7 @@ pub fn render_markdown(p: &ContextPackage) -> String {
                     format!(
                         "{}{}{}",
                         escape(&d.title),
-                        d.uri
-                            .as_deref()
-                            .map(|u| format!(" <{}>", u.replace(['<', '>', ' '], "")))
-                            .unwrap_or_default(),
+                        d.uri.as_deref().and_then(autolink).unwrap_or_default(),
                         d.score
                             .map(|s| format!(" (score {s:.2})"))
                             .unwrap_or_default()

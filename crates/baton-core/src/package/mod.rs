@@ -19,6 +19,8 @@ pub mod words;
 pub mod zendesk;
 
 #[cfg(test)]
+mod hostile_tests;
+#[cfg(test)]
 mod tests;
 
 pub use botframework::render_botframework;

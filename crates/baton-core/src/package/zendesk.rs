@@ -7,6 +7,11 @@
 //! of `urgent|high|normal|low`, `tags`, `requester` with `name`/`email` to create the
 //! user on the fly, `external_id` to link local records) and the Ticket Comments page
 //! (`html_body`, and `public: false` for an internal note).
+//!
+//! The body is JSON built by serde, so every string is JSON-escaped; the comment is
+//! [`render_html`]'s escaped fragment. The subject and the requester's name are plain
+//! text that desks show in lists and e-mail subjects, so they are made one line (no
+//! control characters, no line breaks) and capped: [`SUBJECT_MAX_CHARS`].
 
 use serde_json::{Map, Value, json};
 
@@ -16,6 +21,32 @@ use crate::facts::FactKind;
 use super::html::render_html;
 use super::model::ContextPackage;
 use super::words::humanize;
+
+/// The longest subject baton writes, in characters. Zendesk's reference gives no
+/// figure; 150 keeps well inside the 255-character columns ticket subjects are commonly
+/// stored in, and is as much as a ticket list or an e-mail subject line shows.
+pub const SUBJECT_MAX_CHARS: usize = 150;
+
+/// The longest requester name baton writes, in characters (a user's `name`).
+pub const NAME_MAX_CHARS: usize = 255;
+
+/// Client text as one line of at most `max` characters: line breaks, tabs and other
+/// control characters become single spaces, runs of spaces fold, and an over-long text
+/// ends with `…` inside the cap.
+pub fn one_line(text: &str, max: usize) -> String {
+    let words: Vec<&str> = text
+        .split(|c: char| c.is_whitespace() || c.is_control())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let line = words.join(" ");
+    if line.chars().count() <= max {
+        return line;
+    }
+    let mut cut: String = line.chars().take(max.saturating_sub(1)).collect();
+    cut.truncate(cut.trim_end().len());
+    cut.push('…');
+    cut
+}
 
 /// Zendesk tags are single words: lowercase, `[a-z0-9_:-]`.
 fn tag(raw: &str) -> String {
@@ -56,6 +87,7 @@ pub fn render_zendesk(p: &ContextPackage) -> Value {
             p.background.conversation_id
         ),
     };
+    let subject = one_line(&subject, SUBJECT_MAX_CHARS);
     let mut tags: Vec<String> = vec!["baton".to_owned()];
     tags.extend(s.intent.iter().map(|i| tag(i)));
     tags.extend(s.reasons.iter().map(|r| tag(&r.code)));
@@ -70,7 +102,10 @@ pub fn render_zendesk(p: &ContextPackage) -> Value {
     let mut requester = Map::new();
     requester.insert(
         "name".to_owned(),
-        json!(who.unwrap_or_else(|| "Customer".to_owned())),
+        json!(one_line(
+            who.as_deref().unwrap_or("Customer"),
+            NAME_MAX_CHARS
+        )),
     );
     if let Some(email) = p
         .assessment

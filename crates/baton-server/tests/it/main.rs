@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used)]
 mod append;
 mod auth;
+mod bad_input;
 mod binding;
 mod handoff;
 mod helpers;

@@ -28,7 +28,8 @@ pub struct Server {
     _stdout: Lines<BufReader<ChildStdout>>,
 }
 
-fn baton() -> Command {
+/// The `baton` binary, with no `BATON_*` setting inherited from the environment.
+pub fn baton() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_baton"));
     for var in [
         "BATON_LISTEN",
