@@ -1,8 +1,15 @@
 // baton console: a little plain JavaScript over the public /v1 API. The session
-// cookie authenticates fetch and EventSource; nothing here holds the key.
+// cookie authenticates fetch and EventSource; nothing here holds the key. Every fetch
+// carries the page's CSRF token (x-csrf-token), without which the server refuses any
+// call that changes something.
 "use strict";
 
 const $ = (sel) => document.querySelector(sel);
+
+function csrfToken() {
+  const meta = document.querySelector('meta[name="csrf-token"]');
+  return meta ? meta.content : "";
+}
 
 function el(tag, attrs, ...children) {
   const node = document.createElement(tag);
@@ -24,7 +31,7 @@ function toast(message) {
 }
 
 async function api(method, path, body) {
-  const init = { method, credentials: "same-origin", headers: {} };
+  const init = { method, credentials: "same-origin", headers: { "x-csrf-token": csrfToken() } };
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
@@ -339,7 +346,7 @@ function supervisorPage() {
 
   async function charts() {
     try {
-      const response = await fetch("/console/supervisor/charts", { credentials: "same-origin" });
+      const response = await fetch("/console/supervisor/charts", { credentials: "same-origin", headers: { "x-csrf-token": csrfToken() } });
       if (response.ok) $("#charts").innerHTML = await response.text();
     } catch (_) { /* keep the last charts */ }
   }

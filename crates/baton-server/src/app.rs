@@ -10,7 +10,7 @@ use baton_store::{Role, Store};
 use metrics_exporter_prometheus::PrometheusHandle;
 use tokio::net::TcpListener;
 
-use crate::auth::{KeyCache, hash_key, issue_key};
+use crate::auth::{KeyCache, generate_key_id, hash_key, issue_key};
 use crate::derive::Derive;
 use crate::error::ApiError;
 use crate::fanout::Fanout;
@@ -30,7 +30,18 @@ pub struct AppConfig {
     pub router: baton_core::router::RouterConfig,
     /// Wait after which required skills relax to the policy's fallback skills (0: never).
     pub overflow_after_ms: i64,
+    /// How long a console session lasts from sign-in, whatever happens.
+    pub session_ttl: std::time::Duration,
+    /// Whether to believe `X-Forwarded-For` and `X-Forwarded-Proto` (only behind a
+    /// proxy that sets them; otherwise any client could claim any address).
+    pub trust_proxy_headers: bool,
+    /// Failed authentications allowed per client address.
+    pub auth_failure_limit: crate::limit::FailureLimit,
 }
+
+/// The shortest `BATON_ADMIN_KEY` accepted: as long as a generated key's 128 bits in
+/// hex, so the one human-chosen key is not the weakest.
+pub const MIN_ADMIN_KEY_LEN: usize = 32;
 
 impl Default for AppConfig {
     fn default() -> Self {
@@ -40,6 +51,9 @@ impl Default for AppConfig {
             policy: Policy::default(),
             router: baton_core::router::RouterConfig::default(),
             overflow_after_ms: 120_000,
+            session_ttl: std::time::Duration::from_secs(12 * 3600),
+            trust_proxy_headers: false,
+            auth_failure_limit: crate::limit::FailureLimit::default(),
         }
     }
 }
@@ -52,6 +66,8 @@ pub struct AppInner {
     pub config: AppConfig,
     /// Known API keys.
     pub keys: KeyCache,
+    /// Failed authentications per client address.
+    pub auth_failures: crate::limit::AuthFailures,
     /// Conversations in memory.
     pub conversations: Conversations,
     /// Live subscribers.
@@ -129,19 +145,32 @@ impl AppState {
         let now = crate::clock::now();
         let bootstrap = match &config.admin_key {
             Some(key) => {
+                let length = key.chars().count();
+                if length < MIN_ADMIN_KEY_LEN {
+                    return Err(ApiError::invalid(
+                        "admin_key_too_short",
+                        format!(
+                            "BATON_ADMIN_KEY is {length} characters; it must be at least {MIN_ADMIN_KEY_LEN} (e.g. `openssl rand -hex 32`)"
+                        ),
+                    ));
+                }
                 if store.find_key(&hash_key(key)).await?.is_none() {
                     store
                         .insert_key(baton_store::KeyRecord {
+                            id: generate_key_id(),
                             hash: hash_key(key),
                             role: Role::Admin,
                             agent: None,
+                            name: baton_core::Label::parse("BATON_ADMIN_KEY").ok(),
                             created_at: now,
+                            expires_at: None,
+                            revoked_at: None,
                         })
                         .await?;
                 }
                 AdminBootstrap::FromEnvironment
             }
-            None if store.admin_key_count().await? == 0 => {
+            None if store.admin_key_count(now).await? == 0 => {
                 AdminBootstrap::Generated(issue_key(store.as_ref(), Role::Admin, None, now).await?)
             }
             None => AdminBootstrap::Existing,
@@ -155,12 +184,14 @@ impl AppState {
         );
         let routing = crate::routing::Routing::new(router_config, now)
             .map_err(|e| ApiError::internal(format!("router: {e}")))?;
+        let auth_failures = crate::limit::AuthFailures::new(config.auth_failure_limit);
         let inner = AppInner {
             routing,
             store,
             config,
             policy,
             keys: KeyCache::default(),
+            auth_failures,
             conversations: Conversations::with_extractor(Arc::clone(&extractor)),
             extractor,
             fanout: Fanout::default(),
@@ -181,6 +212,8 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let app = crate::router::build(state);
+    // The peer address is what failed sign-ins are limited by.
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await

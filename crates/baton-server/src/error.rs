@@ -26,6 +26,8 @@ pub struct ApiError {
     pub message: String,
     /// The request field at fault, e.g. `events[2].text`.
     pub field: Option<String>,
+    /// Seconds to wait before trying again (sent as `Retry-After`).
+    pub retry_after_secs: Option<u64>,
 }
 
 #[derive(Serialize)]
@@ -49,6 +51,7 @@ impl ApiError {
             code,
             message: message.into(),
             field: None,
+            retry_after_secs: None,
         }
     }
 
@@ -71,6 +74,30 @@ impl ApiError {
     /// 401.
     pub fn unauthorized(message: impl Into<String>) -> Self {
         Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+    }
+
+    /// 401 with a code saying why a presented credential no longer works
+    /// (`key_revoked`, `key_expired`).
+    pub fn unauthorized_because(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, code, message)
+    }
+
+    /// 403 `csrf_failed`: a console request without its session's CSRF token.
+    pub fn csrf_failed(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "csrf_failed", message)
+    }
+
+    /// 429 `too_many_failures`: this address failed to authenticate too often.
+    pub fn too_many_failures(retry_after_secs: u64) -> Self {
+        let mut error = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_failures",
+            format!(
+                "too many failed sign-ins or unknown keys from this address; try again in {retry_after_secs} s"
+            ),
+        );
+        error.retry_after_secs = Some(retry_after_secs);
+        error
     }
 
     /// 403.
@@ -108,7 +135,13 @@ impl IntoResponse for ApiError {
                 field: self.field.as_deref(),
             },
         };
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(secs) = self.retry_after_secs {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
+        response
     }
 }
 

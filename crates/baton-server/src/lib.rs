@@ -10,7 +10,8 @@
 //! - [`append`]: the append path; [`derive`]: baton's own events on append.
 //! - [`live`]: conversations in memory; [`fanout`]: live subscribers.
 //! - [`routing`]: the router, its effects as events, the offer timer, the forecast.
-//! - [`auth`] and [`access`]: keys, roles, who sees what.
+//! - [`auth`] and [`access`]: keys, roles, who sees what; [`limit`]: failed
+//!   authentications per address; [`headers`]: security headers on every response.
 //! - [`error`]: the one error-to-HTTP mapping; [`extract`]: extractors using it.
 //! - [`package`]: the context package for a reader; [`redaction`]: events as a reader
 //!   may see them.
@@ -27,6 +28,8 @@ pub mod error;
 pub mod extract;
 pub mod fanout;
 pub mod handlers;
+pub mod headers;
+pub mod limit;
 pub mod live;
 pub mod metrics;
 pub mod openapi;

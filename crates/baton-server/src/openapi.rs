@@ -10,6 +10,8 @@ use crate::handlers;
     info(title = "baton", description = "Lossless handoff between AI assistants and human agents."),
     paths(
         handlers::keys::create,
+        handlers::keys::list,
+        handlers::keys::revoke,
         handlers::conversations::append,
         handlers::conversations::events,
         handlers::conversations::state,

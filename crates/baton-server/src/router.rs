@@ -1,15 +1,23 @@
 //! Every route baton serves, in one list.
 
-use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, delete, get, post};
+use axum::{Extension, Router};
 
 use crate::app::AppState;
+use crate::auth::ConsoleRoute;
 use crate::error::ApiError;
 use crate::handlers::{
     agents, conversations, handoff, keys, ledger, offers, package, stream, system,
 };
+
+/// A route the console calls: it takes the console's session cookie as well as a bearer
+/// key (with the CSRF header, for anything but a read). Every other `/v1` route takes
+/// bearer keys only. Methods added to the result afterwards are not marked.
+fn console(route: MethodRouter<AppState>) -> MethodRouter<AppState> {
+    route.route_layer(Extension(ConsoleRoute))
+}
 
 /// Builds the axum router over `state`.
 pub fn build(state: AppState) -> Router {
@@ -18,26 +26,36 @@ pub fn build(state: AppState) -> Router {
         .route("/healthz", get(system::healthz))
         .route("/metrics", get(system::metrics))
         .route("/openapi.json", get(system::openapi))
-        .route("/v1/keys", post(keys::create))
+        .route("/v1/keys", post(keys::create).get(keys::list))
+        .route("/v1/keys/{id}", delete(keys::revoke))
         .route(
             "/v1/conversations/{cid}/events",
-            post(conversations::append).get(conversations::events),
+            console(post(conversations::append)).get(conversations::events),
         )
         .route("/v1/conversations/{cid}", get(conversations::state))
-        .route("/v1/conversations/{cid}/stream", get(stream::stream))
+        .route(
+            "/v1/conversations/{cid}/stream",
+            console(get(stream::stream)),
+        )
         .route("/v1/conversations/{cid}/package", get(package::package))
         .route(
             "/v1/conversations/{cid}/bounce-back",
-            post(handoff::bounce_back),
+            console(post(handoff::bounce_back)),
         )
-        .route("/v1/conversations/{cid}/resolve", post(handoff::resolve))
-        .route("/v1/agents", get(agents::list))
-        .route("/v1/agents/{aid}", get(agents::get).put(agents::put))
-        .route("/v1/agents/{aid}/presence", post(agents::presence))
-        .route("/v1/agents/{aid}/offers", get(agents::offers))
-        .route("/v1/offers/{oid}/accept", post(offers::accept))
-        .route("/v1/offers/{oid}/reject", post(offers::reject))
-        .route("/v1/queues", get(agents::queues))
+        .route(
+            "/v1/conversations/{cid}/resolve",
+            console(post(handoff::resolve)),
+        )
+        .route("/v1/agents", console(get(agents::list)))
+        .route(
+            "/v1/agents/{aid}",
+            console(get(agents::get)).put(agents::put),
+        )
+        .route("/v1/agents/{aid}/presence", console(post(agents::presence)))
+        .route("/v1/agents/{aid}/offers", console(get(agents::offers)))
+        .route("/v1/offers/{oid}/accept", console(post(offers::accept)))
+        .route("/v1/offers/{oid}/reject", console(post(offers::reject)))
+        .route("/v1/queues", console(get(agents::queues)))
         .route("/v1/ledger/verify", get(ledger::verify))
         .route("/v1/stats", get(crate::handlers::stats::stats))
         .route("/", get(crate::console::session::index))
@@ -45,7 +63,7 @@ pub fn build(state: AppState) -> Router {
         .route("/console/logout", post(crate::console::session::logout))
         .route(
             "/console/check-reply",
-            post(crate::console::check::check_reply),
+            console(post(crate::console::check::check_reply)),
         )
         .route("/console/agent", get(crate::console::pages::agent_home))
         .route(
@@ -64,6 +82,7 @@ pub fn build(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(max_body))
+        .layer(axum::middleware::from_fn(crate::headers::secure))
         .layer(axum::middleware::from_fn(crate::metrics::track))
         .with_state(state)
 }

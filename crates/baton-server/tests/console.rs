@@ -172,41 +172,83 @@ const FORM: &str = "application/x-www-form-urlencoded";
 
 // ---- Without a browser: session, check-reply, stats ----------------------------------
 
-#[tokio::test]
-async fn sign_in_sets_an_http_only_strict_cookie_and_refuses_unknown_keys() {
-    let app = spawn_app().await;
-    let key = app.key("agent", Some("ana")).await;
-    let url = format!("{}/console/session", app.base);
-    let bad = app
+/// Signs in with `key` through the JSON form of `POST /console/session`; returns the
+/// `Cookie` header value and the session's CSRF token.
+async fn console_session(app: &TestApp, key: &str) -> (String, String) {
+    let response = app
         .client
-        .post(&url)
-        .header("content-type", FORM)
-        .body("key=baton_nope")
+        .post(format!("{}/console/session", app.base))
+        .json(&json!({"key": key}))
         .send()
         .await
         .unwrap();
-    assert_eq!(bad.status(), StatusCode::UNAUTHORIZED);
-    assert!(bad.headers().get("set-cookie").is_none());
-    assert!(bad.text().await.unwrap().contains("not known"));
+    assert_eq!(response.status(), StatusCode::OK);
+    let cookie = response.headers()["set-cookie"].to_str().unwrap();
+    let cookie = cookie.split(';').next().unwrap().to_owned();
+    let body: Value = response.json().await.unwrap();
+    (cookie, body["csrf"].as_str().unwrap().to_owned())
+}
 
+#[tokio::test]
+async fn sign_in_opens_a_server_side_session_and_refuses_unknown_keys() {
+    let app = spawn_app().await;
+    let key = app.key("agent", Some("ana")).await;
+    let url = format!("{}/console/session", app.base);
     let no_redirect = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
+    // The sign-in page hands out the form's token with a cookie to check it against.
+    let signin = no_redirect
+        .get(format!("{}/", app.base))
+        .send()
+        .await
+        .unwrap();
+    let form_cookie = signin.headers()["set-cookie"].to_str().unwrap();
+    let form_cookie = form_cookie.split(';').next().unwrap().to_owned();
+    let html = signin.text().await.unwrap();
+    let token = html
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_owned();
+    let bad = app
+        .client
+        .post(&url)
+        .header("content-type", FORM)
+        .header("cookie", &form_cookie)
+        .body(format!("key=baton_nope&csrf={token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), StatusCode::UNAUTHORIZED);
+    assert!(
+        bad.headers()
+            .get_all("set-cookie")
+            .iter()
+            .all(|c| !c.to_str().unwrap().starts_with("baton_session"))
+    );
+    assert!(bad.text().await.unwrap().contains("not known"));
+
     let good = no_redirect
         .post(&url)
         .header("content-type", FORM)
-        .body(format!("key={key}"))
+        .header("cookie", &form_cookie)
+        .body(format!("key={key}&csrf={token}"))
         .send()
         .await
         .unwrap();
     assert_eq!(good.status(), StatusCode::SEE_OTHER);
     assert_eq!(good.headers()["location"], "/console/agent");
     let cookie = good.headers()["set-cookie"].to_str().unwrap().to_owned();
-    assert_eq!(
-        cookie,
-        format!("baton_key={key}; HttpOnly; SameSite=Strict; Path=/")
+    assert!(
+        cookie.starts_with("baton_session=")
+            && cookie.ends_with("; HttpOnly; SameSite=Strict; Path=/; Max-Age=43200"),
+        "{cookie}"
     );
+    assert!(!cookie.contains(&key), "the cookie never holds the key");
+    let cookie = cookie.split(';').next().unwrap().to_owned();
 
     let json = app
         .client
@@ -217,10 +259,10 @@ async fn sign_in_sets_an_http_only_strict_cookie_and_refuses_unknown_keys() {
         .unwrap();
     assert_eq!(json.status(), StatusCode::OK);
     let body: Value = json.json().await.unwrap();
-    assert_eq!(
-        body,
-        json!({"role": "agent", "agent_id": "ana", "home": "/console/agent"})
-    );
+    assert_eq!(body["role"], "agent");
+    assert_eq!(body["agent_id"], "ana");
+    assert_eq!(body["home"], "/console/agent");
+    assert_eq!(body["csrf"].as_str().unwrap().len(), 64, "{body}");
 
     let bot = app.key("bot", None).await;
     let refused = app
@@ -242,9 +284,20 @@ async fn sign_in_sets_an_http_only_strict_cookie_and_refuses_unknown_keys() {
         StatusCode::SEE_OTHER,
         "signed out: back to sign-in"
     );
-    let page = no_redirect
+    let old_style = no_redirect
         .get(format!("{}/console/agent", app.base))
         .header("cookie", format!("baton_key={key}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        old_style.status(),
+        StatusCode::SEE_OTHER,
+        "a cookie holding the raw key is no session"
+    );
+    let page = no_redirect
+        .get(format!("{}/console/agent", app.base))
+        .header("cookie", &cookie)
         .send()
         .await
         .unwrap();
@@ -253,6 +306,10 @@ async fn sign_in_sets_an_http_only_strict_cookie_and_refuses_unknown_keys() {
     assert!(
         html.contains("Incoming offers") && html.contains("/assets/console.js"),
         "{html}"
+    );
+    assert!(
+        html.contains("name=\"csrf-token\""),
+        "the page carries its token"
     );
     assert!(
         !html.contains("http://") && !html.contains("https://"),
@@ -347,10 +404,11 @@ async fn check_reply_flags_questions_the_package_answers_and_stats_count_handoff
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 
+    let (cookie, _) = console_session(&app, &supervisor).await;
     let page = app
         .client
         .get(format!("{}/console/supervisor", app.base))
-        .header("cookie", format!("baton_key={supervisor}"))
+        .header("cookie", cookie)
         .send()
         .await
         .unwrap();
@@ -797,6 +855,8 @@ async fn scenario(app: &TestApp, b: &Client, bot: &str, ana: &str) {
     );
 
     // The supervisor's view renders in the same browser once signed in as supervisor.
+    // Signing out ends the agent's session on the server: a copy of its cookie is void.
+    let agent_cookie = b.get_named_cookie("baton_session").await.unwrap();
     let supervisor = app.key("supervisor", None).await;
     b.goto(&format!("{}/", app.base)).await.unwrap();
     b.find(Locator::Css("form.logout button"))
@@ -820,6 +880,20 @@ async fn scenario(app: &TestApp, b: &Client, bot: &str, ana: &str) {
         .await
         .unwrap();
     wait_text(b, "#agents tbody", "ana").await;
+    let stale = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(format!("{}/console/agent", app.base))
+        .header("cookie", format!("baton_session={}", agent_cookie.value()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        stale.status(),
+        StatusCode::SEE_OTHER,
+        "the signed-out agent's cookie no longer opens the console"
+    );
     wait_text(b, "#ramp-words", "Median").await;
     std::fs::write(
         screenshot_path("console-supervisor.png"),

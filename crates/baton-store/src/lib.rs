@@ -82,8 +82,30 @@ pub trait Store: Send + Sync + 'static {
     /// Finds a key by its hash.
     fn find_key<'a>(&'a self, hash: &'a [u8; 32]) -> StoreFuture<'a, Option<KeyRecord>>;
 
-    /// How many admin keys exist (a fresh install has none).
-    fn admin_key_count(&self) -> StoreFuture<'_, u64>;
+    /// How many admin keys work at `now`: neither revoked nor expired (a fresh install
+    /// has none).
+    fn admin_key_count(&self, now: baton_core::Timestamp) -> StoreFuture<'_, u64>;
+
+    /// Every key, oldest first (hashes only, as always).
+    fn keys(&self) -> StoreFuture<'_, Vec<KeyRecord>>;
+
+    /// Revokes a key at `at` and ends its console sessions, unless it is the last admin
+    /// key that works; the check and the write are one transaction.
+    fn revoke_key<'a>(
+        &'a self,
+        id: &'a KeyId,
+        at: baton_core::Timestamp,
+    ) -> StoreFuture<'a, RevokeOutcome>;
+
+    /// Stores a console session (its id only as a hash) and drops expired ones.
+    fn insert_session(&self, session: SessionRecord) -> StoreFuture<'_, ()>;
+
+    /// Finds a console session by the hash of its id (expired ones included: the caller
+    /// compares `expires_at` with its clock).
+    fn find_session<'a>(&'a self, hash: &'a [u8; 32]) -> StoreFuture<'a, Option<SessionRecord>>;
+
+    /// Ends a console session (nothing happens if there is none).
+    fn delete_session<'a>(&'a self, hash: &'a [u8; 32]) -> StoreFuture<'a, ()>;
 
     /// Creates or replaces an agent.
     fn put_agent(&self, agent: AgentRecord) -> StoreFuture<'_, ()>;

@@ -2,6 +2,7 @@
 
 use baton_core::event::Event;
 use baton_core::id::{AgentId, ConversationId, CustomerId, EventId};
+use baton_core::label::Label;
 use baton_core::ledger::{CanonicalError, Digest, seal};
 use baton_core::state::Owner;
 use baton_core::timestamp::Timestamp;
@@ -174,14 +175,113 @@ impl Role {
 /// A stored API key: only its SHA-256 is kept.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyRecord {
+    /// Public id, safe to list, log and revoke by.
+    pub id: KeyId,
     /// SHA-256 of the key.
     pub hash: [u8; 32],
     /// Role.
     pub role: Role,
     /// The agent an agent key is bound to.
     pub agent: Option<AgentId>,
+    /// A label the admin gave it ("zendesk bot", "ana's laptop").
+    pub name: Option<Label>,
     /// When it was created.
     pub created_at: Timestamp,
+    /// When it stops working, if ever.
+    pub expires_at: Option<Timestamp>,
+    /// When it was revoked, if it was.
+    pub revoked_at: Option<Timestamp>,
+}
+
+impl KeyRecord {
+    /// Why the key does not work at `now`, if it does not.
+    pub fn dead_at(&self, now: Timestamp) -> Option<KeyDeath> {
+        if self.revoked_at.is_some() {
+            Some(KeyDeath::Revoked)
+        } else if self.expires_at.is_some_and(|at| at <= now) {
+            Some(KeyDeath::Expired)
+        } else {
+            None
+        }
+    }
+}
+
+/// Why a known key no longer works.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyDeath {
+    /// An admin revoked it.
+    Revoked,
+    /// Its expiry passed.
+    Expired,
+}
+
+/// Why a string is not a key id.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("a key id is `key_` followed by 16 lowercase hex digits")]
+pub struct KeyIdError;
+
+/// A key's public id: `key_` and 16 hex digits drawn at random when the key is made
+/// (never derived from the secret).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct KeyId(String);
+
+impl KeyId {
+    /// The id made of these random bytes.
+    pub fn from_random(bytes: [u8; 8]) -> Self {
+        Self(format!("key_{}", hex::encode(bytes)))
+    }
+
+    /// Validates an id.
+    pub fn parse(raw: &str) -> Result<Self, KeyIdError> {
+        let digits = raw.strip_prefix("key_").ok_or(KeyIdError)?;
+        if digits.len() == 16
+            && digits
+                .bytes()
+                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(KeyIdError)
+        }
+    }
+
+    /// The id.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for KeyId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What revoking a key did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RevokeOutcome {
+    /// Revoked now; its console sessions are gone with it.
+    Revoked(KeyRecord),
+    /// It was revoked before (nothing changed).
+    AlreadyRevoked(KeyRecord),
+    /// Refused: it is the last admin key that works, and revoking it would lock
+    /// everybody out.
+    LastAdmin,
+    /// No key has that id.
+    NotFound,
+}
+
+/// A console session: only the SHA-256 of its id is kept, like keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    /// SHA-256 of the session id the browser holds.
+    pub hash: [u8; 32],
+    /// SHA-256 of the key the session was opened with; revoking it ends the session.
+    pub key_hash: [u8; 32],
+    /// When it was opened.
+    pub created_at: Timestamp,
+    /// When it ends, whatever happens.
+    pub expires_at: Timestamp,
 }
 
 /// A stored agent: profile as JSON (owned by the router's types), presence, time.

@@ -45,17 +45,41 @@ pub fn load_policy(path: &Path) -> anyhow::Result<Policy> {
     Policy::from_toml_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
 
-/// Builds the app over a store with the environment's admin key.
+/// Builds the app over a store with the environment's settings: `BATON_ADMIN_KEY` (at
+/// least 32 characters), `BATON_SESSION_TTL_SECS` (console sessions, default 12 h) and
+/// `BATON_TRUST_PROXY_HEADERS=1` (believe `X-Forwarded-For`/`-Proto`; off by default).
 pub async fn build_state(
     store: Arc<dyn Store>,
     policy: Policy,
 ) -> anyhow::Result<(AppState, AdminBootstrap)> {
+    let defaults = AppConfig::default();
+    let session_ttl = match std::env::var("BATON_SESSION_TTL_SECS") {
+        Ok(raw) => std::time::Duration::from_secs(
+            raw.trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|secs| *secs > 0)
+                .with_context(|| {
+                    format!(
+                        "BATON_SESSION_TTL_SECS must be a positive number of seconds, not {raw:?}"
+                    )
+                })?,
+        ),
+        Err(_) => defaults.session_ttl,
+    };
+    let trust_proxy_headers = match std::env::var("BATON_TRUST_PROXY_HEADERS").as_deref() {
+        Ok("1" | "true") => true,
+        Ok("0" | "false" | "") | Err(_) => false,
+        Ok(other) => anyhow::bail!("BATON_TRUST_PROXY_HEADERS must be 1 or 0, not {other:?}"),
+    };
     let config = AppConfig {
         admin_key: std::env::var("BATON_ADMIN_KEY")
             .ok()
             .filter(|k| !k.is_empty()),
         policy,
-        ..AppConfig::default()
+        session_ttl,
+        trust_proxy_headers,
+        ..defaults
     };
     AppState::new(store, config)
         .await

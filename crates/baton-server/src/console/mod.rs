@@ -2,12 +2,16 @@
 //! little plain JavaScript (`assets/`) for live updates and actions. Everything is
 //! embedded in the binary, so the console works offline.
 //!
-//! The browser signs in once with an API key ([`session`]); the key then rides in an
-//! HttpOnly, SameSite=Strict cookie that the `/v1` API accepts like a bearer key, so
-//! the page's `fetch` and `EventSource` calls use the public API and nothing else.
+//! The browser signs in once with an API key ([`session`]) and gets a server-side
+//! session ([`cookie`]): a random id in an HttpOnly, SameSite=Strict cookie, with an
+//! expiry, ended at logout or when its key is revoked. The `/v1` routes the console
+//! calls accept that cookie (with the page's CSRF token on anything but a read), so the
+//! page's `fetch` and `EventSource` calls use the public API and nothing else; every
+//! other `/v1` route takes bearer keys only.
 //!
 //! # Layout
 //! - [`session`] — `GET /` (sign-in or home), `POST /console/session`, `POST /console/logout`.
+//! - [`cookie`] — the session itself: cookie, server-side record, CSRF token.
 //! - [`pages`] — the agent home, the conversation view, the supervisor view.
 //! - [`package`] — the context package as the console shows it.
 //! - [`check`] — `POST /console/check-reply`, the "already known" warning.
@@ -18,6 +22,7 @@
 pub mod assets;
 pub mod charts;
 pub mod check;
+pub mod cookie;
 pub mod package;
 pub mod pages;
 pub mod session;
@@ -28,28 +33,12 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
 use crate::app::AppState;
-use crate::auth::{Principal, SESSION_COOKIE};
 use crate::error::ApiError;
+pub use cookie::Session;
 
-/// The session key carried by the request's cookie, if any.
-pub fn cookie_key(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
-        .map(|(_, key)| key.trim())
-        .filter(|key| !key.is_empty())
-}
-
-/// Who the browser is signed in as, if its cookie holds a known key.
-pub async fn signed_in(app: &AppState, headers: &HeaderMap) -> Result<Option<Principal>, ApiError> {
-    match cookie_key(headers) {
-        Some(key) => app.keys.resolve(app.store.as_ref(), key).await,
-        None => Ok(None),
-    }
+/// The browser's live session, if its cookie names one.
+pub async fn signed_in(app: &AppState, headers: &HeaderMap) -> Result<Option<Session>, ApiError> {
+    cookie::current(app, headers).await
 }
 
 /// A page's outcome: HTML, or a redirect (to sign in, or elsewhere).
@@ -104,18 +93,6 @@ pub fn wait_words(millis: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn reads_the_session_cookie_among_others() {
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            header::COOKIE,
-            "theme=dark; baton_key=baton_abc ; x=1".parse().unwrap(),
-        );
-        assert_eq!(cookie_key(&headers), Some("baton_abc"));
-        headers.insert(header::COOKIE, "baton_key=".parse().unwrap());
-        assert_eq!(cookie_key(&headers), None);
-    }
 
     #[test]
     fn waits_read_in_words() {

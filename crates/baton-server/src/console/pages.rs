@@ -1,5 +1,6 @@
 //! The console's pages. Each reads who is signed in from the session cookie and sends
-//! anyone else back to the sign-in page.
+//! anyone else back to the sign-in page. Every page carries its session's CSRF token
+//! (a `<meta>` for `console.js`, a hidden field in the sign-out form).
 
 use askama::Template;
 use axum::extract::{Path, State};
@@ -29,6 +30,8 @@ pub struct MineLine {
 #[derive(Template)]
 #[template(path = "agent.html")]
 pub struct AgentHome {
+    /// The session's CSRF token.
+    pub csrf: String,
     /// The signed-in agent.
     pub agent_id: String,
     /// The agent, in words, for the header.
@@ -43,6 +46,8 @@ pub struct AgentHome {
 #[derive(Template)]
 #[template(path = "conversation.html")]
 pub struct ConversationPage {
+    /// The session's CSRF token.
+    pub csrf: String,
     /// Who reads it, in words.
     pub me: String,
     /// Where "home" is.
@@ -77,6 +82,8 @@ pub struct Charts {
 #[derive(Template)]
 #[template(path = "supervisor.html")]
 pub struct SupervisorPage {
+    /// The session's CSRF token.
+    pub csrf: String,
     /// Who reads it, in words.
     pub me: String,
     /// The charts fragment, rendered.
@@ -87,17 +94,18 @@ async fn require(
     app: &AppState,
     headers: &HeaderMap,
     roles: &[Role],
-) -> Result<Option<Principal>, ApiError> {
+) -> Result<Option<(Principal, String)>, ApiError> {
     Ok(signed_in(app, headers)
         .await?
-        .filter(|p| roles.contains(&p.role)))
+        .filter(|s| roles.contains(&s.principal.role))
+        .map(|s| (s.principal, s.csrf)))
 }
 
 /// `GET /console/agent`: the agent's home.
 pub async fn agent_home(State(app): State<AppState>, headers: HeaderMap) -> Result<Page, ApiError> {
-    let Some(me) = require(&app, &headers, &[Role::Agent])
+    let Some((me, csrf)) = require(&app, &headers, &[Role::Agent])
         .await?
-        .and_then(|p| p.agent)
+        .and_then(|(p, csrf)| Some((p.agent?, csrf)))
     else {
         return Ok(Page::sign_in());
     };
@@ -130,6 +138,7 @@ pub async fn agent_home(State(app): State<AppState>, headers: HeaderMap) -> Resu
         me: format!("agent {me}"),
         presences,
         mine,
+        csrf,
     })
 }
 
@@ -140,7 +149,7 @@ pub async fn conversation(
     Path(cid): Path<String>,
 ) -> Result<Page, ApiError> {
     let roles = [Role::Agent, Role::Supervisor, Role::Admin];
-    let Some(principal) = require(&app, &headers, &roles).await? else {
+    let Some((principal, csrf)) = require(&app, &headers, &roles).await? else {
         return Ok(Page::sign_in());
     };
     let cid = conversation_id(cid)?;
@@ -151,12 +160,13 @@ pub async fn conversation(
         None => (principal.role.as_str().to_owned(), "/console/supervisor"),
     };
     let v = conversation_view(&loaded.package, &loaded.state, mine);
-    Page::render(&ConversationPage { me, home, v })
+    Page::render(&ConversationPage { me, home, v, csrf })
 }
 
 /// `GET /console/supervisor`: queues, agents, and the charts.
 pub async fn supervisor(State(app): State<AppState>, headers: HeaderMap) -> Result<Page, ApiError> {
-    let Some(principal) = require(&app, &headers, &[Role::Supervisor, Role::Admin]).await? else {
+    let Some((principal, csrf)) = require(&app, &headers, &[Role::Supervisor, Role::Admin]).await?
+    else {
         return Ok(Page::sign_in());
     };
     let charts_html = charts_for(&app)
@@ -166,6 +176,7 @@ pub async fn supervisor(State(app): State<AppState>, headers: HeaderMap) -> Resu
     Page::render(&SupervisorPage {
         me: principal.role.as_str().to_owned(),
         charts_html,
+        csrf,
     })
 }
 

@@ -1,16 +1,19 @@
-//! Signing in and out. The key is checked once, then kept in an HttpOnly,
-//! SameSite=Strict cookie: scripts cannot read it and other sites cannot send it.
+//! Signing in and out. The key is checked once and a server-side session opened
+//! ([`super::cookie`]); the browser holds only the session's random id, in an
+//! HttpOnly, SameSite=Strict cookie that scripts cannot read and other sites cannot
+//! send. Logging out deletes the session in the store, not just the cookie.
 
 use askama::Template;
 use axum::extract::{FromRequest, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use baton_store::Role;
 use serde::{Deserialize, Serialize};
 
+use super::cookie::{self, SESSION_COOKIE, SIGNIN_COOKIE, SIGNIN_TTL_SECS};
 use super::{Page, signed_in};
 use crate::app::AppState;
-use crate::auth::{Principal, SESSION_COOKIE};
+use crate::auth::{KeyLookup, Principal, hash_key};
 use crate::error::ApiError;
 
 /// The sign-in page.
@@ -19,6 +22,8 @@ use crate::error::ApiError;
 pub struct SignIn {
     /// What went wrong with the last attempt, if anything.
     pub error: Option<String>,
+    /// The form's pre-session CSRF token (also in the `baton_signin` cookie).
+    pub csrf: String,
 }
 
 /// Where a signed-in role starts.
@@ -30,19 +35,54 @@ pub fn home_of(principal: &Principal) -> Option<&'static str> {
     }
 }
 
+/// The sign-in page with a fresh form token, and the cookie that token is checked
+/// against.
+fn sign_in_page(
+    app: &AppState,
+    headers: &HeaderMap,
+    status: StatusCode,
+    error: Option<String>,
+    retry_after_secs: Option<u64>,
+) -> Result<Response, ApiError> {
+    let token = cookie::secret();
+    let page = SignIn {
+        error,
+        csrf: token.clone(),
+    };
+    let mut response = Page::render_with(status, &page)?.into_response();
+    let secure = cookie::over_https(app, headers);
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        cookie::set_cookie(
+            SIGNIN_COOKIE,
+            &token,
+            "/console/session",
+            SIGNIN_TTL_SECS,
+            secure,
+        ),
+    );
+    if let Some(secs) = retry_after_secs {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, secs.into());
+    }
+    Ok(response)
+}
+
 /// `GET /`: the sign-in page, or the signed-in role's home.
-pub async fn index(State(app): State<AppState>, headers: HeaderMap) -> Result<Page, ApiError> {
+pub async fn index(State(app): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
     match signed_in(&app, &headers).await? {
-        Some(principal) => match home_of(&principal) {
-            Some(home) => Ok(Page::Redirect(home.to_owned())),
-            None => Page::render_with(
+        Some(session) => match home_of(&session.principal) {
+            Some(home) => Ok(Redirect::to(home).into_response()),
+            None => sign_in_page(
+                &app,
+                &headers,
                 StatusCode::FORBIDDEN,
-                &SignIn {
-                    error: Some(not_for_console(&principal)),
-                },
+                Some(not_for_console(&session.principal)),
+                None,
             ),
         },
-        None => Page::render(&SignIn { error: None }),
+        None => sign_in_page(&app, &headers, StatusCode::OK, None, None),
     }
 }
 
@@ -58,6 +98,9 @@ fn not_for_console(principal: &Principal) -> String {
 pub struct SessionRequest {
     /// The API key.
     pub key: String,
+    /// The sign-in form's token (forms only).
+    #[serde(default)]
+    pub csrf: Option<String>,
 }
 
 /// `POST /console/session` JSON answer.
@@ -70,19 +113,8 @@ pub struct SessionView {
     pub agent_id: Option<String>,
     /// Where the console starts for this role.
     pub home: &'static str,
-}
-
-fn session_cookie(key: &str) -> Result<HeaderValue, ApiError> {
-    HeaderValue::from_str(&format!(
-        "{SESSION_COOKIE}={key}; HttpOnly; SameSite=Strict; Path=/"
-    ))
-    .map_err(|_| {
-        ApiError::invalid(
-            "invalid_field",
-            "the key has characters a cookie cannot hold",
-        )
-        .with_field("key")
-    })
+    /// The session's CSRF token, for the `x-csrf-token` header.
+    pub csrf: String,
 }
 
 fn is_json(headers: &HeaderMap) -> bool {
@@ -92,10 +124,30 @@ fn is_json(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.starts_with("application/json"))
 }
 
-/// `POST /console/session`: checks the key and sets the session cookie. A form post
-/// (the sign-in page) is redirected to the role's home; a JSON post gets the role.
+/// The sign-in page's words for a key that does not work.
+fn page_words(lookup: &KeyLookup) -> &'static str {
+    match lookup {
+        KeyLookup::Dead(baton_store::KeyDeath::Revoked) => "That key has been revoked.",
+        KeyLookup::Dead(baton_store::KeyDeath::Expired) => "That key has expired.",
+        KeyLookup::Active(_) | KeyLookup::Unknown => {
+            "That key is not known. Check it and try again."
+        }
+    }
+}
+
+/// `POST /console/session`: checks the key, opens a session and sets its cookie. A form
+/// post (the sign-in page, which must carry its token) is redirected to the role's
+/// home; a JSON post gets the role and the session's CSRF token. JSON needs no form
+/// token: a page on another origin cannot send `Content-Type: application/json` without
+/// a CORS preflight, which baton never grants.
 pub async fn create(State(app): State<AppState>, request: Request) -> Result<Response, ApiError> {
-    let json = is_json(request.headers());
+    let headers = request.headers().clone();
+    let client = crate::limit::client_addr(
+        &headers,
+        request.extensions(),
+        app.config.trust_proxy_headers,
+    );
+    let json = is_json(&headers);
     let body: SessionRequest = if json {
         axum::Json::<SessionRequest>::from_request(request, &app)
             .await?
@@ -106,63 +158,128 @@ pub async fn create(State(app): State<AppState>, request: Request) -> Result<Res
             .map_err(|e| ApiError::bad_request("invalid_form", e.body_text()))?
             .0
     };
-    let key = body.key.trim();
-    let principal = if key.is_empty() {
-        None
-    } else {
-        app.keys.resolve(app.store.as_ref(), key).await?
-    };
-    let refuse = |status: StatusCode, message: String| -> Result<Response, ApiError> {
+    let refuse = |error: ApiError, words: &str| -> Result<Response, ApiError> {
         if json {
-            Err(ApiError::new(
-                status,
-                if status == StatusCode::FORBIDDEN {
-                    "forbidden"
-                } else {
-                    "unauthorized"
-                },
-                message,
-            ))
+            return Err(error);
+        }
+        let words = if error.status == StatusCode::UNAUTHORIZED || error.code == "forbidden" {
+            words.to_owned()
         } else {
-            Ok(Page::render_with(
-                status,
-                &SignIn {
-                    error: Some(message),
-                },
-            )?
-            .into_response())
+            error.message.clone()
+        };
+        sign_in_page(
+            &app,
+            &headers,
+            error.status,
+            Some(words),
+            error.retry_after_secs,
+        )
+    };
+    if !json {
+        let expected = cookie::cookie(&headers, SIGNIN_COOKIE);
+        let fresh = match (expected, body.csrf.as_deref()) {
+            (Some(expected), Some(presented)) => cookie::same_secret(expected, presented),
+            _ => false,
+        };
+        if !fresh {
+            let words = "The sign-in form expired or did not come from this page. Try again.";
+            return refuse(ApiError::csrf_failed(words), words);
+        }
+    }
+    if let Err(limited) = app.auth_failures.check(client) {
+        return refuse(limited, "");
+    }
+    let key = body.key.trim();
+    let lookup = if key.is_empty() {
+        KeyLookup::Unknown
+    } else {
+        app.keys
+            .resolve(app.store.as_ref(), key, crate::clock::now())
+            .await?
+    };
+    let principal = match lookup {
+        KeyLookup::Active(principal) => principal,
+        dead => {
+            let error = app.auth_failures.failed(client, dead.refusal());
+            return refuse(error, page_words(&dead));
         }
     };
-    let Some(principal) = principal else {
-        return refuse(
-            StatusCode::UNAUTHORIZED,
-            "That key is not known. Check it and try again.".to_owned(),
-        );
-    };
     let Some(home) = home_of(&principal) else {
-        return refuse(StatusCode::FORBIDDEN, not_for_console(&principal));
+        let words = not_for_console(&principal);
+        return refuse(ApiError::forbidden(words.clone()), &words);
     };
-    let cookie = session_cookie(key)?;
+    // A fresh id at every sign-in; the browser's previous session, if any, ends here.
+    if let Some(previous) = signed_in(&app, &headers).await? {
+        cookie::end(&app, &previous).await?;
+    }
+    let session_id = cookie::open(&app, hash_key(key), crate::clock::now()).await?;
     let mut response = if json {
         axum::Json(SessionView {
             role: principal.role.as_str(),
             agent_id: principal.agent.as_ref().map(|a| a.to_string()),
             home,
+            csrf: cookie::csrf_token(&session_id),
         })
         .into_response()
     } else {
         Redirect::to(home).into_response()
     };
-    response.headers_mut().insert(header::SET_COOKIE, cookie);
+    let secure = cookie::over_https(&app, &headers);
+    let cookies = response.headers_mut();
+    cookies.append(
+        header::SET_COOKIE,
+        cookie::set_cookie(
+            SESSION_COOKIE,
+            &session_id,
+            "/",
+            app.config.session_ttl.as_secs(),
+            secure,
+        ),
+    );
+    cookies.append(
+        header::SET_COOKIE,
+        cookie::set_cookie(SIGNIN_COOKIE, "", "/console/session", 0, secure),
+    );
     Ok(response)
 }
 
-/// `POST /console/logout`: forgets the session cookie and returns to the sign-in page.
-pub async fn logout() -> Response {
+/// `POST /console/logout` form.
+#[derive(Debug, Deserialize)]
+pub struct LogoutForm {
+    /// The session's CSRF token.
+    #[serde(default)]
+    pub csrf: Option<String>,
+}
+
+/// `POST /console/logout`: ends the session in the store (its cookie is worthless from
+/// now on, wherever a copy of it is), clears the cookie and returns to the sign-in page.
+/// The session's CSRF token is required (form field `csrf` or `x-csrf-token`), so
+/// another site cannot sign an agent out.
+pub async fn logout(State(app): State<AppState>, request: Request) -> Result<Response, ApiError> {
+    let headers = request.headers().clone();
+    if let Some(session) = signed_in(&app, &headers).await? {
+        let from_header = cookie::csrf_header(&headers).map(str::to_owned);
+        let from_form = axum::Form::<LogoutForm>::from_request(request, &app)
+            .await
+            .ok()
+            .and_then(|form| form.0.csrf);
+        if !session.csrf_matches(from_header.or(from_form).as_deref()) {
+            return Err(ApiError::csrf_failed(
+                "sign out from the console's own page (the request lacks its CSRF token)",
+            ));
+        }
+        cookie::end(&app, &session).await?;
+    }
     let mut response = Redirect::to("/").into_response();
     response.headers_mut().insert(
         header::SET_COOKIE,
-        HeaderValue::from_static("baton_key=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"),
+        cookie::set_cookie(
+            SESSION_COOKIE,
+            "",
+            "/",
+            0,
+            cookie::over_https(&app, &headers),
+        ),
     );
-    response
+    Ok(response)
 }

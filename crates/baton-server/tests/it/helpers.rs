@@ -624,3 +624,78 @@ mod tests {
         assert_eq!(parse_block("data: a\ndata: b\n\n").unwrap().data, "a\nb");
     }
 }
+
+// ===========================================================================================
+// Console sessions (used by session.rs, keys.rs, limits.rs).
+// ===========================================================================================
+
+/// A console session opened through `POST /console/session` (JSON).
+#[derive(Debug, Clone)]
+pub struct ConsoleSession {
+    /// The `Cookie` header value: `baton_session=...`.
+    pub cookie: String,
+    /// The session's CSRF token.
+    pub csrf: String,
+}
+
+impl TestApp {
+    /// Signs in with `key` as the console does (JSON), asserting 200.
+    pub async fn sign_in(&self, key: &str) -> ConsoleSession {
+        let response = self
+            .client
+            .post(self.url("/console/session"))
+            .json(&json!({"key": key}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let set_cookie = response.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let cookie = set_cookie.split(';').next().unwrap().to_owned();
+        assert!(cookie.starts_with("baton_session="), "{set_cookie}");
+        let body: Value = response.json().await.unwrap();
+        ConsoleSession {
+            cookie,
+            csrf: body["csrf"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    /// A request carrying the session's cookie (and its CSRF token when `csrf`).
+    pub async fn with_session(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        session: &ConsoleSession,
+        csrf: Option<&str>,
+        body: Option<Value>,
+    ) -> Answer {
+        let mut request = self
+            .client
+            .request(method, self.url(path))
+            .header("cookie", &session.cookie);
+        if let Some(token) = csrf {
+            request = request.header("x-csrf-token", token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        answer(request.send().await.unwrap()).await
+    }
+
+    /// A request with `method`, JSON `body` and a bearer key.
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+        key: &str,
+    ) -> Answer {
+        let mut request = self.client.request(method, self.url(path)).bearer_auth(key);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        answer(request.send().await.unwrap()).await
+    }
+}

@@ -210,8 +210,35 @@ impl Store for SqliteStore {
         self.read(move |conn| read::find_key(conn, &hash))
     }
 
-    fn admin_key_count(&self) -> StoreFuture<'_, u64> {
-        self.read(read::admin_key_count)
+    fn admin_key_count(&self, now: baton_core::Timestamp) -> StoreFuture<'_, u64> {
+        self.read(move |conn| read::admin_key_count(conn, now))
+    }
+
+    fn keys(&self) -> StoreFuture<'_, Vec<KeyRecord>> {
+        self.read(read::keys)
+    }
+
+    fn revoke_key<'a>(
+        &'a self,
+        id: &'a KeyId,
+        at: baton_core::Timestamp,
+    ) -> StoreFuture<'a, RevokeOutcome> {
+        let id = id.clone();
+        self.submit(move |reply| Job::RevokeKey(id, at, reply))
+    }
+
+    fn insert_session(&self, session: SessionRecord) -> StoreFuture<'_, ()> {
+        self.submit(|reply| Job::Session(session, reply))
+    }
+
+    fn find_session<'a>(&'a self, hash: &'a [u8; 32]) -> StoreFuture<'a, Option<SessionRecord>> {
+        let hash = *hash;
+        self.read(move |conn| read::find_session(conn, &hash))
+    }
+
+    fn delete_session<'a>(&'a self, hash: &'a [u8; 32]) -> StoreFuture<'a, ()> {
+        let hash = *hash;
+        self.submit(move |reply| Job::EndSession(hash, reply))
     }
 
     fn put_agent(&self, agent: AgentRecord) -> StoreFuture<'_, ()> {

@@ -188,31 +188,102 @@ pub fn conversations_of_customer(
     collect_rows(rows)
 }
 
-pub fn find_key(conn: &Connection, hash: &[u8; 32]) -> Result<Option<KeyRecord>, StoreError> {
-    let row: Option<(String, Option<String>, i64)> = conn
-        .prepare_cached("SELECT role, agent, created_at FROM api_keys WHERE hash = ?1")?
-        .query_row([hash.as_slice()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .optional()?;
-    let Some((role, agent, created_at)) = row else {
-        return Ok(None);
-    };
-    Ok(Some(KeyRecord {
-        hash: *hash,
+/// The columns [`key_row`] reads, in order.
+const KEY_COLUMNS: &str = "id, hash, role, agent, name, created_at, expires_at, revoked_at";
+
+fn key_row(row: &Row<'_>) -> Result<KeyRecord, StoreError> {
+    let id: Option<String> = row.get(0)?;
+    let id = id.ok_or_else(|| corrupt("key id", "missing"))?;
+    let hash: Vec<u8> = row.get(1)?;
+    let role: String = row.get(2)?;
+    let agent: Option<String> = row.get(3)?;
+    let name: Option<String> = row.get(4)?;
+    let expires_at: Option<i64> = row.get(6)?;
+    let revoked_at: Option<i64> = row.get(7)?;
+    Ok(KeyRecord {
+        id: KeyId::parse(&id).map_err(|e| corrupt("key id", e))?,
+        hash: <[u8; 32]>::try_from(hash.as_slice()).map_err(|e| corrupt("key hash", e))?,
         role: Role::parse(&role).ok_or_else(|| corrupt("role", &role))?,
         agent: agent
             .map(AgentId::parse)
             .transpose()
             .map_err(|e| corrupt("agent id", e))?,
-        created_at: Timestamp::from_unix_millis(created_at),
-    }))
+        name: name
+            .map(baton_core::Label::parse)
+            .transpose()
+            .map_err(|e| corrupt("key name", e))?,
+        created_at: Timestamp::from_unix_millis(row.get(5)?),
+        expires_at: expires_at.map(Timestamp::from_unix_millis),
+        revoked_at: revoked_at.map(Timestamp::from_unix_millis),
+    })
 }
 
-pub fn admin_key_count(conn: &Connection) -> Result<u64, StoreError> {
+fn one_key(
+    conn: &Connection,
+    condition: &str,
+    param: &dyn rusqlite::ToSql,
+) -> Result<Option<KeyRecord>, StoreError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {KEY_COLUMNS} FROM api_keys WHERE {condition}"
+    ))?;
+    let mut rows = stmt.query([param])?;
+    match rows.next()? {
+        Some(row) => key_row(row).map(Some),
+        None => Ok(None),
+    }
+}
+
+pub fn find_key(conn: &Connection, hash: &[u8; 32]) -> Result<Option<KeyRecord>, StoreError> {
+    one_key(conn, "hash = ?1", &hash.as_slice())
+}
+
+pub fn find_key_by_id(conn: &Connection, id: &KeyId) -> Result<Option<KeyRecord>, StoreError> {
+    one_key(conn, "id = ?1", &id.as_str())
+}
+
+/// Every key, oldest first.
+pub fn keys(conn: &Connection) -> Result<Vec<KeyRecord>, StoreError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {KEY_COLUMNS} FROM api_keys ORDER BY created_at, id"
+    ))?;
+    let mut rows = stmt.query([])?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        out.push(key_row(row)?);
+    }
+    Ok(out)
+}
+
+/// Admin keys that work at `now` (neither revoked nor expired).
+pub fn admin_key_count(conn: &Connection, now: Timestamp) -> Result<u64, StoreError> {
     Ok(conn.query_row(
-        "SELECT count(*) FROM api_keys WHERE role = 'admin'",
-        [],
+        "SELECT count(*) FROM api_keys WHERE role = 'admin' AND revoked_at IS NULL
+           AND (expires_at IS NULL OR expires_at > ?1)",
+        [now.unix_millis()],
         |r| r.get(0),
     )?)
+}
+
+pub fn find_session(
+    conn: &Connection,
+    hash: &[u8; 32],
+) -> Result<Option<SessionRecord>, StoreError> {
+    let row: Option<(Vec<u8>, i64, i64)> = conn
+        .prepare_cached(
+            "SELECT key_hash, created_at, expires_at FROM console_sessions WHERE hash = ?1",
+        )?
+        .query_row([hash.as_slice()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()?;
+    let Some((key_hash, created_at, expires_at)) = row else {
+        return Ok(None);
+    };
+    Ok(Some(SessionRecord {
+        hash: *hash,
+        key_hash: <[u8; 32]>::try_from(key_hash.as_slice())
+            .map_err(|e| corrupt("session key hash", e))?,
+        created_at: Timestamp::from_unix_millis(created_at),
+        expires_at: Timestamp::from_unix_millis(expires_at),
+    }))
 }
 
 fn agent_row(row: &Row<'_>) -> Result<AgentRecord, StoreError> {

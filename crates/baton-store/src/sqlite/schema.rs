@@ -65,6 +65,23 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE events_v2 RENAME TO events;
     CREATE UNIQUE INDEX events_by_seq ON events (conversation, seq);
     CREATE UNIQUE INDEX events_by_id ON events (conversation, event_id);",
+    // 3: key lifecycle (a public id, a label, expiry, revocation) and console sessions.
+    // Keys made before this get a random id of their own: never one derived from the
+    // secret.
+    "ALTER TABLE api_keys ADD COLUMN id TEXT;
+    ALTER TABLE api_keys ADD COLUMN name TEXT;
+    ALTER TABLE api_keys ADD COLUMN expires_at INTEGER;
+    ALTER TABLE api_keys ADD COLUMN revoked_at INTEGER;
+    UPDATE api_keys SET id = 'key_' || lower(hex(randomblob(8)));
+    CREATE UNIQUE INDEX api_keys_by_id ON api_keys (id);
+    CREATE TABLE console_sessions (
+        hash BLOB PRIMARY KEY,
+        key_hash BLOB NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX console_sessions_by_key ON console_sessions (key_hash);
+    CREATE INDEX console_sessions_by_expiry ON console_sessions (expires_at);",
 ];
 
 /// Pragmas every connection needs: durability first (an acknowledged append is on disk).
@@ -112,6 +129,53 @@ pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys_of_a_version_2_database_get_ids_and_stay_usable() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for sql in &MIGRATIONS[..2] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 2).unwrap();
+        for (hash, role) in [(1u8, "admin"), (2, "bot")] {
+            conn.execute(
+                "INSERT INTO api_keys (hash, role, agent, created_at) VALUES (?1, ?2, NULL, 7)",
+                rusqlite::params![vec![hash; 32], role],
+            )
+            .unwrap();
+        }
+        migrate(&mut conn).unwrap();
+        let keys = super::super::read::keys(&conn).unwrap();
+        assert_eq!(keys.len(), 2);
+        assert_ne!(keys[0].id, keys[1].id, "each old key gets its own id");
+        for key in &keys {
+            let digits = key.id.as_str().strip_prefix("key_").unwrap();
+            assert_ne!(
+                digits,
+                hex::encode(&key.hash[..8]),
+                "not derived from the hash"
+            );
+            assert_eq!(key.created_at.unix_millis(), 7);
+            assert_eq!(
+                (key.expires_at, key.revoked_at, key.name.clone()),
+                (None, None, None)
+            );
+        }
+        let found = super::super::read::find_key(&conn, &[1; 32])
+            .unwrap()
+            .unwrap();
+        assert_eq!(found.role, crate::Role::Admin);
+        assert_eq!(
+            super::super::read::admin_key_count(&conn, baton_core::Timestamp::from_unix_millis(8))
+                .unwrap(),
+            1
+        );
+        conn.execute(
+            "INSERT INTO console_sessions (hash, key_hash, created_at, expires_at) VALUES (x'00', x'01', 1, 2)",
+            [],
+        )
+        .unwrap();
+    }
 
     #[test]
     fn an_old_event_log_survives_the_move_to_a_rowid_table() {

@@ -12,11 +12,14 @@ use std::sync::mpsc::{Receiver, TryRecvError};
 
 use baton_core::id::ConversationId;
 use baton_core::ledger::{CheckpointBody, Digest, GENESIS, Head, checkpoint_hash};
+use baton_core::timestamp::Timestamp;
 use rusqlite::{Connection, OptionalExtension, params};
 use tokio::sync::oneshot;
 
 use crate::StoreError;
-use crate::model::{AgentRecord, AppendBatch, AppendReceipt, KeyRecord};
+use crate::model::{
+    AgentRecord, AppendBatch, AppendReceipt, KeyId, KeyRecord, RevokeOutcome, SessionRecord,
+};
 
 /// The most jobs one transaction takes.
 const MAX_GROUP: usize = 1024;
@@ -32,6 +35,16 @@ pub enum Job {
     Key(KeyRecord, oneshot::Sender<Result<(), StoreError>>),
     /// Store an agent.
     Agent(AgentRecord, oneshot::Sender<Result<(), StoreError>>),
+    /// Revoke a key (unless it is the last working admin key) and end its sessions.
+    RevokeKey(
+        KeyId,
+        Timestamp,
+        oneshot::Sender<Result<RevokeOutcome, StoreError>>,
+    ),
+    /// Open a console session (and forget the expired ones).
+    Session(SessionRecord, oneshot::Sender<Result<(), StoreError>>),
+    /// End a console session.
+    EndSession([u8; 32], oneshot::Sender<Result<(), StoreError>>),
 }
 
 /// Runs the writer until every sender is dropped.
@@ -72,6 +85,7 @@ fn load_last_checkpoint(conn: &Connection) -> Result<(u64, Digest), StoreError> 
 enum JobResult {
     Append(Result<AppendReceipt, StoreError>),
     Unit(Result<(), StoreError>),
+    Revoke(Result<RevokeOutcome, StoreError>),
 }
 
 fn commit_group(conn: &mut Connection, group: Vec<Job>, last_checkpoint: &mut (u64, Digest)) {
@@ -85,7 +99,16 @@ fn commit_group(conn: &mut Connection, group: Vec<Job>, last_checkpoint: &mut (u
                     (Job::Append(_, reply), JobResult::Append(result)) => {
                         let _ = reply.send(result);
                     }
-                    (Job::Key(_, reply) | Job::Agent(_, reply), JobResult::Unit(result)) => {
+                    (
+                        Job::Key(_, reply)
+                        | Job::Agent(_, reply)
+                        | Job::Session(_, reply)
+                        | Job::EndSession(_, reply),
+                        JobResult::Unit(result),
+                    ) => {
+                        let _ = reply.send(result);
+                    }
+                    (Job::RevokeKey(_, _, reply), JobResult::Revoke(result)) => {
                         let _ = reply.send(result);
                     }
                     _ => unreachable_pairing(),
@@ -101,7 +124,13 @@ fn commit_group(conn: &mut Connection, group: Vec<Job>, last_checkpoint: &mut (u
                     Job::Append(_, reply) => {
                         let _ = reply.send(Err(StoreError::Engine(message.clone())));
                     }
-                    Job::Key(_, reply) | Job::Agent(_, reply) => {
+                    Job::Key(_, reply)
+                    | Job::Agent(_, reply)
+                    | Job::Session(_, reply)
+                    | Job::EndSession(_, reply) => {
+                        let _ = reply.send(Err(StoreError::Engine(message.clone())));
+                    }
+                    Job::RevokeKey(_, _, reply) => {
                         let _ = reply.send(Err(StoreError::Engine(message.clone())));
                     }
                 }
@@ -137,6 +166,19 @@ fn write_group(
             }
             Job::Key(key, _) => JobResult::Unit(in_savepoint(&tx, |tx| insert_key(tx, key))),
             Job::Agent(agent, _) => JobResult::Unit(in_savepoint(&tx, |tx| put_agent(tx, agent))),
+            Job::RevokeKey(id, at, _) => {
+                JobResult::Revoke(in_savepoint(&tx, |tx| revoke_key(tx, id, *at)))
+            }
+            Job::Session(session, _) => {
+                JobResult::Unit(in_savepoint(&tx, |tx| insert_session(tx, session)))
+            }
+            Job::EndSession(hash, _) => JobResult::Unit(in_savepoint(&tx, |tx| {
+                tx.execute(
+                    "DELETE FROM console_sessions WHERE hash = ?1",
+                    [hash.as_slice()],
+                )?;
+                Ok(())
+            })),
         });
     }
     let mut new_checkpoint = None;
@@ -255,12 +297,70 @@ fn append(
 
 fn insert_key(tx: &rusqlite::Transaction<'_>, key: &KeyRecord) -> Result<(), StoreError> {
     tx.execute(
-        "INSERT INTO api_keys (hash, role, agent, created_at) VALUES (?1, ?2, ?3, ?4)",
+        "INSERT INTO api_keys (id, hash, role, agent, name, created_at, expires_at, revoked_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         params![
+            key.id.as_str(),
             key.hash.as_slice(),
             key.role.as_str(),
             key.agent.as_ref().map(|a| a.as_str()),
-            key.created_at.unix_millis()
+            key.name.as_ref().map(|n| n.as_str()),
+            key.created_at.unix_millis(),
+            key.expires_at.map(Timestamp::unix_millis),
+            key.revoked_at.map(Timestamp::unix_millis),
+        ],
+    )?;
+    Ok(())
+}
+
+/// The last-admin check and the revocation share one transaction on the one writer, so
+/// two admins revoking each other at once cannot both succeed.
+fn revoke_key(
+    tx: &rusqlite::Transaction<'_>,
+    id: &KeyId,
+    at: Timestamp,
+) -> Result<RevokeOutcome, StoreError> {
+    let Some(mut key) = super::read::find_key_by_id(tx, id)? else {
+        return Ok(RevokeOutcome::NotFound);
+    };
+    if key.revoked_at.is_some() {
+        return Ok(RevokeOutcome::AlreadyRevoked(key));
+    }
+    if key.role == crate::Role::Admin
+        && key.dead_at(at).is_none()
+        && super::read::admin_key_count(tx, at)? <= 1
+    {
+        return Ok(RevokeOutcome::LastAdmin);
+    }
+    tx.execute(
+        "UPDATE api_keys SET revoked_at = ?1 WHERE id = ?2",
+        params![at.unix_millis(), id.as_str()],
+    )?;
+    tx.execute(
+        "DELETE FROM console_sessions WHERE key_hash = ?1",
+        [key.hash.as_slice()],
+    )?;
+    key.revoked_at = Some(at);
+    Ok(RevokeOutcome::Revoked(key))
+}
+
+/// Sessions past their expiry are deleted whenever one opens, so the table holds only
+/// live ones (plus those that expired since the last sign-in).
+fn insert_session(
+    tx: &rusqlite::Transaction<'_>,
+    session: &SessionRecord,
+) -> Result<(), StoreError> {
+    tx.execute(
+        "DELETE FROM console_sessions WHERE expires_at <= ?1",
+        [session.created_at.unix_millis()],
+    )?;
+    tx.execute(
+        "INSERT INTO console_sessions (hash, key_hash, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+        params![
+            session.hash.as_slice(),
+            session.key_hash.as_slice(),
+            session.created_at.unix_millis(),
+            session.expires_at.unix_millis(),
         ],
     )?;
     Ok(())

@@ -172,7 +172,13 @@ impl Server {
 
 /// Runs `baton ARGS...` to completion.
 pub async fn run(args: &[&str], data: &Path) -> Output {
+    run_with_env(args, data, &[]).await
+}
+
+/// Runs `baton ARGS...` to completion with environment variables set.
+pub async fn run_with_env(args: &[&str], data: &Path, env: &[(&str, &str)]) -> Output {
     let output = baton()
+        .envs(env.iter().copied())
         .args(args)
         .arg("--data-dir")
         .arg(data)
