@@ -30,6 +30,8 @@ pub struct AppConfig {
     pub router: baton_core::router::RouterConfig,
     /// Wait after which required skills relax to the policy's fallback skills (0: never).
     pub overflow_after_ms: i64,
+    /// How many conversations stay in memory, and for how long once idle.
+    pub live: crate::live::LiveLimits,
 }
 
 impl Default for AppConfig {
@@ -40,6 +42,7 @@ impl Default for AppConfig {
             policy: Policy::default(),
             router: baton_core::router::RouterConfig::default(),
             overflow_after_ms: 120_000,
+            live: crate::live::LiveLimits::default(),
         }
     }
 }
@@ -155,13 +158,14 @@ impl AppState {
         );
         let routing = crate::routing::Routing::new(router_config, now)
             .map_err(|e| ApiError::internal(format!("router: {e}")))?;
+        let limits = config.live;
         let inner = AppInner {
             routing,
             store,
             config,
             policy,
             keys: KeyCache::default(),
-            conversations: Conversations::with_extractor(Arc::clone(&extractor)),
+            conversations: Conversations::new(Arc::clone(&extractor), limits),
             extractor,
             fanout: Fanout::default(),
             derive: Derive::default(),
@@ -170,6 +174,7 @@ impl AppState {
         let state = Self(Arc::new(inner));
         crate::routing::restore(&state).await?;
         crate::routing::spawn_ticker(&state);
+        crate::live::spawn_sweeper(&state);
         Ok((state, bootstrap))
     }
 }

@@ -69,7 +69,14 @@ pub async fn create(
         }
         (_, None) => None,
     };
-    let key = issue_key(app.store.as_ref(), role, agent.clone(), crate::clock::now()).await?;
+    // On its own task: a key the store holds is one the admin gets to see.
+    let key = {
+        let (app, agent) = (app.clone(), agent.clone());
+        crate::detach::run(async move {
+            issue_key(app.store.as_ref(), role, agent, crate::clock::now()).await
+        })
+        .await?
+    };
     Ok((
         StatusCode::CREATED,
         axum::Json(CreatedKey {

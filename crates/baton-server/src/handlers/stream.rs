@@ -16,12 +16,12 @@ use serde::Deserialize;
 use tokio::sync::{broadcast, mpsc};
 use tokio_stream::wrappers::ReceiverStream;
 
-use crate::access::ensure_readable;
 use crate::app::AppState;
 use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::extract::{ApiQuery, conversation_id};
 use crate::live::with_hash;
+use crate::params::{self, Source};
 
 /// `?after=SEQ` (an alternative to `Last-Event-ID`).
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -29,10 +29,12 @@ use crate::live::with_hash;
 pub struct StreamQuery {
     /// Resume after this seq.
     #[serde(default)]
-    pub after: Option<u64>,
+    #[param(value_type = Option<u64>)]
+    pub after: Option<String>,
 }
 
 const REPLAY_PAGE: u32 = 1000;
+const REPLAY_BYTES: usize = 1024 * 1024;
 
 /// `GET /v1/conversations/{cid}/stream`: SSE; `Last-Event-ID` resumes without gaps.
 #[utoipa::path(get, path = "/v1/conversations/{cid}/stream", params(("cid" = String, Path), StreamQuery),
@@ -46,30 +48,19 @@ pub async fn stream(
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
     let cid = conversation_id(cid)?;
     let resume = match headers.get("last-event-id") {
-        Some(value) => Some(
-            value
-                .to_str()
-                .ok()
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .ok_or_else(|| {
-                    ApiError::bad_request("invalid_header", "Last-Event-ID must be a seq number")
-                        .with_field("Last-Event-ID")
-                })?,
-        ),
+        Some(value) => {
+            let raw = value.to_str().unwrap_or("not text");
+            params::seq(Source::Header, "Last-Event-ID", Some(raw))?
+        }
         None => None,
     };
-    let after = resume.or(query.after).unwrap_or(0);
-    let live_rx = {
-        let live = app
-            .conversations
-            .lock(app.store.as_ref(), &app.policy(), &cid)
-            .await?;
-        // Bots watch conversations before their first event, so only agents need it to exist.
-        if principal.role == baton_store::Role::Agent {
-            ensure_readable(&principal, live.exists(), &live.state)?;
-        }
-        app.fanout.subscribe(&cid)
-    };
+    let after = params::seq(Source::Query, "after", query.after.as_deref())?;
+    let after = resume.or(after).unwrap_or(0);
+    // Unknown conversations are 404 for every role: a stream allocates nothing for them.
+    app.conversations
+        .readable(app.store.as_ref(), &app.policy(), &principal, &cid)
+        .await?;
+    let live_rx = app.fanout.subscribe(&cid);
     let (tx, rx) = mpsc::channel(256);
     tokio::spawn(forward(app, cid, after, live_rx, tx));
     metrics::gauge!("baton_sse_subscribers").increment(1.0);
@@ -90,14 +81,18 @@ fn sse(seq: u64, kind: &str, json: &str) -> Result<SseEvent, Infallible> {
 /// when the client is gone.
 async fn replay(app: &AppState, cid: &ConversationId, mut last: u64, tx: &Sender) -> Option<u64> {
     loop {
-        let page = match app.store.events_after(cid, last, REPLAY_PAGE).await {
+        let page = match app
+            .store
+            .events_page(cid, last, REPLAY_PAGE, REPLAY_BYTES)
+            .await
+        {
             Ok(page) => page,
             Err(error) => {
                 tracing::warn!(%error, conversation = %cid, "stream replay failed");
                 return None;
             }
         };
-        for event in &page {
+        for event in &page.events {
             let kind = serde_json::from_str::<serde_json::Value>(&event.canonical)
                 .ok()
                 .and_then(|v| v.get("type").and_then(|t| t.as_str()).map(str::to_owned))
@@ -111,7 +106,7 @@ async fn replay(app: &AppState, cid: &ConversationId, mut last: u64, tx: &Sender
             .ok()?;
             last = event.seq;
         }
-        if page.len() < REPLAY_PAGE as usize {
+        if !page.more {
             return Some(last);
         }
     }
@@ -121,7 +116,7 @@ async fn forward(
     app: AppState,
     cid: ConversationId,
     after: u64,
-    mut live_rx: broadcast::Receiver<crate::fanout::Published>,
+    mut live_rx: crate::fanout::Subscription,
     tx: Sender,
 ) {
     let mut last = after;
