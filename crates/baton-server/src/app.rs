@@ -37,6 +37,8 @@ pub struct AppConfig {
     pub trust_proxy_headers: bool,
     /// Failed authentications allowed per client address.
     pub auth_failure_limit: crate::limit::FailureLimit,
+    /// How many conversations stay in memory, and for how long once idle.
+    pub live: crate::live::LiveLimits,
 }
 
 /// The shortest `BATON_ADMIN_KEY` accepted: as long as a generated key's 128 bits in
@@ -54,6 +56,7 @@ impl Default for AppConfig {
             session_ttl: std::time::Duration::from_secs(12 * 3600),
             trust_proxy_headers: false,
             auth_failure_limit: crate::limit::FailureLimit::default(),
+            live: crate::live::LiveLimits::default(),
         }
     }
 }
@@ -185,6 +188,7 @@ impl AppState {
         let routing = crate::routing::Routing::new(router_config, now)
             .map_err(|e| ApiError::internal(format!("router: {e}")))?;
         let auth_failures = crate::limit::AuthFailures::new(config.auth_failure_limit);
+        let limits = config.live;
         let inner = AppInner {
             routing,
             store,
@@ -192,7 +196,7 @@ impl AppState {
             policy,
             keys: KeyCache::default(),
             auth_failures,
-            conversations: Conversations::with_extractor(Arc::clone(&extractor)),
+            conversations: Conversations::new(Arc::clone(&extractor), limits),
             extractor,
             fanout: Fanout::default(),
             derive: Derive::default(),
@@ -201,6 +205,7 @@ impl AppState {
         let state = Self(Arc::new(inner));
         crate::routing::restore(&state).await?;
         crate::routing::spawn_ticker(&state);
+        crate::live::spawn_sweeper(&state);
         Ok((state, bootstrap))
     }
 }

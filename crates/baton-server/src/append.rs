@@ -18,7 +18,7 @@ use crate::app::AppState;
 use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::fanout::Published;
-use crate::live::{Live, with_hash};
+use crate::live::{Live, LiveGuard, with_hash};
 
 /// `POST /v1/conversations/{cid}/events` body.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -193,11 +193,13 @@ pub fn prepare(principal: &Principal, request: AppendRequest) -> Result<Vec<Draf
     Ok(drafts)
 }
 
-/// Checks, seals and writes drafts to a locked conversation, then fans out.
+/// Checks, seals and writes drafts to a locked conversation; once the store has
+/// committed, publishes the new state and fans out. Run it where a dropped request
+/// cannot stop it between the commit and the publish ([`crate::detach`]).
 pub async fn write(
     app: &AppState,
     conversation: &ConversationId,
-    live: &mut Live,
+    live: &mut LiveGuard,
     drafts: Vec<Draft>,
     now: Timestamp,
 ) -> Result<Written, WriteError> {
@@ -268,13 +270,21 @@ pub async fn write(
     };
     match app.store.append(batch).await {
         Ok(_) => {}
+        // The store rolled this batch back alone: nothing was written, memory is right.
         Err(StoreError::DuplicateEventId(_)) => return Err(WriteError::DuplicateId),
-        Err(other) => return Err(ApiError::from(other).into()),
+        // A conflict means the log is not what memory holds; any other failure may or
+        // may not have committed. Either way only the store knows: reload from it.
+        Err(other) => {
+            live.invalidate();
+            return Err(ApiError::from(other).into());
+        }
     }
-    live.state = state;
-    live.signals = signals;
-    live.facts = facts;
-    live.head = head;
+    live.commit(Live {
+        state,
+        head,
+        signals,
+        facts,
+    });
     for event in &events {
         metrics::counter!("baton_events_appended_total", "type" => event.body.kind()).increment(1);
     }
@@ -307,17 +317,18 @@ pub fn response(live: &Live, written: &Written) -> AppendResponse {
 }
 
 /// Answers a retried batch with the result of its first delivery, or refuses a batch
-/// that mixes stored and new ids.
+/// that mixes stored and new ids, or reuses a stored id for a different event.
 pub async fn answer_retry(
     app: &AppState,
     conversation: &ConversationId,
     live: &Live,
-    ids: &[EventId],
+    drafts: &[Draft],
 ) -> Result<Option<AppendResponse>, ApiError> {
+    let ids: Vec<EventId> = drafts.iter().filter_map(|d| d.id.clone()).collect();
     if ids.is_empty() {
         return Ok(None);
     }
-    let found = app.store.find_event_ids(conversation, ids).await?;
+    let found = app.store.find_event_ids(conversation, &ids).await?;
     if found.is_empty() {
         return Ok(None);
     }
@@ -331,6 +342,7 @@ pub async fn answer_retry(
             ),
         ));
     }
+    crate::idempotency::ensure_same(app, conversation, drafts, &found).await?;
     let Some(last) = found.iter().max_by_key(|f| f.seq) else {
         return Ok(None);
     };
@@ -366,6 +378,9 @@ pub async fn answer_retry(
 
 /// The whole append call, as the HTTP handler and in-process callers (benchmarks,
 /// demo) run it: decode, authorize, retry detection, `expected_seq`, write.
+///
+/// The locked part runs on its own task: a caller that gives up (a client timeout)
+/// cannot stop it between the store's commit and the in-memory update.
 pub async fn append_events(
     app: &AppState,
     principal: &Principal,
@@ -375,7 +390,28 @@ pub async fn append_events(
     let started = std::time::Instant::now();
     let expected = request.expected_seq;
     let drafts = prepare(principal, request)?;
-    let ids: Vec<EventId> = drafts.iter().filter_map(|d| d.id.clone()).collect();
+    if principal.role == Role::Agent {
+        // An agent writes only where it may read: checked before anything is allocated.
+        app.conversations
+            .readable(app.store.as_ref(), &app.policy(), principal, cid)
+            .await?;
+    }
+    let (owned_app, owned_principal, owned_cid) = (app.clone(), principal.clone(), cid.clone());
+    let result = crate::detach::run(async move {
+        append_locked(&owned_app, &owned_principal, &owned_cid, expected, drafts).await
+    })
+    .await;
+    metrics::histogram!("baton_append_seconds").record(started.elapsed().as_secs_f64());
+    result
+}
+
+async fn append_locked(
+    app: &AppState,
+    principal: &Principal,
+    cid: &ConversationId,
+    expected: Option<u64>,
+    drafts: Vec<Draft>,
+) -> Result<AppendResponse, ApiError> {
     let mut live = app
         .conversations
         .lock(app.store.as_ref(), &app.policy(), cid)
@@ -386,7 +422,7 @@ pub async fn append_events(
     if let Some(expected) = expected
         && expected != live.state.last_seq
     {
-        if let Some(answer) = answer_retry(app, cid, &live, &ids).await? {
+        if let Some(answer) = answer_retry(app, cid, &live, &drafts).await? {
             return Ok(answer);
         }
         return Err(ApiError::conflict(
@@ -398,26 +434,30 @@ pub async fn append_events(
         )
         .with_field("expected_seq"));
     }
-    let result = match write(app, cid, &mut live, drafts, crate::clock::now()).await {
+    // Kept only when a retry is possible: to compare a duplicate id's body with the stored one.
+    let retry_key = if drafts.iter().any(|d| d.id.is_some()) {
+        drafts.clone()
+    } else {
+        Vec::new()
+    };
+    match write(app, cid, &mut live, drafts, crate::clock::now()).await {
         Ok(written) => Ok(response(&live, &written)),
         Err(WriteError::Api(error)) => Err(error),
-        Err(WriteError::DuplicateId) => match answer_retry(app, cid, &live, &ids).await? {
+        Err(WriteError::DuplicateId) => match answer_retry(app, cid, &live, &retry_key).await? {
             Some(answer) => Ok(answer),
             None => Err(ApiError::conflict(
                 "duplicate_event_id",
                 "an event id in this batch is already stored",
             )),
         },
-    };
-    metrics::histogram!("baton_append_seconds").record(started.elapsed().as_secs_f64());
-    result
+    }
 }
 
 /// Writes one of baton's own events to a locked conversation and answers as an append.
 pub async fn write_system(
     app: &AppState,
     conversation: &ConversationId,
-    live: &mut Live,
+    live: &mut LiveGuard,
     body: EventBody,
 ) -> Result<AppendResponse, ApiError> {
     match write(

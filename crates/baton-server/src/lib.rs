@@ -7,8 +7,11 @@
 //! # Layout
 //! - [`app`]: shared state and `serve`; [`router`]: every route in one list.
 //! - [`handlers`]: one file per resource.
-//! - [`append`]: the append path; [`derive`]: baton's own events on append.
+//! - [`append`]: the append path; [`derive`]: baton's own events on append;
+//!   [`idempotency`]: a reused event id must carry the same event.
 //! - [`live`]: conversations in memory; [`fanout`]: live subscribers.
+//! - [`detach`]: writes that finish even when their client goes away.
+//! - [`params`]: numeric query parameters and headers, range-checked.
 //! - [`routing`]: the router, its effects as events, the offer timer, the forecast.
 //! - [`auth`] and [`access`]: keys, roles, who sees what; [`limit`]: failed
 //!   authentications per address; [`headers`]: security headers on every response.
@@ -24,16 +27,19 @@ pub mod auth;
 pub mod clock;
 pub mod console;
 pub mod derive;
+pub mod detach;
 pub mod error;
 pub mod extract;
 pub mod fanout;
 pub mod handlers;
 pub mod headers;
+pub mod idempotency;
 pub mod limit;
 pub mod live;
 pub mod metrics;
 pub mod openapi;
 pub mod package;
+pub mod params;
 pub mod redaction;
 pub mod router;
 pub mod routing;

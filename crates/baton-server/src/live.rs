@@ -1,11 +1,22 @@
-//! The in-memory view of each conversation touched since start: its folded state and
-//! chain head, behind a per-conversation lock that serializes its appends.
+//! The in-memory view of the conversations in use: each one's last committed state
+//! (folded state, chain head, signals, known facts) as an immutable snapshot, and a
+//! per-conversation writer lock that serializes its appends.
 //!
-//! A conversation is loaded from the store on first use (a fold of its log) and then
-//! kept current by the append path, so a decision never re-reads history.
+//! Reads take the snapshot and never wait for a writer: a slow commit slows only the
+//! appends queued behind it. A writer works on a copy and publishes it only once the
+//! store has committed ([`LiveGuard::commit`]); when the store's answer leaves the
+//! outcome unknown, the entry is dropped ([`LiveGuard::invalidate`]) and the next use
+//! reloads it from the log.
+//!
+//! Memory is bounded: a read of a conversation the store does not hold allocates
+//! nothing, and conversations nobody holds leave memory when idle for
+//! [`LiveLimits::idle_after`] or, least recently used first, beyond
+//! [`LiveLimits::max_conversations`]. They are reloaded from the store on next use.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
 
 use baton_core::ledger::{Digest, GENESIS};
 use baton_core::policy::Policy;
@@ -14,13 +25,12 @@ use baton_core::{ConversationId, ConversationState, Event};
 use baton_store::Store;
 use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
 
+use crate::auth::Principal;
 use crate::error::ApiError;
 
-/// What baton holds in memory for one conversation.
+/// What baton holds in memory for one conversation, as of its last commit.
 #[derive(Debug, Clone)]
 pub struct Live {
-    /// Whether the log has been folded in yet.
-    loaded: bool,
     /// The folded state.
     pub state: ConversationState,
     /// Hash of the last event.
@@ -34,7 +44,6 @@ pub struct Live {
 impl Default for Live {
     fn default() -> Self {
         Self {
-            loaded: false,
             state: ConversationState::default(),
             head: GENESIS,
             signals: SignalState::default(),
@@ -50,61 +59,262 @@ impl Live {
     }
 }
 
-/// A locked, loaded conversation.
-pub type LiveGuard = OwnedMutexGuard<Live>;
-
-/// Every conversation seen since start.
-#[derive(Default)]
-pub struct Conversations {
-    map: Mutex<BTreeMap<ConversationId, Arc<AsyncMutex<Live>>>>,
-    /// The policy's fact extractor, for folding a log's facts on load.
-    extractor: Arc<crate::package::ExtractorSlot>,
+/// How many conversations stay in memory, and for how long once idle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LiveLimits {
+    /// Beyond this many, the least recently used idle ones leave memory.
+    pub max_conversations: usize,
+    /// A conversation untouched this long leaves memory.
+    pub idle_after: Duration,
 }
 
-/// Page size when folding a log from the store.
-const LOAD_PAGE: u32 = 5_000;
-
-impl Conversations {
-    /// An empty cache that reads facts with the extractor in `slot`.
-    pub fn with_extractor(extractor: Arc<crate::package::ExtractorSlot>) -> Self {
+impl Default for LiveLimits {
+    fn default() -> Self {
+        // `bench idle` holds 100,000 open conversations well under 1 GiB.
         Self {
-            map: Mutex::default(),
-            extractor,
+            max_conversations: 100_000,
+            idle_after: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+/// One conversation in memory.
+struct Entry {
+    /// Serializes writers; readers never take it.
+    write: Arc<AsyncMutex<()>>,
+    /// The last committed state; `None` until loaded (or after an invalidation).
+    committed: RwLock<Option<Arc<Live>>>,
+    /// Milliseconds since the cache's epoch at last use.
+    touched: AtomicU64,
+}
+
+impl Entry {
+    fn new(now: u64) -> Self {
+        Self {
+            write: Arc::new(AsyncMutex::new(())),
+            committed: RwLock::new(None),
+            touched: AtomicU64::new(now),
         }
     }
 
-    /// Locks a conversation, loading it from the store on first use.
+    fn committed(&self) -> Option<Arc<Live>> {
+        self.committed
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    fn set(&self, live: Option<Arc<Live>>) {
+        *self
+            .committed
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = live;
+    }
+}
+
+/// A writer's exclusive hold on one loaded conversation. Derefs to the last committed
+/// state; [`Self::commit`] publishes the next one.
+pub struct LiveGuard {
+    entry: Arc<Entry>,
+    live: Arc<Live>,
+    _lock: OwnedMutexGuard<()>,
+}
+
+impl std::ops::Deref for LiveGuard {
+    type Target = Live;
+    fn deref(&self) -> &Live {
+        &self.live
+    }
+}
+
+impl LiveGuard {
+    /// Publishes the state after a commit: readers see it from now on.
+    pub fn commit(&mut self, live: Live) {
+        self.live = Arc::new(live);
+        self.entry.set(Some(Arc::clone(&self.live)));
+    }
+
+    /// Forgets the in-memory state (the store's outcome is unknown, or the store holds
+    /// a log this state does not match): the next use reloads it from the store.
+    pub fn invalidate(&mut self) {
+        self.entry.set(None);
+    }
+}
+
+/// The conversations in memory.
+pub struct Conversations {
+    map: Mutex<BTreeMap<ConversationId, Arc<Entry>>>,
+    /// The policy's fact extractor, for folding a log's facts on load.
+    extractor: Arc<crate::package::ExtractorSlot>,
+    limits: LiveLimits,
+    epoch: Instant,
+}
+
+/// Page size and byte budget when folding a log from the store.
+const LOAD_PAGE: u32 = 5_000;
+const LOAD_BYTES: usize = 4 * 1024 * 1024;
+
+impl Conversations {
+    /// An empty cache that reads facts with the extractor in `slot`.
+    pub fn new(extractor: Arc<crate::package::ExtractorSlot>, limits: LiveLimits) -> Self {
+        Self {
+            map: Mutex::default(),
+            extractor,
+            limits,
+            epoch: Instant::now(),
+        }
+    }
+
+    fn now(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    fn map(&self) -> std::sync::MutexGuard<'_, BTreeMap<ConversationId, Arc<Entry>>> {
+        self.map
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The entry for `id`, created when `create` (a writer) and absent.
+    fn entry(&self, id: &ConversationId, create: bool) -> Option<Arc<Entry>> {
+        let now = self.now();
+        let mut map = self.map();
+        if let Some(entry) = map.get(id) {
+            entry.touched.store(now, Ordering::Relaxed);
+            return Some(Arc::clone(entry));
+        }
+        if !create {
+            return None;
+        }
+        let entry = Arc::new(Entry::new(now));
+        map.insert(id.clone(), Arc::clone(&entry));
+        if map.len() > self.limits.max_conversations {
+            // Evict a tenth at once, so a full cache does not scan on every insert.
+            let keep = self.limits.max_conversations - self.limits.max_conversations / 10;
+            evict(&mut map, keep, None);
+        }
+        Some(entry)
+    }
+
+    /// Locks a conversation for writing, loading it from the store on first use.
     pub async fn lock(
         &self,
         store: &dyn Store,
         policy: &Policy,
         id: &ConversationId,
     ) -> Result<LiveGuard, ApiError> {
-        let entry = {
-            let mut map = self
-                .map
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            Arc::clone(map.entry(id.clone()).or_default())
+        let entry = self.entry(id, true).ok_or_else(|| {
+            ApiError::internal("the conversation cache refused to create an entry")
+        })?;
+        let lock = Arc::clone(&entry.write).lock_owned().await;
+        let live = match entry.committed() {
+            Some(live) => live,
+            None => {
+                let live = Arc::new(self.load(store, policy, id).await?);
+                entry.set(Some(Arc::clone(&live)));
+                live
+            }
         };
-        let mut live = entry.lock_owned().await;
-        if !live.loaded {
-            for (event, hash) in stored_events(store, id).await? {
+        Ok(LiveGuard {
+            entry,
+            live,
+            _lock: lock,
+        })
+    }
+
+    /// The last committed state of a conversation, or `None` when it has no event.
+    /// Never waits for an append in progress; allocates nothing for a conversation the
+    /// store does not hold.
+    pub async fn snapshot(
+        &self,
+        store: &dyn Store,
+        policy: &Policy,
+        id: &ConversationId,
+    ) -> Result<Option<Arc<Live>>, ApiError> {
+        let entry = match self.entry(id, false) {
+            Some(entry) => entry,
+            None => {
+                if store.conversation(id).await?.is_none() {
+                    return Ok(None);
+                }
+                self.entry(id, true).ok_or_else(|| {
+                    ApiError::internal("the conversation cache refused to create an entry")
+                })?
+            }
+        };
+        if let Some(live) = entry.committed() {
+            return Ok(Some(live).filter(|l| l.exists()));
+        }
+        // Not loaded yet: load under the writer lock, so a writer's load and ours do
+        // not race. A writer loads before it writes, so this never waits for a commit.
+        let _lock = Arc::clone(&entry.write).lock_owned().await;
+        let live = match entry.committed() {
+            Some(live) => live,
+            None => {
+                let live = Arc::new(self.load(store, policy, id).await?);
+                entry.set(Some(Arc::clone(&live)));
+                live
+            }
+        };
+        Ok(Some(live).filter(|l| l.exists()))
+    }
+
+    /// The last committed state for a reader: 404 unless the conversation exists and
+    /// `principal` may read it.
+    pub async fn readable(
+        &self,
+        store: &dyn Store,
+        policy: &Policy,
+        principal: &Principal,
+        id: &ConversationId,
+    ) -> Result<Arc<Live>, ApiError> {
+        let live = self
+            .snapshot(store, policy, id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("no such conversation"))?;
+        crate::access::ensure_readable(principal, live.exists(), &live.state)?;
+        Ok(live)
+    }
+
+    async fn load(
+        &self,
+        store: &dyn Store,
+        policy: &Policy,
+        id: &ConversationId,
+    ) -> Result<Live, ApiError> {
+        let mut live = Live::default();
+        let extractor = self.extractor.get().ok();
+        let mut after = 0;
+        loop {
+            let page = store.events_page(id, after, LOAD_PAGE, LOAD_BYTES).await?;
+            for stored in &page.events {
+                let event = parse_stored(id, stored)?;
                 live.state.apply(&event);
                 live.signals.apply(&event, policy);
-                if let Ok(extractor) = self.extractor.get() {
-                    live.facts.observe(&event, &extractor);
+                if let Some(extractor) = &extractor {
+                    live.facts.observe(&event, extractor);
                 }
-                live.head = hash;
+                live.head = stored.hash;
+                after = stored.seq;
             }
-            live.loaded = true;
+            if !page.more {
+                return Ok(live);
+            }
         }
-        Ok(live)
+    }
+
+    /// Drops conversations untouched for the idle time, and the least recently used
+    /// beyond the cap; none that anyone holds.
+    pub fn sweep(&self) {
+        let idle = u64::try_from(self.limits.idle_after.as_millis()).unwrap_or(u64::MAX);
+        let cutoff = self.now().checked_sub(idle);
+        let mut map = self.map();
+        evict(&mut map, self.limits.max_conversations, cutoff);
     }
 
     /// How many conversations are held in memory.
     pub fn len(&self) -> usize {
-        self.map.lock().map(|m| m.len()).unwrap_or(0)
+        self.map().len()
     }
 
     /// Whether none is held.
@@ -113,33 +323,60 @@ impl Conversations {
     }
 }
 
+/// Removes entries nobody holds: those touched before `idle_cutoff`, then the least
+/// recently used until at most `keep` remain. An entry only the map holds cannot be
+/// taken by anyone while the map is locked, so removing it loses nothing.
+fn evict(map: &mut BTreeMap<ConversationId, Arc<Entry>>, keep: usize, idle_cutoff: Option<u64>) {
+    let free = |entry: &Arc<Entry>| Arc::strong_count(entry) == 1;
+    if let Some(cutoff) = idle_cutoff {
+        map.retain(|_, entry| !(free(entry) && entry.touched.load(Ordering::Relaxed) < cutoff));
+    }
+    if map.len() <= keep {
+        return;
+    }
+    let mut candidates: Vec<(u64, ConversationId)> = map
+        .iter()
+        .filter(|(_, entry)| free(entry))
+        .map(|(id, entry)| (entry.touched.load(Ordering::Relaxed), id.clone()))
+        .collect();
+    candidates.sort_unstable();
+    let excess = map.len() - keep;
+    for (_, id) in candidates.into_iter().take(excess) {
+        map.remove(&id);
+    }
+}
+
+/// Drops idle conversations from memory on a timer until the app is dropped.
+pub fn spawn_sweeper(app: &crate::app::AppState) {
+    let weak = Arc::downgrade(&app.0);
+    let every = (app.conversations.limits.idle_after / 4)
+        .clamp(Duration::from_millis(10), Duration::from_secs(30));
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(every);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            interval.tick().await;
+            let Some(inner) = weak.upgrade() else { return };
+            inner.conversations.sweep();
+        }
+    });
+}
+
 /// The event JSON as the API serves it: the stored canonical object plus `hash`.
 pub fn with_hash(canonical: &str, hash: &Digest) -> String {
     let open = canonical.strip_suffix('}').unwrap_or(canonical);
     format!("{open},\"hash\":\"{hash}\"}}")
 }
 
-/// Every stored event of a conversation, parsed, with its hash, read page by page.
-pub async fn stored_events(
-    store: &dyn Store,
+/// A stored event, parsed.
+pub fn parse_stored(
     id: &ConversationId,
-) -> Result<Vec<(Event, Digest)>, ApiError> {
-    let mut events = Vec::new();
-    let mut after = 0;
-    loop {
-        let page = store.events_after(id, after, LOAD_PAGE).await?;
-        for stored in &page {
-            let event: Event = serde_json::from_str(&stored.canonical).map_err(|e| {
-                ApiError::internal(format!(
-                    "stored event {id}/{} does not parse: {e}",
-                    stored.seq
-                ))
-            })?;
-            events.push((event, stored.hash));
-            after = stored.seq;
-        }
-        if page.len() < LOAD_PAGE as usize {
-            return Ok(events);
-        }
-    }
+    stored: &baton_store::StoredEvent,
+) -> Result<Event, ApiError> {
+    serde_json::from_str(&stored.canonical).map_err(|e| {
+        ApiError::internal(format!(
+            "stored event {id}/{} does not parse: {e}",
+            stored.seq
+        ))
+    })
 }

@@ -64,10 +64,28 @@ pub fn viewer(role: Role) -> ViewerRole {
     }
 }
 
-/// Every event of a conversation, parsed.
-pub async fn load_events(app: &AppState, cid: &ConversationId) -> Result<Vec<Event>, ApiError> {
-    let stored = crate::live::stored_events(app.store.as_ref(), cid).await?;
-    Ok(stored.into_iter().map(|(event, _)| event).collect())
+/// The package reads at most this many of the latest events (the transcript, timeline
+/// and documents cover them; facts, state and signals are kept whole on append), and at
+/// most this many bytes of them, so a long log of large events costs a bounded read.
+pub const PACKAGE_EVENTS: u32 = 2_000;
+/// See [`PACKAGE_EVENTS`].
+pub const PACKAGE_BYTES: usize = 2 * 1024 * 1024;
+
+/// The latest events of a conversation up to `last_seq`, parsed, bounded as above.
+pub async fn load_events(
+    app: &AppState,
+    cid: &ConversationId,
+    last_seq: u64,
+) -> Result<Vec<Event>, ApiError> {
+    let tail = app
+        .store
+        .events_tail(cid, PACKAGE_EVENTS, PACKAGE_BYTES)
+        .await?;
+    tail.iter()
+        // Events appended after the snapshot are not in its state or facts.
+        .filter(|stored| stored.seq <= last_seq)
+        .map(|stored| crate::live::parse_stored(cid, stored))
+        .collect()
 }
 
 /// The most earlier contacts shown in the journey.
@@ -98,22 +116,24 @@ async fn build_checked(
     cid: &ConversationId,
 ) -> Result<ContextPackage, ApiError> {
     let policy = app.policy();
-    let (state, snapshot, facts) = {
-        let live = app
-            .conversations
-            .lock(app.store.as_ref(), &policy, cid)
-            .await?;
-        match principal {
-            Some(p) => crate::access::ensure_readable(p, live.exists(), &live.state)?,
-            None if !live.exists() => return Err(ApiError::not_found("no such conversation")),
-            None => {}
+    let live = match principal {
+        Some(p) => {
+            app.conversations
+                .readable(app.store.as_ref(), &policy, p, cid)
+                .await?
         }
-        let facts = live.facts.package_facts();
-        (live.state.clone(), live.signals.snapshot(), facts)
+        None => app
+            .conversations
+            .snapshot(app.store.as_ref(), &policy, cid)
+            .await?
+            .ok_or_else(|| ApiError::not_found("no such conversation"))?,
     };
-    let mut events = load_events(app, cid).await?;
-    // Events appended since the lock was released are not in the state or the facts.
-    events.retain(|e| e.seq <= state.last_seq);
+    let (state, snapshot, facts) = (
+        &live.state,
+        live.signals.snapshot(),
+        live.facts.package_facts(),
+    );
+    let events = load_events(app, cid, state.last_seq).await?;
     let mut journey = Vec::new();
     if let Some(customer) = &state.customer_id {
         let mut rows = app.store.conversations_of_customer(customer).await?;
@@ -123,10 +143,13 @@ async fn build_checked(
         rows.retain(|row| &row.id != cid && started.is_some_and(|s| row.summary.started_at < s));
         let skip = rows.len().saturating_sub(JOURNEY_LIMIT);
         for row in rows.into_iter().skip(skip) {
-            let prior = app
+            let Some(prior) = app
                 .conversations
-                .lock(app.store.as_ref(), &policy, &row.id)
-                .await?;
+                .snapshot(app.store.as_ref(), &policy, &row.id)
+                .await?
+            else {
+                continue;
+            };
             journey.push(PriorContact {
                 conversation_id: row.id.to_string(),
                 started_at: row.summary.started_at,
@@ -157,7 +180,7 @@ async fn build_checked(
     let input = PackageInput {
         conversation_id: cid.as_str(),
         events: &events,
-        state: &state,
+        state,
         now: clock::now(),
         viewer: viewer(role),
         signals: &signals,

@@ -4,6 +4,10 @@
 //! Lock order: the routing gate first, then conversation locks, one at a time. The
 //! append path never takes the gate while holding a conversation (it spawns instead),
 //! so the two can never wait on each other.
+//!
+//! Every change to the router is followed by the events that record it; both run on
+//! their own task ([`crate::detach`]), so a client that gives up cannot leave the
+//! router ahead of the log.
 
 use std::collections::BTreeMap;
 use std::sync::RwLock;
@@ -225,6 +229,11 @@ pub async fn persist_presence(
 
 /// Persists and registers an agent profile.
 pub async fn put_agent(app: &AppState, profile: AgentProfile) -> Result<(), ApiError> {
+    let app = app.clone();
+    crate::detach::run(async move { put_agent_now(&app, profile).await }).await
+}
+
+async fn put_agent_now(app: &AppState, profile: AgentProfile) -> Result<(), ApiError> {
     let now = clock::now();
     let mut core = app.routing.lock().await;
     let effects = core
@@ -253,6 +262,15 @@ pub async fn set_presence(
     agent: &AgentId,
     presence: Presence,
 ) -> Result<(), ApiError> {
+    let (app, agent) = (app.clone(), agent.clone());
+    crate::detach::run(async move { set_presence_now(&app, &agent, presence).await }).await
+}
+
+async fn set_presence_now(
+    app: &AppState,
+    agent: &AgentId,
+    presence: Presence,
+) -> Result<(), ApiError> {
     let now = clock::now();
     let mut core = app.routing.lock().await;
     let effects = core
@@ -269,9 +287,9 @@ pub async fn set_presence(
 pub async fn enqueue(app: AppState, conversation: ConversationId) {
     let mut core = app.routing.lock().await;
     let entry = {
-        let Ok(live) = app
+        let Ok(Some(live)) = app
             .conversations
-            .lock(app.store.as_ref(), &app.policy(), &conversation)
+            .snapshot(app.store.as_ref(), &app.policy(), &conversation)
             .await
         else {
             return;
@@ -342,10 +360,13 @@ pub async fn restore(app: &AppState) -> Result<(), ApiError> {
         ..Default::default()
     };
     for row in app.store.conversations(filter).await? {
-        let live = app
+        let Some(live) = app
             .conversations
-            .lock(app.store.as_ref(), &app.policy(), &row.id)
-            .await?;
+            .snapshot(app.store.as_ref(), &app.policy(), &row.id)
+            .await?
+        else {
+            continue;
+        };
         let state = &live.state;
         let queued = state.handoff.as_ref().map(|handoff| QueuedConversation {
             conversation: row.id.clone(),
@@ -380,9 +401,37 @@ pub async fn restore(app: &AppState) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// Rejects an offer for `agent`: the router offers the conversation to the next agent.
+pub async fn reject_offer(
+    app: &AppState,
+    agent: &AgentId,
+    offer: &baton_core::OfferId,
+) -> Result<(), ApiError> {
+    let (app, agent, offer) = (app.clone(), agent.clone(), offer.clone());
+    crate::detach::run(async move {
+        let mut core = app.routing.lock().await;
+        let effects = core
+            .router
+            .reject(&offer, &agent, clock::now())
+            .map_err(refusal)?;
+        apply(&app, effects).await;
+        Ok(())
+    })
+    .await
+}
+
 /// Accepts an offer for `agent`: the router assigns, the `assigned` event is written.
 /// Returns the conversation.
 pub async fn accept_offer(
+    app: &AppState,
+    agent: &AgentId,
+    offer: &baton_core::OfferId,
+) -> Result<ConversationId, ApiError> {
+    let (app, agent, offer) = (app.clone(), agent.clone(), offer.clone());
+    crate::detach::run(async move { accept_offer_now(&app, &agent, &offer).await }).await
+}
+
+async fn accept_offer_now(
     app: &AppState,
     agent: &AgentId,
     offer: &baton_core::OfferId,

@@ -52,6 +52,26 @@ pub trait Store: Send + Sync + 'static {
         limit: u32,
     ) -> StoreFuture<'a, Vec<StoredEvent>>;
 
+    /// Events after `after_seq` in seq order, at most `limit` of them and at most
+    /// `max_bytes` of canonical JSON, but always the first one if any follows (so a
+    /// reader paging through always moves on). `more` says whether events follow the page.
+    fn events_page<'a>(
+        &'a self,
+        conversation: &'a ConversationId,
+        after_seq: u64,
+        limit: u32,
+        max_bytes: usize,
+    ) -> StoreFuture<'a, EventsPage>;
+
+    /// The latest events, in seq order: at most `limit` of them and at most `max_bytes`
+    /// of canonical JSON, but always the last one if the conversation has any.
+    fn events_tail<'a>(
+        &'a self,
+        conversation: &'a ConversationId,
+        limit: u32,
+        max_bytes: usize,
+    ) -> StoreFuture<'a, Vec<StoredEvent>>;
+
     /// Events of the given types (`decision`, `assigned`...) across all conversations,
     /// written at or after `since`, ordered by time, at most `limit` (for statistics).
     fn events_of_kinds<'a>(

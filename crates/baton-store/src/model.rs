@@ -97,6 +97,15 @@ pub struct StoredEvent {
     pub hash: Digest,
 }
 
+/// A page of one conversation's events (see [`crate::Store::events_page`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventsPage {
+    /// The events, in seq order.
+    pub events: Vec<StoredEvent>,
+    /// Whether more events follow the last one.
+    pub more: bool,
+}
+
 /// An event read across conversations (see [`crate::Store::events_of_kinds`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KindEvent {

@@ -8,7 +8,6 @@ use baton_core::facts::redact::redact_fact;
 use baton_core::facts::repeat::detect_repeat_ask;
 use serde::{Deserialize, Serialize};
 
-use crate::access::ensure_readable;
 use crate::app::AppState;
 use crate::auth::Principal;
 use crate::error::ApiError;
@@ -56,9 +55,8 @@ pub async fn check_reply(
     let facts = {
         let live = app
             .conversations
-            .lock(app.store.as_ref(), &app.policy(), &cid)
+            .readable(app.store.as_ref(), &app.policy(), &principal, &cid)
             .await?;
-        ensure_readable(&principal, live.exists(), &live.state)?;
         live.facts.package_facts()
     };
     let role = viewer(principal.role);

@@ -5,7 +5,6 @@
 use baton_core::package::ContextPackage;
 use baton_core::{ConversationId, ConversationState};
 
-use crate::access::ensure_readable;
 use crate::app::AppState;
 use crate::auth::Principal;
 use crate::error::ApiError;
@@ -30,9 +29,8 @@ pub async fn load(
     let state = {
         let live = app
             .conversations
-            .lock(app.store.as_ref(), &app.policy(), cid)
+            .readable(app.store.as_ref(), &app.policy(), principal, cid)
             .await?;
-        ensure_readable(principal, live.exists(), &live.state)?;
         live.state.clone()
     };
     let package = crate::package::build_for(app, principal, cid).await?;

@@ -186,10 +186,13 @@ pub async fn offers(
     let mut cards = Vec::with_capacity(offers.len());
     for offer in offers {
         let (priority, waiting_ms, skills) = {
-            let live = app
+            let Some(live) = app
                 .conversations
-                .lock(app.store.as_ref(), &app.policy(), &offer.conversation)
-                .await?;
+                .snapshot(app.store.as_ref(), &app.policy(), &offer.conversation)
+                .await?
+            else {
+                continue;
+            };
             match &live.state.handoff {
                 Some(h) => (
                     format!("{:?}", h.priority).to_lowercase(),

@@ -9,12 +9,12 @@ use baton_core::signals::SignalSnapshot;
 use baton_core::state::ActionState;
 use serde::{Deserialize, Serialize};
 
-use crate::access::ensure_readable;
 use crate::app::AppState;
 use crate::append::{AppendRequest, AppendResponse, append_events};
 use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiQuery, conversation_id};
+use crate::params::{self, Source};
 use crate::redaction::ReadView;
 
 /// `POST /v1/conversations/{cid}/events` (bot, agent, admin): appends events atomically,
@@ -40,19 +40,27 @@ pub async fn append(
 pub struct EventsQuery {
     /// Only events after this seq (default 0: from the start).
     #[serde(default)]
-    pub after: u64,
+    #[param(value_type = Option<u64>)]
+    pub after: Option<String>,
     /// At most this many (default 1000, at most 10000).
     #[serde(default)]
-    pub limit: Option<u32>,
+    #[param(value_type = Option<u32>)]
+    pub limit: Option<String>,
 }
 
 /// Largest page of events.
 pub const MAX_PAGE: u32 = 10_000;
 
-/// `GET /v1/conversations/{cid}/events?after=SEQ`: events with seq and hash on each,
-/// redacted for the caller's role (a masked event says `"redacted": true`).
+/// A page stops once its events pass this many bytes (it always holds one event), so a
+/// log of large events cannot make one read hold it all in memory.
+pub const MAX_PAGE_BYTES: usize = 1024 * 1024;
+
+/// `GET /v1/conversations/{cid}/events?after=SEQ&limit=N`: events with seq and hash on
+/// each, redacted for the caller's role (a masked event says `"redacted": true`),
+/// at most `limit` and about 1 MiB per page; `next_after` is present when more
+/// follow (read on with `?after=` it).
 #[utoipa::path(get, path = "/v1/conversations/{cid}/events", params(("cid" = String, Path), EventsQuery),
-    responses((status = 200, description = "{\"events\": [...]}"), (status = 404)))]
+    responses((status = 200, description = "{\"events\": [...], \"next_after\"?: SEQ}"), (status = 400), (status = 404)))]
 pub async fn events(
     State(app): State<AppState>,
     principal: Principal,
@@ -60,37 +68,51 @@ pub async fn events(
     ApiQuery(query): ApiQuery<EventsQuery>,
 ) -> Result<Response, ApiError> {
     let cid = conversation_id(cid)?;
-    let limit = query.limit.unwrap_or(1000);
-    if limit == 0 || limit > MAX_PAGE {
-        return Err(ApiError::bad_request(
-            "invalid_query",
-            format!("limit must be 1 to {MAX_PAGE}"),
-        )
-        .with_field("limit"));
-    }
-    let (view, last_seq) = {
-        let live = app
-            .conversations
-            .lock(app.store.as_ref(), &app.policy(), &cid)
-            .await?;
-        ensure_readable(&principal, live.exists(), &live.state)?;
-        let view = ReadView::new(&app, principal.role, live.facts.package_facts())?;
-        (view, live.state.last_seq)
-    };
-    let mut page = app.store.events_after(&cid, query.after, limit).await?;
+    let after = params::seq(Source::Query, "after", query.after.as_deref())?.unwrap_or(0);
+    let limit = params::number(
+        Source::Query,
+        "limit",
+        query.limit.as_deref(),
+        1,
+        u64::from(MAX_PAGE),
+    )?
+    .map_or(1000, |n| u32::try_from(n).unwrap_or(MAX_PAGE));
+    let live = app
+        .conversations
+        .readable(app.store.as_ref(), &app.policy(), &principal, &cid)
+        .await?;
+    let view = ReadView::new(&app, principal.role, live.facts.package_facts())?;
+    let last_seq = live.state.last_seq;
+    drop(live);
+    let mut page = app
+        .store
+        .events_page(&cid, after, limit, MAX_PAGE_BYTES)
+        .await?;
     // Events appended since the facts were read could hide a fact they do not hold;
     // the next page serves them.
-    page.retain(|e| e.seq <= last_seq);
-    let mut body =
-        String::with_capacity(page.iter().map(|e| e.canonical.len() + 80).sum::<usize>() + 16);
+    if page.events.last().is_some_and(|e| e.seq > last_seq) {
+        page.events.retain(|e| e.seq <= last_seq);
+        page.more = true;
+    }
+    let mut body = String::with_capacity(
+        page.events
+            .iter()
+            .map(|e| e.canonical.len() + 80)
+            .sum::<usize>()
+            + 40,
+    );
     body.push_str("{\"events\":[");
-    for (i, event) in page.iter().enumerate() {
+    for (i, event) in page.events.iter().enumerate() {
         if i > 0 {
             body.push(',');
         }
         body.push_str(&view.stored(event)?);
     }
-    body.push_str("]}");
+    body.push(']');
+    if let Some(last) = page.events.last().filter(|_| page.more) {
+        body.push_str(&format!(",\"next_after\":{}", last.seq));
+    }
+    body.push('}');
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
@@ -122,9 +144,8 @@ pub async fn state(
     let cid = conversation_id(cid)?;
     let live = app
         .conversations
-        .lock(app.store.as_ref(), &app.policy(), &cid)
+        .readable(app.store.as_ref(), &app.policy(), &principal, &cid)
         .await?;
-    ensure_readable(&principal, live.exists(), &live.state)?;
     let view = ReadView::new(&app, principal.role, live.facts.package_facts())?;
     let state = view
         .redactor()

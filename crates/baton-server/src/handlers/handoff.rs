@@ -59,6 +59,25 @@ pub async fn bounce_back(
         .agent
         .clone()
         .ok_or_else(|| ApiError::forbidden("this agent key has no agent id"))?;
+    // 404 before anything is allocated for a conversation the caller cannot see.
+    app.conversations
+        .readable(app.store.as_ref(), &app.policy(), &principal, &cid)
+        .await?;
+    let answer = crate::detach::run(async move {
+        bounce_back_now(app, principal, cid, agent, instructions).await
+    })
+    .await?;
+    Ok(Json(answer))
+}
+
+/// The bounce-back once decoded: the event, then the router, on a task of its own.
+async fn bounce_back_now(
+    app: AppState,
+    principal: Principal,
+    cid: baton_core::ConversationId,
+    agent: baton_core::AgentId,
+    instructions: Text,
+) -> Result<AppendResponse, ApiError> {
     let mut core = app.routing.lock().await;
     let answer = {
         let mut live = app
@@ -93,7 +112,7 @@ pub async fn bounce_back(
         .release(&agent, &cid, clock::now())
         .map_err(refusal)?;
     apply(&app, effects).await;
-    Ok(Json(answer))
+    Ok(answer)
 }
 
 fn assigned_for_ms(state: &baton_core::ConversationState) -> i64 {
@@ -130,6 +149,27 @@ pub async fn resolve(
     {
         return Err(ApiError::invalid("invalid_field", "csat must be 1 to 5").with_field("csat"));
     }
+    // 404 before anything is allocated for a conversation the caller cannot see.
+    app.conversations
+        .readable(app.store.as_ref(), &app.policy(), &principal, &cid)
+        .await?;
+    let event = Resolved {
+        resolution,
+        true_intent,
+        csat: body.csat,
+    };
+    let answer =
+        crate::detach::run(async move { resolve_now(app, principal, cid, event).await }).await?;
+    Ok(Json(answer))
+}
+
+/// The resolution once decoded: the event, then the router, on a task of its own.
+async fn resolve_now(
+    app: AppState,
+    principal: Principal,
+    cid: baton_core::ConversationId,
+    event: Resolved,
+) -> Result<AppendResponse, ApiError> {
     let mut core = app.routing.lock().await;
     let (answer, owner_before, agent) = {
         let mut live = app
@@ -166,11 +206,7 @@ pub async fn resolve(
             core.forecaster
                 .observe_handled(&skills, assigned_for_ms(&live.state));
         }
-        let event = EventBody::Resolved(Resolved {
-            resolution,
-            true_intent,
-            csat: body.csat,
-        });
+        let event = EventBody::Resolved(event);
         (
             write_system(&app, &cid, &mut live, event).await?,
             owner,
@@ -185,5 +221,5 @@ pub async fn resolve(
     };
     apply(&app, effects).await;
     metrics::counter!("baton_resolutions_total").increment(1);
-    Ok(Json(answer))
+    Ok(answer)
 }

@@ -7,10 +7,9 @@ use serde_json::{Value, json};
 
 use crate::app::AppState;
 use crate::auth::Principal;
-use crate::clock;
 use crate::error::ApiError;
 use crate::extract::offer_id;
-use crate::routing::{accept_offer, apply, refusal};
+use crate::routing::{accept_offer, reject_offer};
 
 fn agent_of(principal: &Principal) -> Result<baton_core::AgentId, ApiError> {
     principal.require(&[Role::Agent])?;
@@ -33,8 +32,9 @@ pub async fn accept(
     let conversation = accept_offer(&app, &agent, &offer).await?;
     let live = app
         .conversations
-        .lock(app.store.as_ref(), &app.policy(), &conversation)
-        .await?;
+        .snapshot(app.store.as_ref(), &app.policy(), &conversation)
+        .await?
+        .ok_or_else(|| ApiError::not_found("no such conversation"))?;
     Ok(Json(json!({
         "conversation": conversation,
         "agent_id": agent,
@@ -53,11 +53,6 @@ pub async fn reject(
 ) -> Result<Json<Value>, ApiError> {
     let agent = agent_of(&principal)?;
     let offer = offer_id(oid)?;
-    let mut core = app.routing.lock().await;
-    let effects = core
-        .router
-        .reject(&offer, &agent, clock::now())
-        .map_err(refusal)?;
-    apply(&app, effects).await;
+    reject_offer(&app, &agent, &offer).await?;
     Ok(Json(json!({ "offer_id": offer, "status": "rejected" })))
 }

@@ -22,7 +22,8 @@ use crate::extract::ApiQuery;
 pub struct StatsQuery {
     /// The window, in hours back from now (1 to 168, default 24).
     #[serde(default)]
-    pub hours: Option<u32>,
+    #[param(value_type = Option<u32>)]
+    pub hours: Option<String>,
 }
 
 /// Most events one statistics read folds.
@@ -107,12 +108,14 @@ pub async fn stats(
     ApiQuery(query): ApiQuery<StatsQuery>,
 ) -> Result<Json<Stats>, ApiError> {
     principal.require(&[Role::Supervisor, Role::Admin])?;
-    let hours = query.hours.unwrap_or(24);
-    if !(1..=168).contains(&hours) {
-        return Err(
-            ApiError::bad_request("invalid_query", "hours must be 1 to 168").with_field("hours"),
-        );
-    }
+    let hours = crate::params::number(
+        crate::params::Source::Query,
+        "hours",
+        query.hours.as_deref(),
+        1,
+        168,
+    )?
+    .map_or(24, |h| u32::try_from(h).unwrap_or(24));
     read(&app, hours, crate::clock::now()).await.map(Json)
 }
 

@@ -28,12 +28,13 @@ use serde::Deserialize;
 use tokio::sync::{broadcast, mpsc};
 use tokio_stream::wrappers::ReceiverStream;
 
-use crate::access::{can_read, ensure_readable};
+use crate::access::can_read;
 use crate::app::AppState;
 use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::extract::{ApiQuery, conversation_id};
 use crate::live::with_hash;
+use crate::params::{self, Source};
 use crate::redaction::ReadView;
 
 /// `?after=SEQ` (an alternative to `Last-Event-ID`).
@@ -42,10 +43,12 @@ use crate::redaction::ReadView;
 pub struct StreamQuery {
     /// Resume after this seq.
     #[serde(default)]
-    pub after: Option<u64>,
+    #[param(value_type = Option<u64>)]
+    pub after: Option<String>,
 }
 
 const REPLAY_PAGE: u32 = 1000;
+const REPLAY_BYTES: usize = 1024 * 1024;
 
 /// `GET /v1/conversations/{cid}/stream`: SSE; `Last-Event-ID` resumes without gaps.
 #[utoipa::path(get, path = "/v1/conversations/{cid}/stream", params(("cid" = String, Path), StreamQuery),
@@ -59,38 +62,30 @@ pub async fn stream(
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
     let cid = conversation_id(cid)?;
     let resume = match headers.get("last-event-id") {
-        Some(value) => Some(
-            value
-                .to_str()
-                .ok()
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .ok_or_else(|| {
-                    ApiError::bad_request("invalid_header", "Last-Event-ID must be a seq number")
-                        .with_field("Last-Event-ID")
-                })?,
-        ),
+        Some(value) => {
+            let raw = value.to_str().unwrap_or("not text");
+            params::seq(Source::Header, "Last-Event-ID", Some(raw))?
+        }
         None => None,
     };
-    let after = resume.or(query.after).unwrap_or(0);
-    let (follower, live_rx) = {
-        let live = app
-            .conversations
-            .lock(app.store.as_ref(), &app.policy(), &cid)
-            .await?;
-        // Bots watch conversations before their first event, so only agents need it to exist.
-        if principal.role == baton_store::Role::Agent {
-            ensure_readable(&principal, live.exists(), &live.state)?;
-        }
-        let view = ReadView::new(&app, principal.role, live.facts.package_facts())?;
-        let follower = Follower {
-            principal,
-            state: live.state.clone(),
-            facts: live.facts.clone(),
-            extractor: app.extractor()?,
-            view,
-        };
-        (follower, app.fanout.subscribe(&cid))
+    let after = params::seq(Source::Query, "after", query.after.as_deref())?;
+    let after = resume.or(after).unwrap_or(0);
+    // Unknown conversations are 404 for every role: a stream allocates nothing for them.
+    let live = app
+        .conversations
+        .readable(app.store.as_ref(), &app.policy(), &principal, &cid)
+        .await?;
+    let view = ReadView::new(&app, principal.role, live.facts.package_facts())?;
+    let follower = Follower {
+        principal,
+        state: live.state.clone(),
+        facts: live.facts.clone(),
+        extractor: app.extractor()?,
+        view,
     };
+    // Events committed after the snapshot and before the subscription are replayed
+    // from the store, which runs after subscribing.
+    let live_rx = app.fanout.subscribe(&cid);
     let (tx, rx) = mpsc::channel(256);
     tokio::spawn(forward(app, cid, after, follower, live_rx, tx));
     metrics::gauge!("baton_sse_subscribers").increment(1.0);
@@ -195,14 +190,18 @@ async fn replay(
         *delivered
     };
     loop {
-        let page = match app.store.events_after(cid, last, REPLAY_PAGE).await {
+        let page = match app
+            .store
+            .events_page(cid, last, REPLAY_PAGE, REPLAY_BYTES)
+            .await
+        {
             Ok(page) => page,
             Err(error) => {
                 tracing::warn!(%error, conversation = %cid, "stream replay failed");
                 return Flow::Stop;
             }
         };
-        for stored in &page {
+        for stored in &page.events {
             last = stored.seq;
             let json = with_hash(&stored.canonical, &stored.hash);
             let event: Event = match serde_json::from_str(&stored.canonical) {
@@ -220,7 +219,7 @@ async fn replay(
                 return Flow::Stop;
             }
         }
-        if page.len() < REPLAY_PAGE as usize {
+        if !page.more {
             return Flow::Go;
         }
     }
@@ -262,7 +261,7 @@ async fn forward(
     cid: ConversationId,
     after: u64,
     mut follower: Follower,
-    mut live_rx: broadcast::Receiver<crate::fanout::Published>,
+    mut live_rx: crate::fanout::Subscription,
     tx: Sender,
 ) {
     let mut delivered = after;

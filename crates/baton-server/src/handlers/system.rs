@@ -10,7 +10,11 @@ use crate::app::AppState;
 
 /// `GET /healthz`: 200 while the server can serve.
 pub async fn healthz(State(app): State<AppState>) -> Json<Value> {
-    Json(json!({"status": "ok", "conversations_in_memory": app.conversations.len()}))
+    Json(json!({
+        "status": "ok",
+        "conversations_in_memory": app.conversations.len(),
+        "stream_channels": app.fanout.channel_count(),
+    }))
 }
 
 /// `GET /metrics`: Prometheus text exposition.

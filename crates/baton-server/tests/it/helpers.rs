@@ -34,6 +34,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// The store the server writes to (for seeding conversations before first use).
     pub store: Arc<SqliteStore>,
+    /// The server's state, for in-process calls.
+    pub state: AppState,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<std::io::Result<()>>>,
 }
@@ -50,13 +52,24 @@ pub async fn spawn_app_in(dir: TempDir) -> TestApp {
 
 /// Starts a server with `config` (its admin key replaced by a fresh one) over `dir`.
 pub async fn spawn_app_in_with(dir: TempDir, config: AppConfig) -> TestApp {
+    spawn_app_over(dir, config, |store| store).await
+}
+
+/// Starts a server whose store is `wrap` of the SQLite store over `dir` (a test's
+/// fault-injecting or slowed wrapper).
+pub async fn spawn_app_over(
+    dir: TempDir,
+    config: AppConfig,
+    wrap: impl FnOnce(Arc<SqliteStore>) -> Arc<dyn Store>,
+) -> TestApp {
     let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
     let admin_key = baton_server::auth::generate_key();
     let config = AppConfig {
         admin_key: Some(admin_key.clone()),
         ..config
     };
-    let (state, _) = AppState::new(store.clone(), config).await.unwrap();
+    let (state, _) = AppState::new(wrap(store.clone()), config).await.unwrap();
+    let in_process = state.clone();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (shutdown, stop) = oneshot::channel::<()>();
@@ -70,6 +83,7 @@ pub async fn spawn_app_in_with(dir: TempDir, config: AppConfig) -> TestApp {
         dir,
         client,
         store,
+        state: in_process,
         shutdown: Some(shutdown),
         server: Some(server),
     }

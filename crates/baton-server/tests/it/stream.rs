@@ -67,14 +67,17 @@ async fn assert_next_is_sentinel(
 async fn subscribers_receive_appended_events_live() {
     let app = spawn_app().await;
     let bot = app.key("bot", None).await;
-    // Bots may watch a conversation before its first event.
-    let mut reader = app.stream("live", &bot, None).await;
+    // A conversation without events does not exist, for bots too (issue 11): a stream
+    // on it would hold a channel for nothing.
+    let early = app.open_stream("live", &bot, None).await;
+    assert_eq!(early.status(), StatusCode::NOT_FOUND);
     app.append_ok(
         "live",
         json!([{"type": "customer_message", "text": "hello?"}]),
         &bot,
     )
     .await;
+    let mut reader = app.stream("live", &bot, None).await;
     let first = app.events("live").await;
     assert_frames_are(&reader.take(first.len()).await, &first);
 

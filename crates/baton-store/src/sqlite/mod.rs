@@ -171,6 +171,27 @@ impl Store for SqliteStore {
         self.read(move |conn| read::events_after(conn, &conversation, after_seq, limit))
     }
 
+    fn events_page<'a>(
+        &'a self,
+        conversation: &'a ConversationId,
+        after_seq: u64,
+        limit: u32,
+        max_bytes: usize,
+    ) -> StoreFuture<'a, EventsPage> {
+        let conversation = conversation.clone();
+        self.read(move |conn| read::events_page(conn, &conversation, after_seq, limit, max_bytes))
+    }
+
+    fn events_tail<'a>(
+        &'a self,
+        conversation: &'a ConversationId,
+        limit: u32,
+        max_bytes: usize,
+    ) -> StoreFuture<'a, Vec<StoredEvent>> {
+        let conversation = conversation.clone();
+        self.read(move |conn| read::events_tail(conn, &conversation, limit, max_bytes))
+    }
+
     fn events_of_kinds<'a>(
         &'a self,
         kinds: &'a [&'a str],

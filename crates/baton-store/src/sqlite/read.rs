@@ -10,6 +10,9 @@ use super::digest_from;
 use crate::StoreError;
 use crate::model::*;
 
+/// The largest seq SQLite can hold; a read after it reads nothing, never an error.
+const MAX_SEQ: u64 = i64::MAX as u64;
+
 fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("{what}: {e}"))
 }
@@ -48,7 +51,7 @@ pub fn events_after(
     let mut stmt = conn.prepare_cached(
         "SELECT seq, body, hash FROM events WHERE conversation = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
     )?;
-    let rows = stmt.query_map(params![cid.as_str(), after, limit], |r| {
+    let rows = stmt.query_map(params![cid.as_str(), after.min(MAX_SEQ), limit], |r| {
         Ok((
             r.get::<_, u64>(0)?,
             r.get::<_, String>(1)?,
@@ -64,6 +67,69 @@ pub fn events_after(
         })
     })
     .collect()
+}
+
+/// Reads rows until `limit` rows or `max_bytes` of bodies (the first row always), then
+/// reports whether another row follows. Rows are read one by one, so a page of large
+/// events never holds more than its budget plus one event.
+fn bounded_rows(
+    rows: impl Iterator<Item = rusqlite::Result<(u64, String, Vec<u8>)>>,
+    limit: u32,
+    max_bytes: usize,
+) -> Result<(Vec<StoredEvent>, bool), StoreError> {
+    let mut events = Vec::new();
+    let mut bytes = 0usize;
+    let mut rows = rows.peekable();
+    while events.len() < limit as usize {
+        let Some(row) = rows.peek() else { break };
+        let size = row.as_ref().map_or(0, |(_, body, _)| body.len());
+        if !events.is_empty() && bytes + size > max_bytes {
+            break;
+        }
+        let Some(row) = rows.next() else { break };
+        let (seq, canonical, hash) = row?;
+        bytes += size;
+        events.push(StoredEvent {
+            seq,
+            canonical,
+            hash: digest_from(&hash)?,
+        });
+    }
+    Ok((events, rows.next().is_some()))
+}
+
+pub fn events_page(
+    conn: &Connection,
+    cid: &ConversationId,
+    after: u64,
+    limit: u32,
+    max_bytes: usize,
+) -> Result<EventsPage, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT seq, body, hash FROM events WHERE conversation = ?1 AND seq > ?2 ORDER BY seq",
+    )?;
+    let rows = stmt.query_map(params![cid.as_str(), after.min(MAX_SEQ)], |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+    })?;
+    let (events, more) = bounded_rows(rows, limit, max_bytes)?;
+    Ok(EventsPage { events, more })
+}
+
+pub fn events_tail(
+    conn: &Connection,
+    cid: &ConversationId,
+    limit: u32,
+    max_bytes: usize,
+) -> Result<Vec<StoredEvent>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT seq, body, hash FROM events WHERE conversation = ?1 ORDER BY seq DESC",
+    )?;
+    let rows = stmt.query_map(params![cid.as_str()], |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+    })?;
+    let (mut events, _) = bounded_rows(rows, limit, max_bytes)?;
+    events.reverse();
+    Ok(events)
 }
 
 pub fn events_of_kinds(

@@ -1,0 +1,203 @@
+//! A [`Store`] wrapper that can hold, slow or lie about appends, to test what the
+//! server does when a commit is slow, its client gives up, or its outcome is unknown.
+//! Every append is handed to the real store at once (as the SQLite writer takes a
+//! batch when it is submitted); only the answer is held back or altered.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::time::Duration;
+
+use baton_core::Timestamp;
+use baton_core::id::{AgentId, ConversationId, CustomerId, EventId};
+use baton_core::ledger::{Break, Verified};
+use baton_store::sqlite::SqliteStore;
+use baton_store::*;
+use tokio::sync::{Notify, Semaphore};
+
+/// What the next appends do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Mode {
+    /// Pass through.
+    Normal = 0,
+    /// Commit, then wait for [`FaultyStore::release`] before answering.
+    Hold = 1,
+    /// Commit, then answer with an engine error (the outcome looks unknown).
+    FailAfterCommit = 2,
+    /// Commit, then answer after a few random milliseconds.
+    Slow = 3,
+}
+
+/// The wrapper.
+pub struct FaultyStore {
+    inner: Arc<SqliteStore>,
+    mode: AtomicU8,
+    /// Notified when a held append has been handed to the real store.
+    pub entered: Notify,
+    released: Semaphore,
+}
+
+impl FaultyStore {
+    /// Wraps `inner`, passing everything through.
+    pub fn new(inner: Arc<SqliteStore>) -> Arc<Self> {
+        Arc::new(Self {
+            inner,
+            mode: AtomicU8::new(Mode::Normal as u8),
+            entered: Notify::new(),
+            released: Semaphore::new(0),
+        })
+    }
+
+    /// Sets what the next appends do.
+    pub fn set(&self, mode: Mode) {
+        self.mode.store(mode as u8, Ordering::SeqCst);
+    }
+
+    /// Lets every held append answer, and later ones pass.
+    pub fn release(&self) {
+        self.set(Mode::Normal);
+        self.released.add_permits(Semaphore::MAX_PERMITS / 2);
+    }
+
+    fn mode(&self) -> u8 {
+        self.mode.load(Ordering::SeqCst)
+    }
+}
+
+impl Store for FaultyStore {
+    fn append(&self, batch: AppendBatch) -> StoreFuture<'_, AppendReceipt> {
+        let mode = self.mode();
+        let committing = self.inner.append(batch);
+        Box::pin(async move {
+            if mode == Mode::Hold as u8 {
+                self.entered.notify_one();
+                let _ = self.released.acquire().await;
+            }
+            if mode == Mode::Slow as u8 {
+                let ms = rand::random_range(0..6);
+                tokio::time::sleep(Duration::from_millis(ms)).await;
+            }
+            let receipt = committing.await?;
+            if mode == Mode::FailAfterCommit as u8 {
+                return Err(StoreError::Engine("the disk said nothing".into()));
+            }
+            Ok(receipt)
+        })
+    }
+
+    fn find_event_ids<'a>(
+        &'a self,
+        conversation: &'a ConversationId,
+        ids: &'a [EventId],
+    ) -> StoreFuture<'a, Vec<StoredRef>> {
+        self.inner.find_event_ids(conversation, ids)
+    }
+
+    fn events_after<'a>(
+        &'a self,
+        conversation: &'a ConversationId,
+        after_seq: u64,
+        limit: u32,
+    ) -> StoreFuture<'a, Vec<StoredEvent>> {
+        self.inner.events_after(conversation, after_seq, limit)
+    }
+
+    fn events_page<'a>(
+        &'a self,
+        conversation: &'a ConversationId,
+        after_seq: u64,
+        limit: u32,
+        max_bytes: usize,
+    ) -> StoreFuture<'a, EventsPage> {
+        self.inner
+            .events_page(conversation, after_seq, limit, max_bytes)
+    }
+
+    fn events_tail<'a>(
+        &'a self,
+        conversation: &'a ConversationId,
+        limit: u32,
+        max_bytes: usize,
+    ) -> StoreFuture<'a, Vec<StoredEvent>> {
+        self.inner.events_tail(conversation, limit, max_bytes)
+    }
+
+    fn events_of_kinds<'a>(
+        &'a self,
+        kinds: &'a [&'a str],
+        since: baton_core::Timestamp,
+        limit: u32,
+    ) -> StoreFuture<'a, Vec<KindEvent>> {
+        self.inner.events_of_kinds(kinds, since, limit)
+    }
+
+    fn conversation<'a>(
+        &'a self,
+        conversation: &'a ConversationId,
+    ) -> StoreFuture<'a, Option<ConversationRow>> {
+        self.inner.conversation(conversation)
+    }
+
+    fn conversations(&self, filter: ConversationFilter) -> StoreFuture<'_, Vec<ConversationRow>> {
+        self.inner.conversations(filter)
+    }
+
+    fn conversations_of_customer<'a>(
+        &'a self,
+        customer: &'a CustomerId,
+    ) -> StoreFuture<'a, Vec<ConversationRow>> {
+        self.inner.conversations_of_customer(customer)
+    }
+
+    fn insert_key(&self, key: KeyRecord) -> StoreFuture<'_, ()> {
+        self.inner.insert_key(key)
+    }
+
+    fn find_key<'a>(&'a self, hash: &'a [u8; 32]) -> StoreFuture<'a, Option<KeyRecord>> {
+        self.inner.find_key(hash)
+    }
+
+    fn admin_key_count(&self, now: Timestamp) -> StoreFuture<'_, u64> {
+        self.inner.admin_key_count(now)
+    }
+
+    fn keys(&self) -> StoreFuture<'_, Vec<KeyRecord>> {
+        self.inner.keys()
+    }
+
+    fn revoke_key<'a>(&'a self, id: &'a KeyId, at: Timestamp) -> StoreFuture<'a, RevokeOutcome> {
+        self.inner.revoke_key(id, at)
+    }
+
+    fn insert_session(&self, session: SessionRecord) -> StoreFuture<'_, ()> {
+        self.inner.insert_session(session)
+    }
+
+    fn find_session<'a>(&'a self, hash: &'a [u8; 32]) -> StoreFuture<'a, Option<SessionRecord>> {
+        self.inner.find_session(hash)
+    }
+
+    fn delete_session<'a>(&'a self, hash: &'a [u8; 32]) -> StoreFuture<'a, ()> {
+        self.inner.delete_session(hash)
+    }
+
+    fn put_agent(&self, agent: AgentRecord) -> StoreFuture<'_, ()> {
+        self.inner.put_agent(agent)
+    }
+
+    fn agent<'a>(&'a self, id: &'a AgentId) -> StoreFuture<'a, Option<AgentRecord>> {
+        self.inner.agent(id)
+    }
+
+    fn agents(&self) -> StoreFuture<'_, Vec<AgentRecord>> {
+        self.inner.agents()
+    }
+
+    fn verify(&self, only: Option<ConversationId>) -> StoreFuture<'_, Result<Verified, Break>> {
+        self.inner.verify(only)
+    }
+
+    fn disk_bytes(&self) -> StoreFuture<'_, u64> {
+        self.inner.disk_bytes()
+    }
+}
