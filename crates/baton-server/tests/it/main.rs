@@ -4,6 +4,7 @@ mod append;
 mod auth;
 mod bad_input;
 mod binding;
+mod bola;
 mod bounded;
 mod faulty_store;
 mod handoff;
