@@ -1,0 +1,127 @@
+//! The engines the contract runs against, and what a case needs from each: a fresh,
+//! empty store; the same store reopened (durability); and a way to tamper with the
+//! stored log behind the engine's back (what `verify` must catch).
+//!
+//! A new engine (PostgreSQL) implements [`Engine`] and adds one `contract!` line in
+//! `main.rs`; every case then runs against it too.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use baton_store::Store;
+use baton_store::sqlite::SqliteStore;
+use rusqlite::{Connection, params};
+use tempfile::TempDir;
+
+/// Edits to the stored log that bypass the engine.
+pub trait Tamper: Send + Sync {
+    /// Rewrites an event's stored JSON, replacing `from` with `to` (hash unchanged).
+    fn edit_event(&self, conversation: &str, seq: u64, from: &str, to: &str);
+    /// Deletes the events of `conversation` from `seq` on, and moves its summary back.
+    fn truncate(&self, conversation: &str, from_seq: u64);
+    /// Deletes a whole conversation: its events and its summary row.
+    fn delete_conversation(&self, conversation: &str);
+}
+
+/// A store under test.
+pub struct Fresh {
+    /// The engine, as the server sees it.
+    pub store: Arc<dyn Store>,
+    /// Behind-the-back edits.
+    pub tamper: Box<dyn Tamper>,
+    /// Kept alive for the test (a temporary directory, a schema...).
+    pub place: Place,
+}
+
+/// What a fresh store lives in, dropped with the test.
+pub enum Place {
+    /// A temporary SQLite data directory.
+    Dir(TempDir),
+}
+
+/// One storage engine.
+pub trait Engine {
+    /// An empty store.
+    fn fresh() -> Fresh;
+    /// The store in `place` opened again, after the old handle was dropped.
+    fn reopen(place: Place) -> Fresh;
+}
+
+/// The embedded default.
+pub struct Sqlite;
+
+impl Sqlite {
+    fn open(dir: TempDir) -> Fresh {
+        let store = SqliteStore::open(dir.path()).expect("sqlite store opens");
+        let db = store.path().to_path_buf();
+        Fresh {
+            store: Arc::new(store),
+            tamper: Box::new(SqliteTamper { db }),
+            place: Place::Dir(dir),
+        }
+    }
+}
+
+impl Engine for Sqlite {
+    fn fresh() -> Fresh {
+        Self::open(tempfile::tempdir().expect("temporary directory"))
+    }
+
+    fn reopen(place: Place) -> Fresh {
+        let Place::Dir(dir) = place;
+        Self::open(dir)
+    }
+}
+
+struct SqliteTamper {
+    db: PathBuf,
+}
+
+impl SqliteTamper {
+    fn conn(path: &Path) -> Connection {
+        let conn = Connection::open(path).expect("tamper connection");
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .expect("busy timeout");
+        conn
+    }
+}
+
+impl Tamper for SqliteTamper {
+    fn edit_event(&self, conversation: &str, seq: u64, from: &str, to: &str) {
+        let changed = Self::conn(&self.db)
+            .execute(
+                "UPDATE events SET body = replace(body, ?1, ?2) WHERE conversation = ?3 AND seq = ?4",
+                params![from, to, conversation, seq],
+            )
+            .expect("edit");
+        assert_eq!(changed, 1, "the edited event exists");
+    }
+
+    fn truncate(&self, conversation: &str, from_seq: u64) {
+        let conn = Self::conn(&self.db);
+        conn.execute(
+            "DELETE FROM events WHERE conversation = ?1 AND seq >= ?2",
+            params![conversation, from_seq],
+        )
+        .expect("truncate");
+        conn.execute(
+            "UPDATE conversations SET last_seq = ?2 WHERE id = ?1",
+            params![conversation, from_seq - 1],
+        )
+        .expect("move the summary back");
+    }
+
+    fn delete_conversation(&self, conversation: &str) {
+        let conn = Self::conn(&self.db);
+        conn.execute(
+            "DELETE FROM events WHERE conversation = ?1",
+            params![conversation],
+        )
+        .expect("delete events");
+        conn.execute(
+            "DELETE FROM conversations WHERE id = ?1",
+            params![conversation],
+        )
+        .expect("delete summary");
+    }
+}

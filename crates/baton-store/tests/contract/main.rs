@@ -1,0 +1,50 @@
+//! The store contract: what every engine behind [`baton_store::Store`] must do, written
+//! once and run against each engine. Every store feature lands with its case here.
+//!
+//! # Layout
+//! - `engine`: the engines under test and their behind-the-back tampering.
+//! - `seed`: sealed batches as the server would write them.
+//! - `log`, `ledger`, `keys`, `directory`: the cases, generic over the engine.
+// clippy.toml allows unwrap in #[test] fns; the cases these tests share may unwrap too.
+#![allow(clippy::unwrap_used)]
+
+mod directory;
+mod engine;
+mod keys;
+mod ledger;
+mod log;
+mod seed;
+
+/// One `#[tokio::test]` per case for an engine.
+macro_rules! contract {
+    ($name:ident, $engine:ty: $($module:ident :: $case:ident),* $(,)?) => {
+        mod $name {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    crate::$module::$case::<$engine>().await;
+                }
+            )*
+        }
+    };
+}
+
+contract!(sqlite, crate::engine::Sqlite:
+    log::appended_events_read_back_in_order,
+    log::a_batch_is_all_or_nothing,
+    log::a_stale_expected_seq_is_refused,
+    log::ids_are_found_by_conversation,
+    log::concurrent_appends_to_one_conversation_never_fork_it,
+    log::pages_are_bounded_by_count_and_bytes,
+    log::acknowledged_appends_survive_a_reopen,
+    ledger::an_untouched_ledger_verifies_with_its_checkpoints,
+    ledger::an_edited_event_is_named,
+    ledger::a_truncated_tail_is_caught,
+    ledger::a_deleted_conversation_is_caught,
+    keys::keys_are_found_by_hash_and_listed_oldest_first,
+    keys::revoking_records_once_and_spares_the_last_admin,
+    keys::sessions_are_stored_found_and_ended,
+    directory::agents_are_created_replaced_and_listed,
+    directory::summaries_filter_by_owner_agent_and_customer,
+    directory::events_are_found_by_kind_across_conversations,
+);
