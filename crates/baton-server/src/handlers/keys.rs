@@ -1,7 +1,7 @@
 //! API keys: issue, list, revoke. Secrets are shown once, at issue; lists and
 //! revocations name keys by their public id.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use baton_core::id::AgentId;
 use baton_core::{Label, Timestamp};
@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::app::AppState;
 use crate::auth::{NewKey, Principal, issue};
 use crate::error::ApiError;
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ApiPath};
 
 /// `POST /v1/keys` body.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -191,10 +191,9 @@ pub async fn list(
 pub async fn revoke(
     State(app): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<KeyId>,
 ) -> Result<axum::Json<KeyView>, ApiError> {
     principal.require(&[Role::Admin])?;
-    let id = KeyId::parse(&id).map_err(|_| ApiError::not_found("no such key"))?;
     // The revocation and the cache eviction run to the end in their own task: a client
     // that hangs up after the commit must not leave the key alive in the cache.
     let task = app.clone();
