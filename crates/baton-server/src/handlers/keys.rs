@@ -2,7 +2,6 @@
 //! revocations name keys by their public id.
 
 use axum::extract::State;
-use axum::http::StatusCode;
 use baton_core::id::AgentId;
 use baton_core::{Label, Timestamp};
 use baton_store::{KeyId, KeyRecord, RevokeOutcome, Role};
@@ -10,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::app::AppState;
 use crate::auth::{NewKey, Principal, issue};
-use crate::error::ApiError;
+use crate::error::{ApiError, Created};
 use crate::extract::{ApiJson, ApiPath};
 
 /// `POST /v1/keys` body.
@@ -120,7 +119,7 @@ pub async fn create(
     State(app): State<AppState>,
     principal: Principal,
     ApiJson(body): ApiJson<CreateKey>,
-) -> Result<(StatusCode, axum::Json<CreatedKey>), ApiError> {
+) -> Result<Created<CreatedKey>, ApiError> {
     principal.require(&[Role::Admin])?;
     let now = crate::clock::now();
     let role = Role::parse(&body.role).ok_or_else(|| {
@@ -161,13 +160,10 @@ pub async fn create(
         let app = app.clone();
         crate::detach::run(async move { issue(app.store.as_ref(), new, now).await }).await?
     };
-    Ok((
-        StatusCode::CREATED,
-        axum::Json(CreatedKey {
-            key,
-            view: KeyView::from(&record),
-        }),
-    ))
+    Ok(Created(CreatedKey {
+        key,
+        view: KeyView::from(&record),
+    }))
 }
 
 /// `GET /v1/keys` (admin): every key, without secrets.
