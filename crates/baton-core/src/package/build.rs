@@ -229,7 +229,7 @@ pub fn build_package(input: &PackageInput<'_>, extractor: &FactExtractor) -> Con
                 seq: e.seq,
                 at: e.at,
                 actor: e.actor.to_string(),
-                kind: e.body.kind(),
+                kind: e.body.event_kind(),
                 text: text.to_owned(),
             })
         })
