@@ -5,6 +5,7 @@
 //! unknown fields, so nothing a client sends is silently dropped from the record.
 
 mod kind;
+mod reason_code;
 
 use serde::{Deserialize, Serialize};
 
@@ -15,6 +16,7 @@ use crate::text::{Confidence, Text};
 use crate::timestamp::Timestamp;
 
 pub use kind::EventKind;
+pub use reason_code::ReasonCode;
 
 /// A stored event: its place in the log, who wrote it, when, and what it says.
 ///
@@ -297,7 +299,7 @@ pub enum Outcome {
 #[serde(deny_unknown_fields)]
 pub struct Reason {
     /// Stable reason code, e.g. `explicit_request`, `negative_sentiment`.
-    pub code: Label,
+    pub code: ReasonCode,
     /// The signal it reads, e.g. `sentiment.level`.
     pub signal: Label,
     /// The signal's value.
