@@ -8,7 +8,7 @@
 //! a "yes" to an offer; then the signal thresholds and the failure model. When routing
 //! expects a long wait, a handoff driven only by signals becomes an offer.
 
-use crate::event::{Decision, Outcome, Priority, Reason};
+use crate::event::{Decision, Outcome, Priority, Reason, ReasonCode};
 use crate::label::Label;
 use crate::policy::{Policy, any_matches};
 use crate::signals::SignalState;
@@ -117,7 +117,7 @@ fn hard_rules(state: &ConversationState, s: &SignalState, p: &Policy, out: &mut 
             .as_ref()
             .map_or_else(String::new, |r| format!(": {}", clip(r.as_str())));
         let r = reason(
-            "bot_request",
+            ReasonCode::BotRequest,
             "handoff_requested",
             1.0,
             1.0,
@@ -139,7 +139,7 @@ fn hard_rules(state: &ConversationState, s: &SignalState, p: &Policy, out: &mut 
                 clip(intent)
             );
             let r = reason(
-                "risk_intent",
+                ReasonCode::RiskIntent,
                 "risk.intent",
                 *confidence,
                 p.risk.min_confidence,
@@ -154,7 +154,7 @@ fn hard_rules(state: &ConversationState, s: &SignalState, p: &Policy, out: &mut 
                 clip(phrase)
             );
             out.push(hard(
-                reason("risk_phrase", "risk.phrase", 1.0, 1.0, 1.0, msg),
+                reason(ReasonCode::RiskPhrase, "risk.phrase", 1.0, 1.0, 1.0, msg),
                 Outcome::Handoff,
                 p.risk.priority,
             ));
@@ -166,7 +166,7 @@ fn hard_rules(state: &ConversationState, s: &SignalState, p: &Policy, out: &mut 
         let phrase = clip(&req.phrase);
         if offered_at.is_some_and(|o| req.seq > o) {
             let r = reason(
-                "offer_insisted",
+                ReasonCode::OfferInsisted,
                 "explicit_request",
                 1.0,
                 1.0,
@@ -182,7 +182,7 @@ fn hard_rules(state: &ConversationState, s: &SignalState, p: &Policy, out: &mut 
                 hard: true,
             });
             let r = reason(
-                "explicit_request",
+                ReasonCode::ExplicitRequest,
                 "explicit_request",
                 1.0,
                 1.0,
@@ -197,7 +197,7 @@ fn hard_rules(state: &ConversationState, s: &SignalState, p: &Policy, out: &mut 
             });
         } else {
             let r = reason(
-                "explicit_request",
+                ReasonCode::ExplicitRequest,
                 "explicit_request",
                 1.0,
                 1.0,
@@ -209,7 +209,7 @@ fn hard_rules(state: &ConversationState, s: &SignalState, p: &Policy, out: &mut 
     }
     if offered_at.is_some() && s.offer.accepted_seq == Some(s.last_customer_seq) {
         let r = reason(
-            "offer_accepted",
+            ReasonCode::OfferAccepted,
             "offer.answer",
             1.0,
             1.0,
@@ -236,7 +236,7 @@ fn gaming(s: &SignalState, p: &Policy) -> Option<Reason> {
             clip(intent.as_str())
         );
         reason(
-            "routine_intent",
+            ReasonCode::RoutineIntent,
             "nlu.confidence",
             conf,
             p.gaming.min_confidence,
@@ -257,7 +257,7 @@ fn signal_rules(s: &SignalState, p: &Policy, out: &mut Vec<Candidate>) {
     let level = s.sentiment.level;
     if s.sentiment.messages >= sp.min_messages && level <= sp.handoff_level {
         let r = reason(
-            "negative_sentiment",
+            ReasonCode::NegativeSentiment,
             "sentiment.level",
             level,
             sp.handoff_level,
@@ -274,7 +274,7 @@ fn signal_rules(s: &SignalState, p: &Policy, out: &mut Vec<Candidate>) {
     {
         let slope = s.sentiment.slope;
         let r = reason(
-            "sentiment_decline",
+            ReasonCode::SentimentDecline,
             "sentiment.slope",
             slope,
             sp.handoff_slope,
@@ -292,7 +292,7 @@ fn signal_rules(s: &SignalState, p: &Policy, out: &mut Vec<Candidate>) {
             .or(m.insult.as_deref())
             .map_or(String::new(), |w| format!(" (\"{}\")", clip(w)));
         let r = reason(
-            "frustration",
+            ReasonCode::Frustration,
             "frustration.level",
             f,
             p.frustration.handoff_level,
@@ -304,7 +304,7 @@ fn signal_rules(s: &SignalState, p: &Policy, out: &mut Vec<Candidate>) {
     let streak = s.confidence.low_streak;
     if streak >= p.confidence.streak_handoff {
         let r = reason(
-            "low_confidence",
+            ReasonCode::LowConfidence,
             "confidence.low_streak",
             f64::from(streak),
             f64::from(p.confidence.streak_handoff),
@@ -319,7 +319,7 @@ fn signal_rules(s: &SignalState, p: &Policy, out: &mut Vec<Candidate>) {
     let l = s.loops.score;
     if l >= p.loops.handoff_score {
         let r = reason(
-            "loop_detected",
+            ReasonCode::LoopDetected,
             "loops.score",
             l,
             p.loops.handoff_score,
@@ -346,7 +346,7 @@ fn signal_rules(s: &SignalState, p: &Policy, out: &mut Vec<Candidate>) {
         .max_by(|a, b| a.1.total_cmp(&b.1))
         .map_or("", |t| t.0);
     let r = reason(
-        "predicted_failure",
+        ReasonCode::PredictedFailure,
         "failure.probability",
         prob,
         threshold,
@@ -369,7 +369,7 @@ fn saturated(
             c.expected_wait_secs, c.agents_available
         );
         reason(
-            "capacity_saturated",
+            ReasonCode::CapacitySaturated,
             "capacity.expected_wait_secs",
             c.expected_wait_secs,
             p.capacity.max_wait_secs,
@@ -435,16 +435,16 @@ fn clip(s: &str) -> String {
 
 #[allow(clippy::expect_used)]
 fn reason(
-    code: &str,
+    code: ReasonCode,
     signal: &str,
     value: f64,
     threshold: f64,
     contribution: f64,
     message: String,
 ) -> Reason {
-    // Codes and signals are constants here and messages are short, non-empty and clipped.
+    // Signals are constants here and messages are short, non-empty and clipped.
     Reason {
-        code: Label::parse(code).expect("reason codes are labels"),
+        code,
         signal: Label::parse(signal).expect("signal names are labels"),
         value: if value.is_finite() { value } else { 0.0 },
         threshold,

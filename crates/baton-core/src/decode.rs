@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use crate::actor::Actor;
-use crate::event::{CLIENT_EVENT_TYPES, EventBody, SERVER_EVENT_TYPES};
+use crate::event::{EventBody, EventKind};
 use crate::id::EventId;
 use crate::timestamp::Timestamp;
 
@@ -148,32 +148,41 @@ fn take_optional<T: DeserializeOwned>(
 }
 
 fn decode_body(kind: &str, rest: Value, path: &str) -> Result<EventBody, DecodeError> {
+    use EventKind as K;
+    let Some(kind) = EventKind::from_wire(kind) else {
+        let expected: Vec<&str> = EventKind::client().map(EventKind::as_str).collect();
+        return Err(DecodeError::new(
+            DecodeErrorKind::UnknownType,
+            format!("{path}.type"),
+            format!(
+                "unknown event type {kind:?}; expected one of {}",
+                expected.join(", ")
+            ),
+        ));
+    };
     let body = match kind {
-        "customer_message" => EventBody::CustomerMessage(content(rest, path)?),
-        "bot_message" => EventBody::BotMessage(content(rest, path)?),
-        "agent_message" => EventBody::AgentMessage(content(rest, path)?),
-        "note" => EventBody::Note(content(rest, path)?),
-        "nlu" => EventBody::Nlu(content(rest, path)?),
-        "identity_verified" => EventBody::IdentityVerified(content(rest, path)?),
-        "document_retrieved" => EventBody::DocumentRetrieved(content(rest, path)?),
-        "action" => EventBody::Action(content(rest, path)?),
-        "commitment" => EventBody::Commitment(content(rest, path)?),
-        "handoff_requested" => EventBody::HandoffRequested(content(rest, path)?),
-        other if SERVER_EVENT_TYPES.contains(&other) => {
+        K::CustomerMessage => EventBody::CustomerMessage(content(rest, path)?),
+        K::BotMessage => EventBody::BotMessage(content(rest, path)?),
+        K::AgentMessage => EventBody::AgentMessage(content(rest, path)?),
+        K::Note => EventBody::Note(content(rest, path)?),
+        K::Nlu => EventBody::Nlu(content(rest, path)?),
+        K::IdentityVerified => EventBody::IdentityVerified(content(rest, path)?),
+        K::DocumentRetrieved => EventBody::DocumentRetrieved(content(rest, path)?),
+        K::Action => EventBody::Action(content(rest, path)?),
+        K::Commitment => EventBody::Commitment(content(rest, path)?),
+        K::HandoffRequested => EventBody::HandoffRequested(content(rest, path)?),
+        K::Decision
+        | K::Offered
+        | K::OfferClosed
+        | K::Assigned
+        | K::BouncedBack
+        | K::Resolved
+        | K::RepeatAsk
+        | K::CustomerRepeated => {
             return Err(DecodeError::new(
                 DecodeErrorKind::ReservedType,
                 format!("{path}.type"),
-                format!("{other} events are written by baton itself; use the matching endpoint"),
-            ));
-        }
-        other => {
-            return Err(DecodeError::new(
-                DecodeErrorKind::UnknownType,
-                format!("{path}.type"),
-                format!(
-                    "unknown event type {other:?}; expected one of {}",
-                    CLIENT_EVENT_TYPES.join(", ")
-                ),
+                format!("{kind} events are written by baton itself; use the matching endpoint"),
             ));
         }
     };

@@ -4,6 +4,9 @@
 //! frozen: add variants and optional fields, never rename. Every content struct refuses
 //! unknown fields, so nothing a client sends is silently dropped from the record.
 
+mod kind;
+mod reason_code;
+
 use serde::{Deserialize, Serialize};
 
 use crate::actor::Actor;
@@ -11,6 +14,9 @@ use crate::id::{AgentId, CustomerId, EventId, OfferId};
 use crate::label::Label;
 use crate::text::{Confidence, Text};
 use crate::timestamp::Timestamp;
+
+pub use kind::EventKind;
+pub use reason_code::ReasonCode;
 
 /// A stored event: its place in the log, who wrote it, when, and what it says.
 ///
@@ -76,60 +82,40 @@ pub enum EventBody {
     CustomerRepeated(CustomerRepeated),
 }
 
-/// Every `type` a client may send, for error messages and docs.
-pub const CLIENT_EVENT_TYPES: &[&str] = &[
-    "customer_message",
-    "bot_message",
-    "agent_message",
-    "nlu",
-    "identity_verified",
-    "document_retrieved",
-    "action",
-    "commitment",
-    "handoff_requested",
-    "note",
-];
-
-/// Every `type` only baton itself writes.
-pub const SERVER_EVENT_TYPES: &[&str] = &[
-    "decision",
-    "offered",
-    "offer_closed",
-    "assigned",
-    "bounced_back",
-    "resolved",
-    "repeat_ask",
-    "customer_repeated",
-];
-
 impl EventBody {
     /// The frozen wire name of this event's `type`.
     pub fn kind(&self) -> &'static str {
+        self.event_kind().as_str()
+    }
+
+    /// This event's `type`. Both enums derive their wire names from the same variant
+    /// names (`rename_all = "snake_case"`), so the two always agree.
+    pub fn event_kind(&self) -> EventKind {
         match self {
-            EventBody::CustomerMessage(_) => "customer_message",
-            EventBody::BotMessage(_) => "bot_message",
-            EventBody::AgentMessage(_) => "agent_message",
-            EventBody::Nlu(_) => "nlu",
-            EventBody::IdentityVerified(_) => "identity_verified",
-            EventBody::DocumentRetrieved(_) => "document_retrieved",
-            EventBody::Action(_) => "action",
-            EventBody::Commitment(_) => "commitment",
-            EventBody::HandoffRequested(_) => "handoff_requested",
-            EventBody::Note(_) => "note",
-            EventBody::Decision(_) => "decision",
-            EventBody::Offered(_) => "offered",
-            EventBody::OfferClosed(_) => "offer_closed",
-            EventBody::Assigned(_) => "assigned",
-            EventBody::BouncedBack(_) => "bounced_back",
-            EventBody::Resolved(_) => "resolved",
-            EventBody::RepeatAsk(_) => "repeat_ask",
-            EventBody::CustomerRepeated(_) => "customer_repeated",
+            EventBody::CustomerMessage(_) => EventKind::CustomerMessage,
+            EventBody::BotMessage(_) => EventKind::BotMessage,
+            EventBody::AgentMessage(_) => EventKind::AgentMessage,
+            EventBody::Nlu(_) => EventKind::Nlu,
+            EventBody::IdentityVerified(_) => EventKind::IdentityVerified,
+            EventBody::DocumentRetrieved(_) => EventKind::DocumentRetrieved,
+            EventBody::Action(_) => EventKind::Action,
+            EventBody::Commitment(_) => EventKind::Commitment,
+            EventBody::HandoffRequested(_) => EventKind::HandoffRequested,
+            EventBody::Note(_) => EventKind::Note,
+            EventBody::Decision(_) => EventKind::Decision,
+            EventBody::Offered(_) => EventKind::Offered,
+            EventBody::OfferClosed(_) => EventKind::OfferClosed,
+            EventBody::Assigned(_) => EventKind::Assigned,
+            EventBody::BouncedBack(_) => EventKind::BouncedBack,
+            EventBody::Resolved(_) => EventKind::Resolved,
+            EventBody::RepeatAsk(_) => EventKind::RepeatAsk,
+            EventBody::CustomerRepeated(_) => EventKind::CustomerRepeated,
         }
     }
 
     /// Whether only baton itself may write this type.
     pub fn is_server_only(&self) -> bool {
-        SERVER_EVENT_TYPES.contains(&self.kind())
+        self.event_kind().is_server_only()
     }
 
     /// The text of a message-like event (customer, bot, agent message or note).
@@ -313,7 +299,7 @@ pub enum Outcome {
 #[serde(deny_unknown_fields)]
 pub struct Reason {
     /// Stable reason code, e.g. `explicit_request`, `negative_sentiment`.
-    pub code: Label,
+    pub code: ReasonCode,
     /// The signal it reads, e.g. `sentiment.level`.
     pub signal: Label,
     /// The signal's value.
@@ -470,12 +456,9 @@ mod tests {
     }
 
     #[test]
-    fn every_listed_type_is_a_kind() {
-        let all: Vec<&str> = CLIENT_EVENT_TYPES
-            .iter()
-            .chain(SERVER_EVENT_TYPES)
-            .copied()
-            .collect();
-        assert_eq!(all.len(), 18);
+    fn every_kind_has_its_own_wire_name() {
+        let names: std::collections::BTreeSet<&str> =
+            EventKind::ALL.iter().map(|k| k.as_str()).collect();
+        assert_eq!(names.len(), 18);
     }
 }

@@ -9,7 +9,8 @@
 //! - [`id`], [`label`], [`text`], [`timestamp`], [`actor`]: validated values.
 //! - [`event`]: the event model with frozen wire names; [`decode`]: client input with
 //!   errors that name the field.
-//! - [`state`]: the conversation view as a fold of events; [`rules`]: who may write what.
+//! - [`state`]: the conversation view as a fold of events; [`rules`]: who may write what;
+//!   [`role`]: what an API key may do.
 //! - [`ledger`]: hashing, sealing and streaming verification of the chains.
 //! - [`policy`]: the decision rules as TOML; [`signals`]: incremental per-conversation
 //!   signals; [`decide`]: signals + policy -> decision; [`eval`]: offline replays.
@@ -32,6 +33,7 @@ pub mod label;
 pub mod ledger;
 pub mod package;
 pub mod policy;
+pub mod role;
 pub mod router;
 pub mod rules;
 pub mod signals;
@@ -43,6 +45,7 @@ pub use actor::Actor;
 pub use event::{Event, EventBody};
 pub use id::{AgentId, ConversationId, CustomerId, EventId, OfferId};
 pub use label::Label;
+pub use role::Role;
 pub use state::{ConversationState, Owner};
 pub use text::{Confidence, Text};
 pub use timestamp::Timestamp;

@@ -4,6 +4,9 @@
 //! decoding errors (`baton_core::decode::DecodeError`) and store errors
 //! (`baton_store::StoreError`) convert into it here, and only here is a status chosen.
 //! Every error body is `{"error": {"code", "message", "field"?}}`.
+//!
+//! The few statuses that are not errors and not axum's default 200 are chosen here too:
+//! [`Created`] for 201. Redirects are axum's `Redirect` (303).
 
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
@@ -110,6 +113,21 @@ impl ApiError {
         Self::new(StatusCode::NOT_FOUND, "not_found", message)
     }
 
+    /// 405 `method_not_allowed`: the route exists, the method does not.
+    pub fn method_not_allowed() -> Self {
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "this route does not take that method",
+        )
+    }
+
+    /// Whether this refuses a credential (401: missing, unknown, revoked or expired),
+    /// as opposed to refusing what a known caller asked for.
+    pub fn is_unauthorized(&self) -> bool {
+        self.status == StatusCode::UNAUTHORIZED
+    }
+
     /// 409 with a code.
     pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
         Self::new(StatusCode::CONFLICT, code, message)
@@ -142,6 +160,15 @@ impl IntoResponse for ApiError {
                 .insert(axum::http::header::RETRY_AFTER, secs.into());
         }
         response
+    }
+}
+
+/// A JSON answer with 201 Created: something new exists because of this request.
+pub struct Created<T>(pub T);
+
+impl<T: Serialize> IntoResponse for Created<T> {
+    fn into_response(self) -> Response {
+        (StatusCode::CREATED, Json(self.0)).into_response()
     }
 }
 

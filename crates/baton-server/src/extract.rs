@@ -5,10 +5,12 @@ mod duplicate_keys;
 
 use axum::body::Bytes;
 use axum::extract::rejection::{JsonRejection, MissingJsonContentType};
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 use baton_core::ConversationId;
 use baton_core::id::{AgentId, OfferId};
+use baton_store::KeyId;
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
@@ -63,21 +65,74 @@ fn json_content_type(headers: &HeaderMap) -> bool {
 #[from_request(via(axum::extract::Query), rejection(ApiError))]
 pub struct ApiQuery<T>(pub T);
 
+/// A path segment that parses into a typed id: [`ApiPath`] takes any of these.
+pub trait PathParam: Sized {
+    /// The name the error's `field` gives when the segment is not a valid id.
+    const FIELD: &'static str;
+
+    /// Parses the (percent-decoded) segment, refusing it as the API does.
+    fn from_path(raw: String) -> Result<Self, ApiError>;
+}
+
+/// A route's one path parameter, parsed into a typed id before the handler runs, so no
+/// handler sees (or has to remember to validate) the raw string. An invalid id is
+/// refused with what its [`PathParam`] impl says: 400 `invalid_id` naming the field.
+pub struct ApiPath<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for ApiPath<T>
+where
+    T: PathParam,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let Path(raw) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|rejection| invalid_id(T::FIELD, rejection.body_text()))?;
+        T::from_path(raw).map(Self)
+    }
+}
+
 fn invalid_id(field: &'static str, e: impl std::fmt::Display) -> ApiError {
     ApiError::bad_request("invalid_id", format!("{field} {e}")).with_field(field)
 }
 
-/// Parses a conversation id from the path.
+/// Parses a conversation id from the path or a body field, as the path does.
 pub fn conversation_id(raw: String) -> Result<ConversationId, ApiError> {
     ConversationId::parse(raw).map_err(|e| invalid_id("conversation_id", e))
 }
 
-/// Parses an agent id from the path.
-pub fn agent_id(raw: String) -> Result<AgentId, ApiError> {
-    AgentId::parse(raw).map_err(|e| invalid_id("agent_id", e))
+impl PathParam for ConversationId {
+    const FIELD: &'static str = "conversation_id";
+
+    fn from_path(raw: String) -> Result<Self, ApiError> {
+        conversation_id(raw)
+    }
 }
 
-/// Parses an offer id from the path.
-pub fn offer_id(raw: String) -> Result<OfferId, ApiError> {
-    OfferId::parse(raw).map_err(|e| invalid_id("offer_id", e))
+impl PathParam for AgentId {
+    const FIELD: &'static str = "agent_id";
+
+    fn from_path(raw: String) -> Result<Self, ApiError> {
+        AgentId::parse(raw).map_err(|e| invalid_id(Self::FIELD, e))
+    }
+}
+
+impl PathParam for OfferId {
+    const FIELD: &'static str = "offer_id";
+
+    fn from_path(raw: String) -> Result<Self, ApiError> {
+        OfferId::parse(raw).map_err(|e| invalid_id(Self::FIELD, e))
+    }
+}
+
+impl PathParam for KeyId {
+    const FIELD: &'static str = "id";
+
+    /// A key id is never malformed to its caller, only unknown: 404, as for one that
+    /// parses but does not exist, so the answer says nothing about the id format.
+    fn from_path(raw: String) -> Result<Self, ApiError> {
+        KeyId::parse(&raw).map_err(|_| ApiError::not_found("no such key"))
+    }
 }

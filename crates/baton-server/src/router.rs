@@ -1,7 +1,6 @@
 //! Every route baton serves, in one list.
 
 use axum::extract::DefaultBodyLimit;
-use axum::http::StatusCode;
 use axum::routing::{MethodRouter, delete, get, post};
 use axum::{Extension, Router};
 
@@ -92,9 +91,5 @@ async fn not_found() -> ApiError {
 }
 
 async fn method_not_allowed() -> ApiError {
-    ApiError::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
-        "this route does not take that method",
-    )
+    ApiError::method_not_allowed()
 }

@@ -7,6 +7,10 @@ use baton_core::ledger::{CanonicalError, Digest, seal};
 use baton_core::state::Owner;
 use baton_core::timestamp::Timestamp;
 
+/// Roles an API key can hold; the type lives in core, re-exported so `baton_store::Role`
+/// keeps naming it.
+pub use baton_core::role::Role;
+
 /// One event ready to be written: sealed by the caller.
 #[derive(Debug, Clone)]
 pub struct SealedEvent {
@@ -139,46 +143,6 @@ pub struct ConversationFilter {
     pub agent: Option<AgentId>,
     /// At most this many.
     pub limit: Option<u32>,
-}
-
-/// Roles an API key can hold.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Role {
-    /// Posts customer and bot events.
-    Bot,
-    /// One human agent.
-    Agent,
-    /// Sees every conversation and queue.
-    Supervisor,
-    /// Reads everything unredacted and verifies the ledger.
-    Auditor,
-    /// Everything, including keys.
-    Admin,
-}
-
-impl Role {
-    /// Wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Bot => "bot",
-            Role::Agent => "agent",
-            Role::Supervisor => "supervisor",
-            Role::Auditor => "auditor",
-            Role::Admin => "admin",
-        }
-    }
-
-    /// Parses a wire name.
-    pub fn parse(raw: &str) -> Option<Role> {
-        Some(match raw {
-            "bot" => Role::Bot,
-            "agent" => Role::Agent,
-            "supervisor" => Role::Supervisor,
-            "auditor" => Role::Auditor,
-            "admin" => Role::Admin,
-            _ => return None,
-        })
-    }
 }
 
 /// A stored API key: only its SHA-256 is kept.

@@ -19,6 +19,7 @@
 use serde_json::{Value, json};
 
 use super::model::ContextPackage;
+use crate::event::EventKind;
 
 fn role(actor: &str) -> &'static str {
     if actor == "customer" { "user" } else { "bot" }
@@ -30,7 +31,7 @@ pub fn render_botframework(p: &ContextPackage) -> Value {
     let activities: Vec<Value> = p
         .transcript
         .iter()
-        .filter(|line| line.kind != "note")
+        .filter(|line| line.kind != EventKind::Note)
         .map(|line| {
             json!({
                 "type": "message",

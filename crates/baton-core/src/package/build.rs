@@ -6,7 +6,9 @@
 //! for that role, and every part of it (timeline, documents, reasons) is built from
 //! what the viewer may see.
 
-use crate::event::{ActionStatus, Event, EventBody, HandoffRequested, Outcome, Priority};
+use crate::event::{
+    ActionStatus, Event, EventBody, HandoffRequested, Outcome, Priority, ReasonCode,
+};
 use crate::facts::Redactor;
 use crate::facts::redact::redact_fact;
 use crate::facts::{Fact, FactExtractor, FactKind, collect_facts};
@@ -103,7 +105,7 @@ pub fn build_package(input: &PackageInput<'_>, extractor: &FactExtractor) -> Con
             None => "the bot asked for a human".to_owned(),
         };
         reasons.push(ReasonView {
-            code: "bot_request".to_owned(),
+            code: ReasonCode::BotRequest.to_string(),
             message,
         });
     }
@@ -229,7 +231,7 @@ pub fn build_package(input: &PackageInput<'_>, extractor: &FactExtractor) -> Con
                 seq: e.seq,
                 at: e.at,
                 actor: e.actor.to_string(),
-                kind: e.body.kind(),
+                kind: e.body.event_kind(),
                 text: text.to_owned(),
             })
         })

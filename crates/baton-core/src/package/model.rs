@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::event::{ActionStatus, Priority};
+use crate::event::{ActionStatus, EventKind, Priority};
 use crate::facts::{Fact, FactKind};
 use crate::state::{Counts, Owner};
 use crate::timestamp::Timestamp;
@@ -253,7 +253,7 @@ pub struct TranscriptLine {
     pub actor: String,
     /// The event type: `customer_message`, `bot_message`, `agent_message`, `note`.
     #[serde(rename = "type")]
-    pub kind: &'static str,
+    pub kind: EventKind,
     /// The text, redacted for the viewer.
     pub text: String,
 }

@@ -43,23 +43,28 @@ pub async fn signed_in(app: &AppState, headers: &HeaderMap) -> Result<Option<Ses
 
 /// A page's outcome: HTML, or a redirect (to sign in, or elsewhere).
 pub enum Page {
-    /// A rendered page with its status.
-    Html(StatusCode, String),
+    /// A rendered page (200).
+    Html(String),
+    /// A rendered page that refuses what was asked, with the status of the API's error.
+    Refused(StatusCode, String),
     /// Go elsewhere (303).
     Redirect(String),
 }
 
 impl Page {
-    /// Renders `template` with status 200.
+    /// Renders `template` (200).
     pub fn render(template: &impl Template) -> Result<Self, ApiError> {
-        Self::render_with(StatusCode::OK, template)
-    }
-
-    /// Renders `template` with `status`.
-    pub fn render_with(status: StatusCode, template: &impl Template) -> Result<Self, ApiError> {
         template
             .render()
-            .map(|html| Page::Html(status, html))
+            .map(Page::Html)
+            .map_err(ApiError::internal)
+    }
+
+    /// Renders `template` as the page that shows `error`, with its status.
+    pub fn refused(error: &ApiError, template: &impl Template) -> Result<Self, ApiError> {
+        template
+            .render()
+            .map(|html| Page::Refused(error.status, html))
             .map_err(ApiError::internal)
     }
 
@@ -72,7 +77,8 @@ impl Page {
 impl IntoResponse for Page {
     fn into_response(self) -> Response {
         match self {
-            Page::Html(status, html) => {
+            Page::Html(html) => ([(header::CACHE_CONTROL, "no-store")], Html(html)).into_response(),
+            Page::Refused(status, html) => {
                 (status, [(header::CACHE_CONTROL, "no-store")], Html(html)).into_response()
             }
             Page::Redirect(to) => Redirect::to(&to).into_response(),

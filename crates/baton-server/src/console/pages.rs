@@ -3,9 +3,9 @@
 //! (a `<meta>` for `console.js`, a hidden field in the sign-out form).
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
-use baton_core::Owner;
+use baton_core::{ConversationId, Owner};
 use baton_store::{ConversationFilter, Role};
 
 use super::charts::{Column, bar_chart, legend};
@@ -15,7 +15,7 @@ use super::{Page, signed_in};
 use crate::app::AppState;
 use crate::auth::Principal;
 use crate::error::ApiError;
-use crate::extract::conversation_id;
+use crate::extract::ApiPath;
 use crate::handlers::stats::{self, Stats};
 
 /// One of the agent's conversations.
@@ -146,13 +146,12 @@ pub async fn agent_home(State(app): State<AppState>, headers: HeaderMap) -> Resu
 pub async fn conversation(
     State(app): State<AppState>,
     headers: HeaderMap,
-    Path(cid): Path<String>,
+    ApiPath(cid): ApiPath<ConversationId>,
 ) -> Result<Page, ApiError> {
     let roles = [Role::Agent, Role::Supervisor, Role::Admin];
     let Some((principal, csrf)) = require(&app, &headers, &roles).await? else {
         return Ok(Page::sign_in());
     };
-    let cid = conversation_id(cid)?;
     let loaded = load(&app, &principal, &cid).await?;
     let mine = principal.agent.is_some() && loaded.state.assigned_agent == principal.agent;
     let (me, home) = match &principal.agent {

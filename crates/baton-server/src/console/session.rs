@@ -5,7 +5,7 @@
 
 use askama::Template;
 use axum::extract::{FromRequest, Request, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use baton_store::Role;
 use serde::{Deserialize, Serialize};
@@ -36,20 +36,24 @@ pub fn home_of(principal: &Principal) -> Option<&'static str> {
 }
 
 /// The sign-in page with a fresh form token, and the cookie that token is checked
-/// against.
+/// against. When it shows again after a refusal, it carries that error's status and
+/// `Retry-After`, and `words` for the person at the browser.
 fn sign_in_page(
     app: &AppState,
     headers: &HeaderMap,
-    status: StatusCode,
-    error: Option<String>,
-    retry_after_secs: Option<u64>,
+    refused: Option<(&ApiError, String)>,
 ) -> Result<Response, ApiError> {
     let token = cookie::secret();
+    let retry_after_secs = refused.as_ref().and_then(|(e, _)| e.retry_after_secs);
     let page = SignIn {
-        error,
+        error: refused.as_ref().map(|(_, words)| words.clone()),
         csrf: token.clone(),
     };
-    let mut response = Page::render_with(status, &page)?.into_response();
+    let page = match &refused {
+        Some((error, _)) => Page::refused(error, &page)?,
+        None => Page::render(&page)?,
+    };
+    let mut response = page.into_response();
     let secure = cookie::over_https(app, headers);
     response.headers_mut().append(
         header::SET_COOKIE,
@@ -74,15 +78,13 @@ pub async fn index(State(app): State<AppState>, headers: HeaderMap) -> Result<Re
     match signed_in(&app, &headers).await? {
         Some(session) => match home_of(&session.principal) {
             Some(home) => Ok(Redirect::to(home).into_response()),
-            None => sign_in_page(
-                &app,
-                &headers,
-                StatusCode::FORBIDDEN,
-                Some(not_for_console(&session.principal)),
-                None,
-            ),
+            None => {
+                let words = not_for_console(&session.principal);
+                let error = ApiError::forbidden(words.clone());
+                sign_in_page(&app, &headers, Some((&error, words)))
+            }
         },
-        None => sign_in_page(&app, &headers, StatusCode::OK, None, None),
+        None => sign_in_page(&app, &headers, None),
     }
 }
 
@@ -162,18 +164,12 @@ pub async fn create(State(app): State<AppState>, request: Request) -> Result<Res
         if json {
             return Err(error);
         }
-        let words = if error.status == StatusCode::UNAUTHORIZED || error.code == "forbidden" {
+        let words = if error.is_unauthorized() || error.code == "forbidden" {
             words.to_owned()
         } else {
             error.message.clone()
         };
-        sign_in_page(
-            &app,
-            &headers,
-            error.status,
-            Some(words),
-            error.retry_after_secs,
-        )
+        sign_in_page(&app, &headers, Some((&error, words)))
     };
     if !json {
         let expected = cookie::cookie(&headers, SIGNIN_COOKIE);

@@ -2,7 +2,7 @@
 //! shows, arranged to answer at a glance who the customer is, what they want, what has
 //! been tried, and what to do next.
 
-use baton_core::event::{ActionStatus, Priority};
+use baton_core::event::{ActionStatus, EventKind, Priority};
 use baton_core::package::ContextPackage;
 use baton_core::{ConversationState, Owner};
 
@@ -223,7 +223,11 @@ pub fn conversation_view(
         .iter()
         .map(|line| {
             let (class, who) = speaker(&line.actor);
-            let class = if line.kind == "note" { "note" } else { class };
+            let class = if line.kind == EventKind::Note {
+                "note"
+            } else {
+                class
+            };
             Line {
                 seq: line.seq,
                 class,

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use baton_core::Label;
 use baton_core::id::AgentId;
 use baton_core::router::{AgentProfile, AgentView, Presence};
@@ -15,7 +15,7 @@ use crate::app::AppState;
 use crate::auth::Principal;
 use crate::clock;
 use crate::error::ApiError;
-use crate::extract::{ApiJson, agent_id};
+use crate::extract::{ApiJson, ApiPath};
 use crate::routing;
 
 /// The most conversations one agent may hold at once.
@@ -65,11 +65,10 @@ async fn view(app: &AppState, agent: &AgentId) -> Result<AgentView, ApiError> {
 pub async fn put(
     State(app): State<AppState>,
     principal: Principal,
-    Path(aid): Path<String>,
+    ApiPath(id): ApiPath<AgentId>,
     ApiJson(body): ApiJson<PutAgent>,
 ) -> Result<Json<AgentView>, ApiError> {
     principal.require(&[Role::Supervisor, Role::Admin])?;
-    let id = agent_id(aid)?;
     if body.capacity == 0 || body.capacity > MAX_CAPACITY {
         return Err(ApiError::invalid(
             "invalid_field",
@@ -118,9 +117,8 @@ pub async fn list(
 pub async fn get(
     State(app): State<AppState>,
     principal: Principal,
-    Path(aid): Path<String>,
+    ApiPath(id): ApiPath<AgentId>,
 ) -> Result<Json<AgentView>, ApiError> {
-    let id = agent_id(aid)?;
     may_manage(&principal, &id)?;
     Ok(Json(view(&app, &id).await?))
 }
@@ -131,10 +129,9 @@ pub async fn get(
 pub async fn presence(
     State(app): State<AppState>,
     principal: Principal,
-    Path(aid): Path<String>,
+    ApiPath(id): ApiPath<AgentId>,
     ApiJson(body): ApiJson<PresenceBody>,
 ) -> Result<Json<AgentView>, ApiError> {
-    let id = agent_id(aid)?;
     may_manage(&principal, &id)?;
     let presence = match body.status.as_str() {
         "available" => Presence::Available,
@@ -177,9 +174,8 @@ pub struct OfferCard {
 pub async fn offers(
     State(app): State<AppState>,
     principal: Principal,
-    Path(aid): Path<String>,
+    ApiPath(id): ApiPath<AgentId>,
 ) -> Result<Json<Value>, ApiError> {
-    let id = agent_id(aid)?;
     may_manage(&principal, &id)?;
     let offers = app.routing.lock().await.router.offers_for(&id);
     let now = clock::now();

@@ -1,19 +1,19 @@
 //! Conversations: append events, read events, read state.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use baton_core::ConversationState;
 use baton_core::signals::SignalSnapshot;
 use baton_core::state::ActionState;
+use baton_core::{ConversationId, ConversationState};
 use serde::{Deserialize, Serialize};
 
 use crate::app::AppState;
 use crate::append::{AppendRequest, AppendResponse, append_events};
 use crate::auth::Principal;
 use crate::error::ApiError;
-use crate::extract::{ApiJson, ApiQuery, conversation_id};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::params::{self, Source};
 use crate::redaction::ReadView;
 
@@ -25,10 +25,9 @@ use crate::redaction::ReadView;
 pub async fn append(
     State(app): State<AppState>,
     principal: Principal,
-    Path(cid): Path<String>,
+    ApiPath(cid): ApiPath<ConversationId>,
     ApiJson(request): ApiJson<AppendRequest>,
 ) -> Result<Json<AppendResponse>, ApiError> {
-    let cid = conversation_id(cid)?;
     append_events(&app, &principal, &cid, request)
         .await
         .map(Json)
@@ -64,10 +63,9 @@ pub const MAX_PAGE_BYTES: usize = 1024 * 1024;
 pub async fn events(
     State(app): State<AppState>,
     principal: Principal,
-    Path(cid): Path<String>,
+    ApiPath(cid): ApiPath<ConversationId>,
     ApiQuery(query): ApiQuery<EventsQuery>,
 ) -> Result<Response, ApiError> {
-    let cid = conversation_id(cid)?;
     let after = params::seq(Source::Query, "after", query.after.as_deref())?.unwrap_or(0);
     let limit = params::number(
         Source::Query,
@@ -139,9 +137,8 @@ pub struct StateView {
 pub async fn state(
     State(app): State<AppState>,
     principal: Principal,
-    Path(cid): Path<String>,
+    ApiPath(cid): ApiPath<ConversationId>,
 ) -> Result<Json<StateView>, ApiError> {
-    let cid = conversation_id(cid)?;
     let live = app
         .conversations
         .readable(app.store.as_ref(), &app.policy(), &principal, &cid)

@@ -1,9 +1,9 @@
 //! Handing back: the owning agent returns the conversation to the bot, or it is resolved.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use baton_core::event::{BouncedBack, EventBody, Resolved};
-use baton_core::{Label, Owner, Text};
+use baton_core::{ConversationId, Label, Owner, Text};
 use baton_store::Role;
 use serde::Deserialize;
 
@@ -12,7 +12,7 @@ use crate::append::{AppendResponse, write_system};
 use crate::auth::Principal;
 use crate::clock;
 use crate::error::ApiError;
-use crate::extract::{ApiJson, conversation_id};
+use crate::extract::{ApiJson, ApiPath};
 use crate::routing::{apply, refusal};
 
 /// `POST /v1/conversations/{cid}/bounce-back` body.
@@ -49,11 +49,10 @@ fn text(field: &'static str, raw: String) -> Result<Text, ApiError> {
 pub async fn bounce_back(
     State(app): State<AppState>,
     principal: Principal,
-    Path(cid): Path<String>,
+    ApiPath(cid): ApiPath<ConversationId>,
     ApiJson(body): ApiJson<BounceBack>,
 ) -> Result<Json<AppendResponse>, ApiError> {
     principal.require(&[Role::Agent])?;
-    let cid = conversation_id(cid)?;
     let instructions = text("instructions", body.instructions)?;
     let agent = principal
         .agent
@@ -129,11 +128,10 @@ fn assigned_for_ms(state: &baton_core::ConversationState) -> i64 {
 pub async fn resolve(
     State(app): State<AppState>,
     principal: Principal,
-    Path(cid): Path<String>,
+    ApiPath(cid): ApiPath<ConversationId>,
     ApiJson(body): ApiJson<Resolve>,
 ) -> Result<Json<AppendResponse>, ApiError> {
     principal.require(&[Role::Agent, Role::Bot, Role::Supervisor, Role::Admin])?;
-    let cid = conversation_id(cid)?;
     let resolution = text("resolution", body.resolution)?;
     let true_intent = body
         .true_intent

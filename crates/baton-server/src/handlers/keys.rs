@@ -1,8 +1,7 @@
 //! API keys: issue, list, revoke. Secrets are shown once, at issue; lists and
 //! revocations name keys by their public id.
 
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::extract::State;
 use baton_core::id::AgentId;
 use baton_core::{Label, Timestamp};
 use baton_store::{KeyId, KeyRecord, RevokeOutcome, Role};
@@ -10,8 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::app::AppState;
 use crate::auth::{NewKey, Principal, issue};
-use crate::error::ApiError;
-use crate::extract::ApiJson;
+use crate::error::{ApiError, Created};
+use crate::extract::{ApiJson, ApiPath};
 
 /// `POST /v1/keys` body.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -120,7 +119,7 @@ pub async fn create(
     State(app): State<AppState>,
     principal: Principal,
     ApiJson(body): ApiJson<CreateKey>,
-) -> Result<(StatusCode, axum::Json<CreatedKey>), ApiError> {
+) -> Result<Created<CreatedKey>, ApiError> {
     principal.require(&[Role::Admin])?;
     let now = crate::clock::now();
     let role = Role::parse(&body.role).ok_or_else(|| {
@@ -161,13 +160,10 @@ pub async fn create(
         let app = app.clone();
         crate::detach::run(async move { issue(app.store.as_ref(), new, now).await }).await?
     };
-    Ok((
-        StatusCode::CREATED,
-        axum::Json(CreatedKey {
-            key,
-            view: KeyView::from(&record),
-        }),
-    ))
+    Ok(Created(CreatedKey {
+        key,
+        view: KeyView::from(&record),
+    }))
 }
 
 /// `GET /v1/keys` (admin): every key, without secrets.
@@ -191,10 +187,9 @@ pub async fn list(
 pub async fn revoke(
     State(app): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<KeyId>,
 ) -> Result<axum::Json<KeyView>, ApiError> {
     principal.require(&[Role::Admin])?;
-    let id = KeyId::parse(&id).map_err(|_| ApiError::not_found("no such key"))?;
     // The revocation and the cache eviction run to the end in their own task: a client
     // that hangs up after the commit must not leave the key alive in the cache.
     let task = app.clone();

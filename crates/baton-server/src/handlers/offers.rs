@@ -1,14 +1,16 @@
 //! Offers: an agent accepts or rejects.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use baton_store::Role;
 use serde_json::{Value, json};
 
 use crate::app::AppState;
 use crate::auth::Principal;
 use crate::error::ApiError;
-use crate::extract::offer_id;
+use baton_core::id::OfferId;
+
+use crate::extract::ApiPath;
 use crate::routing::{accept_offer, reject_offer};
 
 fn agent_of(principal: &Principal) -> Result<baton_core::AgentId, ApiError> {
@@ -25,10 +27,9 @@ fn agent_of(principal: &Principal) -> Result<baton_core::AgentId, ApiError> {
 pub async fn accept(
     State(app): State<AppState>,
     principal: Principal,
-    Path(oid): Path<String>,
+    ApiPath(offer): ApiPath<OfferId>,
 ) -> Result<Json<Value>, ApiError> {
     let agent = agent_of(&principal)?;
-    let offer = offer_id(oid)?;
     let conversation = accept_offer(&app, &agent, &offer).await?;
     let live = app
         .conversations
@@ -49,10 +50,9 @@ pub async fn accept(
 pub async fn reject(
     State(app): State<AppState>,
     principal: Principal,
-    Path(oid): Path<String>,
+    ApiPath(offer): ApiPath<OfferId>,
 ) -> Result<Json<Value>, ApiError> {
     let agent = agent_of(&principal)?;
-    let offer = offer_id(oid)?;
     reject_offer(&app, &agent, &offer).await?;
     Ok(Json(json!({ "offer_id": offer, "status": "rejected" })))
 }

@@ -1,15 +1,16 @@
 //! The context package in every format.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use baton_core::ConversationId;
 use baton_core::package::{render_botframework, render_html, render_markdown, render_zendesk};
 use serde::Deserialize;
 
 use crate::app::AppState;
 use crate::auth::Principal;
 use crate::error::ApiError;
-use crate::extract::{ApiQuery, conversation_id};
+use crate::extract::{ApiPath, ApiQuery};
 
 /// `?format=`
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -27,10 +28,9 @@ pub struct PackageQuery {
 pub async fn package(
     State(app): State<AppState>,
     principal: Principal,
-    Path(cid): Path<String>,
+    ApiPath(cid): ApiPath<ConversationId>,
     ApiQuery(query): ApiQuery<PackageQuery>,
 ) -> Result<Response, ApiError> {
-    let cid = conversation_id(cid)?;
     let format = query.format.as_deref().unwrap_or("json");
     if !matches!(
         format,

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use axum::Json;
 use axum::extract::State;
-use baton_core::event::{EventBody, Outcome};
+use baton_core::event::{EventBody, EventKind, Outcome};
 use baton_core::{ConversationId, Event, Timestamp};
 use baton_store::Role;
 use serde::{Deserialize, Serialize};
@@ -124,7 +124,13 @@ pub async fn read(app: &AppState, hours: u32, now: Timestamp) -> Result<Stats, A
     let first_hour =
         now.unix_millis().div_euclid(HOUR_MS) * HOUR_MS - i64::from(hours - 1) * HOUR_MS;
     let since = Timestamp::from_unix_millis(first_hour);
-    let kinds = ["decision", "assigned", "agent_message", "repeat_ask"];
+    let kinds = [
+        EventKind::Decision,
+        EventKind::Assigned,
+        EventKind::AgentMessage,
+        EventKind::RepeatAsk,
+    ]
+    .map(EventKind::as_str);
     let rows = app.store.events_of_kinds(&kinds, since, MAX_EVENTS).await?;
     let truncated = rows.len() >= MAX_EVENTS as usize;
     let mut events = Vec::with_capacity(rows.len());

@@ -14,7 +14,7 @@
 use std::convert::Infallible;
 use std::time::Duration;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use std::sync::Arc;
@@ -32,7 +32,7 @@ use crate::access::can_read;
 use crate::app::AppState;
 use crate::auth::Principal;
 use crate::error::ApiError;
-use crate::extract::{ApiQuery, conversation_id};
+use crate::extract::{ApiPath, ApiQuery};
 use crate::live::with_hash;
 use crate::params::{self, Source};
 use crate::redaction::ReadView;
@@ -56,11 +56,10 @@ const REPLAY_BYTES: usize = 1024 * 1024;
 pub async fn stream(
     State(app): State<AppState>,
     principal: Principal,
-    Path(cid): Path<String>,
+    ApiPath(cid): ApiPath<ConversationId>,
     headers: HeaderMap,
     ApiQuery(query): ApiQuery<StreamQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
-    let cid = conversation_id(cid)?;
     let resume = match headers.get("last-event-id") {
         Some(value) => {
             let raw = value.to_str().unwrap_or("not text");

@@ -19,6 +19,7 @@ mod params;
 mod redaction;
 mod routing;
 mod session;
+mod shapes;
 mod stream;
 mod stream_access;
 mod system;
