@@ -11,6 +11,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::RwLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use baton_core::event::{Assigned, EventBody, OfferClosed, Offered};
@@ -33,6 +34,26 @@ use crate::error::ApiError;
 pub struct Routing {
     gate: Mutex<Core>,
     forecasts: RwLock<BTreeMap<Label, SkillForecast>>,
+    gate_waits: GateWaits,
+}
+
+/// How long takers of the gate waited for it, in total (for benchmarks and metrics).
+#[derive(Debug, Default)]
+struct GateWaits {
+    takes: AtomicU64,
+    waited_ns: AtomicU64,
+    longest_ns: AtomicU64,
+}
+
+/// A snapshot of the gate's waits.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GateStats {
+    /// Times the gate was taken.
+    pub takes: u64,
+    /// Nanoseconds spent waiting for it, summed over takers.
+    pub waited_ns: u64,
+    /// The longest single wait.
+    pub longest_ns: u64,
 }
 
 /// What the gate guards.
@@ -56,12 +77,31 @@ impl Routing {
                 forecaster: Forecaster::new(ForecastConfig::default()),
             }),
             forecasts: RwLock::new(BTreeMap::new()),
+            gate_waits: GateWaits::default(),
         })
     }
 
     /// Takes the gate.
     pub async fn lock(&self) -> MutexGuard<'_, Core> {
-        self.gate.lock().await
+        let started = std::time::Instant::now();
+        let guard = self.gate.lock().await;
+        let waited = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        let waits = &self.gate_waits;
+        waits.takes.fetch_add(1, Ordering::Relaxed);
+        waits.waited_ns.fetch_add(waited, Ordering::Relaxed);
+        waits.longest_ns.fetch_max(waited, Ordering::Relaxed);
+        metrics::histogram!("baton_routing_gate_wait_seconds").record(waited as f64 / 1e9);
+        guard
+    }
+
+    /// How long takers have waited for the gate so far.
+    pub fn gate_stats(&self) -> GateStats {
+        let waits = &self.gate_waits;
+        GateStats {
+            takes: waits.takes.load(Ordering::Relaxed),
+            waited_ns: waits.waited_ns.load(Ordering::Relaxed),
+            longest_ns: waits.longest_ns.load(Ordering::Relaxed),
+        }
     }
 
     /// Cached forecasts, refreshed every tick.
