@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use baton_core::{ConversationId, ConversationState, Event};
 use baton_server::AppConfig;
-use baton_server::append::{AppendRequest, append_events};
+use baton_server::append::AppendRequest;
 use baton_server::auth::Principal;
+use baton_server::flow::append_events;
 use baton_store::Role;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
