@@ -96,7 +96,7 @@ pub struct Written {
 pub struct Committed {
     /// The answer.
     pub response: AppendResponse,
-    /// Work for the router (see [`crate::flow`]).
+    /// Work for the router, which `flow::append_events` hands it.
     pub after: Vec<AfterCommit>,
 }
 
@@ -409,7 +409,7 @@ pub async fn admit(
 
 /// The locked part of an append: retry detection, `expected_seq`, write. Run it where
 /// a dropped request cannot stop it ([`crate::detach`]), with its [`Committed::after`]
-/// handed on in the same task (see [`crate::flow::append_events`]).
+/// handed on in the same task, as `flow::append_events` does.
 pub async fn append_locked(
     app: &AppState,
     principal: &Principal,

@@ -7,21 +7,60 @@
 //! from [`ForecastCache`], which routing fills.
 
 use std::collections::BTreeMap;
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 
 use baton_core::decide::{CapacityView, decide};
 use baton_core::event::{EventBody, Outcome};
+use baton_core::facts::FactExtractor;
 use baton_core::forecast::SkillForecast;
 use baton_core::policy::Policy;
 use baton_core::router::QueuedConversation;
 use baton_core::signals::SignalState;
 use baton_core::{ConversationId, ConversationState, Event, Label, Owner};
 
+use crate::error::ApiError;
+
 /// The engines consulted on every append.
 #[derive(Default)]
 pub struct Derive {
     /// The latest forecasts per skill, refreshed by routing, read without waiting.
     pub forecasts: ForecastCache,
+}
+
+/// The fact extractor compiled from the policy in force (its `[facts]` table), shared
+/// by the app and its conversation cache and swapped with the policy on reload.
+#[derive(Debug, Default)]
+pub struct ExtractorSlot(RwLock<Option<Arc<FactExtractor>>>);
+
+impl ExtractorSlot {
+    /// A slot holding `policy`'s extractor.
+    pub fn for_policy(policy: &Policy) -> Result<Self, ApiError> {
+        let slot = Self::default();
+        slot.set_from(policy)?;
+        Ok(slot)
+    }
+
+    /// The extractor in force.
+    pub fn get(&self) -> Result<Arc<FactExtractor>, ApiError> {
+        let slot = self
+            .0
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        slot.clone()
+            .ok_or_else(|| ApiError::internal("no fact extractor is configured"))
+    }
+
+    /// Compiles `policy`'s `[facts]` and puts it in force; on error the old one stays.
+    pub fn set_from(&self, policy: &Policy) -> Result<(), ApiError> {
+        let extractor = FactExtractor::new(&policy.facts)
+            .map_err(|e| ApiError::internal(format!("policy [facts]: {e}")))?;
+        let mut slot = self
+            .0
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        *slot = Some(Arc::new(extractor));
+        Ok(())
+    }
 }
 
 /// What a committed batch leaves to do, as data: the caller hands it to the router.

@@ -7,6 +7,7 @@ mod binding;
 mod bounded;
 mod faulty_store;
 mod handoff;
+mod handoff_path;
 mod helpers;
 mod idempotency;
 mod keys;
