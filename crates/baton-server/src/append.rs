@@ -1,5 +1,7 @@
-//! The append path: decode, authorize, check the ownership rules, derive baton's own
-//! events (decisions...), seal the chain, write in one transaction, then fan out.
+//! The append pipeline: decode, authorize, check the ownership rules, fold, derive
+//! baton's own events (decisions...), seal the chain, commit in one transaction, apply
+//! to memory, publish to subscribers; then return what must happen next
+//! ([`AfterCommit`]) as data. It never calls the router: the router calls it.
 //!
 //! Everything that can refuse a batch runs before the store is touched, and the store
 //! writes a batch atomically, so a rejected batch writes nothing.
@@ -16,6 +18,7 @@ use serde_json::Value;
 
 use crate::app::AppState;
 use crate::auth::Principal;
+use crate::derive::AfterCommit;
 use crate::error::ApiError;
 use crate::fanout::Published;
 use crate::live::{Live, LiveGuard, with_hash};
@@ -84,6 +87,17 @@ pub struct Written {
     pub last_seq: u64,
     /// Hash of the last.
     pub head: String,
+    /// What must happen now that it is durable.
+    pub after: Vec<AfterCommit>,
+}
+
+/// A committed append: the client's answer and what the router must do next.
+#[derive(Debug, Clone)]
+pub struct Committed {
+    /// The answer.
+    pub response: AppendResponse,
+    /// Work for the router, which `flow::append_events` hands it.
+    pub after: Vec<AfterCommit>,
 }
 
 /// Why a write failed.
@@ -236,10 +250,9 @@ pub async fn write(
         events.push(event);
         index += 1;
         if index == client_count {
-            let derived = std::mem::take(&mut repeats).into_iter().chain(
-                app.derive
-                    .after_batch(app, &policy, &state, &signals, &events),
-            );
+            let derived = std::mem::take(&mut repeats)
+                .into_iter()
+                .chain(app.derive.after_batch(&policy, &state, &signals, &events));
             queue.extend(derived.map(Draft::system));
         }
     }
@@ -289,12 +302,12 @@ pub async fn write(
         metrics::counter!("baton_events_appended_total", "type" => event.body.kind()).increment(1);
     }
     app.fanout.publish(conversation, &published);
-    app.derive
-        .after_commit(app, conversation, &live.state, &events, now);
+    let after = app.derive.after_commit(conversation, &live.state, &events);
     Ok(Written {
         events,
         last_seq,
         head: head.to_hex(),
+        after,
     })
 }
 
@@ -376,18 +389,13 @@ pub async fn answer_retry(
     Ok(Some(answer))
 }
 
-/// The whole append call, as the HTTP handler and in-process callers (benchmarks,
-/// demo) run it: decode, authorize, retry detection, `expected_seq`, write.
-///
-/// The locked part runs on its own task: a caller that gives up (a client timeout)
-/// cannot stop it between the store's commit and the in-memory update.
-pub async fn append_events(
+/// Decodes and authorizes a client batch before anything is allocated for it.
+pub async fn admit(
     app: &AppState,
     principal: &Principal,
     cid: &ConversationId,
     request: AppendRequest,
-) -> Result<AppendResponse, ApiError> {
-    let started = std::time::Instant::now();
+) -> Result<(Option<u64>, Vec<Draft>), ApiError> {
     let expected = request.expected_seq;
     let drafts = prepare(principal, request)?;
     if principal.role == Role::Agent {
@@ -396,26 +404,28 @@ pub async fn append_events(
             .readable(app.store.as_ref(), &app.policy(), principal, cid)
             .await?;
     }
-    let (owned_app, owned_principal, owned_cid) = (app.clone(), principal.clone(), cid.clone());
-    let result = crate::detach::run(async move {
-        append_locked(&owned_app, &owned_principal, &owned_cid, expected, drafts).await
-    })
-    .await;
-    metrics::histogram!("baton_append_seconds").record(started.elapsed().as_secs_f64());
-    result
+    Ok((expected, drafts))
 }
 
-async fn append_locked(
+/// The locked part of an append: retry detection, `expected_seq`, write. Run it where
+/// a dropped request cannot stop it ([`crate::detach`]), with its [`Committed::after`]
+/// handed on in the same task, as `flow::append_events` does.
+pub async fn append_locked(
     app: &AppState,
     principal: &Principal,
     cid: &ConversationId,
     expected: Option<u64>,
     drafts: Vec<Draft>,
-) -> Result<AppendResponse, ApiError> {
+) -> Result<Committed, ApiError> {
     let mut live = app
         .conversations
         .lock(app.store.as_ref(), &app.policy(), cid)
         .await?;
+    let answered = |response| Committed {
+        response,
+        after: Vec::new(),
+    };
+
     if principal.role == Role::Agent && !crate::access::can_read(principal, &live.state) {
         return Err(ApiError::not_found("no such conversation"));
     }
@@ -423,7 +433,7 @@ async fn append_locked(
         && expected != live.state.last_seq
     {
         if let Some(answer) = answer_retry(app, cid, &live, &drafts).await? {
-            return Ok(answer);
+            return Ok(answered(answer));
         }
         return Err(ApiError::conflict(
             "seq_conflict",
@@ -441,10 +451,13 @@ async fn append_locked(
         Vec::new()
     };
     match write(app, cid, &mut live, drafts, crate::clock::now()).await {
-        Ok(written) => Ok(response(&live, &written)),
+        Ok(written) => Ok(Committed {
+            response: response(&live, &written),
+            after: written.after,
+        }),
         Err(WriteError::Api(error)) => Err(error),
         Err(WriteError::DuplicateId) => match answer_retry(app, cid, &live, &retry_key).await? {
-            Some(answer) => Ok(answer),
+            Some(answer) => Ok(answered(answer)),
             None => Err(ApiError::conflict(
                 "duplicate_event_id",
                 "an event id in this batch is already stored",

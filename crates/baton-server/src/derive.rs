@@ -1,19 +1,127 @@
 //! baton's own reactions to a client batch: the events it derives before the batch is
-//! written (so they commit in the same transaction), and what it sets in motion after.
+//! written (so they commit in the same transaction), and what must happen once it is
+//! durable, returned as data ([`AfterCommit`]) for the router to consume.
 //!
-//! This is the seam between the append path and the domain engines in baton-core.
+//! This is the seam between the append path and the domain engines in baton-core. It
+//! depends on neither the router nor the writer: the capacity the decision reads comes
+//! from [`ForecastCache`], which routing fills.
 
-use baton_core::decide::decide;
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
+
+use baton_core::decide::{CapacityView, decide};
 use baton_core::event::{EventBody, Outcome};
+use baton_core::facts::FactExtractor;
+use baton_core::forecast::SkillForecast;
 use baton_core::policy::Policy;
+use baton_core::router::QueuedConversation;
 use baton_core::signals::SignalState;
-use baton_core::{ConversationId, ConversationState, Event, Owner, Timestamp};
+use baton_core::{ConversationId, ConversationState, Event, Label, Owner};
 
-use crate::app::AppState;
+use crate::error::ApiError;
 
 /// The engines consulted on every append.
 #[derive(Default)]
-pub struct Derive {}
+pub struct Derive {
+    /// The latest forecasts per skill, refreshed by routing, read without waiting.
+    pub forecasts: ForecastCache,
+}
+
+/// The fact extractor compiled from the policy in force (its `[facts]` table), shared
+/// by the app and its conversation cache and swapped with the policy on reload.
+#[derive(Debug, Default)]
+pub struct ExtractorSlot(RwLock<Option<Arc<FactExtractor>>>);
+
+impl ExtractorSlot {
+    /// A slot holding `policy`'s extractor.
+    pub fn for_policy(policy: &Policy) -> Result<Self, ApiError> {
+        let slot = Self::default();
+        slot.set_from(policy)?;
+        Ok(slot)
+    }
+
+    /// The extractor in force.
+    pub fn get(&self) -> Result<Arc<FactExtractor>, ApiError> {
+        let slot = self
+            .0
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        slot.clone()
+            .ok_or_else(|| ApiError::internal("no fact extractor is configured"))
+    }
+
+    /// Compiles `policy`'s `[facts]` and puts it in force; on error the old one stays.
+    pub fn set_from(&self, policy: &Policy) -> Result<(), ApiError> {
+        let extractor = FactExtractor::new(&policy.facts)
+            .map_err(|e| ApiError::internal(format!("policy [facts]: {e}")))?;
+        let mut slot = self
+            .0
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        *slot = Some(Arc::new(extractor));
+        Ok(())
+    }
+}
+
+/// What a committed batch leaves to do, as data: the caller hands it to the router.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AfterCommit {
+    /// The batch handed the conversation off: put it in line.
+    Enqueue(QueuedConversation),
+}
+
+/// Forecasts per skill as of the router's last refresh.
+#[derive(Debug, Default)]
+pub struct ForecastCache(RwLock<BTreeMap<Label, SkillForecast>>);
+
+impl ForecastCache {
+    /// Every cached forecast.
+    pub fn all(&self) -> BTreeMap<Label, SkillForecast> {
+        self.0.read().map(|f| f.clone()).unwrap_or_default()
+    }
+
+    /// Replaces the cache.
+    pub fn set(&self, forecasts: impl IntoIterator<Item = SkillForecast>) {
+        if let Ok(mut cache) = self.0.write() {
+            *cache = forecasts
+                .into_iter()
+                .map(|f| (f.skill.clone(), f))
+                .collect();
+        }
+    }
+
+    /// Expected wait and available agents for `skills`, for the capacity signal; None
+    /// before any agent is registered (a bot-only deployment still hands off).
+    pub fn capacity_for(&self, skills: &[Label]) -> Option<CapacityView> {
+        let forecasts = self.0.read().ok()?;
+        if forecasts.is_empty() {
+            return None;
+        }
+        let relevant: Vec<&SkillForecast> = if skills.is_empty() {
+            forecasts
+                .get(&baton_core::forecast::any_skill())
+                .into_iter()
+                .collect()
+        } else {
+            skills.iter().filter_map(|s| forecasts.get(s)).collect()
+        };
+        if relevant.is_empty() {
+            // No arrivals for these skills yet: nothing to forecast from.
+            return None;
+        }
+        Some(CapacityView {
+            expected_wait_secs: relevant
+                .iter()
+                .map(|f| f.expected_wait_secs.unwrap_or(f64::INFINITY))
+                .fold(0.0, f64::max),
+            agents_available: relevant
+                .iter()
+                .map(|f| f.agents_available)
+                .min()
+                .unwrap_or(0),
+        })
+    }
+}
 
 /// Facts the conversation already holds (now kept by baton-core, next to the fold that
 /// gives the package its facts).
@@ -33,7 +141,6 @@ impl Derive {
     /// a decision when the batch bore a signal and the bot holds the conversation.
     pub fn after_batch(
         &self,
-        app: &AppState,
         policy: &Policy,
         state: &ConversationState,
         signals: &SignalState,
@@ -51,7 +158,7 @@ impl Derive {
             .as_ref()
             .and_then(|i| policy.skills_for(i.intent.as_str()))
             .unwrap_or(&policy.default_skills);
-        let capacity = app.routing.capacity_for(skills);
+        let capacity = self.forecasts.capacity_for(skills);
         let decision = decide(state, signals, policy, trigger.seq, capacity.as_ref());
         metrics::histogram!("baton_decide_seconds").record(started.elapsed().as_secs_f64());
         metrics::counter!("baton_decisions_total", "outcome" => outcome_name(&decision.outcome))
@@ -59,23 +166,24 @@ impl Derive {
         vec![EventBody::Decision(decision)]
     }
 
-    /// Work started once a batch is durable.
-    /// A handoff puts the conversation in line; the router runs after this
-    /// conversation's lock is released (see `routing`'s lock order).
+    /// What must happen once a batch is durable: a handoff puts the conversation in
+    /// line.
     pub fn after_commit(
         &self,
-        app: &AppState,
         conversation: &ConversationId,
         state: &ConversationState,
         written: &[Event],
-        _now: Timestamp,
-    ) {
+    ) -> Vec<AfterCommit> {
         let handed_off = written
             .iter()
             .any(|e| matches!(&e.body, EventBody::Decision(d) if d.outcome == Outcome::Handoff));
-        if handed_off && state.owner == Owner::Queued {
-            tokio::spawn(crate::routing::enqueue(app.clone(), conversation.clone()));
+        if !handed_off || state.owner != Owner::Queued {
+            return Vec::new();
         }
+        QueuedConversation::from_state(conversation, state)
+            .map(AfterCommit::Enqueue)
+            .into_iter()
+            .collect()
     }
 }
 

@@ -31,6 +31,7 @@ pub mod detach;
 pub mod error;
 pub mod extract;
 pub mod fanout;
+pub mod flow;
 pub mod handlers;
 pub mod headers;
 pub mod idempotency;

@@ -145,7 +145,7 @@ impl LiveGuard {
 pub struct Conversations {
     map: Mutex<BTreeMap<ConversationId, Arc<Entry>>>,
     /// The policy's fact extractor, for folding a log's facts on load.
-    extractor: Arc<crate::package::ExtractorSlot>,
+    extractor: Arc<crate::derive::ExtractorSlot>,
     limits: LiveLimits,
     epoch: Instant,
 }
@@ -156,7 +156,7 @@ const LOAD_BYTES: usize = 4 * 1024 * 1024;
 
 impl Conversations {
     /// An empty cache that reads facts with the extractor in `slot`.
-    pub fn new(extractor: Arc<crate::package::ExtractorSlot>, limits: LiveLimits) -> Self {
+    pub fn new(extractor: Arc<crate::derive::ExtractorSlot>, limits: LiveLimits) -> Self {
         Self {
             map: Mutex::default(),
             extractor,

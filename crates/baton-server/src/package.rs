@@ -1,14 +1,11 @@
 //! Building the context package for a reader: gather the log, the fold, the signals,
 //! the customer's journey and the policy's playbooks, then let baton-core build it.
 
-use std::sync::{Arc, RwLock};
-
-use baton_core::facts::{FactExtractor, ViewerRole};
+use baton_core::facts::ViewerRole;
 use baton_core::package::{
     ContextPackage, PackageInput, PackageSignals, Playbook, Playbooks, PriorContact,
     SentimentSignal, build_package,
 };
-use baton_core::policy::Policy;
 use baton_core::{ConversationId, Event};
 use baton_store::Role;
 
@@ -17,41 +14,7 @@ use crate::auth::Principal;
 use crate::clock;
 use crate::error::ApiError;
 
-/// The fact extractor compiled from the policy in force (its `[facts]` table), shared
-/// by the app and its conversation cache and swapped with the policy on reload.
-#[derive(Debug, Default)]
-pub struct ExtractorSlot(RwLock<Option<Arc<FactExtractor>>>);
-
-impl ExtractorSlot {
-    /// A slot holding `policy`'s extractor.
-    pub fn for_policy(policy: &Policy) -> Result<Self, ApiError> {
-        let slot = Self::default();
-        slot.set_from(policy)?;
-        Ok(slot)
-    }
-
-    /// The extractor in force.
-    pub fn get(&self) -> Result<Arc<FactExtractor>, ApiError> {
-        let slot = self
-            .0
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        slot.clone()
-            .ok_or_else(|| ApiError::internal("no fact extractor is configured"))
-    }
-
-    /// Compiles `policy`'s `[facts]` and puts it in force; on error the old one stays.
-    pub fn set_from(&self, policy: &Policy) -> Result<(), ApiError> {
-        let extractor = FactExtractor::new(&policy.facts)
-            .map_err(|e| ApiError::internal(format!("policy [facts]: {e}")))?;
-        let mut slot = self
-            .0
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        *slot = Some(Arc::new(extractor));
-        Ok(())
-    }
-}
+pub use crate::derive::ExtractorSlot;
 
 /// What a role may see of personal data.
 pub fn viewer(role: Role) -> ViewerRole {

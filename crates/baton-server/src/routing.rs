@@ -1,24 +1,35 @@
 //! The router in the server: one pure `baton_core::router::Router` behind an async
 //! gate, its effects turned into events, a timer for offer expiry, and the forecast.
+//! It consumes what the append pipeline leaves to do ([`AfterCommit`]) and writes
+//! through it; the pipeline never calls back.
 //!
-//! Lock order: the routing gate first, then conversation locks, one at a time. The
-//! append path never takes the gate while holding a conversation (it spawns instead),
-//! so the two can never wait on each other.
+//! The gate is held only while the router computes: its effects are staged, in order,
+//! in a per-conversation outbox under the gate ([`Routing::stage`]), and written after
+//! it is released ([`Routing::write`]), each conversation under its own writer lock
+//! and different conversations at once, so they share group commits. A writer pops
+//! effects only while holding the conversation's lock and writes what it popped before
+//! releasing it, so each conversation's log has its effects in the order the router
+//! decided them: an `assigned` can never precede its `offered`, and whoever flushes
+//! after an effect was staged finds it durable.
+//!
+//! Lock order: the routing gate first, then conversation locks. No holder of a
+//! conversation lock waits for the gate (the pipeline spawns the router's work), so
+//! the two can never wait on each other.
 //!
 //! Every change to the router is followed by the events that record it; both run on
 //! their own task ([`crate::detach`]), so a client that gives up cannot leave the
 //! router ahead of the log.
 
-use std::collections::BTreeMap;
-use std::sync::RwLock;
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use baton_core::event::{Assigned, EventBody, OfferClosed, Offered};
-use baton_core::forecast::{ForecastConfig, Forecaster, SkillForecast};
+use baton_core::forecast::{ForecastConfig, Forecaster};
 use baton_core::id::AgentId;
 use baton_core::router::{
-    AgentProfile, Overflow, Presence, QueuedConversation, Router, RouterConfig, RouterEffect,
-    RouterError,
+    AgentProfile, OfferView, Overflow, Presence, QueuedConversation, Router, RouterConfig,
+    RouterEffect, RouterError,
 };
 use baton_core::{ConversationId, Label, Owner, Timestamp};
 use baton_store::{AgentRecord, ConversationFilter};
@@ -26,13 +37,58 @@ use tokio::sync::{Mutex, MutexGuard};
 
 use crate::app::AppState;
 use crate::clock;
+use crate::derive::AfterCommit;
 use crate::error::ApiError;
+use crate::live::LiveGuard;
 
 /// The router and forecaster, and a cache of forecasts the decision engine reads
 /// without waiting.
 pub struct Routing {
     gate: Mutex<Core>,
-    forecasts: RwLock<BTreeMap<Label, SkillForecast>>,
+    gate_waits: GateWaits,
+    /// Events the router decided, per conversation in decision order, not yet written.
+    outbox: std::sync::Mutex<BTreeMap<ConversationId, VecDeque<EventBody>>>,
+    /// Agent records to write, the latest per agent.
+    agent_outbox: std::sync::Mutex<BTreeMap<AgentId, AgentWrite>>,
+    /// Serializes agent record writes, so the latest staged one is written last.
+    agent_writes: Mutex<()>,
+}
+
+/// An agent record change waiting to be written.
+#[derive(Debug, Clone)]
+enum AgentWrite {
+    /// The whole record.
+    Record(AgentRecord),
+    /// Only the presence (the stored profile kept).
+    Presence(Presence),
+}
+
+/// What [`Routing::stage`] put in the outboxes: the conversations and whether any
+/// agent has something to write.
+#[derive(Debug, Default)]
+#[must_use = "staged effects are written by Routing::write"]
+pub struct Staged {
+    conversations: Vec<ConversationId>,
+    agents: bool,
+}
+
+/// How long takers of the gate waited for it, in total (for benchmarks and metrics).
+#[derive(Debug, Default)]
+struct GateWaits {
+    takes: AtomicU64,
+    waited_ns: AtomicU64,
+    longest_ns: AtomicU64,
+}
+
+/// A snapshot of the gate's waits.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GateStats {
+    /// Times the gate was taken.
+    pub takes: u64,
+    /// Nanoseconds spent waiting for it, summed over takers.
+    pub waited_ns: u64,
+    /// The longest single wait.
+    pub longest_ns: u64,
 }
 
 /// What the gate guards.
@@ -55,58 +111,229 @@ impl Routing {
                 router,
                 forecaster: Forecaster::new(ForecastConfig::default()),
             }),
-            forecasts: RwLock::new(BTreeMap::new()),
+            gate_waits: GateWaits::default(),
+            outbox: Default::default(),
+            agent_outbox: Default::default(),
+            agent_writes: Mutex::new(()),
         })
     }
 
     /// Takes the gate.
     pub async fn lock(&self) -> MutexGuard<'_, Core> {
-        self.gate.lock().await
+        let started = std::time::Instant::now();
+        let guard = self.gate.lock().await;
+        let waited = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        let waits = &self.gate_waits;
+        waits.takes.fetch_add(1, Ordering::Relaxed);
+        waits.waited_ns.fetch_add(waited, Ordering::Relaxed);
+        waits.longest_ns.fetch_max(waited, Ordering::Relaxed);
+        metrics::histogram!("baton_routing_gate_wait_seconds").record(waited as f64 / 1e9);
+        guard
     }
 
-    /// Cached forecasts, refreshed every tick.
-    pub fn forecasts(&self) -> BTreeMap<Label, SkillForecast> {
-        self.forecasts.read().map(|f| f.clone()).unwrap_or_default()
-    }
-
-    /// Expected wait and available agents for `skills`, for the capacity signal; None
-    /// before any agent is registered (a bot-only deployment still hands off).
-    pub fn capacity_for(&self, skills: &[Label]) -> Option<baton_core::decide::CapacityView> {
-        let forecasts = self.forecasts.read().ok()?;
-        if forecasts.is_empty() {
-            return None;
+    /// How long takers have waited for the gate so far.
+    pub fn gate_stats(&self) -> GateStats {
+        let waits = &self.gate_waits;
+        GateStats {
+            takes: waits.takes.load(Ordering::Relaxed),
+            waited_ns: waits.waited_ns.load(Ordering::Relaxed),
+            longest_ns: waits.longest_ns.load(Ordering::Relaxed),
         }
-        let relevant: Vec<&SkillForecast> = if skills.is_empty() {
-            forecasts
-                .get(&baton_core::forecast::any_skill())
-                .into_iter()
-                .collect()
-        } else {
-            skills.iter().filter_map(|s| forecasts.get(s)).collect()
+    }
+
+    /// Turns router effects into writes, in order, without writing: called with the
+    /// gate held, so effects staged by successive holders keep the router's order.
+    pub fn stage(&self, effects: Vec<RouterEffect>) -> Staged {
+        let mut staged = Staged::default();
+        let mut outbox = self
+            .outbox
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        for effect in effects {
+            let (conversation, body) = match effect {
+                RouterEffect::Offered {
+                    offer_id,
+                    conversation,
+                    agent,
+                    expires_at,
+                } => {
+                    metrics::counter!("baton_offers_total").increment(1);
+                    let body = EventBody::Offered(Offered {
+                        offer_id,
+                        agent_id: agent,
+                        expires_at,
+                    });
+                    (conversation, body)
+                }
+                RouterEffect::OfferClosed {
+                    offer_id,
+                    conversation,
+                    agent,
+                    reason,
+                } => {
+                    let body = EventBody::OfferClosed(OfferClosed {
+                        offer_id,
+                        agent_id: agent,
+                        reason,
+                    });
+                    (conversation, body)
+                }
+                RouterEffect::Assigned {
+                    conversation,
+                    agent,
+                    offer_id,
+                } => {
+                    metrics::counter!("baton_assignments_total").increment(1);
+                    let body = EventBody::Assigned(Assigned {
+                        agent_id: agent,
+                        offer_id: Some(offer_id),
+                    });
+                    (conversation, body)
+                }
+                RouterEffect::AgentAway { agent } => {
+                    self.stage_agent(&mut staged, agent, AgentWrite::Presence(Presence::Away));
+                    continue;
+                }
+                RouterEffect::Overflowed { .. } => {
+                    metrics::counter!("baton_overflows_total").increment(1);
+                    continue;
+                }
+            };
+            if !staged.conversations.contains(&conversation) {
+                staged.conversations.push(conversation.clone());
+            }
+            outbox.entry(conversation).or_default().push_back(body);
+        }
+        staged
+    }
+
+    fn stage_agent(&self, staged: &mut Staged, agent: AgentId, write: AgentWrite) {
+        let mut outbox = self
+            .agent_outbox
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let merged = match (outbox.remove(&agent), write) {
+            (Some(AgentWrite::Record(mut record)), AgentWrite::Presence(presence)) => {
+                record.presence = presence.as_str().to_owned();
+                AgentWrite::Record(record)
+            }
+            (_, write) => write,
         };
-        if relevant.is_empty() {
-            // No arrivals for these skills yet: nothing to forecast from.
-            return None;
-        }
-        Some(baton_core::decide::CapacityView {
-            expected_wait_secs: relevant
-                .iter()
-                .map(|f| f.expected_wait_secs.unwrap_or(f64::INFINITY))
-                .fold(0.0, f64::max),
-            agents_available: relevant
-                .iter()
-                .map(|f| f.agents_available)
-                .min()
-                .unwrap_or(0),
-        })
+        outbox.insert(agent, merged);
+        staged.agents = true;
     }
 
-    fn refresh_forecasts(&self, core: &Core, now: Timestamp) {
+    fn next_event(&self, conversation: &ConversationId) -> Option<EventBody> {
+        let mut outbox = self
+            .outbox
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let queue = outbox.get_mut(conversation)?;
+        let next = queue.pop_front();
+        if queue.is_empty() {
+            outbox.remove(conversation);
+        }
+        next
+    }
+
+    /// Writes what was staged: each conversation's events in order under its lock,
+    /// different conversations concurrently, and agent records. Call it with the gate
+    /// released. The first agent record error is returned; event errors are logged.
+    pub async fn write(&self, app: &AppState, staged: Staged) -> Result<(), ApiError> {
+        let conversations = futures_util::future::join_all(
+            staged
+                .conversations
+                .iter()
+                .map(|conversation| flush(app, conversation)),
+        );
+        if staged.agents {
+            let (_, agents) = tokio::join!(conversations, self.write_agents(app));
+            agents
+        } else {
+            conversations.await;
+            Ok(())
+        }
+    }
+
+    async fn write_agents(&self, app: &AppState) -> Result<(), ApiError> {
+        let _writing = self.agent_writes.lock().await;
+        let pending = std::mem::take(
+            &mut *self
+                .agent_outbox
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()),
+        );
+        let mut first_error = None;
+        for (agent, write) in pending {
+            let result = match write {
+                AgentWrite::Record(record) => app.store.put_agent(record).await.map_err(Into::into),
+                AgentWrite::Presence(presence) => persist_presence(app, &agent, presence).await,
+            };
+            if let Err(error) = result {
+                tracing::error!(code = error.code, message = %error.message, %agent, "cannot record an agent's presence");
+                first_error.get_or_insert(error);
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+
+    fn refresh_forecasts(&self, app: &AppState, core: &Core, now: Timestamp) {
         let all = core
             .forecaster
             .forecast_all(now, |skill| core.router.staffing(skill));
-        if let Ok(mut cache) = self.forecasts.write() {
-            *cache = all.into_iter().map(|f| (f.skill.clone(), f)).collect();
+        app.derive.forecasts.set(all);
+    }
+}
+
+/// Writes the router's pending events for `conversation`, in order.
+pub async fn flush(app: &AppState, conversation: &ConversationId) {
+    match app
+        .conversations
+        .lock(app.store.as_ref(), &app.policy(), conversation)
+        .await
+    {
+        Ok(mut live) => flush_locked(app, conversation, &mut live).await,
+        Err(error) => {
+            tracing::error!(code = error.code, message = %error.message, %conversation, "cannot record routing effects");
+        }
+    }
+}
+
+/// Writes the router's pending events for a conversation already locked: done first
+/// by a writer whose own event must follow them in the log.
+pub async fn flush_locked(app: &AppState, conversation: &ConversationId, live: &mut LiveGuard) {
+    while let Some(body) = app.routing.next_event(conversation) {
+        if let Err(error) = crate::append::write_system(app, conversation, live, body).await {
+            tracing::error!(code = error.code, message = %error.message, %conversation, "cannot record a routing effect");
+        }
+    }
+}
+
+/// An agent's live offers, each once its `offered` event is durable: an agent never
+/// sees (and so never accepts) an offer the log does not hold yet.
+pub async fn offers_for(app: &AppState, agent: &AgentId) -> Result<Vec<OfferView>, ApiError> {
+    let offers = app.routing.lock().await.router.offers_for(agent);
+    let mut conversations: Vec<ConversationId> =
+        offers.iter().map(|o| o.conversation.clone()).collect();
+    conversations.dedup();
+    let app = app.clone();
+    // Flushing writes: on a task of its own, as every write.
+    crate::detach::run(async move {
+        futures_util::future::join_all(conversations.iter().map(|c| flush(&app, c))).await;
+        Ok(())
+    })
+    .await?;
+    Ok(offers)
+}
+
+/// Hands what a committed append left to do to the router, on tasks of their own (the
+/// client's answer does not wait for the router).
+pub fn follow(app: &AppState, after: Vec<AfterCommit>) {
+    for work in after {
+        match work {
+            AfterCommit::Enqueue(entry) => {
+                tokio::spawn(enqueue(app.clone(), entry));
+            }
         }
     }
 }
@@ -140,78 +367,6 @@ pub fn refusal(error: RouterError) -> ApiError {
     }
 }
 
-/// Writes one of baton's own events to a conversation.
-pub async fn write_system(
-    app: &AppState,
-    conversation: &ConversationId,
-    body: EventBody,
-) -> Result<(), ApiError> {
-    let mut live = app
-        .conversations
-        .lock(app.store.as_ref(), &app.policy(), conversation)
-        .await?;
-    crate::append::write_system(app, conversation, &mut live, body)
-        .await
-        .map(|_| ())
-}
-
-/// Records the router's effects, in order. Called with the gate held.
-pub async fn apply(app: &AppState, effects: Vec<RouterEffect>) {
-    for effect in effects {
-        let result = match effect {
-            RouterEffect::Offered {
-                offer_id,
-                conversation,
-                agent,
-                expires_at,
-            } => {
-                metrics::counter!("baton_offers_total").increment(1);
-                let body = EventBody::Offered(Offered {
-                    offer_id,
-                    agent_id: agent,
-                    expires_at,
-                });
-                write_system(app, &conversation, body).await
-            }
-            RouterEffect::OfferClosed {
-                offer_id,
-                conversation,
-                agent,
-                reason,
-            } => {
-                let body = EventBody::OfferClosed(OfferClosed {
-                    offer_id,
-                    agent_id: agent,
-                    reason,
-                });
-                write_system(app, &conversation, body).await
-            }
-            RouterEffect::Assigned {
-                conversation,
-                agent,
-                offer_id,
-            } => {
-                metrics::counter!("baton_assignments_total").increment(1);
-                let body = EventBody::Assigned(Assigned {
-                    agent_id: agent,
-                    offer_id: Some(offer_id),
-                });
-                write_system(app, &conversation, body).await
-            }
-            RouterEffect::AgentAway { agent } => {
-                persist_presence(app, &agent, Presence::Away).await
-            }
-            RouterEffect::Overflowed { .. } => {
-                metrics::counter!("baton_overflows_total").increment(1);
-                Ok(())
-            }
-        };
-        if let Err(error) = result {
-            tracing::error!(code = error.code, message = %error.message, "cannot record a routing effect");
-        }
-    }
-}
-
 /// Persists an agent's presence (profile unchanged).
 pub async fn persist_presence(
     app: &AppState,
@@ -235,25 +390,32 @@ pub async fn put_agent(app: &AppState, profile: AgentProfile) -> Result<(), ApiE
 
 async fn put_agent_now(app: &AppState, profile: AgentProfile) -> Result<(), ApiError> {
     let now = clock::now();
-    let mut core = app.routing.lock().await;
-    let effects = core
-        .router
-        .upsert_agent(profile.clone(), now)
-        .map_err(refusal)?;
-    let presence = core
-        .router
-        .agent(&profile.id)
-        .map_or(Presence::Offline, |a| a.presence);
-    let record = AgentRecord {
-        id: profile.id.clone(),
-        profile: serde_json::to_string(&profile).map_err(ApiError::internal)?,
-        presence: presence.as_str().to_owned(),
-        updated_at: now,
+    let staged = {
+        let mut core = app.routing.lock().await;
+        let effects = core
+            .router
+            .upsert_agent(profile.clone(), now)
+            .map_err(refusal)?;
+        let presence = core
+            .router
+            .agent(&profile.id)
+            .map_or(Presence::Offline, |a| a.presence);
+        let record = AgentRecord {
+            id: profile.id.clone(),
+            profile: serde_json::to_string(&profile).map_err(ApiError::internal)?,
+            presence: presence.as_str().to_owned(),
+            updated_at: now,
+        };
+        let mut staged = Staged::default();
+        app.routing
+            .stage_agent(&mut staged, profile.id.clone(), AgentWrite::Record(record));
+        let more = app.routing.stage(effects);
+        staged.conversations = more.conversations;
+        staged.agents |= more.agents;
+        app.routing.refresh_forecasts(app, &core, now);
+        staged
     };
-    app.store.put_agent(record).await?;
-    apply(app, effects).await;
-    app.routing.refresh_forecasts(&core, now);
-    Ok(())
+    app.routing.write(app, staged).await
 }
 
 /// Changes an agent's presence.
@@ -272,49 +434,55 @@ async fn set_presence_now(
     presence: Presence,
 ) -> Result<(), ApiError> {
     let now = clock::now();
-    let mut core = app.routing.lock().await;
-    let effects = core
-        .router
-        .set_presence(agent, presence, now)
-        .map_err(refusal)?;
-    persist_presence(app, agent, presence).await?;
-    apply(app, effects).await;
-    app.routing.refresh_forecasts(&core, now);
-    Ok(())
+    let staged = {
+        let mut core = app.routing.lock().await;
+        let effects = core
+            .router
+            .set_presence(agent, presence, now)
+            .map_err(refusal)?;
+        let mut staged = Staged::default();
+        app.routing
+            .stage_agent(&mut staged, agent.clone(), AgentWrite::Presence(presence));
+        let more = app.routing.stage(effects);
+        staged.conversations = more.conversations;
+        staged.agents |= more.agents;
+        app.routing.refresh_forecasts(app, &core, now);
+        staged
+    };
+    app.routing.write(app, staged).await
 }
 
 /// Puts a newly queued conversation in line (spawned after the handoff commits).
-pub async fn enqueue(app: AppState, conversation: ConversationId) {
-    let mut core = app.routing.lock().await;
-    let entry = {
-        let Ok(Some(live)) = app
+pub async fn enqueue(app: AppState, entry: QueuedConversation) {
+    let conversation = entry.conversation.clone();
+    let staged = {
+        let mut core = app.routing.lock().await;
+        // Resolved meanwhile? The committed state says, without waiting for a writer.
+        match app
             .conversations
             .snapshot(app.store.as_ref(), &app.policy(), &conversation)
             .await
-        else {
-            return;
-        };
-        match (&live.state.owner, &live.state.handoff) {
-            (Owner::Queued, Some(handoff)) => QueuedConversation {
-                conversation: conversation.clone(),
-                customer: live.state.customer_id.clone(),
-                priority: handoff.priority,
-                skills: handoff.skills.clone(),
-                enqueued_at: handoff.queued_at,
-                preferred_agent: live.state.last_agent.clone(),
-            },
+        {
+            Ok(Some(live)) if live.state.owner == Owner::Queued => {}
             _ => return,
         }
+        let now = clock::now();
+        core.forecaster
+            .observe_arrival(&entry.skills, entry.enqueued_at);
+        let staged = match core.router.enqueue(entry, now) {
+            Ok(effects) => app.routing.stage(effects),
+            Err(RouterError::AlreadyRouted(_)) => Staged::default(),
+            Err(error) => {
+                tracing::error!(%error, %conversation, "cannot enqueue");
+                Staged::default()
+            }
+        };
+        app.routing.refresh_forecasts(&app, &core, now);
+        staged
     };
-    let now = clock::now();
-    core.forecaster
-        .observe_arrival(&entry.skills, entry.enqueued_at);
-    match core.router.enqueue(entry, now) {
-        Ok(effects) => apply(&app, effects).await,
-        Err(RouterError::AlreadyRouted(_)) => {}
-        Err(error) => tracing::error!(%error, %conversation, "cannot enqueue"),
+    if let Err(error) = app.routing.write(&app, staged).await {
+        tracing::error!(code = error.code, message = %error.message, "cannot record routing effects");
     }
-    app.routing.refresh_forecasts(&core, now);
 }
 
 /// Runs `tick` on a timer until the app is dropped.
@@ -328,10 +496,15 @@ pub fn spawn_ticker(app: &AppState) {
             let Some(inner) = weak.upgrade() else { return };
             let app = AppState(inner);
             let now = clock::now();
-            let mut core = app.routing.lock().await;
-            let effects = core.router.tick(now);
-            apply(&app, effects).await;
-            app.routing.refresh_forecasts(&core, now);
+            let staged = {
+                let mut core = app.routing.lock().await;
+                let effects = core.router.tick(now);
+                app.routing.refresh_forecasts(&app, &core, now);
+                app.routing.stage(effects)
+            };
+            if let Err(error) = app.routing.write(&app, staged).await {
+                tracing::error!(code = error.code, message = %error.message, "cannot record routing effects");
+            }
         }
     });
 }
@@ -368,14 +541,7 @@ pub async fn restore(app: &AppState) -> Result<(), ApiError> {
             continue;
         };
         let state = &live.state;
-        let queued = state.handoff.as_ref().map(|handoff| QueuedConversation {
-            conversation: row.id.clone(),
-            customer: state.customer_id.clone(),
-            priority: handoff.priority,
-            skills: handoff.skills.clone(),
-            enqueued_at: handoff.queued_at,
-            preferred_agent: state.last_agent.clone(),
-        });
+        let queued = QueuedConversation::from_state(&row.id, state);
         let restored = match (state.owner, queued, &state.offer, &state.assigned_agent) {
             (Owner::Agent, _, _, Some(agent)) => {
                 core.router
@@ -396,9 +562,10 @@ pub async fn restore(app: &AppState) -> Result<(), ApiError> {
         }
     }
     let effects = core.router.rebalance(now);
-    apply(app, effects).await;
-    app.routing.refresh_forecasts(&core, now);
-    Ok(())
+    app.routing.refresh_forecasts(app, &core, now);
+    let staged = app.routing.stage(effects);
+    drop(core);
+    app.routing.write(app, staged).await
 }
 
 /// Rejects an offer for `agent`: the router offers the conversation to the next agent.
@@ -409,13 +576,15 @@ pub async fn reject_offer(
 ) -> Result<(), ApiError> {
     let (app, agent, offer) = (app.clone(), agent.clone(), offer.clone());
     crate::detach::run(async move {
-        let mut core = app.routing.lock().await;
-        let effects = core
-            .router
-            .reject(&offer, &agent, clock::now())
-            .map_err(refusal)?;
-        apply(&app, effects).await;
-        Ok(())
+        let staged = {
+            let mut core = app.routing.lock().await;
+            let effects = core
+                .router
+                .reject(&offer, &agent, clock::now())
+                .map_err(refusal)?;
+            app.routing.stage(effects)
+        };
+        app.routing.write(&app, staged).await
     })
     .await
 }
@@ -436,16 +605,21 @@ async fn accept_offer_now(
     agent: &AgentId,
     offer: &baton_core::OfferId,
 ) -> Result<ConversationId, ApiError> {
-    let mut core = app.routing.lock().await;
-    let conversation = core
-        .router
-        .offer(offer)
-        .map(|o| o.conversation)
-        .ok_or_else(|| ApiError::not_found("no such offer"))?;
-    let effects = core
-        .router
-        .accept(offer, agent, clock::now())
-        .map_err(refusal)?;
-    apply(app, effects).await;
+    let (conversation, staged) = {
+        let mut core = app.routing.lock().await;
+        let conversation = core
+            .router
+            .offer(offer)
+            .map(|o| o.conversation)
+            .ok_or_else(|| ApiError::not_found("no such offer"))?;
+        let effects = core
+            .router
+            .accept(offer, agent, clock::now())
+            .map_err(refusal)?;
+        (conversation, app.routing.stage(effects))
+    };
+    // Written behind this conversation's earlier effects (its `offered` first): the
+    // answer waits until `assigned` is durable.
+    app.routing.write(app, staged).await?;
     Ok(conversation)
 }

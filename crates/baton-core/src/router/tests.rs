@@ -862,3 +862,28 @@ fn queue_and_staffing_views() {
     );
     assert_eq!(r.waiting_len(), 3);
 }
+
+#[test]
+fn a_queue_entry_comes_from_the_handoff_in_the_state_and_prefers_the_last_agent() {
+    let mut state = crate::state::ConversationState::default();
+    assert_eq!(QueuedConversation::from_state(&cid("q"), &state), None);
+    state.handoff = Some(crate::state::HandoffState {
+        queued_at: t(5),
+        decision_seq: 3,
+        priority: Priority::High,
+        skills: vec![label("billing")],
+    });
+    state.last_agent = Some(aid("ana"));
+    let entry = QueuedConversation::from_state(&cid("q"), &state).unwrap();
+    assert_eq!(
+        entry,
+        QueuedConversation {
+            conversation: cid("q"),
+            customer: None,
+            priority: Priority::High,
+            skills: vec![label("billing")],
+            enqueued_at: t(5),
+            preferred_agent: Some(aid("ana")),
+        }
+    );
+}

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::event::{OfferEnd, Priority};
 use crate::id::{AgentId, ConversationId, CustomerId, OfferId};
 use crate::label::Label;
+use crate::state::ConversationState;
 use crate::timestamp::Timestamp;
 
 /// Highest skill proficiency.
@@ -62,6 +63,24 @@ pub struct QueuedConversation {
     pub enqueued_at: Timestamp,
     /// An agent to prefer when eligible, e.g. the one who bounced it back.
     pub preferred_agent: Option<AgentId>,
+}
+
+impl QueuedConversation {
+    /// The queue entry a conversation's state implies: its handoff's priority, skills
+    /// and queue time, its customer, and its last agent preferred (a bounce-back
+    /// returns to the same agent). `None` when it was never handed off. Used for a new
+    /// handoff and for restoring the queue after a restart alike.
+    pub fn from_state(conversation: &ConversationId, state: &ConversationState) -> Option<Self> {
+        let handoff = state.handoff.as_ref()?;
+        Some(Self {
+            conversation: conversation.clone(),
+            customer: state.customer_id.clone(),
+            priority: handoff.priority,
+            skills: handoff.skills.clone(),
+            enqueued_at: handoff.queued_at,
+            preferred_agent: state.last_agent.clone(),
+        })
+    }
 }
 
 /// Something the server must record or announce, in order.

@@ -177,7 +177,7 @@ pub async fn offers(
     ApiPath(id): ApiPath<AgentId>,
 ) -> Result<Json<Value>, ApiError> {
     may_manage(&principal, &id)?;
-    let offers = app.routing.lock().await.router.offers_for(&id);
+    let offers = crate::routing::offers_for(&app, &id).await?;
     let now = clock::now();
     let mut cards = Vec::with_capacity(offers.len());
     for offer in offers {

@@ -10,10 +10,11 @@ use baton_core::{ConversationId, ConversationState};
 use serde::{Deserialize, Serialize};
 
 use crate::app::AppState;
-use crate::append::{AppendRequest, AppendResponse, append_events};
+use crate::append::{AppendRequest, AppendResponse};
 use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::flow::append_events;
 use crate::params::{self, Source};
 use crate::redaction::ReadView;
 

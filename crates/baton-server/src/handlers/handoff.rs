@@ -13,7 +13,7 @@ use crate::auth::Principal;
 use crate::clock;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath};
-use crate::routing::{apply, refusal};
+use crate::routing::refusal;
 
 /// `POST /v1/conversations/{cid}/bounce-back` body.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -83,6 +83,7 @@ async fn bounce_back_now(
             .conversations
             .lock(app.store.as_ref(), &app.policy(), &cid)
             .await?;
+        crate::routing::flush_locked(&app, &cid, &mut live).await;
         crate::access::ensure_readable(&principal, live.exists(), &live.state)?;
         if live.state.owner != Owner::Agent || live.state.assigned_agent.as_ref() != Some(&agent) {
             return Err(ApiError::conflict(
@@ -110,7 +111,9 @@ async fn bounce_back_now(
         .router
         .release(&agent, &cid, clock::now())
         .map_err(refusal)?;
-    apply(&app, effects).await;
+    let staged = app.routing.stage(effects);
+    drop(core);
+    app.routing.write(&app, staged).await?;
     Ok(answer)
 }
 
@@ -174,6 +177,7 @@ async fn resolve_now(
             .conversations
             .lock(app.store.as_ref(), &app.policy(), &cid)
             .await?;
+        crate::routing::flush_locked(&app, &cid, &mut live).await;
         crate::access::ensure_readable(&principal, live.exists(), &live.state)?;
         let owner = live.state.owner;
         let allowed = match principal.role {
@@ -217,7 +221,9 @@ async fn resolve_now(
         (Owner::Queued | Owner::Offered, _) => core.router.withdraw(&cid, now),
         _ => Vec::new(),
     };
-    apply(&app, effects).await;
+    let staged = app.routing.stage(effects);
+    drop(core);
+    app.routing.write(&app, staged).await?;
     metrics::counter!("baton_resolutions_total").increment(1);
     Ok(answer)
 }

@@ -14,6 +14,22 @@ use baton_store::sqlite::SqliteStore;
 use baton_store::*;
 use tokio::sync::{Notify, Semaphore};
 
+/// A server over a [`FaultyStore`] in a fresh directory, and the wrapper.
+pub async fn spawn_faulty() -> (crate::helpers::TestApp, Arc<FaultyStore>) {
+    let mut faulty = None;
+    let app = crate::helpers::spawn_app_over(
+        tempfile::tempdir().unwrap(),
+        baton_server::AppConfig::default(),
+        |store| {
+            let wrapped = FaultyStore::new(store);
+            faulty = Some(Arc::clone(&wrapped));
+            wrapped
+        },
+    )
+    .await;
+    (app, faulty.unwrap())
+}
+
 /// What the next appends do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]

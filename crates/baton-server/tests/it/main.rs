@@ -8,6 +8,7 @@ mod bola;
 mod bounded;
 mod faulty_store;
 mod handoff;
+mod handoff_path;
 mod helpers;
 mod idempotency;
 mod keys;

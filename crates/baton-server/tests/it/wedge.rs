@@ -1,34 +1,18 @@
 //! A client that gives up must not wedge its conversation; a slow commit must not slow
 //! reads; a commit whose outcome is unknown is re-read from the store.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use baton_core::{ConversationId, ConversationState, Event};
-use baton_server::AppConfig;
-use baton_server::append::{AppendRequest, append_events};
+use baton_server::append::AppendRequest;
 use baton_server::auth::Principal;
+use baton_server::flow::append_events;
 use baton_store::Role;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::faulty_store::{FaultyStore, Mode};
-use crate::helpers::{TestApp, WAIT, eventually, spawn_app_over};
-
-async fn spawn_faulty() -> (TestApp, Arc<FaultyStore>) {
-    let mut faulty = None;
-    let app = spawn_app_over(
-        tempfile::tempdir().unwrap(),
-        AppConfig::default(),
-        |store| {
-            let wrapped = FaultyStore::new(store);
-            faulty = Some(Arc::clone(&wrapped));
-            wrapped
-        },
-    )
-    .await;
-    (app, faulty.unwrap())
-}
+use crate::faulty_store::{Mode, spawn_faulty};
+use crate::helpers::{TestApp, WAIT, eventually};
 
 fn message(id: &str, text: &str) -> Value {
     json!({"id": id, "type": "customer_message", "text": text})

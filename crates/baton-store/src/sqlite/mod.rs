@@ -20,6 +20,7 @@ use tokio::sync::oneshot;
 use crate::model::*;
 use crate::{Store, StoreError, StoreFuture};
 use writer::Job;
+pub use writer::StoreStats;
 
 /// File name of the database inside the data directory.
 pub const DB_FILE: &str = "baton.db";
@@ -31,6 +32,7 @@ pub struct SqliteStore {
     _stop_checkpoints: mpsc::Sender<()>,
     readers: Arc<ReadPool>,
     path: PathBuf,
+    counters: Arc<writer::WriterCounters>,
 }
 
 struct ReadPool {
@@ -78,9 +80,11 @@ impl SqliteStore {
         schema::configure_writer(&conn)?;
         schema::migrate(&mut conn)?;
         let (sender, receiver) = mpsc::channel();
+        let counters = Arc::new(writer::WriterCounters::default());
+        let counted = Arc::clone(&counters);
         std::thread::Builder::new()
             .name("baton-sqlite-writer".into())
-            .spawn(move || writer::run(conn, receiver))
+            .spawn(move || writer::run(conn, receiver, counted))
             .map_err(|e| StoreError::Engine(format!("cannot start writer thread: {e}")))?;
         let (stop_checkpoints, stop) = mpsc::channel();
         let checkpointed = path.clone();
@@ -96,7 +100,13 @@ impl SqliteStore {
                 idle: Mutex::new(Vec::new()),
             }),
             path,
+            counters,
         })
+    }
+
+    /// What the writer has committed so far, and how many writes shared each commit.
+    pub fn stats(&self) -> StoreStats {
+        self.counters.snapshot()
     }
 
     /// Opens the store read-only for offline verification, without migrating.

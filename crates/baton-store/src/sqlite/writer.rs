@@ -8,6 +8,8 @@
 //! the heads it touched.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, TryRecvError};
 
 use baton_core::id::ConversationId;
@@ -47,8 +49,59 @@ pub enum Job {
     EndSession([u8; 32], oneshot::Sender<Result<(), StoreError>>),
 }
 
+/// What the writer has done since the store opened: how many transactions it
+/// committed and how many jobs (and append jobs) shared them. Read by benchmarks to
+/// show how much each fsync is shared.
+#[derive(Debug, Default)]
+pub struct WriterCounters {
+    commits: AtomicU64,
+    jobs: AtomicU64,
+    appends: AtomicU64,
+    events: AtomicU64,
+}
+
+/// A snapshot of [`WriterCounters`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StoreStats {
+    /// Transactions committed (one fsync each).
+    pub commits: u64,
+    /// Jobs of any kind in them.
+    pub jobs: u64,
+    /// Append jobs (one conversation's batch each) in them.
+    pub appends: u64,
+    /// Events those appends carried.
+    pub events: u64,
+}
+
+impl WriterCounters {
+    /// The counts so far.
+    pub fn snapshot(&self) -> StoreStats {
+        StoreStats {
+            commits: self.commits.load(Ordering::Relaxed),
+            jobs: self.jobs.load(Ordering::Relaxed),
+            appends: self.appends.load(Ordering::Relaxed),
+            events: self.events.load(Ordering::Relaxed),
+        }
+    }
+
+    fn record(&self, group: &[Job]) {
+        let (mut appends, mut events) = (0, 0);
+        for job in group {
+            if let Job::Append(batch, _) = job {
+                appends += 1;
+                events += batch.events.len() as u64;
+            }
+        }
+        self.jobs.fetch_add(group.len() as u64, Ordering::Relaxed);
+        self.appends.fetch_add(appends, Ordering::Relaxed);
+        self.events.fetch_add(events, Ordering::Relaxed);
+        // Last, so a reader that sees the commit also sees its jobs.
+        self.commits.fetch_add(1, Ordering::Release);
+    }
+}
+
 /// Runs the writer until every sender is dropped.
-pub fn run(mut conn: Connection, jobs: Receiver<Job>) {
+pub fn run(mut conn: Connection, jobs: Receiver<Job>, counters: Arc<WriterCounters>) {
     let mut last_checkpoint = match load_last_checkpoint(&conn) {
         Ok(last) => last,
         Err(error) => {
@@ -64,7 +117,7 @@ pub fn run(mut conn: Connection, jobs: Receiver<Job>) {
                 Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
             }
         }
-        commit_group(&mut conn, group, &mut last_checkpoint);
+        commit_group(&mut conn, group, &mut last_checkpoint, &counters);
     }
 }
 
@@ -88,9 +141,16 @@ enum JobResult {
     Revoke(Result<RevokeOutcome, StoreError>),
 }
 
-fn commit_group(conn: &mut Connection, group: Vec<Job>, last_checkpoint: &mut (u64, Digest)) {
+fn commit_group(
+    conn: &mut Connection,
+    group: Vec<Job>,
+    last_checkpoint: &mut (u64, Digest),
+    counters: &WriterCounters,
+) {
     match write_group(conn, &group, last_checkpoint) {
         Ok((results, new_checkpoint)) => {
+            // Counted before anyone is answered, so a caller's commit is always counted.
+            counters.record(&group);
             if let Some(checkpoint) = new_checkpoint {
                 *last_checkpoint = checkpoint;
             }

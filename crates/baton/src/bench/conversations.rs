@@ -17,8 +17,11 @@ use std::time::{Duration, Instant};
 use baton_core::router::{AgentProfile, ConversationRouting, Presence};
 use baton_core::{AgentId, ConversationId, Label};
 use baton_server::AppState;
-use baton_server::append::{AppendRequest, append_events};
+use baton_server::append::AppendRequest;
 use baton_server::auth::Principal;
+use baton_server::flow::append_events;
+use baton_server::routing::GateStats;
+use baton_store::sqlite::{SqliteStore, StoreStats};
 use baton_store::{Role, Store};
 use clap::Args;
 use serde_json::json;
@@ -41,11 +44,27 @@ pub struct ConversationsArgs {
     pub concurrency: u64,
 }
 
+#[derive(Default)]
 struct Timings {
     turns_ms: Vec<f64>,
     /// (conversation number, handoff time)
     handoffs_ms: Vec<(u64, f64)>,
     messages: u64,
+    /// Group commits the store made while each turn was in flight: how many commits
+    /// one turn waited through (it needs two of its own).
+    turn_commits: Vec<f64>,
+    /// The same for each handoff (append to package).
+    handoff_commits: Vec<f64>,
+}
+
+impl Timings {
+    fn extend(&mut self, other: Timings) {
+        self.turns_ms.extend(other.turns_ms);
+        self.handoffs_ms.extend(other.handoffs_ms);
+        self.messages += other.messages;
+        self.turn_commits.extend(other.turn_commits);
+        self.handoff_commits.extend(other.handoff_commits);
+    }
 }
 
 async fn append(
@@ -80,6 +99,7 @@ async fn offer_for(app: &AppState, cid: &ConversationId) -> anyhow::Result<baton
 /// One conversation of the workload, start to finish.
 async fn one(
     app: &AppState,
+    store: &SqliteStore,
     bot: &Principal,
     agent: &Principal,
     n: u64,
@@ -87,8 +107,10 @@ async fn one(
     t: &mut Timings,
 ) -> anyhow::Result<()> {
     let cid = ConversationId::parse(format!("bench-{n}"))?;
+    let commits = || store.stats().commits as f64;
     for turn in 0..turns {
         let started = Instant::now();
+        let commits_before = commits();
         let text = TURNS[turn as usize % TURNS.len()];
         append(
             app,
@@ -108,9 +130,11 @@ async fn one(
         )
         .await?;
         t.turns_ms.push(started.elapsed().as_secs_f64() * 1e3);
+        t.turn_commits.push(commits() - commits_before);
         t.messages += 3;
     }
     let started = Instant::now();
+    let commits_before = commits();
     append(app, bot, &cid, json!([{"type": "handoff_requested", "reason": "customer wants a human to confirm", "skills": ["billing"]}])).await?;
     let package = baton_server::package::build(app, Role::Agent, &cid)
         .await
@@ -118,6 +142,7 @@ async fn one(
     std::hint::black_box(&package);
     t.handoffs_ms
         .push((n, started.elapsed().as_secs_f64() * 1e3));
+    t.handoff_commits.push(commits() - commits_before);
     t.messages += 1;
     let offer = offer_for(app, &cid).await?;
     let agent_id = agent
@@ -167,8 +192,9 @@ pub async fn run(args: ConversationsArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..args.concurrency.max(1) {
-        let (app, bot, agent, next, bar) = (
+        let (app, store, bot, agent, next, bar) = (
             app.clone(),
+            Arc::clone(&server.store),
             bot.clone(),
             agent.clone(),
             Arc::clone(&next),
@@ -176,31 +202,22 @@ pub async fn run(args: ConversationsArgs) -> anyhow::Result<()> {
         );
         let (total, turns) = (args.conversations, args.turns);
         tasks.push(tokio::spawn(async move {
-            let mut timings = Timings {
-                turns_ms: Vec::new(),
-                handoffs_ms: Vec::new(),
-                messages: 0,
-            };
+            let mut timings = Timings::default();
             loop {
                 let n = next.fetch_add(1, Ordering::Relaxed);
                 if n >= total {
                     return Ok::<Timings, anyhow::Error>(timings);
                 }
-                one(&app, &bot, &agent, n, turns, &mut timings).await?;
+                one(&app, &store, &bot, &agent, n, turns, &mut timings).await?;
                 bar.inc(1);
             }
         }));
     }
-    let mut all = Timings {
-        turns_ms: Vec::new(),
-        handoffs_ms: Vec::new(),
-        messages: 0,
-    };
+    let stats_before = server.store.stats();
+    let gate_before = app.routing.gate_stats();
+    let mut all = Timings::default();
     for task in tasks {
-        let t = task.await??;
-        all.turns_ms.extend(t.turns_ms);
-        all.handoffs_ms.extend(t.handoffs_ms);
-        all.messages += t.messages;
+        all.extend(task.await??);
     }
     let secs = started.elapsed().as_secs_f64();
     bar.finish_and_clear();
@@ -242,6 +259,14 @@ pub async fn run(args: ConversationsArgs) -> anyhow::Result<()> {
             "ms",
         );
     }
+    emit_waits(
+        &mut all,
+        server.store.stats(),
+        stats_before,
+        &app,
+        gate_before,
+        n,
+    );
     let bytes = server.store.disk_bytes().await?;
     emit(
         "bytes_per_conversation",
@@ -251,4 +276,69 @@ pub async fn run(args: ConversationsArgs) -> anyhow::Result<()> {
     );
     emit("peak_rss_mb", n, peak_rss_mb(), "MiB");
     Ok(())
+}
+
+/// What the workload waited on: how many appends shared each group commit, how many
+/// commits a turn and a handoff were in flight for, and the routing gate.
+fn emit_waits(
+    all: &mut Timings,
+    after: StoreStats,
+    before: StoreStats,
+    app: &AppState,
+    gate_before: GateStats,
+    n: u64,
+) {
+    let commits = after.commits - before.commits;
+    let appends = after.appends - before.appends;
+    emit(
+        "appends_per_commit",
+        commits,
+        appends as f64 / commits.max(1) as f64,
+        "appends",
+    );
+    emit(
+        "events_per_commit",
+        commits,
+        (after.events - before.events) as f64 / commits.max(1) as f64,
+        "events",
+    );
+    let turns = all.turn_commits.len() as u64;
+    emit(
+        "commits_per_turn_p50",
+        turns,
+        percentile(&mut all.turn_commits, 50.0),
+        "commits",
+    );
+    emit(
+        "commits_per_turn_p99",
+        turns,
+        percentile(&mut all.turn_commits, 99.0),
+        "commits",
+    );
+    emit(
+        "commits_per_handoff_p50",
+        n,
+        percentile(&mut all.handoff_commits, 50.0),
+        "commits",
+    );
+    emit(
+        "commits_per_handoff_p99",
+        n,
+        percentile(&mut all.handoff_commits, 99.0),
+        "commits",
+    );
+    let gate = app.routing.gate_stats();
+    let takes = gate.takes - gate_before.takes;
+    emit(
+        "routing_gate_wait_ms_mean",
+        takes,
+        (gate.waited_ns - gate_before.waited_ns) as f64 / takes.max(1) as f64 / 1e6,
+        "ms",
+    );
+    emit(
+        "routing_gate_wait_ms_max",
+        takes,
+        gate.longest_ns as f64 / 1e6,
+        "ms",
+    );
 }

@@ -9,8 +9,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use baton_core::ConversationId;
-use baton_server::append::{AppendRequest, append_events};
+use baton_server::append::AppendRequest;
 use baton_server::auth::Principal;
+use baton_server::flow::append_events;
 use baton_store::Role;
 use clap::Args;
 
