@@ -290,7 +290,11 @@ async fn success_shapes() {
         .filter(|b| b["handoffs"].as_u64() != Some(0))
         .cloned()
         .collect();
-    assert_eq!(busy.len(), 1, "one bucket holds the one handoff: {buckets:?}");
+    assert_eq!(
+        busy.len(),
+        1,
+        "one bucket holds the one handoff: {buckets:?}"
+    );
     stats["handoff_reasons"] = json!({"buckets": buckets.len(), "busy": busy});
     insta::assert_json_snapshot!("stats", stats, {
         ".since" => "[at]",
