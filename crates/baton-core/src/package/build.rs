@@ -40,12 +40,18 @@ pub fn build_package(input: &PackageInput<'_>, extractor: &FactExtractor) -> Con
     let (shown_events, shown_state, shown_journey);
     let mut shown = *input;
     if !redactor.sees_all() {
-        shown_events = input
-            .events
-            .iter()
-            .map(|e| redactor.event(e).unwrap_or_else(|| e.clone()))
-            .collect::<Vec<Event>>();
-        shown.events = &shown_events;
+        // Most logs hold nothing this reader may not see: copy the log only when an
+        // event is masked (copying every event cost ~40 µs of a 50-turn package).
+        let masked: Vec<Option<Event>> = input.events.iter().map(|e| redactor.event(e)).collect();
+        if masked.iter().any(Option::is_some) {
+            shown_events = input
+                .events
+                .iter()
+                .zip(masked)
+                .map(|(e, m)| m.unwrap_or_else(|| e.clone()))
+                .collect::<Vec<Event>>();
+            shown.events = &shown_events;
+        }
         if let Some(state) = redactor.state(input.state) {
             shown_state = state;
             shown.state = &shown_state;
