@@ -429,8 +429,26 @@ fn add_skills(out: &mut Vec<Label>, skills: &[Label]) {
     }
 }
 
+/// The longest quote a reason carries, in characters.
+const QUOTE_CHARS: usize = 100;
+
+/// `s` cut to [`QUOTE_CHARS`]. A number the cut would split is left out whole: half a
+/// card number is recognised by no redaction rule, so it would be shown to every role.
 fn clip(s: &str) -> String {
-    s.chars().take(100).collect()
+    let Some((cut, _)) = s.char_indices().nth(QUOTE_CHARS) else {
+        return s.to_owned();
+    };
+    let (head, tail) = s.split_at(cut);
+    let in_number = |c: char| c.is_ascii_digit() || matches!(c, ' ' | '-' | '.');
+    let kept = head.trim_end_matches(in_number);
+    let digits = |run: &str| run.chars().any(|c| c.is_ascii_digit());
+    let head_run = &head[kept.len()..];
+    let tail_run = &tail[..tail.len() - tail.trim_start_matches(in_number).len()];
+    if digits(head_run) && digits(tail_run) {
+        kept.trim_end().to_owned()
+    } else {
+        head.to_owned()
+    }
 }
 
 #[allow(clippy::expect_used)]

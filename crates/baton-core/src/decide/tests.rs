@@ -286,3 +286,21 @@ proptest! {
         prop_assert!(crate::signals::explicit::detect(&text, &[]).is_none(), "{}", text);
     }
 }
+
+#[test]
+fn a_quote_never_ends_in_half_a_number() {
+    let prefix = "x".repeat(90);
+    let card = format!("{prefix} card 4242 4242 4242 4242 please");
+    let clipped = clip(&card);
+    assert_eq!(
+        clipped,
+        format!("{prefix} card"),
+        "the split card number is left out whole"
+    );
+    // A cut between words, or right after a whole number, keeps what fits.
+    let words = format!("{prefix} and then some more words");
+    assert_eq!(clip(&words).chars().count(), 100);
+    let whole = format!("{} order 12 is late", "y".repeat(86));
+    assert_eq!(clip(&whole), whole.chars().take(100).collect::<String>());
+    assert_eq!(clip("short"), "short");
+}
