@@ -455,6 +455,15 @@ pub async fn append_locked(
             response: response(&live, &written),
             after: written.after,
         }),
+        // A retry of a batch that is stored must get its first answer even when the
+        // rules would refuse the batch now (a bot's reply retried after an agent took
+        // over). A store failure is not a refusal: its outcome is the store's to tell.
+        Err(WriteError::Api(error)) if !retry_key.is_empty() && error.status.is_client_error() => {
+            match answer_retry(app, cid, &live, &retry_key).await? {
+                Some(answer) => Ok(answered(answer)),
+                None => Err(error),
+            }
+        }
         Err(WriteError::Api(error)) => Err(error),
         Err(WriteError::DuplicateId) => match answer_retry(app, cid, &live, &retry_key).await? {
             Some(answer) => Ok(answered(answer)),

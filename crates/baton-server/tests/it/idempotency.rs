@@ -103,3 +103,45 @@ async fn a_batch_reusing_ids_is_checked_event_by_event() {
         Some("events[1].id"),
     );
 }
+
+#[tokio::test]
+async fn a_retry_the_ownership_rules_would_refuse_now_is_answered_with_its_first_result() {
+    let app = spawn_app().await;
+    let bot = app.key("bot", None).await;
+    let reply = json!({"events": [{"id": "r-1", "type": "bot_message", "text": "Let me check."}]});
+    let first = app
+        .append_ok("retry-owner", reply["events"].clone(), &bot)
+        .await;
+    // The conversation goes to a human before the bot's retry arrives.
+    let ana = app.key("agent", Some("ana")).await;
+    app.available_agent("ana", json!({"billing": 3}), 2).await;
+    app.hand_off("retry-owner", &bot, &["billing"], "normal")
+        .await;
+    app.assign("retry-owner", "ana", &ana).await;
+    assert_eq!(app.state("retry-owner").await["owner"], "agent");
+
+    let (status, again) = app.append("retry-owner", &reply, &bot).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "a retry is answered, not refused: {again}"
+    );
+    assert_eq!(again["seq"], first["seq"]);
+    assert_eq!(again["hash"], first["hash"]);
+    // A new bot message is still refused while the bot does not own the conversation.
+    let fresh = json!({"events": [{"id": "r-2", "type": "bot_message", "text": "Anything else?"}]});
+    assert_error(
+        &app.append("retry-owner", &fresh, &bot).await,
+        StatusCode::CONFLICT,
+        "not_owner",
+        Some("events[0]"),
+    );
+    // And a changed body under the old id is a conflict, not an answer.
+    let changed = json!({"events": [{"id": "r-1", "type": "bot_message", "text": "Changed."}]});
+    assert_error(
+        &app.append("retry-owner", &changed, &bot).await,
+        StatusCode::CONFLICT,
+        "idempotency_conflict",
+        Some("events[0].id"),
+    );
+}
