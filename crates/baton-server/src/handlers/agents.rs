@@ -170,13 +170,15 @@ pub struct OfferCard {
 
 /// `GET /v1/agents/{aid}/offers`: live offers with the situation line.
 #[utoipa::path(get, path = "/v1/agents/{aid}/offers", params(("aid" = String, Path)),
-    responses((status = 200, description = "{\"offers\": [...]}")))]
+    responses((status = 200, description = "{\"offers\": [...]}"), (status = 404)))]
 pub async fn offers(
     State(app): State<AppState>,
     principal: Principal,
     ApiPath(id): ApiPath<AgentId>,
 ) -> Result<Json<Value>, ApiError> {
     may_manage(&principal, &id)?;
+    // An agent baton does not know has no offers to list: 404, as for the agent itself.
+    view(&app, &id).await?;
     let offers = crate::routing::offers_for(&app, &id).await?;
     let now = clock::now();
     let mut cards = Vec::with_capacity(offers.len());

@@ -220,6 +220,9 @@ async fn revoking_a_key_ends_its_console_sessions() {
         .await;
     let ana = created["key"].as_str().unwrap().to_owned();
     let session = app.sign_in(&ana).await;
+    // A registered agent's offers: a read the console makes, answered 200.
+    app.put_agent("ana", serde_json::json!({"billing": 3}), 2)
+        .await;
     let offers = "/v1/agents/ana/offers";
     assert_eq!(
         app.with_session(Method::GET, offers, &session, None, None)

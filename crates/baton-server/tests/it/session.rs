@@ -37,6 +37,9 @@ async fn logout_ends_the_session_on_the_server_not_just_in_the_browser() {
     let app = spawn_app().await;
     let ana = app.key("agent", Some("ana")).await;
     let session = app.sign_in(&ana).await;
+    // A registered agent's offers: a read the console makes, answered 200.
+    app.put_agent("ana", serde_json::json!({"billing": 3}), 2)
+        .await;
     let offers = "/v1/agents/ana/offers";
     assert_eq!(
         app.with_session(Method::GET, offers, &session, None, None)
