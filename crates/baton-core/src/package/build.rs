@@ -105,7 +105,11 @@ pub fn build_package(input: &PackageInput<'_>, extractor: &FactExtractor) -> Con
                 .collect()
         })
         .unwrap_or_default();
-    if let Some(r) = request {
+    // The decision already names a bot's request when it decided on it; say it once.
+    let named = reasons
+        .iter()
+        .any(|r| r.code == ReasonCode::BotRequest.to_string());
+    if let Some(r) = request.filter(|_| !named) {
         let message = match &r.reason {
             Some(reason) => format!("the bot asked for a human: {reason}"),
             None => "the bot asked for a human".to_owned(),
