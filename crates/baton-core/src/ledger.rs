@@ -92,6 +92,15 @@ pub struct Sealed {
     pub hash: Digest,
 }
 
+/// A stored event as the API serves it: its canonical object with `"hash"` added
+/// last. The bytes before the hash are the stored ones, so an auditor can strip the
+/// hash and recompute the chain; appending (instead of re-serializing) keeps them.
+pub fn with_hash(canonical: &str, hash: &Digest) -> String {
+    let open = canonical.strip_suffix('}').unwrap_or(canonical);
+    let comma = if open.ends_with('{') { "" } else { "," };
+    format!("{open}{comma}\"hash\":\"{hash}\"}}")
+}
+
 /// Canonicalizes `event` and chains it to `prev`.
 pub fn seal(prev: &Digest, event: &Event) -> Result<Sealed, CanonicalError> {
     let canonical = canonical_json(event)?;
@@ -465,7 +474,22 @@ impl CheckpointVerifier {
 
 #[cfg(test)]
 mod tests {
-    use super::top_level_seq;
+    use super::{Digest, top_level_seq, with_hash};
+
+    #[test]
+    fn the_hash_is_added_after_the_stored_bytes() {
+        let hash = Digest([0xab; 32]);
+        let stored = r#"{"id":"e1","seq":1}"#;
+        let served = with_hash(stored, &hash);
+        assert_eq!(served, format!(r#"{{"id":"e1","seq":1,"hash":"{hash}"}}"#));
+        assert!(served.starts_with(&stored[..stored.len() - 1]));
+        let value: serde_json::Value = serde_json::from_str(&with_hash("{}", &hash)).unwrap();
+        assert_eq!(
+            value["hash"],
+            hash.to_string(),
+            "even an empty object stays JSON"
+        );
+    }
 
     #[test]
     fn reads_the_top_level_seq_only() {

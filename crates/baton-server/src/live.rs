@@ -362,11 +362,7 @@ pub fn spawn_sweeper(app: &crate::app::AppState) {
     });
 }
 
-/// The event JSON as the API serves it: the stored canonical object plus `hash`.
-pub fn with_hash(canonical: &str, hash: &Digest) -> String {
-    let open = canonical.strip_suffix('}').unwrap_or(canonical);
-    format!("{open},\"hash\":\"{hash}\"}}")
-}
+pub use baton_core::ledger::with_hash;
 
 /// A stored event, parsed.
 pub fn parse_stored(

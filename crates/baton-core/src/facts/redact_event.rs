@@ -189,8 +189,7 @@ impl<'a> Redactor<'a> {
             event: &masked,
             redacted: true,
         })?;
-        let open = canonical.strip_suffix('}').unwrap_or(&canonical);
-        Ok(Some(format!("{open},\"hash\":\"{hash}\"}}")))
+        Ok(Some(crate::ledger::with_hash(&canonical, hash)))
     }
 
     /// The folded state as this reader may see it, or `None` when it shows as it is:
