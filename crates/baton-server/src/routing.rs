@@ -223,6 +223,17 @@ impl Routing {
         staged.agents = true;
     }
 
+    /// The conversations whose router events are staged but not yet written. Read
+    /// with the gate held, it covers every effect of the router state seen under it.
+    pub fn pending_conversations(&self) -> Vec<ConversationId> {
+        self.outbox
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .keys()
+            .cloned()
+            .collect()
+    }
+
     fn next_event(&self, conversation: &ConversationId) -> Option<EventBody> {
         let mut outbox = self
             .outbox
@@ -316,14 +327,34 @@ pub async fn offers_for(app: &AppState, agent: &AgentId) -> Result<Vec<OfferView
     let mut conversations: Vec<ConversationId> =
         offers.iter().map(|o| o.conversation.clone()).collect();
     conversations.dedup();
+    flush_all(app, conversations).await?;
+    Ok(offers)
+}
+
+/// Reads the router under the gate and returns what `read` saw once every event the
+/// router had staged by then is durable: a reader never sees router state (an agent
+/// away, an offer gone) ahead of the log that records it.
+pub async fn read_durable<T>(app: &AppState, read: impl FnOnce(&Core) -> T) -> Result<T, ApiError> {
+    let (seen, pending) = {
+        let core = app.routing.lock().await;
+        (read(&core), app.routing.pending_conversations())
+    };
+    flush_all(app, pending).await?;
+    Ok(seen)
+}
+
+/// Writes the staged router events of `conversations`, on a task of its own as every
+/// write is.
+async fn flush_all(app: &AppState, conversations: Vec<ConversationId>) -> Result<(), ApiError> {
+    if conversations.is_empty() {
+        return Ok(());
+    }
     let app = app.clone();
-    // Flushing writes: on a task of its own, as every write.
     crate::detach::run(async move {
         futures_util::future::join_all(conversations.iter().map(|c| flush(&app, c))).await;
         Ok(())
     })
-    .await?;
-    Ok(offers)
+    .await
 }
 
 /// Hands what a committed append left to do to the router, on tasks of their own (the

@@ -51,11 +51,8 @@ fn may_manage(principal: &Principal, agent: &AgentId) -> Result<(), ApiError> {
 }
 
 async fn view(app: &AppState, agent: &AgentId) -> Result<AgentView, ApiError> {
-    app.routing
-        .lock()
-        .await
-        .router
-        .agent(agent)
+    crate::routing::read_durable(app, |core| core.router.agent(agent))
+        .await?
         .ok_or_else(|| ApiError::not_found(format!("no agent {agent}")))
 }
 
@@ -108,7 +105,7 @@ pub async fn list(
     principal: Principal,
 ) -> Result<Json<Value>, ApiError> {
     principal.require(&[Role::Supervisor, Role::Admin])?;
-    let agents = app.routing.lock().await.router.agents();
+    let agents = crate::routing::read_durable(&app, |core| core.router.agents()).await?;
     Ok(Json(json!({ "agents": agents })))
 }
 
@@ -224,13 +221,13 @@ pub async fn queues(
 ) -> Result<Json<Value>, ApiError> {
     principal.require(&[Role::Supervisor, Role::Admin, Role::Bot])?;
     let now = clock::now();
-    let (queues, forecasts) = {
-        let core = app.routing.lock().await;
+    let (queues, forecasts) = crate::routing::read_durable(&app, |core| {
         let forecasts = core
             .forecaster
             .forecast_all(now, |skill| core.router.staffing(skill));
         (core.router.queues(now), forecasts)
-    };
+    })
+    .await?;
     let mut skills: BTreeMap<String, Value> = BTreeMap::new();
     for queue in queues {
         skills.insert(queue.skill.to_string(), json!({"skill": queue.skill, "waiting": queue.waiting, "longest_wait_ms": queue.longest_wait_ms}));

@@ -141,3 +141,58 @@ async fn a_slow_routing_commit_does_not_hold_the_routing_gate() {
     assert_eq!(seqs_of(&app, "slow-1", "offered").await.len(), 1);
     assert_eq!(app.agent("bob").await["presence"], "available");
 }
+
+#[tokio::test]
+async fn what_the_agent_views_show_of_the_router_is_already_in_the_log() {
+    let app = spawn_app().await;
+    let bot = app.key("bot", None).await;
+    app.put_agent("ana", json!({"billing": 3}), 1).await;
+    let cid = ConversationId::parse("durable-1").unwrap();
+    app.hand_off("durable-1", &bot, &["billing"], "normal")
+        .await;
+    // Hold the queued conversation's writer lock, then let ana go available: the
+    // router decides the offer at once, but cannot write its `offered` event until
+    // the lock is released.
+    let state = &app.state;
+    let held = state
+        .conversations
+        .lock(state.store.as_ref(), &state.policy(), &cid)
+        .await
+        .unwrap();
+    let presence = {
+        let (client, url, key) = (
+            app.client.clone(),
+            app.url("/v1/agents/ana/presence"),
+            app.admin_key.clone(),
+        );
+        tokio::spawn(async move {
+            client
+                .post(url)
+                .bearer_auth(key)
+                .json(&json!({"status": "available"}))
+                .send()
+                .await
+        })
+    };
+    routed_offer(&app.state, &cid).await;
+
+    let admin = app.admin_key.clone();
+    for path in ["/v1/agents/ana", "/v1/agents", "/v1/queues"] {
+        let read = app.get(path, Some(&admin));
+        tokio::pin!(read);
+        assert!(
+            tokio::time::timeout(std::time::Duration::from_millis(300), &mut read)
+                .await
+                .is_err(),
+            "{path} answered with router state its log does not hold yet"
+        );
+        if path == "/v1/queues" {
+            drop(held);
+            let (status, _) = tokio::time::timeout(WAIT, read).await.expect("answers");
+            assert_eq!(status, reqwest::StatusCode::OK);
+            break;
+        }
+    }
+    presence.await.unwrap().unwrap();
+    assert_eq!(seqs_of(&app, "durable-1", "offered").await.len(), 1);
+}
