@@ -207,19 +207,29 @@ impl Conversations {
             ApiError::internal("the conversation cache refused to create an entry")
         })?;
         let lock = Arc::clone(&entry.write).lock_owned().await;
-        let live = match entry.committed() {
-            Some(live) => live,
-            None => {
-                let live = Arc::new(self.load(store, policy, id).await?);
-                entry.set(Some(Arc::clone(&live)));
-                live
-            }
-        };
+        let live = self.committed_or_load(&entry, store, policy, id).await?;
         Ok(LiveGuard {
             entry,
             live,
             _lock: lock,
         })
+    }
+
+    /// The entry's committed state, loaded from the store if it has none yet. Called
+    /// with the entry's writer lock held, so two loads never race.
+    async fn committed_or_load(
+        &self,
+        entry: &Entry,
+        store: &dyn Store,
+        policy: &Policy,
+        id: &ConversationId,
+    ) -> Result<Arc<Live>, ApiError> {
+        if let Some(live) = entry.committed() {
+            return Ok(live);
+        }
+        let live = Arc::new(self.load(store, policy, id).await?);
+        entry.set(Some(Arc::clone(&live)));
+        Ok(live)
     }
 
     /// The last committed state of a conversation, or `None` when it has no event.
@@ -248,14 +258,7 @@ impl Conversations {
         // Not loaded yet: load under the writer lock, so a writer's load and ours do
         // not race. A writer loads before it writes, so this never waits for a commit.
         let _lock = Arc::clone(&entry.write).lock_owned().await;
-        let live = match entry.committed() {
-            Some(live) => live,
-            None => {
-                let live = Arc::new(self.load(store, policy, id).await?);
-                entry.set(Some(Arc::clone(&live)));
-                live
-            }
-        };
+        let live = self.committed_or_load(&entry, store, policy, id).await?;
         Ok(Some(live).filter(|l| l.exists()))
     }
 

@@ -207,6 +207,21 @@ impl Routing {
         staged
     }
 
+    /// Stages an agent's own record write ahead of the router effects it caused.
+    fn stage_with_agent(
+        &self,
+        agent: AgentId,
+        write: AgentWrite,
+        effects: Vec<RouterEffect>,
+    ) -> Staged {
+        let mut staged = Staged::default();
+        self.stage_agent(&mut staged, agent, write);
+        let more = self.stage(effects);
+        staged.conversations = more.conversations;
+        staged.agents |= more.agents;
+        staged
+    }
+
     fn stage_agent(&self, staged: &mut Staged, agent: AgentId, write: AgentWrite) {
         let mut outbox = self
             .agent_outbox
@@ -437,12 +452,9 @@ async fn put_agent_now(app: &AppState, profile: AgentProfile) -> Result<(), ApiE
             presence: presence.as_str().to_owned(),
             updated_at: now,
         };
-        let mut staged = Staged::default();
-        app.routing
-            .stage_agent(&mut staged, profile.id.clone(), AgentWrite::Record(record));
-        let more = app.routing.stage(effects);
-        staged.conversations = more.conversations;
-        staged.agents |= more.agents;
+        let staged =
+            app.routing
+                .stage_with_agent(profile.id.clone(), AgentWrite::Record(record), effects);
         app.routing.refresh_forecasts(app, &core, now);
         staged
     };
@@ -471,12 +483,9 @@ async fn set_presence_now(
             .router
             .set_presence(agent, presence, now)
             .map_err(refusal)?;
-        let mut staged = Staged::default();
-        app.routing
-            .stage_agent(&mut staged, agent.clone(), AgentWrite::Presence(presence));
-        let more = app.routing.stage(effects);
-        staged.conversations = more.conversations;
-        staged.agents |= more.agents;
+        let staged =
+            app.routing
+                .stage_with_agent(agent.clone(), AgentWrite::Presence(presence), effects);
         app.routing.refresh_forecasts(app, &core, now);
         staged
     };
