@@ -26,9 +26,9 @@ use baton_store::{Role, Store};
 use clap::Args;
 use serde_json::json;
 
-use super::emit;
 use super::fixture::{REPLIES, TURNS};
 use super::harness::{BenchServer, peak_rss_mb, percentile, progress};
+use super::{emit, emit_p50_p99};
 
 /// Options for `baton bench conversations`.
 #[derive(Debug, Args)]
@@ -229,21 +229,9 @@ pub async fn run(args: ConversationsArgs) -> anyhow::Result<()> {
         "events/s",
     );
     let turns = all.turns_ms.len() as u64;
-    emit(
-        "turn_ms_p50",
-        turns,
-        percentile(&mut all.turns_ms, 50.0),
-        "ms",
-    );
-    emit(
-        "turn_ms_p99",
-        turns,
-        percentile(&mut all.turns_ms, 99.0),
-        "ms",
-    );
+    emit_p50_p99("turn_ms", turns, &mut all.turns_ms, "ms");
     let mut handoffs: Vec<f64> = all.handoffs_ms.iter().map(|&(_, ms)| ms).collect();
-    emit("handoff_ms_p50", n, percentile(&mut handoffs, 50.0), "ms");
-    emit("handoff_ms_p99", n, percentile(&mut handoffs, 99.0), "ms");
+    emit_p50_p99("handoff_ms", n, &mut handoffs, "ms");
     let first_wave = args.concurrency.max(1);
     let mut steady: Vec<f64> = all
         .handoffs_ms
@@ -303,28 +291,11 @@ fn emit_waits(
         "events",
     );
     let turns = all.turn_commits.len() as u64;
-    emit(
-        "commits_per_turn_p50",
-        turns,
-        percentile(&mut all.turn_commits, 50.0),
-        "commits",
-    );
-    emit(
-        "commits_per_turn_p99",
-        turns,
-        percentile(&mut all.turn_commits, 99.0),
-        "commits",
-    );
-    emit(
-        "commits_per_handoff_p50",
+    emit_p50_p99("commits_per_turn", turns, &mut all.turn_commits, "commits");
+    emit_p50_p99(
+        "commits_per_handoff",
         n,
-        percentile(&mut all.handoff_commits, 50.0),
-        "commits",
-    );
-    emit(
-        "commits_per_handoff_p99",
-        n,
-        percentile(&mut all.handoff_commits, 99.0),
+        &mut all.handoff_commits,
         "commits",
     );
     let gate = app.routing.gate_stats();

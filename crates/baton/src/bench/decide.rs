@@ -10,8 +10,8 @@ use baton_core::policy::Policy;
 use baton_core::signals::SignalState;
 use clap::Args;
 
-use super::harness::{percentile, progress};
-use super::{emit, fixture};
+use super::harness::progress;
+use super::{emit_p50_p99, fixture};
 
 /// Options for `baton bench decide`.
 #[derive(Debug, Args)]
@@ -50,7 +50,6 @@ pub fn run(args: DecideArgs) -> anyhow::Result<()> {
     bar.finish_and_clear();
     std::hint::black_box(outcomes);
     let n = samples.len() as u64;
-    emit("decide_us_p50", n, percentile(&mut samples, 50.0), "us");
-    emit("decide_us_p99", n, percentile(&mut samples, 99.0), "us");
+    emit_p50_p99("decide_us", n, &mut samples, "us");
     Ok(())
 }

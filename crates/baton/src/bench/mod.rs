@@ -61,6 +61,14 @@ pub fn emit(bench: &str, n: u64, value: f64, unit: &'static str) {
     }
 }
 
+/// Prints `<name>_p50` and `<name>_p99` of `samples`, each over `n`.
+pub fn emit_p50_p99(name: &str, n: u64, samples: &mut [f64], unit: &'static str) {
+    for p in [50, 99] {
+        let value = harness::percentile(samples, f64::from(p));
+        emit(&format!("{name}_p{p}"), n, value, unit);
+    }
+}
+
 /// Runs a benchmark.
 pub async fn run(command: BenchCommand) -> anyhow::Result<ExitCode> {
     match command {

@@ -14,8 +14,8 @@ use baton_core::policy::Policy;
 use baton_core::signals::SignalState;
 use clap::Args;
 
-use super::harness::{percentile, progress};
-use super::{emit, fixture};
+use super::harness::progress;
+use super::{emit_p50_p99, fixture};
 
 /// Options for `baton bench package`.
 #[derive(Debug, Args)]
@@ -73,17 +73,6 @@ pub fn run(args: PackageArgs) -> anyhow::Result<()> {
     }
     bar.finish_and_clear();
     let n = samples.len() as u64;
-    emit(
-        "package_build_us_p50",
-        n,
-        percentile(&mut samples, 50.0),
-        "us",
-    );
-    emit(
-        "package_build_us_p99",
-        n,
-        percentile(&mut samples, 99.0),
-        "us",
-    );
+    emit_p50_p99("package_build_us", n, &mut samples, "us");
     Ok(())
 }
