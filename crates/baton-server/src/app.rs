@@ -39,6 +39,8 @@ pub struct AppConfig {
     pub auth_failure_limit: crate::limit::FailureLimit,
     /// How many conversations stay in memory, and for how long once idle.
     pub live: crate::live::LiveLimits,
+    /// Where "now" comes from (the system; a manual clock in tests).
+    pub clock: crate::clock::Clock,
 }
 
 /// The shortest `BATON_ADMIN_KEY` accepted: as long as a generated key's 128 bits in
@@ -57,6 +59,7 @@ impl Default for AppConfig {
             trust_proxy_headers: false,
             auth_failure_limit: crate::limit::FailureLimit::default(),
             live: crate::live::LiveLimits::default(),
+            clock: crate::clock::Clock::System,
         }
     }
 }
@@ -81,6 +84,8 @@ pub struct AppInner {
     pub routing: crate::routing::Routing,
     /// Prometheus exposition.
     pub metrics: PrometheusHandle,
+    /// Every server read of the time goes through this.
+    pub clock: crate::clock::Clock,
     /// The decision policy in force (swapped whole on reload).
     policy: RwLock<Arc<Policy>>,
     /// The fact extractor compiled from it, swapped with it.
@@ -145,7 +150,8 @@ impl AppState {
         store: Arc<dyn Store>,
         config: AppConfig,
     ) -> Result<(Self, AdminBootstrap), ApiError> {
-        let now = crate::clock::now();
+        let clock = config.clock.clone();
+        let now = clock.now();
         let bootstrap = match &config.admin_key {
             Some(key) => {
                 let length = key.chars().count();
@@ -196,11 +202,12 @@ impl AppState {
             policy,
             keys: KeyCache::default(),
             auth_failures,
-            conversations: Conversations::new(Arc::clone(&extractor), limits),
+            conversations: Conversations::new(Arc::clone(&extractor), limits, clock.clone()),
             extractor,
             fanout: Fanout::default(),
             derive: Derive::default(),
             metrics: crate::metrics::handle(),
+            clock,
         };
         let state = Self(Arc::new(inner));
         crate::routing::restore(&state).await?;

@@ -450,7 +450,7 @@ pub async fn append_locked(
     } else {
         Vec::new()
     };
-    match write(app, cid, &mut live, drafts, crate::clock::now()).await {
+    match write(app, cid, &mut live, drafts, app.clock.now()).await {
         Ok(written) => Ok(Committed {
             response: response(&live, &written),
             after: written.after,
@@ -487,7 +487,7 @@ pub async fn write_system(
         conversation,
         live,
         vec![Draft::system(body)],
-        crate::clock::now(),
+        app.clock.now(),
     )
     .await
     {

@@ -257,7 +257,7 @@ impl FromRequestParts<AppState> for Principal {
             &parts.extensions,
             state.config.trust_proxy_headers,
         );
-        let now = crate::clock::now();
+        let now = state.clock.now();
         if let Some(key) = bearer(parts) {
             let key = key?;
             state.auth_failures.check(client)?;

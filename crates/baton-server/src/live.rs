@@ -16,7 +16,7 @@
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use baton_core::ledger::{Digest, GENESIS};
 use baton_core::policy::Policy;
@@ -147,7 +147,7 @@ pub struct Conversations {
     /// The policy's fact extractor, for folding a log's facts on load.
     extractor: Arc<crate::derive::ExtractorSlot>,
     limits: LiveLimits,
-    epoch: Instant,
+    clock: crate::clock::Clock,
 }
 
 /// Page size and byte budget when folding a log from the store.
@@ -156,17 +156,22 @@ const LOAD_BYTES: usize = 4 * 1024 * 1024;
 
 impl Conversations {
     /// An empty cache that reads facts with the extractor in `slot`.
-    pub fn new(extractor: Arc<crate::derive::ExtractorSlot>, limits: LiveLimits) -> Self {
+    pub fn new(
+        extractor: Arc<crate::derive::ExtractorSlot>,
+        limits: LiveLimits,
+        clock: crate::clock::Clock,
+    ) -> Self {
         Self {
             map: Mutex::default(),
             extractor,
             limits,
-            epoch: Instant::now(),
+            clock,
         }
     }
 
+    /// The clock's milliseconds, as the entries' touch marks hold them.
     fn now(&self) -> u64 {
-        u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
+        u64::try_from(self.clock.now().unix_millis()).unwrap_or(0)
     }
 
     fn map(&self) -> std::sync::MutexGuard<'_, BTreeMap<ConversationId, Arc<Entry>>> {
@@ -357,8 +362,9 @@ pub fn spawn_sweeper(app: &crate::app::AppState) {
     tokio::spawn(async move {
         let mut interval = tokio::time::interval(every);
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut moves = weak.upgrade().and_then(|inner| inner.clock.moves());
         loop {
-            interval.tick().await;
+            crate::clock::tick_or_move(&mut interval, &mut moves).await;
             let Some(inner) = weak.upgrade() else { return };
             inner.conversations.sweep();
         }

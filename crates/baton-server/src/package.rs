@@ -11,7 +11,6 @@ use baton_store::Role;
 
 use crate::app::AppState;
 use crate::auth::Principal;
-use crate::clock;
 use crate::error::ApiError;
 
 pub use crate::derive::ExtractorSlot;
@@ -144,7 +143,7 @@ async fn build_checked(
         conversation_id: cid.as_str(),
         events: &events,
         state,
-        now: clock::now(),
+        now: app.clock.now(),
         viewer: viewer(role),
         signals: &signals,
         journey: &journey,

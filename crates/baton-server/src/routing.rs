@@ -36,7 +36,6 @@ use baton_store::{AgentRecord, ConversationFilter};
 use tokio::sync::{Mutex, MutexGuard};
 
 use crate::app::AppState;
-use crate::clock;
 use crate::derive::AfterCommit;
 use crate::error::ApiError;
 use crate::live::LiveGuard;
@@ -423,7 +422,7 @@ pub async fn persist_presence(
         return Err(ApiError::not_found(format!("no agent {agent}")));
     };
     record.presence = presence.as_str().to_owned();
-    record.updated_at = clock::now();
+    record.updated_at = app.clock.now();
     app.store.put_agent(record).await?;
     Ok(())
 }
@@ -435,7 +434,7 @@ pub async fn put_agent(app: &AppState, profile: AgentProfile) -> Result<(), ApiE
 }
 
 async fn put_agent_now(app: &AppState, profile: AgentProfile) -> Result<(), ApiError> {
-    let now = clock::now();
+    let now = app.clock.now();
     let staged = {
         let mut core = app.routing.lock().await;
         let effects = core
@@ -476,7 +475,7 @@ async fn set_presence_now(
     agent: &AgentId,
     presence: Presence,
 ) -> Result<(), ApiError> {
-    let now = clock::now();
+    let now = app.clock.now();
     let staged = {
         let mut core = app.routing.lock().await;
         let effects = core
@@ -506,7 +505,7 @@ pub async fn enqueue(app: AppState, entry: QueuedConversation) {
             Ok(Some(live)) if live.state.owner == Owner::Queued => {}
             _ => return,
         }
-        let now = clock::now();
+        let now = app.clock.now();
         core.forecaster
             .observe_arrival(&entry.skills, entry.enqueued_at);
         let staged = match core.router.enqueue(entry, now) {
@@ -531,27 +530,34 @@ pub fn spawn_ticker(app: &AppState) {
     tokio::spawn(async move {
         let mut interval = tokio::time::interval(TICK);
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut moves = weak.upgrade().and_then(|inner| inner.clock.moves());
         loop {
-            interval.tick().await;
+            crate::clock::tick_or_move(&mut interval, &mut moves).await;
             let Some(inner) = weak.upgrade() else { return };
-            let app = AppState(inner);
-            let now = clock::now();
-            let staged = {
-                let mut core = app.routing.lock().await;
-                let effects = core.router.tick(now);
-                app.routing.refresh_forecasts(&app, &core, now);
-                app.routing.stage(effects)
-            };
-            if let Err(error) = app.routing.write(&app, staged).await {
-                tracing::error!(code = error.code, message = %error.message, "cannot record routing effects");
-            }
+            tick(&AppState(inner)).await;
         }
     });
 }
 
+/// One step of the router's timers at the clock's now (offer expiry, overflow, ageing),
+/// its effects durable on return. The ticker runs it; a test holding the clock still
+/// runs it after moving the clock, to know the step has happened.
+pub async fn tick(app: &AppState) {
+    let now = app.clock.now();
+    let staged = {
+        let mut core = app.routing.lock().await;
+        let effects = core.router.tick(now);
+        app.routing.refresh_forecasts(app, &core, now);
+        app.routing.stage(effects)
+    };
+    if let Err(error) = app.routing.write(app, staged).await {
+        tracing::error!(code = error.code, message = %error.message, "cannot record routing effects");
+    }
+}
+
 /// Rebuilds the router from the store after a restart.
 pub async fn restore(app: &AppState) -> Result<(), ApiError> {
-    let now = clock::now();
+    let now = app.clock.now();
     let mut core = app.routing.lock().await;
     for record in app.store.agents().await? {
         let profile: AgentProfile = serde_json::from_str(&record.profile)
@@ -620,7 +626,7 @@ pub async fn reject_offer(
             let mut core = app.routing.lock().await;
             let effects = core
                 .router
-                .reject(&offer, &agent, clock::now())
+                .reject(&offer, &agent, app.clock.now())
                 .map_err(refusal)?;
             app.routing.stage(effects)
         };
@@ -654,7 +660,7 @@ async fn accept_offer_now(
             .ok_or_else(|| ApiError::not_found("no such offer"))?;
         let effects = core
             .router
-            .accept(offer, agent, clock::now())
+            .accept(offer, agent, app.clock.now())
             .map_err(refusal)?;
         (conversation, app.routing.stage(effects))
     };

@@ -66,7 +66,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         store.as_ref(),
         baton_store::Role::Admin,
         None,
-        baton_server::clock::now(),
+        baton_server::clock::Clock::System.now(),
     )
     .await
     .map_err(|e| anyhow::anyhow!(e.message))?;
@@ -74,7 +74,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         store.as_ref(),
         baton_store::Role::Bot,
         None,
-        baton_server::clock::now(),
+        baton_server::clock::Clock::System.now(),
     )
     .await
     .map_err(|e| anyhow::anyhow!(e.message))?;

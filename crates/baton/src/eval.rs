@@ -124,7 +124,7 @@ async fn facts(args: FactsArgs) -> anyhow::Result<()> {
         server.store.as_ref(),
         baton_store::Role::Auditor,
         None,
-        baton_server::clock::now(),
+        baton_server::clock::Clock::System.now(),
     )
     .await
     .map_err(|e| anyhow::anyhow!(e.message))?;

@@ -130,7 +130,7 @@ pub async fn resolve(
 /// The request's live session, if it has one.
 pub async fn current(app: &AppState, headers: &HeaderMap) -> Result<Option<Session>, ApiError> {
     match session_id(headers) {
-        Some(id) => resolve(app, id, crate::clock::now()).await,
+        Some(id) => resolve(app, id, app.clock.now()).await,
         None => Ok(None),
     }
 }

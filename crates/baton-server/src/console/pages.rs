@@ -198,7 +198,7 @@ pub async fn supervisor_charts(
 const HOURS: u32 = 24;
 
 async fn charts_for(app: &AppState) -> Result<Charts, ApiError> {
-    Ok(charts(&stats::read(app, HOURS, crate::clock::now()).await?))
+    Ok(charts(&stats::read(app, HOURS, app.clock.now()).await?))
 }
 
 fn hour_label(hour: &str) -> String {

@@ -190,7 +190,7 @@ pub async fn create(State(app): State<AppState>, request: Request) -> Result<Res
         KeyLookup::Unknown
     } else {
         app.keys
-            .resolve(app.store.as_ref(), key, crate::clock::now())
+            .resolve(app.store.as_ref(), key, app.clock.now())
             .await?
     };
     let principal = match lookup {
@@ -208,7 +208,7 @@ pub async fn create(State(app): State<AppState>, request: Request) -> Result<Res
     if let Some(previous) = signed_in(&app, &headers).await? {
         cookie::end(&app, &previous).await?;
     }
-    let session_id = cookie::open(&app, hash_key(key), crate::clock::now()).await?;
+    let session_id = cookie::open(&app, hash_key(key), app.clock.now()).await?;
     let mut response = if json {
         axum::Json(SessionView {
             role: principal.role.as_str(),

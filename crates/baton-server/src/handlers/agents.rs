@@ -13,7 +13,6 @@ use serde_json::{Value, json};
 
 use crate::app::AppState;
 use crate::auth::Principal;
-use crate::clock;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath};
 use crate::routing;
@@ -177,7 +176,7 @@ pub async fn offers(
     // An agent baton does not know has no offers to list: 404, as for the agent itself.
     view(&app, &id).await?;
     let offers = crate::routing::offers_for(&app, &id).await?;
-    let now = clock::now();
+    let now = app.clock.now();
     let mut cards = Vec::with_capacity(offers.len());
     for offer in offers {
         let (priority, waiting_ms, skills) = {
@@ -220,7 +219,7 @@ pub async fn queues(
     principal: Principal,
 ) -> Result<Json<Value>, ApiError> {
     principal.require(&[Role::Supervisor, Role::Admin, Role::Bot])?;
-    let now = clock::now();
+    let now = app.clock.now();
     let (queues, forecasts) = crate::routing::read_durable(&app, |core| {
         let forecasts = core
             .forecaster

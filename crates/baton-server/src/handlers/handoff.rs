@@ -10,7 +10,6 @@ use serde::Deserialize;
 use crate::app::AppState;
 use crate::append::{AppendResponse, write_system};
 use crate::auth::Principal;
-use crate::clock;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath};
 use crate::routing::refusal;
@@ -109,7 +108,7 @@ async fn bounce_back_now(
     metrics::counter!("baton_bounce_backs_total").increment(1);
     let effects = core
         .router
-        .release(&agent, &cid, clock::now())
+        .release(&agent, &cid, app.clock.now())
         .map_err(refusal)?;
     let staged = app.routing.stage(effects);
     drop(core);
@@ -215,7 +214,7 @@ async fn resolve_now(
             agent,
         )
     };
-    let now = clock::now();
+    let now = app.clock.now();
     let effects = match (owner_before, agent) {
         (Owner::Agent, Some(agent)) => core.router.release(&agent, &cid, now).map_err(refusal)?,
         (Owner::Queued | Owner::Offered, _) => core.router.withdraw(&cid, now),

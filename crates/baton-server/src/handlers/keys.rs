@@ -121,7 +121,7 @@ pub async fn create(
     ApiJson(body): ApiJson<CreateKey>,
 ) -> Result<Created<CreatedKey>, ApiError> {
     principal.require(&[Role::Admin])?;
-    let now = crate::clock::now();
+    let now = app.clock.now();
     let role = Role::parse(&body.role).ok_or_else(|| {
         invalid(
             "role",
@@ -194,7 +194,7 @@ pub async fn revoke(
     // that hangs up after the commit must not leave the key alive in the cache.
     let task = app.clone();
     let outcome = tokio::spawn(async move {
-        let outcome = task.store.revoke_key(&id, crate::clock::now()).await?;
+        let outcome = task.store.revoke_key(&id, task.clock.now()).await?;
         if let RevokeOutcome::Revoked(key) = &outcome {
             task.keys.forget(&key.hash);
             tracing::info!(key = %key.id, role = key.role.as_str(), "key revoked");

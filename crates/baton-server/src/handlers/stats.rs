@@ -116,7 +116,7 @@ pub async fn stats(
         168,
     )?
     .map_or(24, |h| u32::try_from(h).unwrap_or(24));
-    read(&app, hours, crate::clock::now()).await.map(Json)
+    read(&app, hours, app.clock.now()).await.map(Json)
 }
 
 /// Reads the window of `hours` ending at `now` and computes the figures.

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use baton_server::AppConfig;
+use baton_server::clock::Clock;
 use baton_server::live::LiveLimits;
 use futures_util::future::join_all;
 use reqwest::StatusCode;
@@ -110,11 +111,13 @@ async fn beyond_the_cap_conversations_leave_memory_and_reload_intact() {
 
 #[tokio::test]
 async fn idle_conversations_leave_memory() {
+    let clock = Clock::manual_from_now();
     let app = spawn_app_with(AppConfig {
         live: LiveLimits {
             max_conversations: 1000,
-            idle_after: Duration::from_millis(50),
+            idle_after: Duration::from_secs(60),
         },
+        clock: clock.clone(),
         ..AppConfig::default()
     })
     .await;
@@ -124,10 +127,12 @@ async fn idle_conversations_leave_memory() {
         app.append_ok(&cid, json!([message(&format!("{cid}-a"), "hello")]), &bot)
             .await;
     }
-    eventually("idle conversations to leave memory", async || {
-        (health(&app).await["conversations_in_memory"] == 0).then_some(())
-    })
-    .await;
+    clock.advance(Duration::from_secs(60));
+    app.state.conversations.sweep();
+    assert_eq!(health(&app).await["conversations_in_memory"], 5);
+    clock.advance(Duration::from_millis(1));
+    app.state.conversations.sweep();
+    assert_eq!(health(&app).await["conversations_in_memory"], 0);
     let state = app.state("idle-3").await;
     assert_eq!(state["last_seq"], app.events("idle-3").await.len());
 }

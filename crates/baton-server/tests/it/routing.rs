@@ -2,13 +2,17 @@
 //! (skills, presence, capacity, proficiency, occupancy, priority, stickiness), offers
 //! answered, rejected or left to expire, overflow, and what an agent key may read.
 
+use std::time::Duration;
+
 use baton_core::Timestamp;
 use baton_core::router::RouterConfig;
 use baton_server::AppConfig;
+use baton_server::clock::Clock;
+use baton_server::routing::tick;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, assert_error, eventually, of_type, spawn_app, spawn_app_with};
+use crate::helpers::{TestApp, assert_error, of_type, spawn_app, spawn_app_with};
 
 fn at(event: &Value) -> Timestamp {
     serde_json::from_value(event["at"].clone()).unwrap()
@@ -346,26 +350,43 @@ async fn a_rejected_offer_moves_to_the_next_agent() {
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
-fn quick_offers(max_expiries_in_row: u32) -> AppConfig {
-    AppConfig {
+/// How long an offer stands in the tests that let offers expire: long enough that no
+/// offer expires unless the test moves the clock past it.
+const OFFER_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A config whose clock stands still until the test moves it.
+fn quick_offers(max_expiries_in_row: u32) -> (AppConfig, Clock) {
+    let clock = Clock::manual_from_now();
+    let config = AppConfig {
         router: RouterConfig {
-            offer_timeout_ms: 300,
+            offer_timeout_ms: OFFER_TIMEOUT.as_millis() as i64,
             max_expiries_in_row,
             ..RouterConfig::default()
         },
+        clock: clock.clone(),
         ..AppConfig::default()
-    }
+    };
+    (config, clock)
 }
 
 #[tokio::test]
 async fn an_expired_offer_moves_on_and_is_recorded() {
-    let app = spawn_app_with(quick_offers(3)).await;
+    let (config, clock) = quick_offers(3);
+    let app = spawn_app_with(config).await;
     let bot = app.key("bot", None).await;
     app.available_agent("ana", json!({"billing": 5}), 2).await;
     app.available_agent("bo", json!({"billing": 1}), 2).await;
 
     app.hand_off("c1", &bot, &["billing"], "normal").await;
     let first = app.wait_offer("ana", "c1").await;
+    // A moment short of the timeout, the offer stands.
+    clock.advance(OFFER_TIMEOUT - Duration::from_millis(1));
+    tick(&app.state).await;
+    assert!(app.offers_of("bo").await.is_empty());
+    assert_eq!(app.offers_of("ana").await.len(), 1);
+    clock.advance(Duration::from_millis(1));
+    tick(&app.state).await;
+    assert!(app.offers_of("ana").await.is_empty());
     app.wait_offer("bo", "c1").await;
 
     let events = app.events("c1").await;
@@ -374,12 +395,8 @@ async fn an_expired_offer_moves_on_and_is_recorded() {
         .map(|e| e["type"].as_str().unwrap())
         .filter(|k| k.starts_with("offer"))
         .collect();
-    // bo's offer may itself have expired by now (300 ms): the first three are what counts.
-    assert_eq!(
-        kinds[..3],
-        ["offered", "offer_closed", "offered"],
-        "{kinds:?}"
-    );
+    // The clock stands still after the first expiry, so bo's offer stands too.
+    assert_eq!(kinds, ["offered", "offer_closed", "offered"], "{kinds:?}");
     assert_eq!(of_type(&events, "offered")[1]["agent_id"], "bo");
     let closed = of_type(&events, "offer_closed")[0];
     assert_eq!(closed["reason"], "expired");
@@ -388,9 +405,10 @@ async fn an_expired_offer_moves_on_and_is_recorded() {
     assert_eq!(closed["actor"], "system");
     let offered = of_type(&events, "offered")[0];
     let expires_at: Timestamp = serde_json::from_value(offered["expires_at"].clone()).unwrap();
-    assert!(
-        at(closed) >= expires_at,
-        "closed at {} before it expired at {expires_at:?}",
+    assert_eq!(
+        at(closed),
+        expires_at,
+        "closed at {}, not when it expired",
         closed["at"]
     );
 
@@ -405,18 +423,23 @@ async fn an_expired_offer_moves_on_and_is_recorded() {
 
 #[tokio::test]
 async fn repeated_expiries_set_the_agent_away() {
-    let app = spawn_app_with(quick_offers(2)).await;
+    let (config, clock) = quick_offers(2);
+    let app = spawn_app_with(config).await;
     let bot = app.key("bot", None).await;
     app.available_agent("ana", json!({"billing": 3}), 1).await;
 
     app.hand_off("c1", &bot, &["billing"], "normal").await;
     app.wait_offer("ana", "c1").await;
     app.hand_off("c2", &bot, &["billing"], "normal").await;
+    app.wait_waiting("billing", 2).await;
 
-    eventually("ana set away", async || {
-        (app.agent("ana").await["presence"] == "away").then_some(())
-    })
-    .await;
+    clock.advance(OFFER_TIMEOUT);
+    tick(&app.state).await;
+    app.wait_offer("ana", "c2").await;
+    assert_eq!(app.agent("ana").await["presence"], "available");
+    clock.advance(OFFER_TIMEOUT);
+    tick(&app.state).await;
+    assert_eq!(app.agent("ana").await["presence"], "away");
 
     for cid in ["c1", "c2"] {
         let events = app.events(cid).await;
@@ -613,8 +636,10 @@ async fn queues_show_waiting_counts() {
 
 #[tokio::test]
 async fn after_the_overflow_wait_a_fallback_agent_is_offered_the_conversation() {
+    let clock = Clock::manual_from_now();
     let config = AppConfig {
-        overflow_after_ms: 500,
+        overflow_after_ms: 60_000,
+        clock: clock.clone(),
         ..AppConfig::default()
     };
     let app = spawn_app_with(config).await;
@@ -623,6 +648,15 @@ async fn after_the_overflow_wait_a_fallback_agent_is_offered_the_conversation() 
     app.available_agent("ana", json!({"billing": 5}), 2).await;
 
     app.hand_off("c1", &bot, &["probate"], "normal").await;
+    app.wait_waiting("probate", 1).await;
+    clock.advance(Duration::from_millis(59_999));
+    tick(&app.state).await;
+    assert!(
+        app.offers_of("gus").await.is_empty(),
+        "offered before the overflow wait"
+    );
+    clock.advance(Duration::from_millis(1));
+    tick(&app.state).await;
     app.wait_offer("gus", "c1").await;
 
     let events = app.events("c1").await;
@@ -638,10 +672,7 @@ async fn after_the_overflow_wait_a_fallback_agent_is_offered_the_conversation() 
         .unwrap();
     let offered = of_type(&events, "offered")[0];
     let waited = at(offered).millis_since(at(decision));
-    assert!(
-        waited >= 500,
-        "offered {waited} ms after the handoff, before the overflow wait"
-    );
+    assert_eq!(waited, 60_000, "offered when the overflow wait ran out");
     assert!(app.offers_of("ana").await.is_empty());
 }
 

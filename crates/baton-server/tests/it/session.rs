@@ -5,10 +5,11 @@
 use std::time::Duration;
 
 use baton_server::AppConfig;
+use baton_server::clock::Clock;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use crate::helpers::{TestApp, assert_error, eventually, spawn_app, spawn_app_in, spawn_app_with};
+use crate::helpers::{TestApp, assert_error, spawn_app, spawn_app_in_with, spawn_app_with};
 
 fn no_redirects() -> reqwest::Client {
     reqwest::Client::builder()
@@ -339,25 +340,36 @@ async fn the_cookie_is_secure_only_when_a_trusted_proxy_says_https() {
 
 #[tokio::test]
 async fn sessions_expire_and_survive_a_restart_until_then() {
+    let clock = Clock::manual_from_now();
     let app = spawn_app_with(AppConfig {
         session_ttl: Duration::from_secs(3),
+        clock: clock.clone(),
         ..AppConfig::default()
     })
     .await;
     let ana = app.key("agent", Some("ana")).await;
     let long = app.sign_in(&ana).await;
     let dir = app.stop().await;
-    let app = spawn_app_in(dir).await;
+    let app = spawn_app_in_with(
+        dir,
+        AppConfig {
+            clock: clock.clone(),
+            ..AppConfig::default()
+        },
+    )
+    .await;
     // Restarted with the default (12 h) lifetime: sessions keep the expiry they got.
     assert_eq!(
         page(&app, "/console/agent", &long.cookie).await.0,
         StatusCode::OK
     );
-    let expired = eventually("the session to expire", async || {
-        let (status, _) = page(&app, "/console/agent", &long.cookie).await;
-        (status != StatusCode::OK).then_some(status)
-    })
-    .await;
+    clock.advance(Duration::from_millis(2_999));
+    assert_eq!(
+        page(&app, "/console/agent", &long.cookie).await.0,
+        StatusCode::OK
+    );
+    clock.advance(Duration::from_millis(1));
+    let (expired, _) = page(&app, "/console/agent", &long.cookie).await;
     assert_eq!(expired, StatusCode::SEE_OTHER);
     assert_error(
         &app.with_session(Method::GET, "/v1/agents/ana/offers", &long, None, None)

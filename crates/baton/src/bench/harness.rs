@@ -36,7 +36,7 @@ impl BenchServer {
             store.as_ref(),
             Role::Bot,
             None,
-            baton_server::clock::now(),
+            baton_server::clock::Clock::System.now(),
         )
         .await
         .map_err(|e| anyhow::anyhow!(e.message))?;
