@@ -267,6 +267,13 @@ impl Conversations {
         Ok(Some(live).filter(|l| l.exists()))
     }
 
+    /// The last committed state of a conversation already in memory, without loading
+    /// or waiting for anything: for a holder of the routing gate, which must never wait
+    /// for a conversation's writer (a writer may be waiting for the gate).
+    pub fn loaded(&self, id: &ConversationId) -> Option<Arc<Live>> {
+        self.entry(id, false)?.committed()
+    }
+
     /// The last committed state for a reader: 404 unless the conversation exists and
     /// `principal` may read it.
     pub async fn readable(

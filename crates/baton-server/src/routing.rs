@@ -12,9 +12,10 @@
 //! decided them: an `assigned` can never precede its `offered`, and whoever flushes
 //! after an effect was staged finds it durable.
 //!
-//! Lock order: the routing gate first, then conversation locks. No holder of a
-//! conversation lock waits for the gate (the pipeline spawns the router's work), so
-//! the two can never wait on each other.
+//! Lock order: a conversation lock, then the routing gate. No holder of the gate
+//! waits for a conversation lock (under it, conversations are read from memory only;
+//! writes come after it is released), so a writer that takes the gate with its
+//! conversation locked ([`write_decided`]: bounce-back, resolve) cannot deadlock.
 //!
 //! Every change to the router is followed by the events that record it; both run on
 //! their own task ([`crate::detach`]), so a client that gives up cannot leave the
@@ -36,6 +37,7 @@ use baton_store::{AgentRecord, ConversationFilter};
 use tokio::sync::{Mutex, MutexGuard};
 
 use crate::app::AppState;
+use crate::append::AppendResponse;
 use crate::derive::AfterCommit;
 use crate::error::ApiError;
 use crate::live::LiveGuard;
@@ -248,6 +250,34 @@ impl Routing {
             .collect()
     }
 
+    /// Whether router events for `conversation` are staged but not yet written.
+    fn has_pending(&self, conversation: &ConversationId) -> bool {
+        self.outbox
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .contains_key(conversation)
+    }
+
+    /// Stages `body` for `conversation` ahead of the router effects it caused.
+    fn stage_first(
+        &self,
+        conversation: &ConversationId,
+        body: EventBody,
+        effects: Vec<RouterEffect>,
+    ) -> Staged {
+        self.outbox
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .entry(conversation.clone())
+            .or_default()
+            .push_back(body);
+        let mut staged = self.stage(effects);
+        if !staged.conversations.contains(conversation) {
+            staged.conversations.insert(0, conversation.clone());
+        }
+        staged
+    }
+
     fn next_event(&self, conversation: &ConversationId) -> Option<EventBody> {
         let mut outbox = self
             .outbox
@@ -331,6 +361,46 @@ pub async fn flush_locked(app: &AppState, conversation: &ConversationId, live: &
         if let Err(error) = crate::append::write_system(app, conversation, live, body).await {
             tracing::error!(code = error.code, message = %error.message, %conversation, "cannot record a routing effect");
         }
+    }
+}
+
+/// Writes an event that the router must see in order with its own (a bounce-back, a
+/// resolution), without holding the gate across the write. With the conversation
+/// locked, once its log holds every router event staged for it, `decide` runs under
+/// the gate on the state the router agrees with and returns the event and the router's
+/// effects; both are staged (the event first), the gate released, and the
+/// conversation's share written under its lock. The caller writes the rest
+/// ([`Routing::write`]) once it has released the conversation.
+///
+/// Should the event's write fail after the router changed, the router is ahead of the
+/// log until the next restart rebuilds it from the log, as with any routing effect.
+pub async fn write_decided(
+    app: &AppState,
+    conversation: &ConversationId,
+    live: &mut LiveGuard,
+    mut decide: impl FnMut(
+        &mut Core,
+        &baton_core::ConversationState,
+        bool,
+    ) -> Result<(EventBody, Vec<RouterEffect>), ApiError>,
+) -> Result<(AppendResponse, Staged), ApiError> {
+    loop {
+        flush_locked(app, conversation, live).await;
+        let mut core = app.routing.lock().await;
+        // Staged since the flush (a tick, an accept): write those first, then decide.
+        if app.routing.has_pending(conversation) {
+            continue;
+        }
+        let (body, effects) = decide(&mut core, &live.state, live.exists())?;
+        let staged = app.routing.stage_first(conversation, body, effects);
+        drop(core);
+        // The outbox was empty and only a holder of the lock pops it: ours comes first.
+        let body = app.routing.next_event(conversation).ok_or_else(|| {
+            ApiError::internal("a staged event left the outbox before it was written")
+        })?;
+        let answer = crate::append::write_system(app, conversation, live, body).await;
+        flush_locked(app, conversation, live).await;
+        return answer.map(|answer| (answer, staged));
     }
 }
 
@@ -494,16 +564,24 @@ async fn set_presence_now(
 /// Puts a newly queued conversation in line (spawned after the handoff commits).
 pub async fn enqueue(app: AppState, entry: QueuedConversation) {
     let conversation = entry.conversation.clone();
-    let staged = {
-        let mut core = app.routing.lock().await;
-        // Resolved meanwhile? The committed state says, without waiting for a writer.
+    let staged = loop {
+        // Loaded before the gate: under it, only what is in memory is read, since a
+        // writer of this conversation may hold its lock while it waits for the gate.
         match app
             .conversations
             .snapshot(app.store.as_ref(), &app.policy(), &conversation)
             .await
         {
-            Ok(Some(live)) if live.state.owner == Owner::Queued => {}
+            Ok(Some(_)) => {}
             _ => return,
+        }
+        let mut core = app.routing.lock().await;
+        // Resolved meanwhile? The committed state says, without waiting for a writer.
+        match app.conversations.loaded(&conversation) {
+            Some(live) if live.state.owner == Owner::Queued => {}
+            Some(_) => return,
+            // Swept from memory between the load and the gate: load it again.
+            None => continue,
         }
         let now = app.clock.now();
         core.forecaster
@@ -517,7 +595,7 @@ pub async fn enqueue(app: AppState, entry: QueuedConversation) {
             }
         };
         app.routing.refresh_forecasts(&app, &core, now);
-        staged
+        break staged;
     };
     if let Err(error) = app.routing.write(&app, staged).await {
         tracing::error!(code = error.code, message = %error.message, "cannot record routing effects");

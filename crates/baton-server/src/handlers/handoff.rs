@@ -8,7 +8,7 @@ use baton_store::Role;
 use serde::Deserialize;
 
 use crate::app::AppState;
-use crate::append::{AppendResponse, write_system};
+use crate::append::AppendResponse;
 use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath};
@@ -76,42 +76,37 @@ async fn bounce_back_now(
     agent: baton_core::AgentId,
     instructions: Text,
 ) -> Result<AppendResponse, ApiError> {
-    let mut core = app.routing.lock().await;
-    let answer = {
+    let (answer, staged) = {
         let mut live = app
             .conversations
             .lock(app.store.as_ref(), &app.policy(), &cid)
             .await?;
-        crate::routing::flush_locked(&app, &cid, &mut live).await;
-        crate::access::ensure_readable(&principal, live.exists(), &live.state)?;
-        if live.state.owner != Owner::Agent || live.state.assigned_agent.as_ref() != Some(&agent) {
-            return Err(ApiError::conflict(
-                "not_owner",
-                "only the agent who owns the conversation can bounce it back",
-            ));
-        }
-        let handle_ms = assigned_for_ms(&live.state);
-        let skills = live
-            .state
-            .handoff
-            .as_ref()
-            .map(|h| h.skills.clone())
-            .unwrap_or_default();
-        let back = EventBody::BouncedBack(BouncedBack {
-            agent_id: agent.clone(),
-            instructions,
-        });
-        let answer = write_system(&app, &cid, &mut live, back).await?;
-        core.forecaster.observe_handled(&skills, handle_ms);
-        answer
+        let now = app.clock.now();
+        crate::routing::write_decided(&app, &cid, &mut live, |core, state, exists| {
+            crate::access::ensure_readable(&principal, exists, state)?;
+            if state.owner != Owner::Agent || state.assigned_agent.as_ref() != Some(&agent) {
+                return Err(ApiError::conflict(
+                    "not_owner",
+                    "only the agent who owns the conversation can bounce it back",
+                ));
+            }
+            let effects = core.router.release(&agent, &cid, now).map_err(refusal)?;
+            let skills = state
+                .handoff
+                .as_ref()
+                .map(|h| h.skills.clone())
+                .unwrap_or_default();
+            core.forecaster
+                .observe_handled(&skills, assigned_for_ms(state));
+            let back = EventBody::BouncedBack(BouncedBack {
+                agent_id: agent.clone(),
+                instructions: instructions.clone(),
+            });
+            Ok((back, effects))
+        })
+        .await?
     };
     metrics::counter!("baton_bounce_backs_total").increment(1);
-    let effects = core
-        .router
-        .release(&agent, &cid, app.clock.now())
-        .map_err(refusal)?;
-    let staged = app.routing.stage(effects);
-    drop(core);
     app.routing.write(&app, staged).await?;
     Ok(answer)
 }
@@ -170,58 +165,52 @@ async fn resolve_now(
     cid: baton_core::ConversationId,
     event: Resolved,
 ) -> Result<AppendResponse, ApiError> {
-    let mut core = app.routing.lock().await;
-    let (answer, owner_before, agent) = {
+    let (answer, staged) = {
         let mut live = app
             .conversations
             .lock(app.store.as_ref(), &app.policy(), &cid)
             .await?;
-        crate::routing::flush_locked(&app, &cid, &mut live).await;
-        crate::access::ensure_readable(&principal, live.exists(), &live.state)?;
-        let owner = live.state.owner;
-        let allowed = match principal.role {
-            Role::Agent => owner == Owner::Agent && live.state.assigned_agent == principal.agent,
-            Role::Bot => owner == Owner::Bot,
-            _ => true,
-        };
-        if owner == Owner::Closed {
-            return Err(ApiError::conflict(
-                "conversation_closed",
-                "the conversation is already resolved",
-            ));
-        }
-        if !allowed {
-            return Err(ApiError::conflict(
-                "not_owner",
-                format!("the conversation is owned by {}", owner.as_str()),
-            ));
-        }
-        let agent = live.state.assigned_agent.clone();
-        if owner == Owner::Agent {
-            let skills = live
-                .state
-                .handoff
-                .as_ref()
-                .map(|h| h.skills.clone())
-                .unwrap_or_default();
-            core.forecaster
-                .observe_handled(&skills, assigned_for_ms(&live.state));
-        }
-        let event = EventBody::Resolved(event);
-        (
-            write_system(&app, &cid, &mut live, event).await?,
-            owner,
-            agent,
-        )
+        let now = app.clock.now();
+        crate::routing::write_decided(&app, &cid, &mut live, |core, state, exists| {
+            crate::access::ensure_readable(&principal, exists, state)?;
+            let owner = state.owner;
+            let allowed = match principal.role {
+                Role::Agent => owner == Owner::Agent && state.assigned_agent == principal.agent,
+                Role::Bot => owner == Owner::Bot,
+                _ => true,
+            };
+            if owner == Owner::Closed {
+                return Err(ApiError::conflict(
+                    "conversation_closed",
+                    "the conversation is already resolved",
+                ));
+            }
+            if !allowed {
+                return Err(ApiError::conflict(
+                    "not_owner",
+                    format!("the conversation is owned by {}", owner.as_str()),
+                ));
+            }
+            let effects = match (owner, &state.assigned_agent) {
+                (Owner::Agent, Some(agent)) => {
+                    core.router.release(agent, &cid, now).map_err(refusal)?
+                }
+                (Owner::Queued | Owner::Offered, _) => core.router.withdraw(&cid, now),
+                _ => Vec::new(),
+            };
+            if owner == Owner::Agent {
+                let skills = state
+                    .handoff
+                    .as_ref()
+                    .map(|h| h.skills.clone())
+                    .unwrap_or_default();
+                core.forecaster
+                    .observe_handled(&skills, assigned_for_ms(state));
+            }
+            Ok((EventBody::Resolved(event.clone()), effects))
+        })
+        .await?
     };
-    let now = app.clock.now();
-    let effects = match (owner_before, agent) {
-        (Owner::Agent, Some(agent)) => core.router.release(&agent, &cid, now).map_err(refusal)?,
-        (Owner::Queued | Owner::Offered, _) => core.router.withdraw(&cid, now),
-        _ => Vec::new(),
-    };
-    let staged = app.routing.stage(effects);
-    drop(core);
     app.routing.write(&app, staged).await?;
     metrics::counter!("baton_resolutions_total").increment(1);
     Ok(answer)

@@ -196,3 +196,58 @@ async fn what_the_agent_views_show_of_the_router_is_already_in_the_log() {
     presence.await.unwrap().unwrap();
     assert_eq!(seqs_of(&app, "durable-1", "offered").await.len(), 1);
 }
+
+#[tokio::test]
+async fn a_slow_bounce_back_or_resolve_commit_does_not_hold_the_routing_gate() {
+    let (app, faulty) = spawn_faulty().await;
+    let bot = app.key("bot", None).await;
+    let ana = app.key("agent", Some("ana")).await;
+    app.available_agent("ana", json!({"billing": 3}), 2).await;
+    app.put_agent("bob", json!({"orders": 3}), 2).await;
+    for cid in ["held-1", "held-2"] {
+        app.hand_off(cid, &bot, &["billing"], "normal").await;
+        app.assign(cid, "ana", &ana).await;
+    }
+
+    for (cid, path, body) in [
+        (
+            "held-1",
+            "bounce-back",
+            json!({"instructions": "Check the refund."}),
+        ),
+        ("held-2", "resolve", json!({"resolution": "Refunded."})),
+    ] {
+        // The bounce-back's (the resolution's) commit does not answer until released.
+        faulty.set(Mode::Hold);
+        let client = app.client.clone();
+        let url = app.url(&format!("/v1/conversations/{cid}/{path}"));
+        let key = ana.clone();
+        let request =
+            tokio::spawn(async move { client.post(url).bearer_auth(key).json(&body).send().await });
+        tokio::time::timeout(WAIT, faulty.entered.notified())
+            .await
+            .expect("the event reaches the store");
+
+        // Meanwhile a presence change, which needs only the gate, goes through.
+        let bob = AgentId::parse("bob").unwrap();
+        let bob_away = tokio::time::timeout(
+            std::time::Duration::from_secs(2),
+            baton_server::routing::set_presence(&app.state, &bob, Presence::Away),
+        )
+        .await;
+        faulty.release();
+        assert!(
+            matches!(bob_away, Ok(Ok(()))),
+            "a presence change waited for the {path} commit of {cid}"
+        );
+        let answer = tokio::time::timeout(WAIT, request)
+            .await
+            .expect("the request finishes once the commit answers")
+            .unwrap()
+            .unwrap();
+        assert_eq!(answer.status(), reqwest::StatusCode::OK, "{path}");
+    }
+    assert_eq!(seqs_of(&app, "held-1", "bounced_back").await.len(), 1);
+    assert_eq!(seqs_of(&app, "held-2", "resolved").await.len(), 1);
+    assert_eq!(app.agent("ana").await["load"], 0);
+}
