@@ -602,6 +602,97 @@ pub async fn enqueue(app: AppState, entry: QueuedConversation) {
     }
 }
 
+/// The router's part of a handoff's own commit ([`crate::append::BeforeCommit`]): the
+/// conversation is put in line while its batch is being written, and the first offer,
+/// when an agent is free, is written in that batch. One durable commit hands off.
+pub struct FirstOffer;
+
+impl crate::append::BeforeCommit for FirstOffer {
+    fn route<'a>(
+        &'a self,
+        app: &'a AppState,
+        conversation: &'a ConversationId,
+        state: &'a baton_core::ConversationState,
+    ) -> crate::append::BoxFuture<'a, Option<Vec<EventBody>>> {
+        Box::pin(async move {
+            let entry = QueuedConversation::from_state(conversation, state)?;
+            let (bodies, staged) = {
+                let mut core = app.routing.lock().await;
+                // Router events staged for it and not yet written would have to come
+                // first, and the writer cannot flush mid-batch: route after the commit.
+                if app.routing.has_pending(conversation) {
+                    return None;
+                }
+                let now = app.clock.now();
+                core.forecaster
+                    .observe_arrival(&entry.skills, entry.enqueued_at);
+                let effects = match core.router.enqueue(entry, now) {
+                    Ok(effects) => effects,
+                    Err(error) => {
+                        tracing::error!(%error, %conversation, "cannot enqueue");
+                        return None;
+                    }
+                };
+                app.routing.refresh_forecasts(app, &core, now);
+                let mut staged = app.routing.stage(effects);
+                // The batch's writer holds the lock, so nobody else pops these.
+                let mut bodies = Vec::new();
+                while let Some(body) = app.routing.next_event(conversation) {
+                    bodies.push(body);
+                }
+                staged.conversations.retain(|c| c != conversation);
+                (bodies, staged)
+            };
+            if !staged.conversations.is_empty() || staged.agents {
+                let app = app.clone();
+                tokio::spawn(async move {
+                    if let Err(error) = app.routing.write(&app, staged).await {
+                        tracing::error!(code = error.code, message = %error.message, "cannot record routing effects");
+                    }
+                });
+            }
+            Some(bodies)
+        })
+    }
+
+    fn undo<'a>(
+        &'a self,
+        app: &'a AppState,
+        conversation: &'a ConversationId,
+    ) -> crate::append::BoxFuture<'a, ()> {
+        Box::pin(async move {
+            let staged = {
+                let mut core = app.routing.lock().await;
+                let effects = core.router.withdraw(conversation, app.clock.now());
+                // The log holds no offer for it, so no closing of one is written; what
+                // the withdrawal frees for others is.
+                let others = effects
+                    .into_iter()
+                    .filter(|effect| effect_conversation(effect) != Some(conversation))
+                    .collect();
+                app.routing.stage(others)
+            };
+            tracing::warn!(%conversation, "a handoff did not commit; taken out of line");
+            let app = app.clone();
+            tokio::spawn(async move {
+                if let Err(error) = app.routing.write(&app, staged).await {
+                    tracing::error!(code = error.code, message = %error.message, "cannot record routing effects");
+                }
+            });
+        })
+    }
+}
+
+/// The conversation a router effect is written to, if any.
+fn effect_conversation(effect: &RouterEffect) -> Option<&ConversationId> {
+    match effect {
+        RouterEffect::Offered { conversation, .. }
+        | RouterEffect::OfferClosed { conversation, .. }
+        | RouterEffect::Assigned { conversation, .. } => Some(conversation),
+        RouterEffect::AgentAway { .. } | RouterEffect::Overflowed { .. } => None,
+    }
+}
+
 /// Runs `tick` on a timer until the app is dropped.
 pub fn spawn_ticker(app: &AppState) {
     let weak = std::sync::Arc::downgrade(&app.0);
