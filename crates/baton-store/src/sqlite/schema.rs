@@ -91,7 +91,9 @@ pub fn configure(conn: &Connection) -> Result<(), StoreError> {
         "PRAGMA journal_mode = WAL;
          PRAGMA synchronous = FULL;
          PRAGMA foreign_keys = ON;
-         PRAGMA cache_size = -16000;",
+         PRAGMA cache_size = -16000;
+         PRAGMA temp_store = MEMORY;
+         PRAGMA mmap_size = 268435456;",
     )?;
     Ok(())
 }

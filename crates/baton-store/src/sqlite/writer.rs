@@ -2,8 +2,11 @@
 //!
 //! Every write goes through one thread that owns the write connection. It blocks for
 //! the first job, then drains whatever else is waiting (up to [`MAX_GROUP`]) into the
-//! same transaction: one fsync acknowledges them all. Each job runs inside its own
-//! savepoint, so a conflicting batch is rolled back alone and its neighbours commit.
+//! same transaction: one fsync acknowledges them all. A conflicting batch is refused
+//! alone and its neighbours commit: an append's seq check comes before it writes
+//! anything, so appends run without a savepoint of their own; should one fail after
+//! writing (a duplicate event id), the transaction is rolled back and the group run
+//! again with a savepoint per job. Other jobs always have their savepoint.
 //! Each transaction that appended events also appends one global checkpoint recording
 //! the heads it touched.
 
@@ -147,7 +150,14 @@ fn commit_group(
     last_checkpoint: &mut (u64, Digest),
     counters: &WriterCounters,
 ) {
-    match write_group(conn, &group, last_checkpoint) {
+    let outcome = match write_group(conn, &group, last_checkpoint, false) {
+        Ok(None) => write_group(conn, &group, last_checkpoint, true).and_then(|outcome| {
+            outcome.ok_or_else(|| StoreError::Engine("a guarded group asked to be rerun".into()))
+        }),
+        Ok(Some(outcome)) => Ok(outcome),
+        Err(error) => Err(error),
+    };
+    match outcome {
         Ok((results, new_checkpoint)) => {
             // Counted before anyone is answered, so a caller's commit is always counted.
             counters.record(&group);
@@ -206,11 +216,15 @@ fn unreachable_pairing() {
 
 type GroupOutcome = (Vec<JobResult>, Option<(u64, Digest)>);
 
+/// Writes and commits a group; `None` (only when not `guarded`) when an append failed
+/// after writing part of its batch: the transaction is rolled back, to be run again
+/// with a savepoint per append.
 fn write_group(
     conn: &mut Connection,
     group: &[Job],
     last_checkpoint: &(u64, Digest),
-) -> Result<GroupOutcome, StoreError> {
+    guarded: bool,
+) -> Result<Option<GroupOutcome>, StoreError> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let mut results = Vec::with_capacity(group.len());
     let mut heads: BTreeMap<ConversationId, (u64, Digest)> = BTreeMap::new();
@@ -218,7 +232,16 @@ fn write_group(
     for job in group {
         results.push(match job {
             Job::Append(batch, _) => {
-                let result = in_savepoint(&tx, |tx| append(tx, batch, checkpoint_number));
+                let result = if guarded {
+                    in_savepoint(&tx, |tx| append(tx, batch, checkpoint_number))
+                } else {
+                    match append(&tx, batch, checkpoint_number) {
+                        // Refused before it wrote anything: nothing to roll back.
+                        Err(conflict @ StoreError::Conflict { .. }) => Err(conflict),
+                        Err(_) => return Ok(None),
+                        ok => ok,
+                    }
+                };
                 if let Ok(receipt) = &result {
                     heads.insert(batch.conversation.clone(), (receipt.last_seq, receipt.head));
                 }
@@ -263,7 +286,7 @@ fn write_group(
         new_checkpoint = Some((checkpoint_number, hash));
     }
     tx.commit()?;
-    Ok((results, new_checkpoint))
+    Ok(Some((results, new_checkpoint)))
 }
 
 fn in_savepoint<T>(

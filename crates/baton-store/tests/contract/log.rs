@@ -69,6 +69,44 @@ pub async fn a_batch_is_all_or_nothing<E: Engine>() {
     assert!(store.verify(None).await.unwrap().is_ok());
 }
 
+pub async fn a_batch_refused_mid_write_leaves_its_neighbours_committed<E: Engine>() {
+    let fresh = E::fresh();
+    let store: Arc<dyn Store> = Arc::clone(&fresh.store);
+    let head = append(store.as_ref(), "dup", EMPTY, "a", &["one"]).await;
+    // Submitted at once, so they share group commits: one batch fails on its second
+    // event, after its first was written, among appends to other conversations.
+    let mut refused = batch("dup", head, "b", &["two", "three"]);
+    refused.events[1].id = EventId::parse("a-1").unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..32 {
+        let store = Arc::clone(&store);
+        let job = if i == 16 {
+            refused.clone()
+        } else {
+            batch(&format!("ok-{i}"), EMPTY, "x", &["hello", "again"])
+        };
+        tasks.push(tokio::spawn(async move { store.append(job).await }));
+    }
+    for (i, task) in tasks.into_iter().enumerate() {
+        let result = task.await.unwrap();
+        if i == 16 {
+            assert!(
+                matches!(result, Err(StoreError::DuplicateEventId(_))),
+                "{result:?}"
+            );
+        } else {
+            assert_eq!(result.unwrap().last_seq, 2, "ok-{i}");
+        }
+    }
+    let events = store.events_after(&cid("dup"), 0, 100).await.unwrap();
+    assert_eq!(events.len(), 1, "nothing of the refused batch is stored");
+    for i in (0..32).filter(|i| *i != 16) {
+        let row = store.conversation(&cid(&format!("ok-{i}"))).await.unwrap();
+        assert_eq!(row.unwrap().last_seq, 2, "ok-{i}");
+    }
+    assert!(store.verify(None).await.unwrap().is_ok());
+}
+
 pub async fn a_stale_expected_seq_is_refused<E: Engine>() {
     let fresh = E::fresh();
     let store = fresh.store.as_ref();

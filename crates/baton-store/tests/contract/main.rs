@@ -32,6 +32,7 @@ macro_rules! contract {
 contract!(sqlite, crate::engine::Sqlite:
     log::appended_events_read_back_in_order,
     log::a_batch_is_all_or_nothing,
+    log::a_batch_refused_mid_write_leaves_its_neighbours_committed,
     log::a_stale_expected_seq_is_refused,
     log::ids_are_found_by_conversation,
     log::concurrent_appends_to_one_conversation_never_fork_it,
