@@ -10,9 +10,12 @@
 //! - [`model`]: the records the store reads and writes.
 //! - [`error`]: the error type, [`StoreError`].
 //! - [`sqlite`]: the embedded engine (schema, group-commit writer, reads, verify).
+//! - [`postgres`]: the scale-out engine (sqlx pool, embedded migrations, one
+//!   checkpoint chain across nodes).
 
 pub mod error;
 pub mod model;
+pub mod postgres;
 pub mod sqlite;
 
 use std::future::Future;
@@ -141,4 +144,9 @@ pub trait Store: Send + Sync + 'static {
 
     /// Bytes on disk (for benchmarks and metrics).
     fn disk_bytes(&self) -> StoreFuture<'_, u64>;
+
+    /// Whether the engine answers (for `/healthz`); an embedded engine always does.
+    fn ping(&self) -> StoreFuture<'_, ()> {
+        Box::pin(async { Ok(()) })
+    }
 }
