@@ -8,24 +8,47 @@ use anyhow::Context;
 use baton_core::policy::Policy;
 use baton_server::{AdminBootstrap, AppConfig, AppState};
 use baton_store::Store;
+use baton_store::postgres::{CommitMode, PgOptions, PgStore};
 use baton_store::sqlite::SqliteStore;
 use tokio::net::TcpListener;
 
 use crate::cli::{ServeArgs, StoreArgs};
 
-/// Opens the store the arguments name.
-pub fn open_store(args: &StoreArgs) -> anyhow::Result<Arc<dyn Store>> {
+/// Opens the store the arguments name: PostgreSQL for a `postgres://` URL, else the
+/// embedded SQLite store in the data directory.
+pub async fn open_store(args: &StoreArgs) -> anyhow::Result<Arc<dyn Store>> {
     if let Some(url) = &args.database_url {
-        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            anyhow::bail!(
-                "the PostgreSQL engine is not part of this build yet; run without --database-url to use the embedded SQLite store"
-            );
-        }
-        anyhow::bail!("--database-url must be a postgres:// URL");
+        let options = postgres_options(args, url)?;
+        let store = PgStore::connect(url, options)
+            .await
+            .context("cannot open the PostgreSQL store")?;
+        return Ok(Arc::new(store));
     }
     let store = SqliteStore::open(&args.data_dir)
         .with_context(|| format!("cannot open the store in {}", args.data_dir.display()))?;
     Ok(Arc::new(store))
+}
+
+/// The PostgreSQL settings the arguments name, once `url` is known to be one.
+pub fn postgres_options(args: &StoreArgs, url: &str) -> anyhow::Result<PgOptions> {
+    anyhow::ensure!(
+        url.starts_with("postgres://") || url.starts_with("postgresql://"),
+        "--database-url must be a postgres:// URL"
+    );
+    anyhow::ensure!(
+        args.database_pool_size >= 1,
+        "--database-pool-size must be at least 1"
+    );
+    anyhow::ensure!(
+        args.database_writers >= 1 && args.database_writers < args.database_pool_size as usize,
+        "--database-writers must be at least 1 and below --database-pool-size"
+    );
+    Ok(PgOptions {
+        pool_size: args.database_pool_size,
+        commit: CommitMode::Batched {
+            writers: args.database_writers,
+        },
+    })
 }
 
 /// Logs go to stderr; stdout carries only what scripts read.
@@ -116,7 +139,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         Some(path) => load_policy(path)?,
         None => Policy::default(),
     };
-    let store = open_store(&args.store)?;
+    let store = open_store(&args.store).await?;
     let (state, bootstrap) = build_state(store, policy).await?;
     if let Some(path) = args.policy.clone() {
         reload_on_sighup(state.clone(), path);
@@ -126,7 +149,12 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let addr = listener.local_addr()?;
     announce(addr, &bootstrap);
-    tracing::info!(%addr, data_dir = %args.store.data_dir.display(), "baton serving");
+    match &args.store.database_url {
+        Some(_) => tracing::info!(%addr, engine = "postgres", "baton serving"),
+        None => {
+            tracing::info!(%addr, engine = "sqlite", data_dir = %args.store.data_dir.display(), "baton serving")
+        }
+    }
     baton_server::serve(listener, state, shutdown_signal()).await?;
     Ok(ExitCode::SUCCESS)
 }

@@ -17,6 +17,7 @@ mod limits;
 mod ownership;
 mod package;
 mod params;
+mod postgres;
 mod redaction;
 mod routing;
 mod session;

@@ -31,7 +31,7 @@ use tokio::sync::{Mutex, mpsc, oneshot};
 
 use crate::model::*;
 use crate::{Store, StoreError, StoreFuture};
-pub use scratch::{Scratch, SchemaName};
+pub use scratch::{SchemaName, Scratch};
 pub use writer::CommitStats;
 
 /// How appends reach PostgreSQL.
@@ -213,7 +213,12 @@ impl Store for PgStore {
         limit: u32,
         max_bytes: usize,
     ) -> StoreFuture<'a, Vec<StoredEvent>> {
-        self.run(read::events_tail(&self.pool, conversation, limit, max_bytes))
+        self.run(read::events_tail(
+            &self.pool,
+            conversation,
+            limit,
+            max_bytes,
+        ))
     }
 
     fn events_of_kinds<'a>(

@@ -62,7 +62,11 @@ fn stored_event(row: &PgRow) -> Result<StoredEvent, StoreError> {
 /// Keeps rows until `limit` or `max_bytes` of bodies (the first row always); says
 /// whether another row follows. Queries ask for `limit + 1` rows, so there is one to
 /// see.
-fn bounded(rows: &[PgRow], limit: u32, max_bytes: usize) -> Result<(Vec<StoredEvent>, bool), StoreError> {
+fn bounded(
+    rows: &[PgRow],
+    limit: u32,
+    max_bytes: usize,
+) -> Result<(Vec<StoredEvent>, bool), StoreError> {
     let mut events = Vec::new();
     let mut bytes = 0usize;
     for row in rows {

@@ -31,10 +31,9 @@ pub async fn migrate(pool: &PgPool) -> Result<(), StoreError> {
 
 /// The newest migration applied, 0 on an empty schema.
 pub async fn applied_version(pool: &PgPool) -> Result<i64, StoreError> {
-    let table: Option<String> =
-        sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations')::text")
-            .fetch_one(pool)
-            .await?;
+    let table: Option<String> = sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations')::text")
+        .fetch_one(pool)
+        .await?;
     if table.is_none() {
         return Ok(0);
     }

@@ -28,14 +28,23 @@ pub async fn two_nodes_appending_to_one_conversation_never_fork_it<E: Nodes>() {
                 Err(other) => panic!("a racer failed otherwise: {other}"),
             }
         }
-        assert_eq!(winners.len(), 1, "exactly one append takes seq {}", head.seq + 1);
+        assert_eq!(
+            winners.len(),
+            1,
+            "exactly one append takes seq {}",
+            head.seq + 1
+        );
         head = Head {
             seq: winners[0].last_seq,
             hash: winners[0].head,
         };
     }
     for node in &nodes {
-        let verified = node.verify(None).await.unwrap().expect("the chain verifies");
+        let verified = node
+            .verify(None)
+            .await
+            .unwrap()
+            .expect("the chain verifies");
         assert_eq!(verified.events, 8);
         let row = node.conversation(&cid("c-1")).await.unwrap().unwrap();
         assert_eq!((row.last_seq, row.head), (8, head.hash));

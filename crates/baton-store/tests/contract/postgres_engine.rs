@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use baton_store::Store;
-use baton_store::postgres::{PgOptions, PgStore, Scratch, SchemaName};
+use baton_store::postgres::{PgOptions, PgStore, SchemaName, Scratch};
 use sqlx::Connection;
 use sqlx::postgres::PgConnection;
 
@@ -50,7 +50,10 @@ pub struct SchemaGuard {
 impl Drop for SchemaGuard {
     fn drop(&mut self) {
         if let Err(error) = block(self.scratch.drop_schema()) {
-            eprintln!("cannot drop test schema {}: {error}", self.scratch.name.as_str());
+            eprintln!(
+                "cannot drop test schema {}: {error}",
+                self.scratch.name.as_str()
+            );
         }
     }
 }
@@ -165,7 +168,10 @@ impl Tamper for PgTamper {
 
     fn delete_conversation(&self, conversation: &str) {
         self.run(&[
-            ("DELETE FROM events WHERE conversation = $1", &[conversation]),
+            (
+                "DELETE FROM events WHERE conversation = $1",
+                &[conversation],
+            ),
             ("DELETE FROM conversations WHERE id = $1", &[conversation]),
         ]);
     }
