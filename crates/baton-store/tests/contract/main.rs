@@ -4,15 +4,18 @@
 //! # Layout
 //! - `engine`: the engines under test and their behind-the-back tampering.
 //! - `seed`: sealed batches as the server would write them.
-//! - `log`, `ledger`, `keys`, `directory`: the cases, generic over the engine.
+//! - `log`, `ledger`, `keys`, `directory`, `feed`, `outbox`: the cases, generic over
+//!   the engine.
 // clippy.toml allows unwrap in #[test] fns; the cases these tests share may unwrap too.
 #![allow(clippy::unwrap_used)]
 
 mod directory;
 mod engine;
+mod feed;
 mod keys;
 mod ledger;
 mod log;
+mod outbox;
 mod seed;
 
 /// One `#[tokio::test]` per case for an engine.
@@ -47,4 +50,11 @@ contract!(sqlite, crate::engine::Sqlite:
     directory::agents_are_created_replaced_and_listed,
     directory::summaries_filter_by_owner_agent_and_customer,
     directory::events_are_found_by_kind_across_conversations,
+    feed::positions_follow_commit_order_across_conversations,
+    feed::concurrent_commits_get_increasing_positions,
+    feed::positions_survive_a_reopen,
+    outbox::subscriptions_are_stored_replaced_and_deleted,
+    outbox::deliveries_are_written_with_their_batch_or_not_at_all,
+    outbox::a_conversation_is_delivered_in_order_and_others_are_not_held_up,
+    outbox::a_failed_try_waits_for_its_retry_then_dead_letters_and_replays,
 );
