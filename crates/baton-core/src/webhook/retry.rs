@@ -39,35 +39,34 @@ pub enum Next {
 }
 
 impl RetryPolicy {
-    /// The wait before try `failures + 1`, after `failures` failed tries (at least
-    /// one), before jitter.
-    pub fn base_delay_ms(&self, failures: u32) -> i64 {
-        let doublings = failures.saturating_sub(1).min(62);
-        self.first_delay_ms
-            .saturating_mul(1i64 << doublings)
-            .min(self.max_delay_ms)
+    /// The wait after a failure `elapsed_ms` into a series, before jitter: as long as
+    /// the series has lasted so far (so waits double from try to try, with no count to
+    /// keep), at least the first delay and at most the cap.
+    pub fn base_delay_ms(&self, elapsed_ms: i64) -> i64 {
+        elapsed_ms
+            .clamp(self.first_delay_ms, self.max_delay_ms.max(self.first_delay_ms))
             .max(1)
     }
 
-    /// What to do after try number `failures` failed at `now`, in a series that began
-    /// at `series_start`. `unit` is a number in `0.0..1.0` the caller drew at random.
+    /// What to do after a try failed at `now`, in a series that began at
+    /// `series_start`. `unit` is a number in `0.0..1.0` the caller drew at random.
     pub fn after_failure(
         &self,
-        failures: u32,
         series_start: crate::Timestamp,
         now: crate::Timestamp,
         unit: f64,
     ) -> Next {
-        if now.millis_since(series_start) >= self.horizon_ms {
+        let elapsed = now.millis_since(series_start);
+        if elapsed >= self.horizon_ms {
             return Next::GiveUp;
         }
         let scale = 1.0 - self.jitter + 2.0 * self.jitter * unit.clamp(0.0, 1.0);
-        let delay = (self.base_delay_ms(failures) as f64 * scale).round() as i64;
+        let delay = (self.base_delay_ms(elapsed) as f64 * scale).round() as i64;
         let at = now.plus_millis(delay.max(1));
         // The last try lands on the horizon rather than past it, so a receiver back
         // just before the end still gets the delivery.
         let end = series_start.plus_millis(self.horizon_ms);
-        Next::RetryAt(if at > end && now < end { end } else { at })
+        Next::RetryAt(if at > end { end } else { at })
     }
 }
 
@@ -78,58 +77,62 @@ mod tests {
 
     const T0: Timestamp = Timestamp::from_unix_millis(1_767_225_600_000);
 
+    /// The tries of a receiver that never answers, with jitter drawn as `unit`.
+    fn schedule(policy: &RetryPolicy, unit: f64) -> Vec<i64> {
+        let mut now = T0;
+        let mut tries = vec![0];
+        while let Next::RetryAt(at) = policy.after_failure(T0, now, unit) {
+            assert!(at > now, "every retry is later");
+            now = at;
+            tries.push(now.millis_since(T0));
+        }
+        tries
+    }
+
     #[test]
     fn waits_double_up_to_the_cap() {
-        let policy = RetryPolicy::default();
-        let delays: Vec<i64> = (1..=11).map(|n| policy.base_delay_ms(n)).collect();
+        let policy = RetryPolicy {
+            jitter: 0.0,
+            ..RetryPolicy::default()
+        };
+        let tries = schedule(&policy, 0.5);
         assert_eq!(
-            delays,
-            [
-                10_000, 20_000, 40_000, 80_000, 160_000, 320_000, 640_000, 1_280_000,
-                2_560_000, 3_600_000, 3_600_000
-            ]
+            tries[..9],
+            [0, 10_000, 20_000, 40_000, 80_000, 160_000, 320_000, 640_000, 1_280_000]
         );
-        assert_eq!(policy.base_delay_ms(u32::MAX), 3_600_000, "no overflow");
+        let gaps: Vec<i64> = tries.windows(2).map(|w| w[1] - w[0]).collect();
+        assert!(gaps.iter().all(|g| *g <= 3_600_000), "capped at an hour");
+        assert_eq!(policy.base_delay_ms(i64::MAX), 3_600_000, "no overflow");
     }
 
     #[test]
     fn jitter_stays_within_its_band() {
         let policy = RetryPolicy::default();
+        let start = T0.plus_millis(-40_000);
         for unit in [0.0, 0.25, 0.5, 0.999] {
-            let Next::RetryAt(at) = policy.after_failure(3, T0, T0, unit) else {
+            let Next::RetryAt(at) = policy.after_failure(start, T0, unit) else {
                 panic!("within the horizon")
             };
             let delay = at.millis_since(T0);
             assert!((32_000..=48_000).contains(&delay), "{delay}");
         }
-        let low = policy.after_failure(3, T0, T0, 0.0);
-        let high = policy.after_failure(3, T0, T0, 0.999);
-        assert_ne!(low, high, "the draw moves the retry");
+        assert_ne!(
+            policy.after_failure(start, T0, 0.0),
+            policy.after_failure(start, T0, 0.999),
+            "the draw moves the retry"
+        );
     }
 
     #[test]
     fn tries_go_on_for_the_whole_horizon_and_then_stop() {
         let policy = RetryPolicy::default();
-        let mut now = T0;
-        let mut failures = 0;
-        // The slowest schedule the jitter allows still covers 24 h.
-        loop {
-            failures += 1;
-            match policy.after_failure(failures, T0, now, 1.0) {
-                Next::RetryAt(at) => {
-                    assert!(at > now);
-                    now = at;
-                }
-                Next::GiveUp => break,
-            }
+        for unit in [0.0, 1.0] {
+            let tries = schedule(&policy, unit);
+            let last = *tries.last().unwrap();
+            assert_eq!(last, 24 * 3_600_000, "the last try is at the horizon");
+            assert!((20..=45).contains(&tries.len()), "{} tries", tries.len());
         }
-        assert!(now.millis_since(T0) >= 24 * 3_600_000, "tried for 24 h");
-        assert!(
-            (20..=40).contains(&failures),
-            "{failures} tries over the day"
-        );
-        // Past the horizon the first failure dead-letters.
         let late = T0.plus_millis(policy.horizon_ms);
-        assert_eq!(policy.after_failure(1, T0, late, 0.5), Next::GiveUp);
+        assert_eq!(policy.after_failure(T0, late, 0.5), Next::GiveUp);
     }
 }
