@@ -8,8 +8,7 @@ use crate::app::AppState;
 use crate::auth::ConsoleRoute;
 use crate::error::ApiError;
 use crate::handlers::{
-    agents, conversations, feed, handoff, keys, ledger, offers, package, stream, system,
-    webhooks,
+    agents, conversations, feed, handoff, keys, ledger, offers, package, stream, system, webhooks,
 };
 
 /// A route the console calls: it takes the console's session cookie as well as a bearer

@@ -127,7 +127,9 @@ mod tests {
             FilterError::Empty
         );
         assert_eq!(
-            EventFilter::parse(&["assigned", "sold"]).unwrap_err().index(),
+            EventFilter::parse(&["assigned", "sold"])
+                .unwrap_err()
+                .index(),
             Some(1)
         );
         assert_eq!(

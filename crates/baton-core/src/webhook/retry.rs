@@ -44,7 +44,10 @@ impl RetryPolicy {
     /// keep), at least the first delay and at most the cap.
     pub fn base_delay_ms(&self, elapsed_ms: i64) -> i64 {
         elapsed_ms
-            .clamp(self.first_delay_ms, self.max_delay_ms.max(self.first_delay_ms))
+            .clamp(
+                self.first_delay_ms,
+                self.max_delay_ms.max(self.first_delay_ms),
+            )
             .max(1)
     }
 
@@ -98,7 +101,9 @@ mod tests {
         let tries = schedule(&policy, 0.5);
         assert_eq!(
             tries[..9],
-            [0, 10_000, 20_000, 40_000, 80_000, 160_000, 320_000, 640_000, 1_280_000]
+            [
+                0, 10_000, 20_000, 40_000, 80_000, 160_000, 320_000, 640_000, 1_280_000
+            ]
         );
         let gaps: Vec<i64> = tries.windows(2).map(|w| w[1] - w[0]).collect();
         assert!(gaps.iter().all(|g| *g <= 3_600_000), "capped at an hour");

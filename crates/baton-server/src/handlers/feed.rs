@@ -119,7 +119,7 @@ pub async fn stream(
     let after = params::seq(Source::Query, "after", query.after.as_deref())?;
     if query.limit.is_some() {
         return Err(
-            ApiError::bad_request("invalid_query", "a stream takes no limit").with_field("limit")
+            ApiError::bad_request("invalid_query", "a stream takes no limit").with_field("limit"),
         );
     }
     let kinds = types(query.types.as_deref())?;

@@ -5,9 +5,7 @@ use axum::Json;
 use axum::extract::State;
 use baton_core::Timestamp;
 use baton_core::webhook::{EventFilter, message_id};
-use baton_store::{
-    Delivery, DeliveryQuery, DeliveryStatus, Role, WebhookId, WebhookRecord,
-};
+use baton_store::{Delivery, DeliveryQuery, DeliveryStatus, Role, WebhookId, WebhookRecord};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
@@ -255,7 +253,10 @@ pub async fn rotate(
     };
     let grace = body.grace_secs.unwrap_or(DEFAULT_GRACE_SECS);
     if grace > 7 * 24 * 3600 {
-        return Err(invalid("grace_secs", "grace_secs must be at most 604800 (7 days)"));
+        return Err(invalid(
+            "grace_secs",
+            "grace_secs must be at most 604800 (7 days)",
+        ));
     }
     let mut hook = find(&app, &id).await?;
     let now = crate::clock::now();

@@ -35,10 +35,12 @@ pub async fn body(
         .ok_or_else(|| ApiError::not_found("the delivery's event is not stored"))?;
     let served = view.stored(&stored)?;
     let event: serde_json::Value = serde_json::from_str(&served).map_err(ApiError::internal)?;
-    let state: WebhookState =
-        serde_json::from_str(&delivery.state).map_err(ApiError::internal)?;
+    let state: WebhookState = serde_json::from_str(&delivery.state).map_err(ApiError::internal)?;
     let base = app.webhooks.config.public_url.as_deref().unwrap_or("");
-    let package_url = format!("{}/v1/conversations/{cid}/package", base.trim_end_matches('/'));
+    let package_url = format!(
+        "{}/v1/conversations/{cid}/package",
+        base.trim_end_matches('/')
+    );
     payload(
         &delivery.kind,
         delivery.created_at,

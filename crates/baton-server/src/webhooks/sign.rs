@@ -57,12 +57,8 @@ mod tests {
             description: None,
             role: Role::Bot,
             secret: SigningSecret(secret.into()),
-            previous: previous.map(|(s, until)| {
-                (
-                    SigningSecret(s.into()),
-                    Timestamp::from_unix_millis(until),
-                )
-            }),
+            previous: previous
+                .map(|(s, until)| (SigningSecret(s.into()), Timestamp::from_unix_millis(until))),
             created_at: Timestamp::from_unix_millis(0),
         }
     }
@@ -85,9 +81,20 @@ mod tests {
     fn both_secrets_sign_during_the_grace_period_only() {
         let new = generate_secret();
         assert!(new.0.starts_with("whsec_") && new.0.len() == 6 + 44);
-        let rotated = hook(&new.0, Some(("whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD", 1000)));
-        let during = signature(&rotated, "msg_1", 1, "{}", Timestamp::from_unix_millis(999)).unwrap();
-        let after = signature(&rotated, "msg_1", 1, "{}", Timestamp::from_unix_millis(1000)).unwrap();
+        let rotated = hook(
+            &new.0,
+            Some(("whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD", 1000)),
+        );
+        let during =
+            signature(&rotated, "msg_1", 1, "{}", Timestamp::from_unix_millis(999)).unwrap();
+        let after = signature(
+            &rotated,
+            "msg_1",
+            1,
+            "{}",
+            Timestamp::from_unix_millis(1000),
+        )
+        .unwrap();
         assert_eq!(during.split(' ').count(), 2);
         assert_eq!(during.split(' ').next(), Some(after.as_str()));
         assert!(!after.contains(' '));

@@ -39,9 +39,14 @@ pub fn spawn(app: &AppState) {
             let mut claimed = 0;
             if free > 0 {
                 let now = clock::now();
-                let lease = i64::try_from(app.webhooks.config.lease.as_millis()).unwrap_or(i64::MAX);
+                let lease =
+                    i64::try_from(app.webhooks.config.lease.as_millis()).unwrap_or(i64::MAX);
                 let limit = u32::try_from(free).unwrap_or(u32::MAX);
-                match app.store.claim_deliveries(now, now.plus_millis(lease), limit).await {
+                match app
+                    .store
+                    .claim_deliveries(now, now.plus_millis(lease), limit)
+                    .await
+                {
                     Ok(due) => {
                         claimed = due.len();
                         for delivery in due {

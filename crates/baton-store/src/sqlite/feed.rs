@@ -53,7 +53,9 @@ pub fn feed_page(
 }
 
 pub fn feed_head(conn: &Connection) -> Result<u64, StoreError> {
-    Ok(conn.query_row("SELECT ifnull(max(position), 0) FROM events", [], |r| {
-        r.get(0)
-    })?)
+    Ok(
+        conn.query_row("SELECT ifnull(max(position), 0) FROM events", [], |r| {
+            r.get(0)
+        })?,
+    )
 }

@@ -55,7 +55,10 @@ pub fn put_webhook(tx: &Transaction<'_>, webhook: &WebhookRecord) -> Result<(), 
             webhook.role.as_str(),
             webhook.secret.0,
             webhook.previous.as_ref().map(|(s, _)| s.0.as_str()),
-            webhook.previous.as_ref().map(|(_, until)| until.unix_millis()),
+            webhook
+                .previous
+                .as_ref()
+                .map(|(_, until)| until.unix_millis()),
             webhook.created_at.unix_millis(),
         ],
     )?;

@@ -253,7 +253,11 @@ mod tests {
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap();
-        assert_eq!(positions, [1, 2, 3], "old events enter the feed in log order");
+        assert_eq!(
+            positions,
+            [1, 2, 3],
+            "old events enter the feed in log order"
+        );
         // Both uniqueness rules still hold after the move.
         let duplicate_seq = conn.execute(
             "INSERT INTO events (conversation, seq, event_id, kind, body, hash) VALUES ('c1', 3, 'e9', 'note', '{}', x'00')",

@@ -17,7 +17,11 @@ fn positions(page: &baton_store::FeedPage) -> Vec<u64> {
 pub async fn positions_follow_commit_order_across_conversations<E: Engine>() {
     let fresh = E::fresh();
     let store = fresh.store.as_ref();
-    assert_eq!(store.feed_head().await.unwrap(), 0, "an empty store is at 0");
+    assert_eq!(
+        store.feed_head().await.unwrap(),
+        0,
+        "an empty store is at 0"
+    );
     let one = append(store, "c-1", EMPTY, "a", &["one", "two"]).await;
     let two = append(store, "c-2", EMPTY, "a", &["three"]).await;
     append(store, "c-1", one, "b", &["four"]).await;
@@ -57,7 +61,10 @@ pub async fn positions_follow_commit_order_across_conversations<E: Engine>() {
     let none = store.feed_page(u64::MAX, &[], 100, 1 << 20).await.unwrap();
     assert!(none.events.is_empty() && !none.more);
     let limited = store.feed_page(0, &[], 2, 1 << 20).await.unwrap();
-    assert_eq!((positions(&limited), limited.more), (all[..2].to_vec(), true));
+    assert_eq!(
+        (positions(&limited), limited.more),
+        (all[..2].to_vec(), true)
+    );
     let tiny = store.feed_page(0, &[], 100, 1).await.unwrap();
     assert_eq!(tiny.events.len(), 1, "a page always moves on by one event");
     assert!(tiny.more);

@@ -116,7 +116,10 @@ pub async fn deliveries_are_written_with_their_batch_or_not_at_all<E: Engine>() 
     assert!(store.append(refused).await.is_err());
     let stale = with_outbox("c-1", EMPTY, "c", &["again"], &[&hook]);
     assert!(store.append(stale).await.is_err());
-    let claimed = store.claim_deliveries(at(1000), at(1100), 10).await.unwrap();
+    let claimed = store
+        .claim_deliveries(at(1000), at(1100), 10)
+        .await
+        .unwrap();
     assert_eq!(lines(&claimed), [("c-1".to_owned(), 1)]);
     let d = &claimed[0];
     assert_eq!(
@@ -135,7 +138,11 @@ pub async fn a_conversation_is_delivered_in_order_and_others_are_not_held_up<E: 
     let (one, two) = (webhook(1), webhook(2));
     store.put_webhook(one.clone()).await.unwrap();
     store.put_webhook(two.clone()).await.unwrap();
-    append(store, with_outbox("c-1", EMPTY, "a", &["1", "2", "3"], &[&one])).await;
+    append(
+        store,
+        with_outbox("c-1", EMPTY, "a", &["1", "2", "3"], &[&one]),
+    )
+    .await;
     append(store, with_outbox("c-2", EMPTY, "a", &["1"], &[&one, &two])).await;
     let now = at(1000);
     let first = store.claim_deliveries(now, at(1100), 10).await.unwrap();
@@ -156,7 +163,10 @@ pub async fn a_conversation_is_delivered_in_order_and_others_are_not_held_up<E: 
             .is_empty(),
         "leased deliveries are not claimed twice, and c-1's next waits for its first"
     );
-    let c1 = first.iter().find(|d| d.conversation.as_str() == "c-1").unwrap();
+    let c1 = first
+        .iter()
+        .find(|d| d.conversation.as_str() == "c-1")
+        .unwrap();
     store
         .finish_delivery(c1.id, delivered(1001), Finish::Delivered)
         .await
@@ -164,7 +174,10 @@ pub async fn a_conversation_is_delivered_in_order_and_others_are_not_held_up<E: 
     let next = store.claim_deliveries(now, at(1100), 10).await.unwrap();
     assert_eq!(lines(&next), [("c-1".to_owned(), 2)]);
     // A lapsed lease (a worker that died) makes the delivery claimable again.
-    let again = store.claim_deliveries(at(1200), at(1300), 10).await.unwrap();
+    let again = store
+        .claim_deliveries(at(1200), at(1300), 10)
+        .await
+        .unwrap();
     assert_eq!(
         lines(&again),
         [
@@ -181,7 +194,10 @@ pub async fn a_failed_try_waits_for_its_retry_then_dead_letters_and_replays<E: E
     let hook = webhook(1);
     store.put_webhook(hook.clone()).await.unwrap();
     append(store, with_outbox("c-1", EMPTY, "a", &["1", "2"], &[&hook])).await;
-    let first = store.claim_deliveries(at(1000), at(1100), 10).await.unwrap();
+    let first = store
+        .claim_deliveries(at(1000), at(1100), 10)
+        .await
+        .unwrap();
     assert_eq!(first.len(), 1);
     let failed = Attempt {
         at: at(1000),
@@ -200,7 +216,10 @@ pub async fn a_failed_try_waits_for_its_retry_then_dead_letters_and_replays<E: E
             .is_empty(),
         "not before its retry, and seq 2 waits behind it"
     );
-    let retried = store.claim_deliveries(at(1060), at(1160), 10).await.unwrap();
+    let retried = store
+        .claim_deliveries(at(1060), at(1160), 10)
+        .await
+        .unwrap();
     assert_eq!((retried.len(), retried[0].id), (1, first[0].id));
     let refused = Attempt {
         at: at(1060),
@@ -212,7 +231,10 @@ pub async fn a_failed_try_waits_for_its_retry_then_dead_letters_and_replays<E: E
         .await
         .unwrap();
     // The dead letter no longer holds the conversation up.
-    let next = store.claim_deliveries(at(1061), at(1161), 10).await.unwrap();
+    let next = store
+        .claim_deliveries(at(1061), at(1161), 10)
+        .await
+        .unwrap();
     assert_eq!(lines(&next), [("c-1".to_owned(), 2)]);
     store
         .finish_delivery(next[0].id, delivered(1062), Finish::Delivered)
@@ -254,7 +276,10 @@ pub async fn a_failed_try_waits_for_its_retry_then_dead_letters_and_replays<E: E
         .await
         .unwrap();
     assert_eq!(replayed, 2);
-    let again = store.claim_deliveries(at(2000), at(2100), 10).await.unwrap();
+    let again = store
+        .claim_deliveries(at(2000), at(2100), 10)
+        .await
+        .unwrap();
     assert_eq!(lines(&again), [("c-1".to_owned(), 1)]);
     assert_eq!(again[0].series_start, at(2000));
     let none = store
