@@ -39,6 +39,8 @@ pub struct AppConfig {
     pub auth_failure_limit: crate::limit::FailureLimit,
     /// How many conversations stay in memory, and for how long once idle.
     pub live: crate::live::LiveLimits,
+    /// Webhook deliveries: timeouts, lease, retry schedule.
+    pub webhooks: crate::webhooks::WebhookConfig,
 }
 
 /// The shortest `BATON_ADMIN_KEY` accepted: as long as a generated key's 128 bits in
@@ -57,6 +59,7 @@ impl Default for AppConfig {
             trust_proxy_headers: false,
             auth_failure_limit: crate::limit::FailureLimit::default(),
             live: crate::live::LiveLimits::default(),
+            webhooks: crate::webhooks::WebhookConfig::default(),
         }
     }
 }
@@ -75,6 +78,10 @@ pub struct AppInner {
     pub conversations: Conversations,
     /// Live subscribers.
     pub fanout: Fanout,
+    /// Wakes global feed streams on each commit.
+    pub feed: crate::feed::FeedSignal,
+    /// Webhook subscriptions and the delivery worker's wake-up.
+    pub webhooks: crate::webhooks::Webhooks,
     /// Domain engines consulted on append.
     pub derive: Derive,
     /// The router and forecaster.
@@ -189,6 +196,8 @@ impl AppState {
             .map_err(|e| ApiError::internal(format!("router: {e}")))?;
         let auth_failures = crate::limit::AuthFailures::new(config.auth_failure_limit);
         let limits = config.live;
+        let webhooks =
+            crate::webhooks::Webhooks::load(store.as_ref(), config.webhooks.clone()).await?;
         let inner = AppInner {
             routing,
             store,
@@ -199,6 +208,8 @@ impl AppState {
             conversations: Conversations::new(Arc::clone(&extractor), limits),
             extractor,
             fanout: Fanout::default(),
+            feed: crate::feed::FeedSignal::default(),
+            webhooks,
             derive: Derive::default(),
             metrics: crate::metrics::handle(),
         };
@@ -206,6 +217,7 @@ impl AppState {
         crate::routing::restore(&state).await?;
         crate::routing::spawn_ticker(&state);
         crate::live::spawn_sweeper(&state);
+        crate::webhooks::worker::spawn(&state);
         Ok((state, bootstrap))
     }
 }

@@ -280,7 +280,10 @@ pub async fn write(
         expected_last_seq,
         events: sealed,
         summary,
+        // The transactional outbox: deliveries commit with the events that cause them.
+        outbox: app.webhooks.outbox_for(&events, &state),
     };
+    let notify_webhooks = !batch.outbox.is_empty();
     match app.store.append(batch).await {
         Ok(_) => {}
         // The store rolled this batch back alone: nothing was written, memory is right.
@@ -302,6 +305,10 @@ pub async fn write(
         metrics::counter!("baton_events_appended_total", "type" => event.body.kind()).increment(1);
     }
     app.fanout.publish(conversation, &published);
+    app.feed.committed();
+    if notify_webhooks {
+        app.webhooks.wake();
+    }
     let after = app.derive.after_commit(conversation, &live.state, &events);
     Ok(Written {
         events,

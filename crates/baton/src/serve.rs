@@ -69,8 +69,11 @@ pub fn load_policy(path: &Path) -> anyhow::Result<Policy> {
 }
 
 /// Builds the app over a store with the environment's settings: `BATON_ADMIN_KEY` (at
-/// least 32 characters), `BATON_SESSION_TTL_SECS` (console sessions, default 12 h) and
-/// `BATON_TRUST_PROXY_HEADERS=1` (believe `X-Forwarded-For`/`-Proto`; off by default).
+/// least 32 characters), `BATON_SESSION_TTL_SECS` (console sessions, default 12 h),
+/// `BATON_TRUST_PROXY_HEADERS=1` (believe `X-Forwarded-For`/`-Proto`; off by default),
+/// `BATON_PUBLIC_URL` (the base of `package_url` in webhook payloads) and
+/// `BATON_WEBHOOK_TIMEOUT_SECS` (one delivery try, default 10 s; the lease that
+/// reserves a delivery for its worker is 1.5 times it plus a second).
 pub async fn build_state(
     store: Arc<dyn Store>,
     policy: Policy,
@@ -95,7 +98,24 @@ pub async fn build_state(
         Ok("0" | "false" | "") | Err(_) => false,
         Ok(other) => anyhow::bail!("BATON_TRUST_PROXY_HEADERS must be 1 or 0, not {other:?}"),
     };
+    let mut webhooks = defaults.webhooks.clone();
+    webhooks.public_url = std::env::var("BATON_PUBLIC_URL")
+        .ok()
+        .filter(|u| !u.is_empty());
+    if let Ok(raw) = std::env::var("BATON_WEBHOOK_TIMEOUT_SECS") {
+        let secs = raw
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|secs| (1..=300).contains(secs))
+            .with_context(|| {
+                format!("BATON_WEBHOOK_TIMEOUT_SECS must be 1 to 300 seconds, not {raw:?}")
+            })?;
+        webhooks.timeout = std::time::Duration::from_secs(secs);
+        webhooks.lease = std::time::Duration::from_millis(secs * 1500 + 1000);
+    }
     let config = AppConfig {
+        webhooks,
         admin_key: std::env::var("BATON_ADMIN_KEY")
             .ok()
             .filter(|k| !k.is_empty()),

@@ -16,6 +16,8 @@
 
 mod admin;
 mod checkpoint;
+mod feed;
+mod outbox;
 mod read;
 mod schema;
 pub mod scratch;
@@ -30,6 +32,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use tokio::sync::{Mutex, mpsc, oneshot};
 
 use crate::model::*;
+use crate::outbox::*;
 use crate::{Store, StoreError, StoreFuture};
 pub use scratch::{SchemaName, Scratch};
 pub use writer::CommitStats;
@@ -309,5 +312,61 @@ impl Store for PgStore {
 
     fn ping(&self) -> StoreFuture<'_, ()> {
         self.run(PgStore::ping(self))
+    }
+
+    fn feed_page<'a>(
+        &'a self,
+        after: u64,
+        kinds: &'a [&'a str],
+        limit: u32,
+        max_bytes: usize,
+    ) -> StoreFuture<'a, FeedPage> {
+        self.run(feed::feed_page(&self.pool, after, kinds, limit, max_bytes))
+    }
+
+    fn feed_head(&self) -> StoreFuture<'_, u64> {
+        self.run(feed::feed_head(&self.pool))
+    }
+
+    fn put_webhook(&self, webhook: WebhookRecord) -> StoreFuture<'_, ()> {
+        self.run(async move { outbox::put_webhook(&self.pool, &webhook).await })
+    }
+
+    fn webhooks(&self) -> StoreFuture<'_, Vec<WebhookRecord>> {
+        self.run(outbox::webhooks(&self.pool))
+    }
+
+    fn delete_webhook<'a>(&'a self, id: &'a WebhookId) -> StoreFuture<'a, bool> {
+        self.run(outbox::delete_webhook(&self.pool, id))
+    }
+
+    fn claim_deliveries(
+        &self,
+        now: baton_core::Timestamp,
+        lease_until: baton_core::Timestamp,
+        limit: u32,
+    ) -> StoreFuture<'_, Vec<Delivery>> {
+        self.run(outbox::claim(&self.pool, now, lease_until, limit))
+    }
+
+    fn finish_delivery(&self, id: u64, attempt: Attempt, finish: Finish) -> StoreFuture<'_, ()> {
+        self.run(async move { outbox::finish(&self.pool, id, &attempt, &finish).await })
+    }
+
+    fn deliveries(&self, query: DeliveryQuery) -> StoreFuture<'_, Vec<Delivery>> {
+        self.run(async move { outbox::deliveries(&self.pool, &query).await })
+    }
+
+    fn replay_deliveries<'a>(
+        &'a self,
+        webhook: &'a WebhookId,
+        since: baton_core::Timestamp,
+        now: baton_core::Timestamp,
+    ) -> StoreFuture<'a, u64> {
+        self.run(outbox::replay(&self.pool, webhook, since, now))
+    }
+
+    fn outbox_stats(&self) -> StoreFuture<'_, OutboxStats> {
+        self.run(outbox::stats(&self.pool))
     }
 }

@@ -136,18 +136,22 @@ async fn commit_group(
     let mut outcomes: Vec<Option<Result<(u64, Digest), StoreError>>> =
         (0..batches.len()).map(|_| None).collect();
     let mut heads: BTreeMap<ConversationId, (u64, Digest)> = BTreeMap::new();
+    let mut written = super::checkpoint::Written::default();
     for index in order {
         let batch = batches[index];
         let outcome = append_one(&mut tx, batch).await?;
         if let Ok(head) = &outcome {
             heads.insert(batch.conversation.clone(), *head);
+            for event in &batch.events {
+                written.push(batch.conversation.as_str(), to_i64(event.seq)?);
+            }
         }
         outcomes[index] = Some(outcome);
     }
     let checkpoint = if heads.is_empty() {
         0
     } else {
-        super::checkpoint::chain(&mut tx, heads).await?
+        super::checkpoint::chain(&mut tx, heads, written).await?
     };
     tx.commit().await?;
     let (mut appends, mut events) = (0, 0);
@@ -291,6 +295,7 @@ async fn append_one(
             }
         }
     }
+    super::outbox::record(tx, batch).await?;
     Ok(Ok((last.seq, last.hash)))
 }
 
