@@ -17,6 +17,7 @@
 //! - [`facts`]: facts the customer gave, PII, role redaction, repeat detection.
 //! - [`package`]: the SBAR context package and its renderers.
 //! - [`router`]: matching queued conversations to agents; [`forecast`]: Erlang C staffing.
+//! - [`webhook`]: which events a subscription wants, retry schedule, delivery body.
 #![warn(missing_docs)]
 
 pub mod actor;
@@ -40,6 +41,7 @@ pub mod signals;
 pub mod state;
 pub mod text;
 pub mod timestamp;
+pub mod webhook;
 
 pub use actor::Actor;
 pub use event::{Event, EventBody};

@@ -41,6 +41,8 @@ pub struct AppConfig {
     pub live: crate::live::LiveLimits,
     /// Where "now" comes from (the system; a manual clock in tests).
     pub clock: crate::clock::Clock,
+    /// Webhook deliveries: timeouts, lease, retry schedule.
+    pub webhooks: crate::webhooks::WebhookConfig,
 }
 
 /// The shortest `BATON_ADMIN_KEY` accepted: as long as a generated key's 128 bits in
@@ -60,6 +62,7 @@ impl Default for AppConfig {
             auth_failure_limit: crate::limit::FailureLimit::default(),
             live: crate::live::LiveLimits::default(),
             clock: crate::clock::Clock::System,
+            webhooks: crate::webhooks::WebhookConfig::default(),
         }
     }
 }
@@ -78,6 +81,10 @@ pub struct AppInner {
     pub conversations: Conversations,
     /// Live subscribers.
     pub fanout: Fanout,
+    /// Wakes global feed streams on each commit.
+    pub feed: crate::feed::FeedSignal,
+    /// Webhook subscriptions and the delivery worker's wake-up.
+    pub webhooks: crate::webhooks::Webhooks,
     /// Domain engines consulted on append.
     pub derive: Derive,
     /// The router and forecaster.
@@ -195,6 +202,8 @@ impl AppState {
             .map_err(|e| ApiError::internal(format!("router: {e}")))?;
         let auth_failures = crate::limit::AuthFailures::new(config.auth_failure_limit);
         let limits = config.live;
+        let webhooks =
+            crate::webhooks::Webhooks::load(store.as_ref(), config.webhooks.clone()).await?;
         let inner = AppInner {
             routing,
             store,
@@ -205,6 +214,8 @@ impl AppState {
             conversations: Conversations::new(Arc::clone(&extractor), limits, clock.clone()),
             extractor,
             fanout: Fanout::default(),
+            feed: crate::feed::FeedSignal::default(),
+            webhooks,
             derive: Derive::default(),
             metrics: crate::metrics::handle(),
             clock,
@@ -213,6 +224,7 @@ impl AppState {
         crate::routing::restore(&state).await?;
         crate::routing::spawn_ticker(&state);
         crate::live::spawn_sweeper(&state);
+        crate::webhooks::worker::spawn(&state);
         Ok((state, bootstrap))
     }
 }

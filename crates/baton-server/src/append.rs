@@ -323,7 +323,10 @@ pub async fn write(
         expected_last_seq,
         events: sealed,
         summary,
+        // The transactional outbox: deliveries commit with the events that cause them.
+        outbox: app.webhooks.outbox_for(&events, &state),
     };
+    let notify_webhooks = !batch.outbox.is_empty();
     let stored = app.store.append(batch).await;
     if let (Err(_), Some(before), true) = (&stored, before, routed) {
         before.undo(app, conversation).await;
@@ -349,6 +352,10 @@ pub async fn write(
         metrics::counter!("baton_events_appended_total", "type" => event.body.kind()).increment(1);
     }
     app.fanout.publish(conversation, &published);
+    app.feed.committed();
+    if notify_webhooks {
+        app.webhooks.wake();
+    }
     let mut after = app.derive.after_commit(conversation, &live.state, &events);
     if routed {
         after.retain(|work| !matches!(work, AfterCommit::Enqueue(_)));

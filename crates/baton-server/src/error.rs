@@ -128,6 +128,11 @@ impl ApiError {
         self.status == StatusCode::UNAUTHORIZED
     }
 
+    /// 503 with a code: the server is up but cannot serve (its database is unreachable).
+    pub fn unavailable(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, code, message)
+    }
+
     /// 409 with a code.
     pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
         Self::new(StatusCode::CONFLICT, code, message)

@@ -10,7 +10,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 use baton_core::ConversationId;
 use baton_core::id::{AgentId, OfferId};
-use baton_store::KeyId;
+use baton_store::{KeyId, WebhookId};
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
@@ -134,5 +134,14 @@ impl PathParam for KeyId {
     /// parses but does not exist, so the answer says nothing about the id format.
     fn from_path(raw: String) -> Result<Self, ApiError> {
         KeyId::parse(&raw).map_err(|_| ApiError::not_found("no such key"))
+    }
+}
+
+impl PathParam for WebhookId {
+    const FIELD: &'static str = "id";
+
+    /// Like a key id: never malformed, only unknown (404).
+    fn from_path(raw: String) -> Result<Self, ApiError> {
+        WebhookId::parse(&raw).map_err(|_| ApiError::not_found("no such webhook"))
     }
 }

@@ -9,7 +9,8 @@
 //! - [`handlers`]: one file per resource.
 //! - [`append`]: the append path; [`derive`]: baton's own events on append;
 //!   [`idempotency`]: a reused event id must carry the same event.
-//! - [`live`]: conversations in memory; [`fanout`]: live subscribers.
+//! - [`live`]: conversations in memory; [`fanout`]: live subscribers; [`feed`]: the
+//!   global feed for a reader; [`webhooks`]: subscriptions, outbox, delivery worker.
 //! - [`detach`]: writes that finish even when their client goes away.
 //! - [`params`]: numeric query parameters and headers, range-checked.
 //! - [`routing`]: the router, its effects as events, the offer timer, the forecast.
@@ -31,6 +32,7 @@ pub mod detach;
 pub mod error;
 pub mod extract;
 pub mod fanout;
+pub mod feed;
 pub mod flow;
 pub mod handlers;
 pub mod headers;
@@ -44,5 +46,6 @@ pub mod params;
 pub mod redaction;
 pub mod router;
 pub mod routing;
+pub mod webhooks;
 
 pub use app::{AdminBootstrap, AppConfig, AppState, serve};

@@ -29,6 +29,15 @@ use crate::handlers;
         handlers::offers::accept,
         handlers::offers::reject,
         handlers::stats::stats,
+        handlers::feed::events,
+        handlers::feed::stream,
+        handlers::webhooks::create,
+        handlers::webhooks::list,
+        handlers::webhooks::get,
+        handlers::webhooks::delete,
+        handlers::webhooks::rotate,
+        handlers::webhooks::deliveries,
+        handlers::webhooks::replay,
     ),
     security(("bearer" = []))
 )]

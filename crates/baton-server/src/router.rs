@@ -8,7 +8,7 @@ use crate::app::AppState;
 use crate::auth::ConsoleRoute;
 use crate::error::ApiError;
 use crate::handlers::{
-    agents, conversations, handoff, keys, ledger, offers, package, stream, system,
+    agents, conversations, feed, handoff, keys, ledger, offers, package, stream, system, webhooks,
 };
 
 /// A route the console calls: it takes the console's session cookie as well as a bearer
@@ -55,6 +55,16 @@ pub fn build(state: AppState) -> Router {
         .route("/v1/offers/{oid}/accept", console(post(offers::accept)))
         .route("/v1/offers/{oid}/reject", console(post(offers::reject)))
         .route("/v1/queues", console(get(agents::queues)))
+        .route("/v1/events", get(feed::events))
+        .route("/v1/events/stream", get(feed::stream))
+        .route("/v1/webhooks", post(webhooks::create).get(webhooks::list))
+        .route(
+            "/v1/webhooks/{id}",
+            get(webhooks::get).delete(webhooks::delete),
+        )
+        .route("/v1/webhooks/{id}/rotate-secret", post(webhooks::rotate))
+        .route("/v1/webhooks/{id}/deliveries", get(webhooks::deliveries))
+        .route("/v1/webhooks/{id}/replay", post(webhooks::replay))
         .route("/v1/ledger/verify", get(ledger::verify))
         .route("/v1/stats", get(crate::handlers::stats::stats))
         .route("/", get(crate::console::session::index))

@@ -32,3 +32,9 @@ impl From<rusqlite::Error> for StoreError {
         StoreError::Engine(e.to_string())
     }
 }
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        StoreError::Engine(e.to_string())
+    }
+}

@@ -8,11 +8,16 @@
 //!
 //! # Layout
 //! - [`model`]: the records the store reads and writes.
+//! - [`outbox`]: webhook subscriptions and their deliveries.
 //! - [`error`]: the error type, [`StoreError`].
 //! - [`sqlite`]: the embedded engine (schema, group-commit writer, reads, verify).
+//! - [`postgres`]: the scale-out engine (sqlx pool, embedded migrations, one
+//!   checkpoint chain across nodes).
 
 pub mod error;
 pub mod model;
+pub mod outbox;
+pub mod postgres;
 pub mod sqlite;
 
 use std::future::Future;
@@ -23,6 +28,7 @@ use baton_core::ledger::{Break, Verified};
 
 pub use error::StoreError;
 pub use model::*;
+pub use outbox::*;
 
 /// A boxed future, so [`Store`] can be used as `dyn Store`.
 pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
@@ -141,4 +147,65 @@ pub trait Store: Send + Sync + 'static {
 
     /// Bytes on disk (for benchmarks and metrics).
     fn disk_bytes(&self) -> StoreFuture<'_, u64>;
+
+    /// Whether the engine answers (for `/healthz`); an embedded engine always does.
+    fn ping(&self) -> StoreFuture<'_, ()> {
+        Box::pin(async { Ok(()) })
+    }
+
+    /// The global feed: events of every conversation after `after`, in position order
+    /// (positions grow in commit order, so nothing committed later ever sorts before a
+    /// position already read), only those whose type is in `kinds` (all when empty).
+    /// Bounded like [`Store::events_page`]: at most `limit` events and `max_bytes` of
+    /// JSON, but always the first one that follows.
+    fn feed_page<'a>(
+        &'a self,
+        after: u64,
+        kinds: &'a [&'a str],
+        limit: u32,
+        max_bytes: usize,
+    ) -> StoreFuture<'a, FeedPage>;
+
+    /// The position of the last stored event (0 when there is none).
+    fn feed_head(&self) -> StoreFuture<'_, u64>;
+
+    /// Creates or replaces a webhook subscription (a rotation replaces it).
+    fn put_webhook(&self, webhook: WebhookRecord) -> StoreFuture<'_, ()>;
+
+    /// Every subscription, oldest first.
+    fn webhooks(&self) -> StoreFuture<'_, Vec<WebhookRecord>>;
+
+    /// Deletes a subscription and its pending deliveries (delivered and dead ones stay
+    /// listed nowhere: they go too). Whether it existed.
+    fn delete_webhook<'a>(&'a self, id: &'a WebhookId) -> StoreFuture<'a, bool>;
+
+    /// Claims up to `limit` deliveries due at `now`, leasing them until `lease_until`:
+    /// pending, due, not leased, and each the oldest pending one of its webhook and
+    /// conversation (so a conversation's deliveries go out in order). A lease that
+    /// lapses (a crashed worker) makes the delivery claimable again.
+    fn claim_deliveries(
+        &self,
+        now: baton_core::Timestamp,
+        lease_until: baton_core::Timestamp,
+        limit: u32,
+    ) -> StoreFuture<'_, Vec<Delivery>>;
+
+    /// Records a try of delivery `id` and what follows it; the lease ends.
+    fn finish_delivery(&self, id: u64, attempt: Attempt, finish: Finish) -> StoreFuture<'_, ()>;
+
+    /// A webhook's deliveries, newest first, with their tries.
+    fn deliveries(&self, query: DeliveryQuery) -> StoreFuture<'_, Vec<Delivery>>;
+
+    /// Sends again every delivery of `webhook` committed at or after `since` that is
+    /// not pending: each becomes pending, due at `now`, in a new series of tries. How
+    /// many.
+    fn replay_deliveries<'a>(
+        &'a self,
+        webhook: &'a WebhookId,
+        since: baton_core::Timestamp,
+        now: baton_core::Timestamp,
+    ) -> StoreFuture<'a, u64>;
+
+    /// Pending and dead counts and the oldest pending delivery.
+    fn outbox_stats(&self) -> StoreFuture<'_, OutboxStats>;
 }

@@ -51,6 +51,9 @@ pub struct AppendBatch {
     pub events: Vec<SealedEvent>,
     /// The summary after the batch.
     pub summary: ConversationSummary,
+    /// Webhook deliveries the batch causes, written in the same transaction (the
+    /// transactional outbox): a crash after the commit cannot lose one.
+    pub outbox: Vec<crate::outbox::OutboxEntry>,
 }
 
 /// The searchable summary of a conversation, kept beside its log.
@@ -119,6 +122,29 @@ pub struct KindEvent {
     pub seq: u64,
     /// Canonical JSON without hash, exactly as stored.
     pub canonical: String,
+}
+
+/// An event in the global feed: its position, its conversation, the event as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedEvent {
+    /// Its global position: every stored event has one, and positions grow in commit
+    /// order, so a reader that has read up to a position has missed nothing before it.
+    pub position: u64,
+    /// Its conversation.
+    pub conversation: ConversationId,
+    /// Its type.
+    pub kind: String,
+    /// The event (seq, canonical JSON, hash).
+    pub event: StoredEvent,
+}
+
+/// A page of the global feed (see [`crate::Store::feed_page`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FeedPage {
+    /// The events, in position order.
+    pub events: Vec<FeedEvent>,
+    /// Whether more events follow the last one.
+    pub more: bool,
 }
 
 /// A conversation's summary row.

@@ -54,6 +54,13 @@ pub struct StoreArgs {
     /// A `postgres://` URL selects PostgreSQL instead of the embedded store.
     #[arg(long, env = "BATON_DATABASE_URL")]
     pub database_url: Option<String>,
+    /// PostgreSQL connections this node opens at most (append writers included).
+    #[arg(long, default_value_t = 16, env = "BATON_DATABASE_POOL_SIZE")]
+    pub database_pool_size: u32,
+    /// PostgreSQL transactions of appends this node keeps in flight at once; each
+    /// takes every append waiting (group commit).
+    #[arg(long, default_value_t = 2, env = "BATON_DATABASE_WRITERS")]
+    pub database_writers: usize,
 }
 
 /// `baton serve`.

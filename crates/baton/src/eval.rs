@@ -119,9 +119,11 @@ async fn facts(args: FactsArgs) -> anyhow::Result<()> {
     if let Some(limit) = args.limit {
         rows.truncate(limit);
     }
-    let server = crate::bench::harness::BenchServer::start().await?;
+    let server =
+        crate::bench::harness::BenchServer::start(&crate::bench::harness::EngineArgs::embedded())
+            .await?;
     let auditor = baton_server::auth::issue_key(
-        server.store.as_ref(),
+        server.store.dyn_store().as_ref(),
         baton_store::Role::Auditor,
         None,
         baton_server::clock::Clock::System.now(),

@@ -9,7 +9,7 @@ pub async fn verify(args: StoreArgs) -> anyhow::Result<ExitCode> {
     if !args.data_dir.join(baton_store::sqlite::DB_FILE).exists() && args.database_url.is_none() {
         anyhow::bail!("no baton store in {}", args.data_dir.display());
     }
-    let store = crate::serve::open_store(&args)?;
+    let store = crate::serve::open_store(&args).await?;
     let started = std::time::Instant::now();
     match store.verify(None).await? {
         Ok(verified) => {

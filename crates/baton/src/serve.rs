@@ -8,24 +8,47 @@ use anyhow::Context;
 use baton_core::policy::Policy;
 use baton_server::{AdminBootstrap, AppConfig, AppState};
 use baton_store::Store;
+use baton_store::postgres::{CommitMode, PgOptions, PgStore};
 use baton_store::sqlite::SqliteStore;
 use tokio::net::TcpListener;
 
 use crate::cli::{ServeArgs, StoreArgs};
 
-/// Opens the store the arguments name.
-pub fn open_store(args: &StoreArgs) -> anyhow::Result<Arc<dyn Store>> {
+/// Opens the store the arguments name: PostgreSQL for a `postgres://` URL, else the
+/// embedded SQLite store in the data directory.
+pub async fn open_store(args: &StoreArgs) -> anyhow::Result<Arc<dyn Store>> {
     if let Some(url) = &args.database_url {
-        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            anyhow::bail!(
-                "the PostgreSQL engine is not part of this build yet; run without --database-url to use the embedded SQLite store"
-            );
-        }
-        anyhow::bail!("--database-url must be a postgres:// URL");
+        let options = postgres_options(args, url)?;
+        let store = PgStore::connect(url, options)
+            .await
+            .context("cannot open the PostgreSQL store")?;
+        return Ok(Arc::new(store));
     }
     let store = SqliteStore::open(&args.data_dir)
         .with_context(|| format!("cannot open the store in {}", args.data_dir.display()))?;
     Ok(Arc::new(store))
+}
+
+/// The PostgreSQL settings the arguments name, once `url` is known to be one.
+pub fn postgres_options(args: &StoreArgs, url: &str) -> anyhow::Result<PgOptions> {
+    anyhow::ensure!(
+        url.starts_with("postgres://") || url.starts_with("postgresql://"),
+        "--database-url must be a postgres:// URL"
+    );
+    anyhow::ensure!(
+        args.database_pool_size >= 1,
+        "--database-pool-size must be at least 1"
+    );
+    anyhow::ensure!(
+        args.database_writers >= 1 && args.database_writers < args.database_pool_size as usize,
+        "--database-writers must be at least 1 and below --database-pool-size"
+    );
+    Ok(PgOptions {
+        pool_size: args.database_pool_size,
+        commit: CommitMode::Batched {
+            writers: args.database_writers,
+        },
+    })
 }
 
 /// Logs go to stderr; stdout carries only what scripts read.
@@ -46,8 +69,11 @@ pub fn load_policy(path: &Path) -> anyhow::Result<Policy> {
 }
 
 /// Builds the app over a store with the environment's settings: `BATON_ADMIN_KEY` (at
-/// least 32 characters), `BATON_SESSION_TTL_SECS` (console sessions, default 12 h) and
-/// `BATON_TRUST_PROXY_HEADERS=1` (believe `X-Forwarded-For`/`-Proto`; off by default).
+/// least 32 characters), `BATON_SESSION_TTL_SECS` (console sessions, default 12 h),
+/// `BATON_TRUST_PROXY_HEADERS=1` (believe `X-Forwarded-For`/`-Proto`; off by default),
+/// `BATON_PUBLIC_URL` (the base of `package_url` in webhook payloads) and
+/// `BATON_WEBHOOK_TIMEOUT_SECS` (one delivery try, default 10 s; the lease that
+/// reserves a delivery for its worker is 1.5 times it plus a second).
 pub async fn build_state(
     store: Arc<dyn Store>,
     policy: Policy,
@@ -72,7 +98,24 @@ pub async fn build_state(
         Ok("0" | "false" | "") | Err(_) => false,
         Ok(other) => anyhow::bail!("BATON_TRUST_PROXY_HEADERS must be 1 or 0, not {other:?}"),
     };
+    let mut webhooks = defaults.webhooks.clone();
+    webhooks.public_url = std::env::var("BATON_PUBLIC_URL")
+        .ok()
+        .filter(|u| !u.is_empty());
+    if let Ok(raw) = std::env::var("BATON_WEBHOOK_TIMEOUT_SECS") {
+        let secs = raw
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|secs| (1..=300).contains(secs))
+            .with_context(|| {
+                format!("BATON_WEBHOOK_TIMEOUT_SECS must be 1 to 300 seconds, not {raw:?}")
+            })?;
+        webhooks.timeout = std::time::Duration::from_secs(secs);
+        webhooks.lease = std::time::Duration::from_millis(secs * 1500 + 1000);
+    }
     let config = AppConfig {
+        webhooks,
         admin_key: std::env::var("BATON_ADMIN_KEY")
             .ok()
             .filter(|k| !k.is_empty()),
@@ -116,7 +159,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         Some(path) => load_policy(path)?,
         None => Policy::default(),
     };
-    let store = open_store(&args.store)?;
+    let store = open_store(&args.store).await?;
     let (state, bootstrap) = build_state(store, policy).await?;
     if let Some(path) = args.policy.clone() {
         reload_on_sighup(state.clone(), path);
@@ -126,7 +169,12 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let addr = listener.local_addr()?;
     announce(addr, &bootstrap);
-    tracing::info!(%addr, data_dir = %args.store.data_dir.display(), "baton serving");
+    match &args.store.database_url {
+        Some(_) => tracing::info!(%addr, engine = "postgres", "baton serving"),
+        None => {
+            tracing::info!(%addr, engine = "sqlite", data_dir = %args.store.data_dir.display(), "baton serving")
+        }
+    }
     baton_server::serve(listener, state, shutdown_signal()).await?;
     Ok(ExitCode::SUCCESS)
 }

@@ -2,6 +2,7 @@
 
 pub mod agents;
 pub mod conversations;
+pub mod feed;
 pub mod handoff;
 pub mod keys;
 pub mod ledger;
@@ -10,3 +11,4 @@ pub mod package;
 pub mod stats;
 pub mod stream;
 pub mod system;
+pub mod webhooks;

@@ -7,14 +7,38 @@ use axum::response::IntoResponse;
 use serde_json::{Value, json};
 
 use crate::app::AppState;
+use crate::error::ApiError;
 
-/// `GET /healthz`: 200 while the server can serve.
-pub async fn healthz(State(app): State<AppState>) -> Json<Value> {
-    Json(json!({
+/// How long `/healthz` waits for the database before calling it unreachable.
+const DATABASE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// `GET /healthz`: 200 while the server can serve, with `"database": "ok"` once the
+/// store answered; 503 `database_unreachable` when it does not within two seconds,
+/// so a load balancer sends clients to another node.
+pub async fn healthz(State(app): State<AppState>) -> Result<Json<Value>, ApiError> {
+    match tokio::time::timeout(DATABASE_TIMEOUT, app.store.ping()).await {
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => {
+            tracing::warn!(%error, "health check: the database does not answer");
+            return Err(ApiError::unavailable(
+                "database_unreachable",
+                "the database does not answer",
+            ));
+        }
+        Err(_) => {
+            tracing::warn!("health check: the database did not answer within 2 s");
+            return Err(ApiError::unavailable(
+                "database_unreachable",
+                "the database did not answer within 2 s",
+            ));
+        }
+    }
+    Ok(Json(json!({
         "status": "ok",
+        "database": "ok",
         "conversations_in_memory": app.conversations.len(),
         "stream_channels": app.fanout.channel_count(),
-    }))
+    })))
 }
 
 /// `GET /metrics`: Prometheus text exposition.

@@ -216,4 +216,60 @@ impl Store for FaultyStore {
     fn disk_bytes(&self) -> StoreFuture<'_, u64> {
         self.inner.disk_bytes()
     }
+
+    fn feed_page<'a>(
+        &'a self,
+        after: u64,
+        kinds: &'a [&'a str],
+        limit: u32,
+        max_bytes: usize,
+    ) -> StoreFuture<'a, FeedPage> {
+        self.inner.feed_page(after, kinds, limit, max_bytes)
+    }
+
+    fn feed_head(&self) -> StoreFuture<'_, u64> {
+        self.inner.feed_head()
+    }
+
+    fn put_webhook(&self, webhook: WebhookRecord) -> StoreFuture<'_, ()> {
+        self.inner.put_webhook(webhook)
+    }
+
+    fn webhooks(&self) -> StoreFuture<'_, Vec<WebhookRecord>> {
+        self.inner.webhooks()
+    }
+
+    fn delete_webhook<'a>(&'a self, id: &'a WebhookId) -> StoreFuture<'a, bool> {
+        self.inner.delete_webhook(id)
+    }
+
+    fn claim_deliveries(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> StoreFuture<'_, Vec<Delivery>> {
+        self.inner.claim_deliveries(now, lease_until, limit)
+    }
+
+    fn finish_delivery(&self, id: u64, attempt: Attempt, finish: Finish) -> StoreFuture<'_, ()> {
+        self.inner.finish_delivery(id, attempt, finish)
+    }
+
+    fn deliveries(&self, query: DeliveryQuery) -> StoreFuture<'_, Vec<Delivery>> {
+        self.inner.deliveries(query)
+    }
+
+    fn replay_deliveries<'a>(
+        &'a self,
+        webhook: &'a WebhookId,
+        since: Timestamp,
+        now: Timestamp,
+    ) -> StoreFuture<'a, u64> {
+        self.inner.replay_deliveries(webhook, since, now)
+    }
+
+    fn outbox_stats(&self) -> StoreFuture<'_, OutboxStats> {
+        self.inner.outbox_stats()
+    }
 }

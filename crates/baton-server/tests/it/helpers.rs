@@ -1,5 +1,6 @@
-//! `spawn_app()`: a real baton server on 127.0.0.1:0 over a fresh SQLite directory,
-//! with request helpers, a store handle for seeding, and a small SSE frame parser.
+//! `spawn_app()`: a real baton server on 127.0.0.1:0 over a fresh SQLite directory
+//! (or, with `spawn_app_on_postgres()`, a fresh PostgreSQL schema), with request
+//! helpers, a store handle for seeding, and a small SSE frame parser.
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -9,6 +10,7 @@ use baton_core::ledger::{Digest, GENESIS};
 use baton_core::state::ConversationState;
 use baton_core::{Actor, ConversationId, Event, EventBody, EventId, Timestamp};
 use baton_server::{AppConfig, AppState};
+use baton_store::postgres::{PgOptions, PgStore, SchemaName, Scratch};
 use baton_store::sqlite::SqliteStore;
 use baton_store::{AppendBatch, ConversationSummary, SealedEvent, Store};
 use futures_util::{Stream, StreamExt};
@@ -33,7 +35,11 @@ pub struct TestApp {
     /// A client with a request timeout.
     pub client: reqwest::Client,
     /// The store the server writes to (for seeding conversations before first use).
-    pub store: Arc<SqliteStore>,
+    pub store: Arc<dyn Store>,
+    /// The same store when it is the embedded one (closed on stop).
+    sqlite: Option<Arc<SqliteStore>>,
+    /// The PostgreSQL schema the store lives in, dropped with the app.
+    pub schema: Option<PgSchema>,
     /// The server's state, for in-process calls.
     pub state: AppState,
     shutdown: Option<oneshot::Sender<()>>,
@@ -62,13 +68,113 @@ pub async fn spawn_app_over(
     config: AppConfig,
     wrap: impl FnOnce(Arc<SqliteStore>) -> Arc<dyn Store>,
 ) -> TestApp {
-    let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
+    let sqlite = Arc::new(SqliteStore::open(dir.path()).unwrap());
+    let store = wrap(sqlite.clone());
+    start(dir, store, Some(sqlite), None, config).await
+}
+
+/// A PostgreSQL schema of a test's own, in the database `BATON_TEST_POSTGRES_URL`
+/// names; dropped when the value is.
+pub struct PgSchema {
+    /// The schema.
+    pub scratch: Scratch,
+}
+
+impl Drop for PgSchema {
+    fn drop(&mut self) {
+        // Its own thread and runtime: drop runs inside the test's runtime, which may
+        // not be able to block.
+        let scratch = self.scratch.clone();
+        let dropped = std::thread::spawn(move || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())?
+                .block_on(scratch.drop_schema())
+                .map_err(|e| e.to_string())
+        })
+        .join();
+        if !matches!(dropped, Ok(Ok(()))) {
+            eprintln!("cannot drop test schema {}", self.scratch.name.as_str());
+        }
+    }
+}
+
+/// The test database's URL; `None` (the test passes without running) only when `CI`
+/// is unset too.
+pub fn postgres_url() -> Option<String> {
+    const VAR: &str = "BATON_TEST_POSTGRES_URL";
+    match std::env::var(VAR) {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ if std::env::var_os("CI").is_some() => {
+            panic!("CI is set but {VAR} is not: the PostgreSQL tests must run in CI")
+        }
+        _ => {
+            eprintln!("{VAR} is unset: PostgreSQL test skipped");
+            None
+        }
+    }
+}
+
+/// A fresh schema in the test database, or `None` when the tests may skip.
+pub async fn postgres_schema() -> Option<PgSchema> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let url = postgres_url()?;
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64;
+    let unique =
+        nanos ^ (u64::from(std::process::id()) << 40) ^ NEXT.fetch_add(1, Ordering::Relaxed);
+    let name = SchemaName::random("baton_it", unique).unwrap();
+    Some(PgSchema {
+        scratch: Scratch::create(&url, name).await.unwrap(),
+    })
+}
+
+/// Starts a server over a fresh PostgreSQL schema; `None` when the tests may skip.
+pub async fn spawn_app_on_postgres() -> Option<TestApp> {
+    let schema = postgres_schema().await?;
+    Some(spawn_app_on_schema(schema).await)
+}
+
+/// Starts a server over `schema`, which the app then owns (and drops).
+pub async fn spawn_app_on_schema(schema: PgSchema) -> TestApp {
+    let store = PgStore::open(schema.scratch.connect_options(), PgOptions::default())
+        .await
+        .unwrap();
+    spawn_app_on_store(Arc::new(store), Some(schema)).await
+}
+
+/// Starts another node over the schema `scratch` names, leaving the schema to whoever
+/// owns it.
+pub async fn spawn_node(scratch: &Scratch) -> TestApp {
+    let store = PgStore::open(scratch.connect_options(), PgOptions::default())
+        .await
+        .unwrap();
+    spawn_app_on_store(Arc::new(store), None).await
+}
+
+/// Starts a server over `store` (a handle the test keeps a clone of).
+pub async fn spawn_app_on_store(store: Arc<dyn Store>, schema: Option<PgSchema>) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    start(dir, store, None, schema, AppConfig::default()).await
+}
+
+async fn start(
+    dir: TempDir,
+    store: Arc<dyn Store>,
+    sqlite: Option<Arc<SqliteStore>>,
+    schema: Option<PgSchema>,
+    config: AppConfig,
+) -> TestApp {
     let admin_key = baton_server::auth::generate_key();
     let config = AppConfig {
         admin_key: Some(admin_key.clone()),
         ..config
     };
-    let (state, _) = AppState::new(wrap(store.clone()), config).await.unwrap();
+    let (state, _) = AppState::new(store.clone(), config).await.unwrap();
     let in_process = state.clone();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -83,6 +189,8 @@ pub async fn spawn_app_over(
         dir,
         client,
         store,
+        sqlite,
+        schema,
         state: in_process,
         shutdown: Some(shutdown),
         server: Some(server),
@@ -111,7 +219,9 @@ impl TestApp {
                 .unwrap()
                 .unwrap();
         }
-        self.store.close();
+        if let Some(sqlite) = &self.sqlite {
+            sqlite.close();
+        }
         self.dir
     }
 
@@ -292,6 +402,7 @@ pub async fn seed_store(store: &dyn Store, cid: &str, events: Vec<(Actor, EventB
             expected_last_seq,
             events: sealed,
             summary,
+            outbox: Vec::new(),
         })
         .await
         .unwrap();

@@ -4,6 +4,8 @@
 //! connections on the blocking thread pool, which WAL lets run beside the writer.
 
 mod checkpointer;
+mod feed;
+mod outbox;
 mod read;
 mod schema;
 mod verify;
@@ -18,6 +20,7 @@ use rusqlite::Connection;
 use tokio::sync::oneshot;
 
 use crate::model::*;
+use crate::outbox::*;
 use crate::{Store, StoreError, StoreFuture};
 use writer::Job;
 pub use writer::StoreStats;
@@ -134,6 +137,14 @@ impl SqliteStore {
             sent?;
             answer.await.map_err(|_| StoreError::Closed)?
         })
+    }
+
+    /// Runs `work` on the writer thread, in its own savepoint of a group commit.
+    fn write<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, StoreError> + Send + 'static,
+    ) -> StoreFuture<'_, T> {
+        self.submit(|reply| writer::Typed::job(work, reply))
     }
 
     fn read<T: Send + 'static>(
@@ -304,6 +315,65 @@ impl Store for SqliteStore {
             }
             Ok(total)
         })
+    }
+
+    fn feed_page<'a>(
+        &'a self,
+        after: u64,
+        kinds: &'a [&'a str],
+        limit: u32,
+        max_bytes: usize,
+    ) -> StoreFuture<'a, FeedPage> {
+        let kinds: Vec<String> = kinds.iter().map(|k| (*k).to_owned()).collect();
+        self.read(move |conn| feed::feed_page(conn, after, &kinds, limit, max_bytes))
+    }
+
+    fn feed_head(&self) -> StoreFuture<'_, u64> {
+        self.read(feed::feed_head)
+    }
+
+    fn put_webhook(&self, webhook: WebhookRecord) -> StoreFuture<'_, ()> {
+        self.write(move |tx| outbox::put_webhook(tx, &webhook))
+    }
+
+    fn webhooks(&self) -> StoreFuture<'_, Vec<WebhookRecord>> {
+        self.read(outbox::webhooks)
+    }
+
+    fn delete_webhook<'a>(&'a self, id: &'a WebhookId) -> StoreFuture<'a, bool> {
+        let id = id.clone();
+        self.write(move |tx| outbox::delete_webhook(tx, &id))
+    }
+
+    fn claim_deliveries(
+        &self,
+        now: baton_core::Timestamp,
+        lease_until: baton_core::Timestamp,
+        limit: u32,
+    ) -> StoreFuture<'_, Vec<Delivery>> {
+        self.write(move |tx| outbox::claim(tx, now, lease_until, limit))
+    }
+
+    fn finish_delivery(&self, id: u64, attempt: Attempt, finish: Finish) -> StoreFuture<'_, ()> {
+        self.write(move |tx| outbox::finish(tx, id, &attempt, &finish))
+    }
+
+    fn deliveries(&self, query: DeliveryQuery) -> StoreFuture<'_, Vec<Delivery>> {
+        self.read(move |conn| outbox::deliveries(conn, &query))
+    }
+
+    fn replay_deliveries<'a>(
+        &'a self,
+        webhook: &'a WebhookId,
+        since: baton_core::Timestamp,
+        now: baton_core::Timestamp,
+    ) -> StoreFuture<'a, u64> {
+        let webhook = webhook.clone();
+        self.write(move |tx| outbox::replay(tx, &webhook, since, now))
+    }
+
+    fn outbox_stats(&self) -> StoreFuture<'_, OutboxStats> {
+        self.read(outbox::stats)
     }
 }
 

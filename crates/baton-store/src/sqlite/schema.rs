@@ -82,6 +82,50 @@ const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     CREATE INDEX console_sessions_by_key ON console_sessions (key_hash);
     CREATE INDEX console_sessions_by_expiry ON console_sessions (expires_at);",
+    // 4: the global feed's positions (existing events keep their insertion order:
+    // the rowid), webhook subscriptions, and the outbox of their deliveries with the
+    // tries of each. The position is a column of its own because a VACUUM may
+    // renumber rowids.
+    "ALTER TABLE events ADD COLUMN position INTEGER;
+    UPDATE events SET position = rowid;
+    CREATE UNIQUE INDEX events_by_position ON events (position);
+    CREATE TABLE webhooks (
+        id TEXT PRIMARY KEY,
+        url TEXT NOT NULL,
+        events TEXT NOT NULL,
+        description TEXT,
+        role TEXT NOT NULL,
+        secret TEXT NOT NULL,
+        previous_secret TEXT,
+        previous_until INTEGER,
+        created_at INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE webhook_deliveries (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        webhook TEXT NOT NULL,
+        conversation TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        state TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        series_start INTEGER NOT NULL,
+        next_at INTEGER NOT NULL,
+        lease_until INTEGER
+    );
+    CREATE INDEX deliveries_due ON webhook_deliveries (next_at) WHERE status = 'pending';
+    CREATE INDEX deliveries_in_line ON webhook_deliveries (webhook, conversation, id)
+        WHERE status = 'pending';
+    CREATE INDEX deliveries_by_webhook ON webhook_deliveries (webhook, id);
+    CREATE INDEX deliveries_by_status ON webhook_deliveries (status, created_at);
+    CREATE TABLE webhook_attempts (
+        delivery INTEGER NOT NULL,
+        number INTEGER NOT NULL,
+        at INTEGER NOT NULL,
+        status INTEGER,
+        error TEXT,
+        PRIMARY KEY (delivery, number)
+    ) WITHOUT ROWID;",
 ];
 
 /// Pragmas every connection needs: durability first (an acknowledged append is on disk).
@@ -204,6 +248,18 @@ mod tests {
             .collect::<Result<_, _>>()
             .unwrap();
         assert_eq!(bodies, ["{\"seq\":1}", "{\"seq\":2}", "{\"seq\":3}"]);
+        let positions: Vec<i64> = conn
+            .prepare("SELECT position FROM events WHERE conversation = 'c1' ORDER BY seq")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            positions,
+            [1, 2, 3],
+            "old events enter the feed in log order"
+        );
         // Both uniqueness rules still hold after the move.
         let duplicate_seq = conn.execute(
             "INSERT INTO events (conversation, seq, event_id, kind, body, hash) VALUES ('c1', 3, 'e9', 'note', '{}', x'00')",

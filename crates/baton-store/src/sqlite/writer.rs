@@ -50,6 +50,69 @@ pub enum Job {
     Session(SessionRecord, oneshot::Sender<Result<(), StoreError>>),
     /// End a console session.
     EndSession([u8; 32], oneshot::Sender<Result<(), StoreError>>),
+    /// Any other write: it runs in its own savepoint and answers its caller itself.
+    Write(Box<dyn WriteJob>),
+}
+
+/// A write the writer runs without knowing what it is (the outbox's, the webhooks'),
+/// so a new kind of write needs no new arm here.
+pub trait WriteJob: Send {
+    /// Does the work inside the group's transaction (in a savepoint of its own).
+    fn write(&self, tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError>;
+    /// Answers the caller once the transaction's fate is known: `Ok` once committed.
+    fn answer(self: Box<Self>, committed: Result<(), StoreError>);
+}
+
+/// A [`WriteJob`] made of a closure and the channel its value goes back on.
+pub struct Typed<T, F> {
+    work: std::sync::Mutex<Option<F>>,
+    value: std::sync::Mutex<Option<T>>,
+    reply: oneshot::Sender<Result<T, StoreError>>,
+}
+
+impl<T, F> Typed<T, F>
+where
+    T: Send + 'static,
+    F: FnOnce(&rusqlite::Transaction<'_>) -> Result<T, StoreError> + Send + 'static,
+{
+    /// The job for `work`, answered on `reply`.
+    pub fn job(work: F, reply: oneshot::Sender<Result<T, StoreError>>) -> Job {
+        Job::Write(Box::new(Self {
+            work: std::sync::Mutex::new(Some(work)),
+            value: std::sync::Mutex::new(None),
+            reply,
+        }))
+    }
+}
+
+impl<T, F> WriteJob for Typed<T, F>
+where
+    T: Send + 'static,
+    F: FnOnce(&rusqlite::Transaction<'_>) -> Result<T, StoreError> + Send + 'static,
+{
+    fn write(&self, tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
+        let work = self
+            .work
+            .lock()
+            .map_err(|_| StoreError::Closed)?
+            .take()
+            .ok_or_else(|| StoreError::Engine("a write job ran twice".into()))?;
+        let value = work(tx)?;
+        *self.value.lock().map_err(|_| StoreError::Closed)? = Some(value);
+        Ok(())
+    }
+
+    fn answer(self: Box<Self>, committed: Result<(), StoreError>) {
+        let Typed { value, reply, .. } = *self;
+        let result = committed.and_then(|()| {
+            value
+                .into_inner()
+                .ok()
+                .flatten()
+                .ok_or_else(|| StoreError::Engine("a write job left no result".into()))
+        });
+        let _ = reply.send(result);
+    }
 }
 
 /// What the writer has done since the store opened: how many transactions it
@@ -181,6 +244,7 @@ fn commit_group(
                     (Job::RevokeKey(_, _, reply), JobResult::Revoke(result)) => {
                         let _ = reply.send(result);
                     }
+                    (Job::Write(job), JobResult::Unit(result)) => job.answer(result),
                     _ => unreachable_pairing(),
                 }
             }
@@ -203,6 +267,7 @@ fn commit_group(
                     Job::RevokeKey(_, _, reply) => {
                         let _ = reply.send(Err(StoreError::Engine(message.clone())));
                     }
+                    Job::Write(job) => job.answer(Err(StoreError::Engine(message.clone()))),
                 }
             }
         }
@@ -262,6 +327,7 @@ fn write_group(
                 )?;
                 Ok(())
             })),
+            Job::Write(job) => JobResult::Unit(in_savepoint(&tx, |tx| job.write(tx))),
         });
     }
     let mut new_checkpoint = None;
@@ -331,7 +397,10 @@ fn append(
     };
     {
         let mut insert = tx.prepare_cached(
-            "INSERT INTO events (conversation, seq, event_id, kind, body, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            // The global position: one past the last, read in this transaction on the
+            // one writer, so positions grow in commit order.
+            "INSERT INTO events (conversation, seq, event_id, kind, body, hash, position)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, (SELECT ifnull(max(position), 0) + 1 FROM events))",
         )?;
         for event in &batch.events {
             insert
@@ -353,6 +422,7 @@ fn append(
                 })?;
         }
     }
+    super::outbox::record(tx, batch)?;
     let s = &batch.summary;
     tx.prepare_cached(
         "INSERT INTO conversations (id, last_seq, head, owner, customer, agent, started_at, updated_at)

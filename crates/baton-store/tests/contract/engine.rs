@@ -2,8 +2,9 @@
 //! empty store; the same store reopened (durability); and a way to tamper with the
 //! stored log behind the engine's back (what `verify` must catch).
 //!
-//! A new engine (PostgreSQL) implements [`Engine`] and adds one `contract!` line in
-//! `main.rs`; every case then runs against it too.
+//! Each engine implements [`Engine`] and has one `contract!` line in `main.rs`; every
+//! case then runs against it. An engine that several nodes share (PostgreSQL) also
+//! implements [`Nodes`], for the cases about two handles on one store.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -37,14 +38,27 @@ pub struct Fresh {
 pub enum Place {
     /// A temporary SQLite data directory.
     Dir(TempDir),
+    /// A PostgreSQL schema of its own, dropped with the test.
+    Schema(crate::postgres_engine::SchemaGuard),
 }
 
 /// One storage engine.
 pub trait Engine {
+    /// Whether the engine can run here (a server engine needs its URL); when it
+    /// cannot, the cases pass without running, and say so.
+    fn available() -> bool {
+        true
+    }
     /// An empty store.
     fn fresh() -> Fresh;
     /// The store in `place` opened again, after the old handle was dropped.
     fn reopen(place: Place) -> Fresh;
+}
+
+/// An engine several baton nodes share.
+pub trait Nodes: Engine {
+    /// Another handle on the store in `place`, as a second node would open it.
+    fn another_node(place: &Place) -> Arc<dyn Store>;
 }
 
 /// The embedded default.
@@ -68,8 +82,10 @@ impl Engine for Sqlite {
     }
 
     fn reopen(place: Place) -> Fresh {
-        let Place::Dir(dir) = place;
-        Self::open(dir)
+        match place {
+            Place::Dir(dir) => Self::open(dir),
+            Place::Schema(_) => panic!("a SQLite store lives in a directory"),
+        }
     }
 }
 

@@ -2,17 +2,24 @@
 //! once and run against each engine. Every store feature lands with its case here.
 //!
 //! # Layout
-//! - `engine`: the engines under test and their behind-the-back tampering.
+//! - `engine`: what an engine under test provides, and the embedded one.
+//! - `postgres_engine`: the PostgreSQL engine, a schema per case.
 //! - `seed`: sealed batches as the server would write them.
-//! - `log`, `ledger`, `keys`, `directory`: the cases, generic over the engine.
+//! - `log`, `ledger`, `keys`, `directory`, `feed`, `outbox`: the cases, generic over
+//!   the engine.
+//! - `nodes`: cases for an engine several nodes share (two handles on one store).
 // clippy.toml allows unwrap in #[test] fns; the cases these tests share may unwrap too.
 #![allow(clippy::unwrap_used)]
 
 mod directory;
 mod engine;
+mod feed;
 mod keys;
 mod ledger;
 mod log;
+mod nodes;
+mod outbox;
+mod postgres_engine;
 mod seed;
 
 /// One `#[tokio::test]` per case for an engine.
@@ -22,6 +29,9 @@ macro_rules! contract {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $case() {
+                    if !<$engine as crate::engine::Engine>::available() {
+                        return;
+                    }
                     crate::$module::$case::<$engine>().await;
                 }
             )*
@@ -48,4 +58,43 @@ contract!(sqlite, crate::engine::Sqlite:
     directory::agents_are_created_replaced_and_listed,
     directory::summaries_filter_by_owner_agent_and_customer,
     directory::events_are_found_by_kind_across_conversations,
+    feed::positions_follow_commit_order_across_conversations,
+    feed::concurrent_commits_get_increasing_positions,
+    feed::positions_survive_a_reopen,
+    outbox::subscriptions_are_stored_replaced_and_deleted,
+    outbox::deliveries_are_written_with_their_batch_or_not_at_all,
+    outbox::a_conversation_is_delivered_in_order_and_others_are_not_held_up,
+    outbox::a_failed_try_waits_for_its_retry_then_dead_letters_and_replays,
+);
+
+contract!(postgres, crate::postgres_engine::Postgres:
+    log::appended_events_read_back_in_order,
+    log::a_batch_is_all_or_nothing,
+    log::a_stale_expected_seq_is_refused,
+    log::ids_are_found_by_conversation,
+    log::concurrent_appends_to_one_conversation_never_fork_it,
+    log::pages_are_bounded_by_count_and_bytes,
+    log::acknowledged_appends_survive_a_reopen,
+    ledger::an_untouched_ledger_verifies_with_its_checkpoints,
+    ledger::an_edited_event_is_named,
+    ledger::a_truncated_tail_is_caught,
+    ledger::a_deleted_conversation_is_caught,
+    keys::keys_are_found_by_hash_and_listed_oldest_first,
+    keys::revoking_records_once_and_spares_the_last_admin,
+    keys::sessions_are_stored_found_and_ended,
+    directory::agents_are_created_replaced_and_listed,
+    directory::summaries_filter_by_owner_agent_and_customer,
+    directory::events_are_found_by_kind_across_conversations,
+    feed::positions_follow_commit_order_across_conversations,
+    feed::concurrent_commits_get_increasing_positions,
+    feed::positions_survive_a_reopen,
+    outbox::subscriptions_are_stored_replaced_and_deleted,
+    outbox::deliveries_are_written_with_their_batch_or_not_at_all,
+    outbox::a_conversation_is_delivered_in_order_and_others_are_not_held_up,
+    outbox::a_failed_try_waits_for_its_retry_then_dead_letters_and_replays,
+    nodes::two_nodes_appending_to_one_conversation_never_fork_it,
+    nodes::two_nodes_keep_one_checkpoint_chain,
+    nodes::two_nodes_creating_one_conversation_agree_on_one_winner,
+    nodes::a_feed_reader_never_skips_what_commits_behind_it,
+    nodes::two_nodes_never_claim_one_delivery,
 );

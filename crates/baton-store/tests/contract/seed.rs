@@ -90,6 +90,7 @@ pub fn batch_with(
             started_at: at(summary.started),
             updated_at: at(summary.updated),
         },
+        outbox: Vec::new(),
     }
 }
 

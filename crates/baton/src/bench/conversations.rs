@@ -21,13 +21,14 @@ use baton_server::append::AppendRequest;
 use baton_server::auth::Principal;
 use baton_server::flow::append_events;
 use baton_server::routing::GateStats;
-use baton_store::sqlite::{SqliteStore, StoreStats};
-use baton_store::{Role, Store};
+use baton_store::Role;
 use clap::Args;
 use serde_json::json;
 
 use super::fixture::{REPLIES, TURNS};
-use super::harness::{BenchServer, peak_rss_mb, percentile, progress};
+use super::harness::{
+    BenchServer, BenchStore, Commits, EngineArgs, peak_rss_mb, percentile, progress,
+};
 use super::{emit, emit_p50_p99};
 
 /// Options for `baton bench conversations`.
@@ -42,6 +43,8 @@ pub struct ConversationsArgs {
     /// Conversations in flight at once (1: round-robin, one call at a time).
     #[arg(long, default_value_t = 64)]
     pub concurrency: u64,
+    #[command(flatten)]
+    pub engine: EngineArgs,
 }
 
 #[derive(Default)]
@@ -99,7 +102,7 @@ async fn offer_for(app: &AppState, cid: &ConversationId) -> anyhow::Result<baton
 /// One conversation of the workload, start to finish.
 async fn one(
     app: &AppState,
-    store: &SqliteStore,
+    store: &BenchStore,
     bot: &Principal,
     agent: &Principal,
     n: u64,
@@ -159,7 +162,13 @@ async fn one(
 
 /// Runs the benchmark.
 pub async fn run(args: ConversationsArgs) -> anyhow::Result<()> {
-    let server = BenchServer::start().await?;
+    let server = BenchServer::start(&args.engine).await?;
+    let measured = measure(&server, &args).await;
+    server.store.clean_up().await?;
+    measured
+}
+
+async fn measure(server: &BenchServer, args: &ConversationsArgs) -> anyhow::Result<()> {
     let app = server.state.clone();
     let agent_id = AgentId::parse("bench-agent")?;
     let skills = [(Label::parse("billing")?, 5)].into_iter().collect();
@@ -270,8 +279,8 @@ pub async fn run(args: ConversationsArgs) -> anyhow::Result<()> {
 /// commits a turn and a handoff were in flight for, and the routing gate.
 fn emit_waits(
     all: &mut Timings,
-    after: StoreStats,
-    before: StoreStats,
+    after: Commits,
+    before: Commits,
     app: &AppState,
     gate_before: GateStats,
     n: u64,

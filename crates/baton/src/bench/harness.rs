@@ -1,10 +1,12 @@
-//! What every benchmark shares: a fresh durable store in a temporary directory, an
-//! in-process server on a loopback port, keys, progress bars and percentiles.
+//! What every benchmark shares: a fresh durable store (a temporary SQLite directory,
+//! or a PostgreSQL schema created for the run and dropped after it), an in-process
+//! server on a loopback port, keys, progress bars and percentiles.
 
 use std::sync::Arc;
 
 use anyhow::Context;
 use baton_server::AppState;
+use baton_store::postgres::{CommitMode, PgOptions, PgStore, SchemaName, Scratch};
 use baton_store::sqlite::SqliteStore;
 use baton_store::{Role, Store};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -19,21 +21,146 @@ pub struct BenchServer {
     /// A bot key.
     pub bot_key: String,
     /// The store.
-    pub store: Arc<SqliteStore>,
-    _dir: tempfile::TempDir,
+    pub store: Arc<BenchStore>,
+}
+
+/// Which engine a benchmark runs on.
+#[derive(Debug, Clone, clap::Args)]
+pub struct EngineArgs {
+    /// A `postgres://` URL: run on PostgreSQL, in a schema created for the run and
+    /// dropped after it (the embedded SQLite store in a temporary directory without).
+    #[arg(long)]
+    pub database_url: Option<String>,
+    /// PostgreSQL connections.
+    #[arg(long, default_value_t = 16)]
+    pub database_pool_size: u32,
+    /// PostgreSQL append transactions in flight at once (0: one transaction per
+    /// append, PostgreSQL's own group commit alone).
+    #[arg(long, default_value_t = 2)]
+    pub database_writers: usize,
+}
+
+impl EngineArgs {
+    /// The embedded store (benchmarks without an engine choice).
+    pub fn embedded() -> Self {
+        Self {
+            database_url: None,
+            database_pool_size: 16,
+            database_writers: 2,
+        }
+    }
+}
+
+/// Commits so far and the appends that shared them, whichever the engine.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Commits {
+    /// Transactions committed.
+    pub commits: u64,
+    /// Appends in them.
+    pub appends: u64,
+    /// Events in those appends.
+    pub events: u64,
+}
+
+/// The store a benchmark runs on, and what it lives in.
+pub enum BenchStore {
+    /// Embedded, in a temporary directory (deleted with the value).
+    Sqlite {
+        /// The store.
+        store: Arc<SqliteStore>,
+        /// Its directory.
+        _dir: tempfile::TempDir,
+    },
+    /// PostgreSQL, in a schema of the run's own.
+    Postgres(Arc<PgStore>, Scratch),
+}
+
+impl BenchStore {
+    /// A fresh store on the engine `args` names.
+    pub async fn open(args: &EngineArgs) -> anyhow::Result<Self> {
+        let Some(url) = &args.database_url else {
+            let dir = tempfile::tempdir().context("cannot create a temporary directory")?;
+            let store = Arc::new(SqliteStore::open(dir.path())?);
+            return Ok(Self::Sqlite { store, _dir: dir });
+        };
+        let name = SchemaName::random("baton_bench", rand::random())?;
+        let scratch = Scratch::create(url, name)
+            .await
+            .context("cannot create the benchmark's schema")?;
+        let options = PgOptions {
+            pool_size: args.database_pool_size.max(1),
+            commit: match args.database_writers {
+                0 => CommitMode::PerAppend,
+                writers => CommitMode::Batched { writers },
+            },
+        };
+        match PgStore::open(scratch.connect_options(), options).await {
+            Ok(store) => Ok(Self::Postgres(Arc::new(store), scratch)),
+            Err(error) => {
+                let _ = scratch.drop_schema().await;
+                Err(error.into())
+            }
+        }
+    }
+
+    /// The store, as the server sees it.
+    pub fn dyn_store(&self) -> Arc<dyn Store> {
+        match self {
+            Self::Sqlite { store, .. } => store.clone(),
+            Self::Postgres(store, _) => store.clone(),
+        }
+    }
+
+    /// Commits so far.
+    pub fn stats(&self) -> Commits {
+        match self {
+            Self::Sqlite { store, .. } => {
+                let stats = store.stats();
+                Commits {
+                    commits: stats.commits,
+                    appends: stats.appends,
+                    events: stats.events,
+                }
+            }
+            Self::Postgres(store, _) => {
+                let stats = store.stats();
+                Commits {
+                    commits: stats.commits,
+                    appends: stats.appends,
+                    events: stats.events,
+                }
+            }
+        }
+    }
+
+    /// Bytes the store takes.
+    pub async fn disk_bytes(&self) -> anyhow::Result<u64> {
+        Ok(self.dyn_store().disk_bytes().await?)
+    }
+
+    /// Drops a PostgreSQL run's schema (a temporary directory goes on drop).
+    pub async fn clean_up(&self) -> anyhow::Result<()> {
+        if let Self::Postgres(store, scratch) = self {
+            store.close().await;
+            scratch
+                .drop_schema()
+                .await
+                .context("cannot drop the benchmark's schema")?;
+        }
+        Ok(())
+    }
 }
 
 impl BenchServer {
-    /// Starts one.
-    pub async fn start() -> anyhow::Result<Self> {
-        let dir = tempfile::tempdir().context("cannot create a temporary directory")?;
-        let store = Arc::new(SqliteStore::open(dir.path())?);
-        let dyn_store: Arc<dyn Store> = store.clone();
-        let (state, _) = AppState::new(dyn_store, baton_server::AppConfig::default())
+    /// Starts one on the engine `engine` names.
+    pub async fn start(engine: &EngineArgs) -> anyhow::Result<Self> {
+        let store = Arc::new(BenchStore::open(engine).await?);
+        let dyn_store = store.dyn_store();
+        let (state, _) = AppState::new(dyn_store.clone(), baton_server::AppConfig::default())
             .await
             .map_err(|e| anyhow::anyhow!(e.message))?;
         let bot_key = baton_server::auth::issue_key(
-            store.as_ref(),
+            dyn_store.as_ref(),
             Role::Bot,
             None,
             baton_server::clock::Clock::System.now(),
@@ -51,7 +178,6 @@ impl BenchServer {
             state,
             bot_key,
             store,
-            _dir: dir,
         })
     }
 

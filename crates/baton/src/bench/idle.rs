@@ -31,7 +31,7 @@ pub struct IdleArgs {
 
 /// Runs the benchmark.
 pub async fn run(args: IdleArgs) -> anyhow::Result<()> {
-    let server = BenchServer::start().await?;
+    let server = BenchServer::start(&super::harness::EngineArgs::embedded()).await?;
     let before = rss_mb();
     let turn: Vec<serde_json::Value> = fixture::calm_turn(0).into();
     let bot = Principal {

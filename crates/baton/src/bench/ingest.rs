@@ -21,7 +21,7 @@ use serde_json::json;
 
 use super::emit;
 use super::fixture::calm_turn;
-use super::harness::{BenchServer, progress};
+use super::harness::{BenchServer, EngineArgs, progress};
 
 /// Options for `baton bench ingest`.
 #[derive(Debug, Args)]
@@ -38,6 +38,8 @@ pub struct IngestArgs {
     /// Concurrent clients.
     #[arg(long, default_value_t = 64)]
     pub concurrency: u64,
+    #[command(flatten)]
+    pub engine: EngineArgs,
 }
 
 /// Turns a single-event client plays in one conversation before starting the next.
@@ -115,12 +117,18 @@ async fn drive(
 
 /// Runs the benchmark.
 pub async fn run(args: IngestArgs) -> anyhow::Result<()> {
-    let server = BenchServer::start().await?;
+    let server = BenchServer::start(&args.engine).await?;
+    let measured = measure(&server, &args).await;
+    server.store.clean_up().await?;
+    measured
+}
+
+async fn measure(server: &BenchServer, args: &IngestArgs) -> anyhow::Result<()> {
     let batch = usize::try_from(args.batch.clamp(1, 500))?;
     let batches = args.events.div_ceil(batch as u64);
     let batch_clients = args.concurrency.clamp(1, 16);
     let secs = drive(
-        &server,
+        server,
         batch_clients,
         batches,
         bodies(vec![workload(batch)])?,
@@ -139,8 +147,9 @@ pub async fn run(args: IngestArgs) -> anyhow::Result<()> {
         .into_iter()
         .map(|event| vec![event])
         .collect();
+    let before = server.store.stats();
     let secs = drive(
-        &server,
+        server,
         args.concurrency.max(1),
         args.requests,
         bodies(singles)?,
@@ -156,6 +165,14 @@ pub async fn run(args: IngestArgs) -> anyhow::Result<()> {
         args.requests,
         args.requests as f64 / secs,
         "requests/s",
+    );
+    let after = server.store.stats();
+    let commits = after.commits - before.commits;
+    emit(
+        "ingest_single_appends_per_commit",
+        commits,
+        (after.appends - before.appends) as f64 / commits.max(1) as f64,
+        "appends",
     );
     Ok(())
 }

@@ -51,6 +51,7 @@ fn conversation(n: u64, len: usize) -> anyhow::Result<AppendBatch> {
             started_at: at,
             updated_at: at,
         },
+        outbox: Vec::new(),
     })
 }
 

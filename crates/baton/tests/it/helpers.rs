@@ -52,6 +52,16 @@ pub async fn start(data: &Path, log: &Path) -> Server {
 
 /// [`start`] with more `serve` arguments (`--policy FILE`).
 pub async fn start_with(data: &Path, log: &Path, args: &[&std::ffi::OsStr]) -> Server {
+    start_with_env(data, log, args, &[]).await
+}
+
+/// [`start_with`] with environment variables set.
+pub async fn start_with_env(
+    data: &Path,
+    log: &Path,
+    args: &[&std::ffi::OsStr],
+    env: &[(&str, &str)],
+) -> Server {
     let log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -61,6 +71,7 @@ pub async fn start_with(data: &Path, log: &Path, args: &[&std::ffi::OsStr]) -> S
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(data)
         .args(args)
+        .envs(env.iter().copied())
         .env("BATON_ADMIN_KEY", ADMIN_KEY)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

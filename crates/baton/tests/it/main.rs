@@ -7,3 +7,4 @@ mod helpers;
 mod kill9;
 mod ledger_cli;
 mod sighup;
+mod webhook_kill9;
