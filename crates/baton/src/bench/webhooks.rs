@@ -170,6 +170,11 @@ pub async fn run(args: WebhooksArgs) -> anyhow::Result<()> {
         received as f64 / elapsed,
         "deliveries/s",
     );
-    emit_p50_p99("webhooks_commit_to_delivery_ms", received, &mut latencies, "ms");
+    emit_p50_p99(
+        "webhooks_commit_to_delivery_ms",
+        received,
+        &mut latencies,
+        "ms",
+    );
     Ok(())
 }
