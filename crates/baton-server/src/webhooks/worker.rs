@@ -37,7 +37,10 @@ pub fn spawn(app: &AppState) {
             }
             let free = slots.available_permits();
             let mut claimed = 0;
-            if free > 0 {
+            // Without subscriptions nothing can be pending (a deleted one's deliveries go
+            // with it), so an idle server makes no writes for the outbox.
+            let subscribed = !app.webhooks.subscriptions().is_empty();
+            if free > 0 && subscribed {
                 let now = clock::now();
                 let lease =
                     i64::try_from(app.webhooks.config.lease.as_millis()).unwrap_or(i64::MAX);
