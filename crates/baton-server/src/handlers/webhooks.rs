@@ -169,7 +169,7 @@ pub async fn create(
         role,
         secret: sign::generate_secret(),
         previous: None,
-        created_at: crate::clock::now(),
+        created_at: app.clock.now(),
     };
     app.store.put_webhook(hook.clone()).await?;
     changed(&app).await?;
@@ -259,7 +259,7 @@ pub async fn rotate(
         ));
     }
     let mut hook = find(&app, &id).await?;
-    let now = crate::clock::now();
+    let now = app.clock.now();
     let grace_ms = i64::try_from(grace).unwrap_or(0) * 1000;
     hook.previous = (grace > 0).then(|| (hook.secret.clone(), now.plus_millis(grace_ms)));
     hook.secret = sign::generate_secret();
@@ -435,7 +435,7 @@ pub async fn replay(
     find(&app, &id).await?;
     let replayed = app
         .store
-        .replay_deliveries(&id, since, crate::clock::now())
+        .replay_deliveries(&id, since, app.clock.now())
         .await?;
     app.webhooks.wake();
     Ok(Json(Replayed { replayed }))

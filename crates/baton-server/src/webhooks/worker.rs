@@ -17,7 +17,6 @@ use rand::Rng;
 use tokio::sync::Semaphore;
 
 use crate::app::AppState;
-use crate::clock;
 
 /// How often subscriptions are re-read (another node's changes) and gauges refreshed.
 const REFRESH: Duration = Duration::from_secs(5);
@@ -37,8 +36,11 @@ pub fn spawn(app: &AppState) {
             }
             let free = slots.available_permits();
             let mut claimed = 0;
-            if free > 0 {
-                let now = clock::now();
+            // Without subscriptions nothing can be pending (a deleted one's deliveries go
+            // with it), so an idle server makes no writes for the outbox.
+            let subscribed = !app.webhooks.subscriptions().is_empty();
+            if free > 0 && subscribed {
+                let now = app.clock.now();
                 let lease =
                     i64::try_from(app.webhooks.config.lease.as_millis()).unwrap_or(i64::MAX);
                 let limit = u32::try_from(free).unwrap_or(u32::MAX);
@@ -82,7 +84,7 @@ async fn refresh(app: &AppState) {
             metrics::gauge!("baton_webhook_dead_letters").set(stats.dead as f64);
             let lag = stats
                 .oldest_pending
-                .map_or(0, |at| clock::now().millis_since(at).max(0));
+                .map_or(0, |at| app.clock.now().millis_since(at).max(0));
             metrics::gauge!("baton_webhook_lag_seconds").set(lag as f64 / 1000.0);
         }
         Err(error) => tracing::warn!(%error, "cannot read the webhook outbox"),
@@ -109,8 +111,8 @@ async fn deliver(app: &AppState, delivery: Delivery) {
     }
     // A deleted subscription's deliveries are deleted with it.
     let Some(hook) = hook else { return };
-    let attempt = super::deliver::attempt(app, &hook, &delivery, clock::now()).await;
-    let done = clock::now();
+    let attempt = super::deliver::attempt(app, &hook, &delivery, app.clock.now()).await;
+    let done = app.clock.now();
     let finish = if super::deliver::delivered(&attempt) {
         metrics::counter!("baton_webhook_deliveries_total", "outcome" => "delivered").increment(1);
         let latency = done.millis_since(delivery.created_at).max(0) as f64 / 1000.0;

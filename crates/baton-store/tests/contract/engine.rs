@@ -39,7 +39,7 @@ pub enum Place {
     /// A temporary SQLite data directory.
     Dir(TempDir),
     /// A PostgreSQL schema of its own, dropped with the test.
-    Schema(crate::postgres_engine::SchemaGuard),
+    Schema(Box<crate::postgres_engine::SchemaGuard>),
 }
 
 /// One storage engine.

@@ -73,7 +73,7 @@ impl Postgres {
             tamper: Box::new(PgTamper {
                 scratch: guard.scratch.clone(),
             }),
-            place: Place::Schema(guard),
+            place: Place::Schema(Box::new(guard)),
         }
     }
 }
@@ -92,7 +92,7 @@ impl Engine for Postgres {
 
     fn reopen(place: Place) -> Fresh {
         match place {
-            Place::Schema(guard) => Self::open(guard),
+            Place::Schema(guard) => Self::open(*guard),
             Place::Dir(_) => panic!("a PostgreSQL store lives in a schema"),
         }
     }

@@ -72,7 +72,7 @@ pub enum BenchStore {
         _dir: tempfile::TempDir,
     },
     /// PostgreSQL, in a schema of the run's own.
-    Postgres(Arc<PgStore>, Scratch),
+    Postgres(Arc<PgStore>, Box<Scratch>),
 }
 
 impl BenchStore {
@@ -95,7 +95,7 @@ impl BenchStore {
             },
         };
         match PgStore::open(scratch.connect_options(), options).await {
-            Ok(store) => Ok(Self::Postgres(Arc::new(store), scratch)),
+            Ok(store) => Ok(Self::Postgres(Arc::new(store), Box::new(scratch))),
             Err(error) => {
                 let _ = scratch.drop_schema().await;
                 Err(error.into())

@@ -10,6 +10,7 @@ mod ingest;
 mod ledger;
 mod package;
 mod route;
+mod webhooks;
 
 use std::process::ExitCode;
 
@@ -33,6 +34,8 @@ pub enum BenchCommand {
     Ledger(ledger::LedgerArgs),
     /// Router assignment with many agents and a long queue.
     Route(route::RouteArgs),
+    /// Webhook deliveries to a loopback receiver, and what the outbox costs appends.
+    Webhooks(webhooks::WebhooksArgs),
 }
 
 /// One figure.
@@ -79,6 +82,7 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<ExitCode> {
         BenchCommand::Route(args) => route::run(args)?,
         BenchCommand::Ledger(args) => ledger::run(args).await?,
         BenchCommand::Idle(args) => idle::run(args).await?,
+        BenchCommand::Webhooks(args) => webhooks::run(args).await?,
     }
     Ok(ExitCode::SUCCESS)
 }
