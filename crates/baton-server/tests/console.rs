@@ -162,8 +162,9 @@ async fn bot_conversation_until_handoff(app: &TestApp, bot: &str, cid: &str) {
     let handoff = app.post(&path, json!({"events": [
         {"type": "customer_message", "actor": "customer", "text": "I want to talk to a human agent now, this is the third time I'm writing!"},
     ]}), bot).await;
-    assert_eq!(
-        handoff["owner"], "queued",
+    // Queued, or offered in the same commit when an agent is free.
+    assert!(
+        handoff["owner"] == "queued" || handoff["owner"] == "offered",
         "the explicit request hands off: {handoff}"
     );
 }

@@ -136,8 +136,7 @@ pub fn configure(conn: &Connection) -> Result<(), StoreError> {
          PRAGMA synchronous = FULL;
          PRAGMA foreign_keys = ON;
          PRAGMA cache_size = -16000;
-         PRAGMA temp_store = MEMORY;
-         PRAGMA mmap_size = 268435456;",
+         PRAGMA temp_store = MEMORY;",
     )?;
     Ok(())
 }

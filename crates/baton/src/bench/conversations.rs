@@ -293,6 +293,14 @@ fn emit_waits(
         appends as f64 / commits.max(1) as f64,
         "appends",
     );
+    // 2T turn appends, the handoff, the agent's reply, and the router's `offered` and
+    // `assigned`: with the first offer in the handoff's own batch, one append fewer.
+    emit(
+        "appends_per_conversation",
+        n,
+        appends as f64 / n.max(1) as f64,
+        "appends",
+    );
     emit(
         "events_per_commit",
         commits,
