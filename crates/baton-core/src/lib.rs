@@ -17,6 +17,7 @@
 //! - [`facts`]: facts the customer gave, PII, role redaction, repeat detection.
 //! - [`package`]: the SBAR context package and its renderers.
 //! - [`router`]: matching queued conversations to agents; [`forecast`]: Erlang C staffing.
+//! - [`insights`]: the mismatch matrix, reliability and calibration, from the log.
 #![warn(missing_docs)]
 
 pub mod actor;
@@ -29,6 +30,7 @@ pub mod facts;
 pub mod fixture;
 pub mod forecast;
 pub mod id;
+pub mod insights;
 pub mod label;
 pub mod ledger;
 pub mod package;

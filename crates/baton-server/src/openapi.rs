@@ -20,6 +20,8 @@ use crate::handlers;
         handlers::package::package,
         handlers::handoff::bounce_back,
         handlers::handoff::resolve,
+        handlers::feedback::read_back,
+        handlers::feedback::survey,
         handlers::agents::put,
         handlers::agents::list,
         handlers::agents::get,

@@ -8,7 +8,7 @@ use crate::app::AppState;
 use crate::auth::ConsoleRoute;
 use crate::error::ApiError;
 use crate::handlers::{
-    agents, conversations, handoff, keys, ledger, offers, package, stream, system,
+    agents, conversations, feedback, handoff, keys, ledger, offers, package, stream, system,
 };
 
 /// A route the console calls: it takes the console's session cookie as well as a bearer
@@ -44,6 +44,14 @@ pub fn build(state: AppState) -> Router {
         .route(
             "/v1/conversations/{cid}/resolve",
             console(post(handoff::resolve)),
+        )
+        .route(
+            "/v1/conversations/{cid}/read-back",
+            console(post(feedback::read_back)),
+        )
+        .route(
+            "/v1/conversations/{cid}/survey",
+            console(post(feedback::survey)),
         )
         .route("/v1/agents", console(get(agents::list)))
         .route(

@@ -2,6 +2,7 @@
 
 pub mod agents;
 pub mod conversations;
+pub mod feedback;
 pub mod handoff;
 pub mod keys;
 pub mod ledger;

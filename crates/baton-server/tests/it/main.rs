@@ -7,6 +7,7 @@ mod binding;
 mod bola;
 mod bounded;
 mod faulty_store;
+mod feedback;
 mod handoff;
 mod handoff_path;
 mod helpers;
