@@ -22,6 +22,7 @@ use crate::handlers;
         handlers::handoff::resolve,
         handlers::feedback::read_back,
         handlers::feedback::survey,
+        handlers::insights::intents,
         handlers::agents::put,
         handlers::agents::list,
         handlers::agents::get,

@@ -65,6 +65,10 @@ pub fn build(state: AppState) -> Router {
         .route("/v1/queues", console(get(agents::queues)))
         .route("/v1/ledger/verify", get(ledger::verify))
         .route("/v1/stats", get(crate::handlers::stats::stats))
+        .route(
+            "/v1/insights/intents",
+            get(crate::handlers::insights::intents),
+        )
         .route("/", get(crate::console::session::index))
         .route("/console/session", post(crate::console::session::create))
         .route("/console/logout", post(crate::console::session::logout))

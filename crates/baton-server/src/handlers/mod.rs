@@ -4,6 +4,7 @@ pub mod agents;
 pub mod conversations;
 pub mod feedback;
 pub mod handoff;
+pub mod insights;
 pub mod keys;
 pub mod ledger;
 pub mod offers;

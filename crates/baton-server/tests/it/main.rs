@@ -12,6 +12,7 @@ mod handoff;
 mod handoff_path;
 mod helpers;
 mod idempotency;
+mod insights;
 mod keys;
 mod ledger;
 mod limits;
