@@ -23,6 +23,7 @@ use crate::handlers;
         handlers::feedback::read_back,
         handlers::feedback::survey,
         handlers::insights::intents,
+        handlers::insights::outcomes_report,
         handlers::agents::put,
         handlers::agents::list,
         handlers::agents::get,

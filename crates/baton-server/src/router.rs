@@ -69,6 +69,10 @@ pub fn build(state: AppState) -> Router {
             "/v1/insights/intents",
             get(crate::handlers::insights::intents),
         )
+        .route(
+            "/v1/insights/outcomes",
+            get(crate::handlers::insights::outcomes_report),
+        )
         .route("/", get(crate::console::session::index))
         .route("/console/session", post(crate::console::session::create))
         .route("/console/logout", post(crate::console::session::logout))

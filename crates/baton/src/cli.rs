@@ -32,6 +32,8 @@ enum Command {
     /// Policy tools.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Fit confidence calibration from labelled conversations; write a policy.
+    Train(crate::train::TrainArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -97,6 +99,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Ledger(LedgerCommand::Verify(args)) => crate::ledger::verify(args).await,
         Command::Bench(command) => crate::bench::run(command).await,
         Command::Eval(command) => crate::eval::run(command).await,
+        Command::Train(args) => crate::train::run(args).await,
         Command::Policy(PolicyCommand::Check { file }) => crate::eval::check_policy(&file),
         Command::Policy(PolicyCommand::Default) => {
             print!("{}", baton_core::policy::DEFAULT_POLICY_TOML);

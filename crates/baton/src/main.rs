@@ -11,6 +11,7 @@ mod demo;
 mod eval;
 mod ledger;
 mod serve;
+mod train;
 
 use clap::Parser;
 

@@ -5,3 +5,5 @@
 
 pub mod calibration;
 pub mod intents;
+pub mod outcomes;
+pub mod train;

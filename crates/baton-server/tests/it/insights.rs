@@ -105,3 +105,105 @@ async fn the_intent_matrix_and_reliability_match_the_hand_count() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(bad["error"]["field"], "since");
 }
+
+#[tokio::test]
+async fn outcomes_over_http_match_the_hand_count_and_export_as_csv() {
+    let app = spawn_app().await;
+    let msg = |text: &str| {
+        (
+            Actor::Customer,
+            body(json!({"type": "customer_message", "text": text})),
+        )
+    };
+    let resolved = (
+        Actor::System,
+        body(json!({"type": "resolved", "resolution": "done"})),
+    );
+    // a: the bot alone, resolved, csat 4. b: handed off for billing (explicit_request),
+    // resolved by ana, csat 2, lsat 5. c: still open with the bot.
+    app.seed(
+        "a",
+        vec![
+            msg("hi"),
+            resolved.clone(),
+            (Actor::Bot, body(json!({"type": "survey", "csat": 4}))),
+        ],
+    )
+    .await;
+    app.seed("b", vec![
+        msg("a human please"),
+        (Actor::System, body(json!({"type": "decision", "outcome": "handoff", "skills": ["billing"], "trigger_seq": 1,
+            "reasons": [{"code": "explicit_request", "signal": "explicit", "value": 1.0, "threshold": 1.0, "contribution": 1.0, "message": "asked"}]}))),
+        (Actor::System, body(json!({"type": "assigned", "agent_id": "ana"}))),
+        (ana(), body(json!({"type": "agent_message", "text": "hello"}))),
+        resolved,
+        (Actor::Bot, body(json!({"type": "survey", "csat": 2}))),
+        (ana(), body(json!({"type": "survey", "lsat": 5}))),
+    ]).await;
+    app.seed("c", vec![msg("hello?")]).await;
+
+    let supervisor = app.key("supervisor", None).await;
+    let (status, got) = app
+        .get(
+            &format!("/v1/insights/outcomes?{WINDOW}"),
+            Some(&supervisor),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{got}");
+    assert_eq!(got["contacts"], 3);
+    assert_eq!(
+        got["containment"],
+        json!({"count": 1, "of": 3, "rate": 1.0 / 3.0})
+    );
+    assert_eq!(got["handoff_rate"]["count"], 1);
+    assert_eq!(got["handoff_reasons"], json!({"explicit_request": 1}));
+    // Seeds share one timestamp: the ramp-up and handle time are 0 s.
+    assert_eq!(got["ramp_up_secs"], json!({"count": 1, "mean": 0.0}));
+    assert_eq!(got["csat_after_handoff"], json!({"count": 1, "mean": 2.0}));
+    assert_eq!(got["csat_bot_only"], json!({"count": 1, "mean": 4.0}));
+    assert_eq!(got["lsat"], json!({"count": 1, "mean": 5.0}));
+    assert_eq!(got["first_contact_resolution"]["count"], 2);
+    // 3 contacts x 0.20, no agent minutes.
+    let (_, priced) = app
+        .get(
+            &format!("/v1/insights/outcomes?{WINDOW}&bot_cost=0.2"),
+            Some(&supervisor),
+        )
+        .await;
+    assert!(
+        (priced["cost_per_contact"].as_f64().unwrap() - 0.2).abs() < 1e-9,
+        "{priced}"
+    );
+    let (_, billing) = app
+        .get(
+            &format!("/v1/insights/outcomes?{WINDOW}&skill=billing"),
+            Some(&supervisor),
+        )
+        .await;
+    assert_eq!(billing["contacts"], 1);
+
+    let csv = app
+        .client
+        .get(app.url(&format!("/v1/insights/outcomes?{WINDOW}&format=csv")))
+        .bearer_auth(&supervisor)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(csv.status(), StatusCode::OK);
+    assert!(
+        csv.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let text = csv.text().await.unwrap();
+    assert!(text.starts_with("metric,count,of,value\n"), "{text}");
+    assert!(text.contains("handoff_rate,1,3,"), "{text}");
+
+    for bad in ["format=xml", "bot_cost=-1", "fcr_hours=soon", "skill="] {
+        let (status, answer) = app
+            .get(&format!("/v1/insights/outcomes?{bad}"), Some(&supervisor))
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {answer}");
+    }
+}
