@@ -9,6 +9,7 @@ mod bench;
 mod cli;
 mod demo;
 mod eval;
+mod export;
 mod ledger;
 mod serve;
 mod train;

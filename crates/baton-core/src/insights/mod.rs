@@ -7,3 +7,4 @@ pub mod calibration;
 pub mod intents;
 pub mod outcomes;
 pub mod train;
+pub mod training;

@@ -181,10 +181,10 @@ fn contact_of(events: &[Event]) -> Contact {
                     *spoken = true;
                 }
             }
-            EventBody::RepeatAsk(_) | EventBody::CustomerRepeated(_) => {
-                if assigned.is_some() || c.handoffs > 0 {
-                    c.repeated = true;
-                }
+            EventBody::RepeatAsk(_) | EventBody::CustomerRepeated(_)
+                if assigned.is_some() || c.handoffs > 0 =>
+            {
+                c.repeated = true;
             }
             EventBody::BouncedBack(_) => {
                 if let Some((at, _, _)) = assigned.take() {
@@ -203,10 +203,8 @@ fn contact_of(events: &[Event]) -> Contact {
                     c.csat = Some(f64::from(csat));
                 }
             }
-            EventBody::CustomerMessage(_) => {
-                if c.resolved_at.is_some() && c.reopened_at.is_none() {
-                    c.reopened_at = Some(event.at);
-                }
+            EventBody::CustomerMessage(_) if c.resolved_at.is_some() && c.reopened_at.is_none() => {
+                c.reopened_at = Some(event.at);
             }
             EventBody::Survey(s) => {
                 if let Some(csat) = s.csat {
