@@ -178,7 +178,9 @@ fn decode_body(kind: &str, rest: Value, path: &str) -> Result<EventBody, DecodeE
         | K::BouncedBack
         | K::Resolved
         | K::RepeatAsk
-        | K::CustomerRepeated => {
+        | K::CustomerRepeated
+        | K::ReadBack
+        | K::Survey => {
             return Err(DecodeError::new(
                 DecodeErrorKind::ReservedType,
                 format!("{path}.type"),
@@ -187,6 +189,15 @@ fn decode_body(kind: &str, rest: Value, path: &str) -> Result<EventBody, DecodeE
         }
     };
     Ok(body)
+}
+
+/// Decodes a request body that is not an event batch (a read-back, a survey): the same
+/// errors as an event's, the field named from the body's top (`facts.corrected[0].kind`).
+pub fn decode_request<T: DeserializeOwned>(value: Value) -> Result<T, DecodeError> {
+    content(value, "").map_err(|mut error| {
+        error.field = error.field.trim_start_matches('.').to_owned();
+        error
+    })
 }
 
 fn content<T: DeserializeOwned>(rest: Value, path: &str) -> Result<T, DecodeError> {

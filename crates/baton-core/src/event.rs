@@ -4,6 +4,7 @@
 //! frozen: add variants and optional fields, never rename. Every content struct refuses
 //! unknown fields, so nothing a client sends is silently dropped from the record.
 
+mod feedback;
 mod kind;
 mod reason_code;
 
@@ -15,6 +16,10 @@ use crate::label::Label;
 use crate::text::{Confidence, Text};
 use crate::timestamp::Timestamp;
 
+pub use feedback::{
+    FactCorrection, FactsCheck, IntentCheck, ReadBack, ReadBackAnswer, Score, ScoreError, Survey,
+    SurveyError,
+};
 pub use kind::EventKind;
 pub use reason_code::ReasonCode;
 
@@ -80,6 +85,12 @@ pub enum EventBody {
     RepeatAsk(RepeatAsk),
     /// The customer restated a fact they had already given (written by the server).
     CustomerRepeated(CustomerRepeated),
+    /// The agent confirmed or corrected the package's reading (written by the server,
+    /// as the agent).
+    ReadBack(ReadBack),
+    /// Survey answers from the customer (through the bot) or the agent (written by the
+    /// server, as the one who answered).
+    Survey(Survey),
 }
 
 impl EventBody {
@@ -110,6 +121,8 @@ impl EventBody {
             EventBody::Resolved(_) => EventKind::Resolved,
             EventBody::RepeatAsk(_) => EventKind::RepeatAsk,
             EventBody::CustomerRepeated(_) => EventKind::CustomerRepeated,
+            EventBody::ReadBack(_) => EventKind::ReadBack,
+            EventBody::Survey(_) => EventKind::Survey,
         }
     }
 
@@ -459,6 +472,6 @@ mod tests {
     fn every_kind_has_its_own_wire_name() {
         let names: std::collections::BTreeSet<&str> =
             EventKind::ALL.iter().map(|k| k.as_str()).collect();
-        assert_eq!(names.len(), 18);
+        assert_eq!(names.len(), 20);
     }
 }

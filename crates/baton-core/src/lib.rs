@@ -18,6 +18,7 @@
 //! - [`package`]: the SBAR context package and its renderers.
 //! - [`router`]: matching queued conversations to agents; [`forecast`]: Erlang C staffing.
 //! - [`webhook`]: which events a subscription wants, retry schedule, delivery body.
+//! - [`insights`]: the mismatch matrix, reliability and calibration, from the log.
 #![warn(missing_docs)]
 
 pub mod actor;
@@ -30,6 +31,7 @@ pub mod facts;
 pub mod fixture;
 pub mod forecast;
 pub mod id;
+pub mod insights;
 pub mod label;
 pub mod ledger;
 pub mod package;

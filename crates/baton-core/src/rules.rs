@@ -66,6 +66,8 @@ pub fn actor_fits(actor: &Actor, body: &EventBody) -> bool {
         B::Action(_) | B::Commitment(_) => matches!(actor, Actor::Bot | Actor::Agent(_)),
         B::IdentityVerified(_) => matches!(actor, Actor::Bot | Actor::System),
         B::Note(_) => *actor != Actor::Customer,
+        B::ReadBack(_) => matches!(actor, Actor::Agent(_)),
+        B::Survey(_) => matches!(actor, Actor::Bot | Actor::Agent(_)),
         _ => *actor == Actor::System,
     }
 }
@@ -116,6 +118,23 @@ pub fn check_append(
             Actor::Agent(agent),
         ) => {
             if state.owner == Owner::Agent && state.assigned_agent.as_ref() == Some(agent) {
+                Ok(())
+            } else {
+                Err(not_owner())
+            }
+        }
+        // The read-back is the owning agent's word on what they received.
+        (B::ReadBack(_), Actor::Agent(agent)) => {
+            if state.owner == Owner::Agent && state.assigned_agent.as_ref() == Some(agent) {
+                Ok(())
+            } else {
+                Err(not_owner())
+            }
+        }
+        // An agent rates the package of a conversation they handled, also once it is
+        // closed; the customer's answers (through the bot) come whenever they come.
+        (B::Survey(_), Actor::Agent(agent)) => {
+            if state.last_agent.as_ref() == Some(agent) {
                 Ok(())
             } else {
                 Err(not_owner())

@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::event::{ActionStatus, Decision, Event, EventBody, IntentScore, Outcome, Priority};
+use crate::event::{
+    ActionStatus, Decision, Event, EventBody, IntentScore, Outcome, Priority, ReadBack,
+};
 use crate::id::{AgentId, CustomerId, OfferId};
 use crate::label::Label;
 use crate::text::Text;
@@ -102,6 +104,19 @@ pub struct HandoffState {
     pub skills: Vec<Label>,
 }
 
+/// The latest read-back and who gave it: what a bot reads after a bounce-back to learn
+/// what the human found.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReadBackState {
+    /// Seq of the read-back event.
+    pub seq: u64,
+    /// The agent who gave it.
+    pub agent_id: AgentId,
+    /// What they said.
+    #[serde(flatten)]
+    pub read_back: ReadBack,
+}
+
 /// How many events of each origin the conversation holds.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counts {
@@ -162,6 +177,9 @@ pub struct ConversationState {
     pub true_intent: Option<Label>,
     /// Customer satisfaction given at resolution.
     pub csat: Option<u8>,
+    /// The latest read-back of the package by an agent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_back: Option<ReadBackState>,
     /// Event counts.
     pub counts: Counts,
     /// When the first event happened.
@@ -191,6 +209,7 @@ impl Default for ConversationState {
             resolution: None,
             true_intent: None,
             csat: None,
+            read_back: None,
             counts: Counts::default(),
             started_at: None,
             last_event_at: None,
@@ -309,6 +328,16 @@ impl ConversationState {
             }
             EventBody::RepeatAsk(_) => self.counts.repeat_asks += 1,
             EventBody::CustomerRepeated(_) => self.counts.customer_repeats += 1,
+            EventBody::ReadBack(read_back) => {
+                if let Some(agent_id) = event.actor.agent() {
+                    self.read_back = Some(ReadBackState {
+                        seq: event.seq,
+                        agent_id: agent_id.clone(),
+                        read_back: read_back.clone(),
+                    });
+                }
+            }
+            EventBody::Survey(_) => {}
         }
     }
 

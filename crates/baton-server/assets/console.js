@@ -289,6 +289,26 @@ function conversationPage() {
     });
   }
 
+  // Read-back: one click confirms the bot's intent (and the facts shown), one click
+  // corrects it to what the agent typed; both confirm the facts the card lists.
+  async function readBack(intent, label) {
+    const kinds = Array.from(document.querySelectorAll("ul.facts li[data-kind]")).map((li) => li.dataset.kind);
+    const body = { intent };
+    if (kinds.length) body.facts = { confirmed: Array.from(new Set(kinds)) };
+    await api("POST", base + "/read-back", body);
+    $("#rb-status").textContent = label;
+    toast(label);
+  }
+  const confirmButton = $("#rb-confirm");
+  if (confirmButton) {
+    confirmButton.addEventListener("click", () => readBack("confirmed", "Confirmed.").catch((e) => toast(e.message)));
+    $("#rb-correct").addEventListener("click", () => {
+      const to = $("#rb-intent").value.trim();
+      if (!to) { toast("Type the right intent first."); $("#rb-intent").focus(); return; }
+      readBack({ corrected: to }, "Corrected to " + to + ".").catch((e) => toast(e.message));
+    });
+  }
+
   dialog("#open-bounce", "#bounce", "#bounce-form", async () => {
     const instructions = $("#bounce-text").value.trim();
     if (!instructions) throw new Error("Write instructions for the bot first.");

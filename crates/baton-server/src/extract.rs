@@ -48,6 +48,32 @@ where
     }
 }
 
+/// An optional JSON body: `None` when the request has no body at all, else what
+/// [`ApiJson`] makes of it (so a body without a JSON content type is still refused).
+pub struct MaybeJson<T>(pub Option<T>);
+
+impl<T, S> FromRequest<S> for MaybeJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let empty = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .is_some_and(|v| v.as_bytes() == b"0")
+            || (!req.headers().contains_key(header::CONTENT_LENGTH)
+                && !req.headers().contains_key(header::TRANSFER_ENCODING));
+        if empty {
+            return Ok(Self(None));
+        }
+        let ApiJson(value) = ApiJson::from_request(req, state).await?;
+        Ok(Self(Some(value)))
+    }
+}
+
 /// `application/json` or any `application/*+json`, parameters allowed: axum::Json's rule.
 fn json_content_type(headers: &HeaderMap) -> bool {
     headers

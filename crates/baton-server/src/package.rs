@@ -127,6 +127,7 @@ async fn build_checked(
     let signals = PackageSignals {
         sentiment: SentimentSignal::from_snapshot(&snapshot),
         confidence_history: Vec::new(),
+        calibrated_confidence: snapshot.raw_confidence.and(snapshot.confidence),
     };
     let playbooks = Playbooks(
         policy

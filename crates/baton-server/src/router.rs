@@ -8,7 +8,8 @@ use crate::app::AppState;
 use crate::auth::ConsoleRoute;
 use crate::error::ApiError;
 use crate::handlers::{
-    agents, conversations, feed, handoff, keys, ledger, offers, package, stream, system, webhooks,
+    agents, conversations, feed, feedback, handoff, keys, ledger, offers, package, stream, system,
+    webhooks,
 };
 
 /// A route the console calls: it takes the console's session cookie as well as a bearer
@@ -45,6 +46,14 @@ pub fn build(state: AppState) -> Router {
             "/v1/conversations/{cid}/resolve",
             console(post(handoff::resolve)),
         )
+        .route(
+            "/v1/conversations/{cid}/read-back",
+            console(post(feedback::read_back)),
+        )
+        .route(
+            "/v1/conversations/{cid}/survey",
+            console(post(feedback::survey)),
+        )
         .route("/v1/agents", console(get(agents::list)))
         .route(
             "/v1/agents/{aid}",
@@ -67,6 +76,14 @@ pub fn build(state: AppState) -> Router {
         .route("/v1/webhooks/{id}/replay", post(webhooks::replay))
         .route("/v1/ledger/verify", get(ledger::verify))
         .route("/v1/stats", get(crate::handlers::stats::stats))
+        .route(
+            "/v1/insights/intents",
+            get(crate::handlers::insights::intents),
+        )
+        .route(
+            "/v1/insights/outcomes",
+            get(crate::handlers::insights::outcomes_report),
+        )
         .route("/", get(crate::console::session::index))
         .route("/console/session", post(crate::console::session::create))
         .route("/console/logout", post(crate::console::session::logout))

@@ -752,6 +752,57 @@ async fn scenario(app: &TestApp, b: &Client, bot: &str, ana: &str) {
     std::fs::write(&shot, png).unwrap();
     eprintln!("agent view screenshot: {}", shot.display());
 
+    // Read-back: Confirm and Correct, one click each, land as read_back events.
+    b.find(Locator::Id("rb-confirm"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let confirmed = until("the confirming read_back", || async {
+        app.events("conv-1", &app.admin_key)
+            .await
+            .into_iter()
+            .find(|e| e["type"] == "read_back")
+    })
+    .await;
+    assert_eq!(confirmed["intent"], "confirmed");
+    assert_eq!(confirmed["bot_intent"], "billing.refund");
+    assert_eq!(confirmed["actor"], "agent:ana");
+    let kinds = confirmed["facts"]["confirmed"].as_array().unwrap();
+    assert!(kinds.iter().any(|k| k == "order_id"), "{confirmed}");
+    wait_text(b, "#rb-status", "Confirmed").await;
+    b.find(Locator::Id("rb-intent"))
+        .await
+        .unwrap()
+        .send_keys("billing.duplicate_charge")
+        .await
+        .unwrap();
+    b.find(Locator::Id("rb-correct"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let corrected = until("the correcting read_back", || async {
+        app.events("conv-1", &app.admin_key)
+            .await
+            .into_iter()
+            .filter(|e| e["type"] == "read_back")
+            .nth(1)
+    })
+    .await;
+    assert_eq!(
+        corrected["intent"],
+        json!({"corrected": "billing.duplicate_charge"})
+    );
+    wait_text(b, "#rb-status", "Corrected").await;
+    let state = app.get("/v1/conversations/conv-1", &app.admin_key).await;
+    assert_eq!(
+        state["read_back"]["intent"],
+        json!({"corrected": "billing.duplicate_charge"})
+    );
+
     // Live transcript: a customer message posted through the API shows up.
     app.post(
         "/v1/conversations/conv-1/events",

@@ -32,6 +32,11 @@ enum Command {
     /// Policy tools.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Fit confidence calibration from labelled conversations; write a policy.
+    Train(crate::train::TrainArgs),
+    /// Export data from the store.
+    #[command(subcommand)]
+    Export(crate::export::ExportCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -104,6 +109,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Ledger(LedgerCommand::Verify(args)) => crate::ledger::verify(args).await,
         Command::Bench(command) => crate::bench::run(command).await,
         Command::Eval(command) => crate::eval::run(command).await,
+        Command::Train(args) => crate::train::run(args).await,
+        Command::Export(command) => crate::export::run(command).await,
         Command::Policy(PolicyCommand::Check { file }) => crate::eval::check_policy(&file),
         Command::Policy(PolicyCommand::Default) => {
             print!("{}", baton_core::policy::DEFAULT_POLICY_TOML);

@@ -9,8 +9,10 @@ mod bench;
 mod cli;
 mod demo;
 mod eval;
+mod export;
 mod ledger;
 mod serve;
+mod train;
 
 use clap::Parser;
 

@@ -46,11 +46,15 @@ pub enum EventKind {
     RepeatAsk,
     /// `customer_repeated` (written by baton).
     CustomerRepeated,
+    /// `read_back` (written by baton, as the agent).
+    ReadBack,
+    /// `survey` (written by baton, as the one who answered).
+    Survey,
 }
 
 impl EventKind {
     /// Every kind: the ones a client may send first, in the order error messages list them.
-    pub const ALL: [EventKind; 18] = [
+    pub const ALL: [EventKind; 20] = [
         EventKind::CustomerMessage,
         EventKind::BotMessage,
         EventKind::AgentMessage,
@@ -69,6 +73,8 @@ impl EventKind {
         EventKind::Resolved,
         EventKind::RepeatAsk,
         EventKind::CustomerRepeated,
+        EventKind::ReadBack,
+        EventKind::Survey,
     ];
 
     /// The frozen wire name.
@@ -92,6 +98,8 @@ impl EventKind {
             EventKind::Resolved => "resolved",
             EventKind::RepeatAsk => "repeat_ask",
             EventKind::CustomerRepeated => "customer_repeated",
+            EventKind::ReadBack => "read_back",
+            EventKind::Survey => "survey",
         }
     }
 
@@ -120,7 +128,9 @@ impl EventKind {
             | EventKind::BouncedBack
             | EventKind::Resolved
             | EventKind::RepeatAsk
-            | EventKind::CustomerRepeated => true,
+            | EventKind::CustomerRepeated
+            | EventKind::ReadBack
+            | EventKind::Survey => true,
         }
     }
 

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::canonical::{CanonicalError, to_canonical_string};
-use crate::event::{Entity, Event, EventBody};
+use crate::event::{Entity, Event, EventBody, ReadBack};
 use crate::ledger::Digest;
 use crate::state::ConversationState;
 use crate::text::Text;
@@ -116,6 +116,26 @@ impl<'a> Redactor<'a> {
         }
     }
 
+    /// A corrected fact is masked whole when its kind is hidden, as an entity is.
+    fn mask_read_back(&self, read_back: &mut ReadBack) -> bool {
+        let note = self.mask_opt(&mut read_back.note);
+        read_back
+            .facts
+            .corrected
+            .iter_mut()
+            .fold(note, |changed, fact| {
+                let kind = FactKind::from_name(fact.kind.as_str());
+                let masked = match PiiKind::of_entity(&kind, fact.value.as_str()) {
+                    Some(pii) if !self.role.may_see(pii) => {
+                        fact.value = Text::masked(mask(pii, fact.value.as_str()));
+                        true
+                    }
+                    _ => self.mask(&mut fact.value),
+                };
+                masked | changed
+            })
+    }
+
     fn mask_json(&self, value: &mut Value) -> bool {
         match value {
             Value::String(s) => match self.text(s) {
@@ -168,6 +188,8 @@ impl<'a> Redactor<'a> {
                 .fold(false, |changed, r| self.mask(&mut r.message) | changed),
             EventBody::BouncedBack(b) => self.mask(&mut b.instructions),
             EventBody::Resolved(r) => self.mask(&mut r.resolution),
+            EventBody::ReadBack(r) => self.mask_read_back(r),
+            EventBody::Survey(s) => self.mask_opt(&mut s.comment),
             EventBody::IdentityVerified(_)
             | EventBody::Offered(_)
             | EventBody::OfferClosed(_)
@@ -213,6 +235,9 @@ impl<'a> Redactor<'a> {
         }
         changed |= self.mask_opt(&mut out.bot_instructions);
         changed |= self.mask_opt(&mut out.resolution);
+        if let Some(read_back) = &mut out.read_back {
+            changed |= self.mask_read_back(&mut read_back.read_back);
+        }
         changed.then_some(out)
     }
 }

@@ -135,6 +135,7 @@ pub fn build_package(input: &PackageInput<'_>, extractor: &FactExtractor) -> Con
     let intent = state.intent.as_ref().map(|i| IntentView {
         name: i.intent.to_string(),
         confidence: i.confidence.get(),
+        calibrated_confidence: input.signals.calibrated_confidence,
         alternatives: state
             .alternatives
             .iter()

@@ -80,6 +80,7 @@ fn package_with(text: &str) -> ContextPackage {
     let signals = PackageSignals {
         sentiment: None,
         confidence_history: Vec::new(),
+        calibrated_confidence: None,
     };
     let playbooks: Playbooks =
         serde_json::from_value(json!([{"intent": "*", "steps": ["Confirm the request"]}])).unwrap();

@@ -46,6 +46,9 @@ pub struct PackageSignals {
     /// Intent confidence over time; when empty, the package reads it from `nlu` events.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub confidence_history: Vec<ConfidencePoint>,
+    /// The calibrated confidence in the current intent, when the policy learns it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibrated_confidence: Option<f64>,
 }
 
 /// Sentiment on a -1 (angry) to +1 (delighted) scale.

@@ -143,8 +143,12 @@ pub struct Assessment {
 pub struct IntentView {
     /// Name.
     pub name: String,
-    /// Confidence in `[0, 1]`.
+    /// The bot's confidence, in `[0, 1]`.
     pub confidence: f64,
+    /// What that confidence has meant, learnt from confirmed outcomes (when the policy's
+    /// `confidence.calibration` is `learned`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub calibrated_confidence: Option<f64>,
     /// Other hypotheses, best first.
     pub alternatives: Vec<AlternativeView>,
 }

@@ -114,6 +114,7 @@ fn signals() -> PackageSignals {
             ],
         }),
         confidence_history: Vec::new(),
+        calibrated_confidence: None,
     }
 }
 

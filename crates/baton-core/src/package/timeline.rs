@@ -131,6 +131,15 @@ pub fn condense(events: &[Event]) -> Vec<TimelineEntry> {
                 "Customer had to repeat the {}",
                 humanize(r.fact_kind.as_str())
             )),
+            EventBody::ReadBack(r) => Some(match &r.intent {
+                crate::event::IntentCheck::Confirmed => {
+                    "Agent confirmed the bot's reading".to_owned()
+                }
+                crate::event::IntentCheck::Corrected(to) => {
+                    format!("Agent corrected the intent to {}", humanize(to.as_str()))
+                }
+            }),
+            EventBody::Survey(_) => None,
         };
         if let Some(what) = what {
             run.flush(&mut out);

@@ -29,6 +29,17 @@ fn location(line: Option<usize>, column: Option<usize>) -> String {
 }
 
 impl Policy {
+    /// The whole policy as a TOML file that [`Policy::from_toml_str`] reads back to the
+    /// same policy (what `baton train --out` writes).
+    pub fn to_toml_string(&self) -> Result<String, PolicyError> {
+        toml::to_string(self).map_err(|e| PolicyError {
+            line: None,
+            column: None,
+            path: None,
+            message: e.to_string(),
+        })
+    }
+
     /// Parses a policy file, merged over the built-in default, and validates it.
     pub fn from_toml_str(src: &str) -> Result<Policy, PolicyError> {
         let user: Table = toml::from_str(src).map_err(|e| {

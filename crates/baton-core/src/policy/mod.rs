@@ -124,6 +124,38 @@ pub struct ConfidencePolicy {
     /// Intents that ask for a human instead of naming a task: a pattern matches the
     /// whole intent name or one of its words (runs of ASCII letters and digits).
     pub human_intents: Vec<IntentPattern>,
+    /// Which confidence the signal reads: the bot's own (`raw`) or `learned`.
+    #[serde(default)]
+    pub calibration: CalibrationMode,
+    /// The fitted maps `calibration = "learned"` reads (written by `baton train`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub learned: Option<crate::insights::calibration::Calibration>,
+}
+
+/// `confidence.calibration`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CalibrationMode {
+    /// The bot's confidence as sent.
+    #[default]
+    Raw,
+    /// The bot's confidence through `confidence.learned`.
+    Learned,
+}
+
+impl ConfidencePolicy {
+    /// The confidence the signal reads for the bot's `raw` confidence in `intent`.
+    pub fn calibrated(&self, intent: &str, raw: f64) -> f64 {
+        match (self.calibration, &self.learned) {
+            (CalibrationMode::Learned, Some(learned)) => learned.apply(intent, raw),
+            _ => raw,
+        }
+    }
+
+    /// Whether the signal reads calibrated confidence.
+    pub fn is_learned(&self) -> bool {
+        self.calibration == CalibrationMode::Learned && self.learned.is_some()
+    }
 }
 
 /// `[loops]`.

@@ -91,6 +91,17 @@ impl Policy {
         c.phrases("frustration.repeat_claims", &f.repeat_claims);
         c.range("confidence.low", self.confidence.low, 0.0, 1.0);
         c.rule(
+            self.confidence.calibration != super::CalibrationMode::Learned
+                || self.confidence.learned.is_some(),
+            "confidence.calibration",
+            "\"learned\" needs [confidence.learned] (run `baton train`)",
+        );
+        c.rule(
+            self.confidence.learned.as_ref().is_none_or(|l| l.is_valid()),
+            "confidence.learned",
+            "each map needs raw values increasing and calibrated values non-decreasing, all in [0, 1]",
+        );
+        c.rule(
             self.confidence.streak_handoff >= 1,
             "confidence.streak_handoff",
             "must be at least 1",

@@ -16,8 +16,11 @@ pub const HISTORY_CAP: usize = 256;
 pub struct IntentConfidence {
     /// The latest top intent.
     pub intent: Option<Label>,
-    /// Its confidence.
+    /// Its confidence as the signal reads it (calibrated when the policy says so).
     pub current: Option<f64>,
+    /// The bot's own confidence, when `current` is calibrated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw: Option<f64>,
     /// Seq of the latest `nlu` event.
     pub seq: u64,
     /// Low or fallback results in a row.
@@ -60,6 +63,7 @@ impl Clone for IntentConfidence {
         Self {
             intent: self.intent.clone(),
             current: self.current,
+            raw: self.raw,
             seq: self.seq,
             low_streak: self.low_streak,
             fallbacks: self.fallbacks,
@@ -73,7 +77,9 @@ impl Clone for IntentConfidence {
 impl IntentConfidence {
     /// Adds one NLU result.
     pub fn push(&mut self, seq: u64, nlu: &Nlu, policy: &ConfidencePolicy) {
-        let value = nlu.confidence.get();
+        let raw = nlu.confidence.get();
+        let value = policy.calibrated(nlu.intent.as_str(), raw);
+        self.raw = policy.is_learned().then_some(raw);
         self.fallback = any_matches(&policy.fallback_intents, nlu.intent.as_str());
         self.fallbacks += u32::from(self.fallback);
         if self.fallback || value < policy.low {

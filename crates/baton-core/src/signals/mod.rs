@@ -97,8 +97,12 @@ pub struct SignalSnapshot {
     pub sentiment_last: f64,
     /// (seq, score) per customer message.
     pub sentiment_history: Vec<(u64, f64)>,
-    /// The latest NLU confidence.
+    /// The latest NLU confidence, as the signal reads it (calibrated when the policy's
+    /// `confidence.calibration` is `learned`).
     pub confidence: Option<f64>,
+    /// The bot's own latest confidence, when `confidence` is calibrated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw_confidence: Option<f64>,
     /// (seq, confidence) per `nlu` event.
     pub confidence_history: Vec<(u64, f64)>,
     /// Low or fallback NLU results in a row.
@@ -239,6 +243,7 @@ impl SignalState {
             sentiment_last: self.sentiment.last,
             sentiment_history: self.sentiment.history.clone(),
             confidence: self.confidence.current,
+            raw_confidence: self.confidence.raw,
             confidence_history: self.confidence.history.clone(),
             low_confidence_streak: self.confidence.low_streak,
             loop_score: self.loops.score,

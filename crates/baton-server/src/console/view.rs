@@ -11,6 +11,8 @@ use super::wait_words;
 
 /// One fact the customer gave.
 pub struct FactLine {
+    /// The kind's name (what a read-back confirms).
+    pub kind: String,
     /// The kind in words.
     pub label: String,
     /// The value as the reader may see it.
@@ -272,6 +274,7 @@ pub fn conversation_view(
             .facts
             .iter()
             .map(|f| FactLine {
+                kind: f.kind.as_str().to_owned(),
                 label: f.kind.words(),
                 value: f.value.clone(),
                 seq: f.seq,

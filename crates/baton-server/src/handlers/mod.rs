@@ -3,7 +3,9 @@
 pub mod agents;
 pub mod conversations;
 pub mod feed;
+pub mod feedback;
 pub mod handoff;
+pub mod insights;
 pub mod keys;
 pub mod ledger;
 pub mod offers;

@@ -43,6 +43,7 @@ pub fn run(args: PackageArgs) -> anyhow::Result<()> {
     let signals = PackageSignals {
         sentiment: SentimentSignal::from_snapshot(&snapshot),
         confidence_history: Vec::new(),
+        calibrated_confidence: None,
     };
     let playbooks = Playbooks::default();
     let input = PackageInput {

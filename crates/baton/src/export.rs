@@ -1,0 +1,125 @@
+//! `baton export training --format jsonl|rasa [--since]`: the customer utterances the
+//! bot read as an intent a human then judged, with both intents, for retraining the
+//! bot's NLU. Texts are masked as for an admin (personal data other than names hidden),
+//! since training data travels further than the log.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use baton_core::event::EventKind;
+use baton_core::facts::redact::mask_text;
+use baton_core::facts::{FactExtractor, ViewerRole};
+use baton_core::insights::intents::labelled_cases;
+use baton_core::insights::training::{to_rasa_yaml, training_examples};
+use baton_core::policy::Policy;
+use baton_core::{ConversationId, Event, Timestamp};
+use clap::{Args, Subcommand, ValueEnum};
+
+use crate::cli::StoreArgs;
+
+/// `baton export`.
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// Utterances with the bot's and the human's intent.
+    Training(TrainingArgs),
+}
+
+/// The output format.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Format {
+    /// One JSON object per line: text, bot_intent, human_intent, conversation, seq.
+    Jsonl,
+    /// Rasa NLU training data (YAML), grouped by the human's intent.
+    Rasa,
+}
+
+/// `baton export training`.
+#[derive(Debug, Args)]
+pub struct TrainingArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// The output format.
+    #[arg(long, value_enum, default_value = "jsonl")]
+    pub format: Format,
+    /// Only conversations labelled at or after this time (RFC 3339).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Write here instead of stdout.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+/// Runs `baton export`.
+pub async fn run(command: ExportCommand) -> anyhow::Result<ExitCode> {
+    let ExportCommand::Training(args) = command;
+    let since = match &args.since {
+        Some(raw) => Timestamp::parse(raw)
+            .map_err(|_| anyhow::anyhow!("--since must be an RFC 3339 time, got {raw:?}"))?,
+        None => Timestamp::from_unix_millis(0),
+    };
+    let store = crate::serve::open_store(&args.store).await?;
+    let kinds = [
+        EventKind::CustomerMessage,
+        EventKind::Nlu,
+        EventKind::ReadBack,
+        EventKind::Resolved,
+    ]
+    .map(EventKind::as_str);
+    let rows = store
+        .events_of_kinds(&kinds, since, 5_000_000)
+        .await
+        .context("cannot read the store")?;
+    let mut conversations: BTreeMap<ConversationId, Vec<Event>> = BTreeMap::new();
+    for row in rows {
+        let event: Event = serde_json::from_str(&row.canonical).with_context(|| {
+            format!(
+                "stored event {}/{} does not parse",
+                row.conversation, row.seq
+            )
+        })?;
+        conversations
+            .entry(row.conversation)
+            .or_default()
+            .push(event);
+    }
+    for events in conversations.values_mut() {
+        events.sort_by_key(|e| e.seq);
+    }
+    let cases = labelled_cases(
+        conversations.iter().map(|(c, e)| (c, e.as_slice())),
+        since,
+        Timestamp::from_unix_millis(i64::MAX / 2),
+    );
+    let extractor = FactExtractor::new(&Policy::default().facts)
+        .map_err(|e| anyhow::anyhow!("the fact patterns do not compile: {e}"))?;
+    let mut examples = training_examples(&cases, |c| conversations.get(c).map(Vec::as_slice));
+    for example in &mut examples {
+        if let Some(masked) = mask_text(&example.text, ViewerRole::Admin, &extractor, &[]) {
+            example.text = masked;
+        }
+    }
+    let text = match args.format {
+        Format::Rasa => to_rasa_yaml(&examples),
+        Format::Jsonl => {
+            let mut out = String::new();
+            for example in &examples {
+                out.push_str(&serde_json::to_string(example)?);
+                out.push('\n');
+            }
+            out
+        }
+    };
+    match &args.out {
+        Some(path) => std::fs::write(path, text)
+            .with_context(|| format!("cannot write {}", path.display()))?,
+        None => print!("{text}"),
+    }
+    eprintln!(
+        "{} examples from {} labelled conversations",
+        examples.len(),
+        cases.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}
