@@ -100,30 +100,6 @@ pub struct Committed {
     pub after: Vec<AfterCommit>,
 }
 
-/// Work a batch can have done before it commits, so that its events share the
-/// batch's commit: the router's first offer for a handoff. The pipeline knows only this
-/// trait; `flow` passes the router's implementation ([`crate::routing::FirstOffer`]),
-/// so the pipeline never names the router.
-pub trait BeforeCommit: Send + Sync {
-    /// For a batch that hands `conversation` off (its folded `state` is queued): puts
-    /// it in line and returns the router's events for it to write in the same batch, or
-    /// `None` when it could not (the conversation is then put in line after the commit,
-    /// as [`AfterCommit::Enqueue`] says).
-    fn route<'a>(
-        &'a self,
-        app: &'a AppState,
-        conversation: &'a ConversationId,
-        state: &'a baton_core::ConversationState,
-    ) -> BoxFuture<'a, Option<Vec<EventBody>>>;
-
-    /// The batch that [`BeforeCommit::route`] routed did not commit: take it out of line.
-    fn undo<'a>(&'a self, app: &'a AppState, conversation: &'a ConversationId)
-    -> BoxFuture<'a, ()>;
-}
-
-/// A boxed future, as [`BeforeCommit`] returns.
-pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
-
 /// Why a write failed.
 pub enum WriteError {
     /// Refused; nothing written.
@@ -240,7 +216,6 @@ pub async fn write(
     live: &mut LiveGuard,
     drafts: Vec<Draft>,
     now: Timestamp,
-    before: Option<&dyn BeforeCommit>,
 ) -> Result<Written, WriteError> {
     let policy = app.policy();
     let mut state = live.state.clone();
@@ -255,25 +230,7 @@ pub async fn write(
     let client_count = drafts.len();
     let mut queue: std::collections::VecDeque<Draft> = drafts.into();
     let mut index = 0;
-    let mut routed = false;
-    loop {
-        let Some(draft) = queue.pop_front() else {
-            // Everything checked: a handoff's first offer joins the same commit.
-            match before {
-                Some(before) if !routed && hands_off(&state, &events) => {
-                    routed = true;
-                    match before.route(app, conversation, &state).await {
-                        Some(bodies) => queue.extend(bodies.into_iter().map(Draft::system)),
-                        None => routed = false,
-                    }
-                    if queue.is_empty() {
-                        break;
-                    }
-                    continue;
-                }
-                _ => break,
-            }
-        };
+    while let Some(draft) = queue.pop_front() {
         check_append(&state, &draft.actor, &draft.body)
             .map_err(|refusal| ApiError::from(refusal).with_field(format!("events[{index}]")))?;
         let event = Event {
@@ -327,11 +284,7 @@ pub async fn write(
         outbox: app.webhooks.outbox_for(&events, &state),
     };
     let notify_webhooks = !batch.outbox.is_empty();
-    let stored = app.store.append(batch).await;
-    if let (Err(_), Some(before), true) = (&stored, before, routed) {
-        before.undo(app, conversation).await;
-    }
-    match stored {
+    match app.store.append(batch).await {
         Ok(_) => {}
         // The store rolled this batch back alone: nothing was written, memory is right.
         Err(StoreError::DuplicateEventId(_)) => return Err(WriteError::DuplicateId),
@@ -356,25 +309,13 @@ pub async fn write(
     if notify_webhooks {
         app.webhooks.wake();
     }
-    let mut after = app.derive.after_commit(conversation, &live.state, &events);
-    if routed {
-        after.retain(|work| !matches!(work, AfterCommit::Enqueue(_)));
-    }
+    let after = app.derive.after_commit(conversation, &live.state, &events);
     Ok(Written {
         events,
         last_seq,
         head: head.to_hex(),
         after,
     })
-}
-
-/// Whether the batch so far hands a bot's conversation off (the decision is in it and
-/// the folded state is queued).
-fn hands_off(state: &baton_core::ConversationState, events: &[Event]) -> bool {
-    state.owner == baton_core::Owner::Queued
-        && events.iter().any(|e| {
-            matches!(&e.body, EventBody::Decision(d) if d.outcome == baton_core::event::Outcome::Handoff)
-        })
 }
 
 /// The response for a committed write.
@@ -482,7 +423,6 @@ pub async fn append_locked(
     cid: &ConversationId,
     expected: Option<u64>,
     drafts: Vec<Draft>,
-    before: Option<&dyn BeforeCommit>,
 ) -> Result<Committed, ApiError> {
     let mut live = app
         .conversations
@@ -517,7 +457,7 @@ pub async fn append_locked(
     } else {
         Vec::new()
     };
-    match write(app, cid, &mut live, drafts, app.clock.now(), before).await {
+    match write(app, cid, &mut live, drafts, app.clock.now()).await {
         Ok(written) => Ok(Committed {
             response: response(&live, &written),
             after: written.after,
@@ -555,7 +495,6 @@ pub async fn write_system(
         live,
         vec![Draft::system(body)],
         app.clock.now(),
-        None,
     )
     .await
     {

@@ -26,9 +26,7 @@ pub async fn append_events(
     let (expected, drafts) = admit(app, principal, cid, request).await?;
     let (app, principal, cid) = (app.clone(), principal.clone(), cid.clone());
     let result = crate::detach::run(async move {
-        let first_offer = crate::routing::FirstOffer;
-        let committed =
-            append_locked(&app, &principal, &cid, expected, drafts, Some(&first_offer)).await?;
+        let committed = append_locked(&app, &principal, &cid, expected, drafts).await?;
         crate::routing::follow(&app, committed.after);
         Ok(committed.response)
     })

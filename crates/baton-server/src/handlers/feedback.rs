@@ -154,7 +154,7 @@ async fn write_as(
         meta: None,
         body,
     };
-    match write(app, cid, &mut live, vec![draft], app.clock.now(), None).await {
+    match write(app, cid, &mut live, vec![draft], app.clock.now()).await {
         Ok(written) => {
             let answer = response(&live, &written);
             crate::routing::follow(app, written.after);

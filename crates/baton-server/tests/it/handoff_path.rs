@@ -251,29 +251,3 @@ async fn a_slow_bounce_back_or_resolve_commit_does_not_hold_the_routing_gate() {
     assert_eq!(seqs_of(&app, "held-2", "resolved").await.len(), 1);
     assert_eq!(app.agent("ana").await["load"], 0);
 }
-
-#[tokio::test]
-async fn with_an_agent_free_the_handoff_and_its_first_offer_are_one_commit() {
-    let app = spawn_app().await;
-    let bot = app.key("bot", None).await;
-    app.available_agent("ana", json!({"billing": 3}), 2).await;
-    let answer = app.hand_off("one-1", &bot, &["billing"], "normal").await;
-    // The answer covers the offer: it was written in the batch that decided the handoff.
-    assert_eq!(answer["owner"], "offered", "{answer}");
-    let events = app.events("one-1").await;
-    let last = events.last().unwrap();
-    assert_eq!(last["type"], "offered", "{events:?}");
-    assert_eq!(last["agent_id"], "ana");
-    assert_eq!(answer["seq"], last["seq"]);
-    assert_eq!(events[events.len() - 2]["type"], "decision");
-    assert_eq!(
-        last["at"],
-        events[events.len() - 2]["at"],
-        "one batch, one time"
-    );
-
-    // With nobody free it is queued by that commit and offered later.
-    let answer = app.hand_off("one-2", &bot, &["orders"], "normal").await;
-    assert_eq!(answer["owner"], "queued", "{answer}");
-    assert_eq!(seqs_of(&app, "one-2", "offered").await.len(), 0);
-}

@@ -698,8 +698,7 @@ impl TestApp {
     }
 
     /// A customer message, then the bot's `handoff_requested` with `skills` and
-    /// `priority`; asserts baton decided to hand off and queued the conversation or,
-    /// with an agent free, offered it in the same commit.
+    /// `priority`; asserts baton decided to hand off and queued the conversation.
     pub async fn hand_off(&self, cid: &str, bot: &str, skills: &[&str], priority: &str) -> Value {
         let answer = self
             .append_ok(
@@ -712,10 +711,7 @@ impl TestApp {
             )
             .await;
         assert_eq!(answer["decision"]["outcome"], "handoff", "{answer}");
-        assert!(
-            answer["owner"] == "queued" || answer["owner"] == "offered",
-            "{answer}"
-        );
+        assert_eq!(answer["owner"], "queued", "{answer}");
         answer
     }
 
