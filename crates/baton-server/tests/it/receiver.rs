@@ -100,6 +100,17 @@ impl Receiver {
             .flatten()
     }
 
+    /// Every request that arrives within `window` from now. A fixed window, not "until
+    /// a silence": fast retries would keep a silence from ever coming.
+    pub async fn during(&mut self, window: Duration) -> Vec<Received> {
+        let end = tokio::time::Instant::now() + window;
+        let mut got = Vec::new();
+        while let Ok(Some(r)) = tokio::time::timeout_at(end, self.rx.recv()).await {
+            got.push(r);
+        }
+        got
+    }
+
     /// The next request (failing the test after [`crate::helpers::WAIT`]).
     pub async fn next(&mut self) -> Received {
         self.next_within(crate::helpers::WAIT)

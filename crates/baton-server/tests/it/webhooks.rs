@@ -181,10 +181,12 @@ async fn a_receiver_down_then_back_gets_everything_in_order_per_conversation() {
     }
     // While it is down, each conversation's first delivery is tried again and again,
     // and nothing behind it is sent.
-    let mut while_down = Vec::new();
-    while let Some(r) = receiver.next_within(Duration::from_millis(400)).await {
-        while_down.push(r.line());
-    }
+    let while_down: Vec<(String, u64)> = receiver
+        .during(Duration::from_millis(1500))
+        .await
+        .iter()
+        .map(Received::line)
+        .collect();
     assert!(while_down.len() >= 6, "retried: {while_down:?}");
     assert!(
         while_down.iter().all(|(_, seq)| *seq == 1),
@@ -309,10 +311,12 @@ async fn a_redirect_is_not_followed() {
         &bot,
     )
     .await;
-    let mut paths = Vec::new();
-    while let Some(r) = receiver.next_within(Duration::from_millis(400)).await {
-        paths.push(r.path);
-    }
+    let paths: Vec<String> = receiver
+        .during(Duration::from_millis(1000))
+        .await
+        .into_iter()
+        .map(|r| r.path)
+        .collect();
     assert!(!paths.is_empty());
     assert!(
         paths.iter().all(|p| p == "/hook"),
