@@ -299,6 +299,56 @@ pub const ROUTES: &[Route] = &[
         fresh: false,
         expect: ["403", "403", "403", "200", "403", "200", "401", "401"],
     },
+    Route {
+        // Every role reads the feed; what it holds is filtered per conversation.
+        call: "GET /v1/events",
+        body: None,
+        on: On::Nothing,
+        console: false,
+        fresh: false,
+        expect: ["200", "200", "200", "200", "200", "200", "401", "401"],
+    },
+    Route {
+        call: "GET /v1/events/stream",
+        body: None,
+        on: On::Nothing,
+        console: false,
+        fresh: false,
+        expect: ["200", "200", "200", "200", "200", "200", "401", "401"],
+    },
+    Route {
+        call: "GET /v1/webhooks",
+        body: None,
+        on: On::Nothing,
+        console: false,
+        fresh: false,
+        expect: ["403", "403", "403", "403", "403", "200", "401", "401"],
+    },
+    Route {
+        call: "POST /v1/webhooks",
+        // Port 9 (discard): nothing listens, so the subscription delivers nowhere.
+        body: Some(r#"{"url": "http://127.0.0.1:9/bola", "events": ["resolved"]}"#),
+        on: On::Nothing,
+        console: false,
+        fresh: false,
+        expect: ["403", "403", "403", "403", "403", "201", "401", "401"],
+    },
+    Route {
+        call: "GET /v1/insights/intents",
+        body: None,
+        on: On::Nothing,
+        console: false,
+        fresh: false,
+        expect: ["403", "403", "403", "200", "403", "200", "401", "401"],
+    },
+    Route {
+        call: "GET /v1/insights/outcomes",
+        body: None,
+        on: On::Nothing,
+        console: false,
+        fresh: false,
+        expect: ["403", "403", "403", "200", "403", "200", "401", "401"],
+    },
 ];
 
 /// Reading a conversation: an agent only what is assigned (or offered) to it; an
