@@ -124,6 +124,30 @@ pub struct KindEvent {
     pub canonical: String,
 }
 
+impl KindEvent {
+    /// Rows of [`crate::Store::events_of_kinds`] parsed and grouped: each conversation's
+    /// events in seq order (the rows come in time order).
+    pub fn by_conversation(
+        rows: Vec<KindEvent>,
+    ) -> Result<std::collections::BTreeMap<ConversationId, Vec<Event>>, crate::StoreError> {
+        let mut out: std::collections::BTreeMap<ConversationId, Vec<Event>> =
+            std::collections::BTreeMap::new();
+        for row in rows {
+            let event: Event = serde_json::from_str(&row.canonical).map_err(|e| {
+                crate::StoreError::Corrupt(format!(
+                    "stored event {}/{} does not parse: {e}",
+                    row.conversation, row.seq
+                ))
+            })?;
+            out.entry(row.conversation).or_default().push(event);
+        }
+        for events in out.values_mut() {
+            events.sort_by_key(|e| e.seq);
+        }
+        Ok(out)
+    }
+}
+
 /// An event in the global feed: its position, its conversation, the event as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FeedEvent {

@@ -3,18 +3,17 @@
 //! bot's NLU. Texts are masked as for an admin (personal data other than names hidden),
 //! since training data travels further than the log.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
+use baton_core::Timestamp;
 use baton_core::event::EventKind;
 use baton_core::facts::redact::mask_text;
 use baton_core::facts::{FactExtractor, ViewerRole};
 use baton_core::insights::intents::labelled_cases;
 use baton_core::insights::training::{to_rasa_yaml, training_examples};
 use baton_core::policy::Policy;
-use baton_core::{ConversationId, Event, Timestamp};
 use clap::{Args, Subcommand, ValueEnum};
 
 use crate::cli::StoreArgs;
@@ -54,39 +53,14 @@ pub struct TrainingArgs {
 /// Runs `baton export`.
 pub async fn run(command: ExportCommand) -> anyhow::Result<ExitCode> {
     let ExportCommand::Training(args) = command;
-    let since = match &args.since {
-        Some(raw) => Timestamp::parse(raw)
-            .map_err(|_| anyhow::anyhow!("--since must be an RFC 3339 time, got {raw:?}"))?,
-        None => Timestamp::from_unix_millis(0),
-    };
-    let store = crate::serve::open_store(&args.store).await?;
+    let since = crate::train::since_arg(args.since.as_deref())?;
     let kinds = [
         EventKind::CustomerMessage,
         EventKind::Nlu,
         EventKind::ReadBack,
         EventKind::Resolved,
-    ]
-    .map(EventKind::as_str);
-    let rows = store
-        .events_of_kinds(&kinds, since, 5_000_000)
-        .await
-        .context("cannot read the store")?;
-    let mut conversations: BTreeMap<ConversationId, Vec<Event>> = BTreeMap::new();
-    for row in rows {
-        let event: Event = serde_json::from_str(&row.canonical).with_context(|| {
-            format!(
-                "stored event {}/{} does not parse",
-                row.conversation, row.seq
-            )
-        })?;
-        conversations
-            .entry(row.conversation)
-            .or_default()
-            .push(event);
-    }
-    for events in conversations.values_mut() {
-        events.sort_by_key(|e| e.seq);
-    }
+    ];
+    let conversations = crate::train::conversations_since(&args.store, &kinds, since).await?;
     let cases = labelled_cases(
         conversations.iter().map(|(c, e)| (c, e.as_slice())),
         since,

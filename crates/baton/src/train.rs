@@ -17,6 +17,8 @@ use baton_core::policy::Policy;
 use baton_core::{ConversationId, Event, Timestamp};
 use clap::Args;
 
+use baton_store::KindEvent;
+
 use crate::cli::StoreArgs;
 
 /// `baton train`.
@@ -46,37 +48,13 @@ const MAX_EVENTS: u32 = 5_000_000;
 /// Runs `baton train`: the report as JSON on stdout; exit 1 when there is too little
 /// labelled data to split.
 pub async fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
-    let since = match &args.since {
-        Some(raw) => Timestamp::parse(raw)
-            .map_err(|_| anyhow::anyhow!("--since must be an RFC 3339 time, got {raw:?}"))?,
-        None => Timestamp::from_unix_millis(0),
-    };
+    let since = since_arg(args.since.as_deref())?;
     let base = match &args.policy {
         Some(path) => crate::serve::load_policy(path)?,
         None => Policy::default(),
     };
-    let store = crate::serve::open_store(&args.store).await?;
-    let kinds = [EventKind::Nlu, EventKind::ReadBack, EventKind::Resolved].map(EventKind::as_str);
-    let rows = store
-        .events_of_kinds(&kinds, since, MAX_EVENTS)
-        .await
-        .context("cannot read the store")?;
-    let mut conversations: BTreeMap<ConversationId, Vec<Event>> = BTreeMap::new();
-    for row in rows {
-        let event: Event = serde_json::from_str(&row.canonical).with_context(|| {
-            format!(
-                "stored event {}/{} does not parse",
-                row.conversation, row.seq
-            )
-        })?;
-        conversations
-            .entry(row.conversation)
-            .or_default()
-            .push(event);
-    }
-    for events in conversations.values_mut() {
-        events.sort_by_key(|e| e.seq);
-    }
+    let kinds = [EventKind::Nlu, EventKind::ReadBack, EventKind::Resolved];
+    let conversations = conversations_since(&args.store, &kinds, since).await?;
     let cases = labelled_cases(
         conversations.iter().map(|(c, e)| (c, e.as_slice())),
         since,
@@ -100,4 +78,29 @@ pub async fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
         eprintln!("wrote {}", out.display());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--since`: an RFC 3339 time, or the beginning of time.
+pub fn since_arg(raw: Option<&str>) -> anyhow::Result<Timestamp> {
+    match raw {
+        Some(raw) => Timestamp::parse(raw)
+            .map_err(|_| anyhow::anyhow!("--since must be an RFC 3339 time, got {raw:?}")),
+        None => Ok(Timestamp::from_unix_millis(0)),
+    }
+}
+
+/// The events of `kinds` written since `since` in the store `store` names, per
+/// conversation in seq order (what `train` and `export training` read).
+pub async fn conversations_since(
+    store: &StoreArgs,
+    kinds: &[EventKind],
+    since: Timestamp,
+) -> anyhow::Result<BTreeMap<ConversationId, Vec<Event>>> {
+    let store = crate::serve::open_store(store).await?;
+    let names: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
+    let rows = store
+        .events_of_kinds(&names, since, MAX_EVENTS)
+        .await
+        .context("cannot read the store")?;
+    Ok(KindEvent::by_conversation(rows)?)
 }

@@ -13,7 +13,7 @@ use baton_core::event::EventKind;
 use baton_core::insights::intents::{IntentInsights, intent_insights, labelled_cases};
 use baton_core::insights::outcomes::{OutcomeConfig, OutcomeFilter, Outcomes, outcomes, to_csv};
 use baton_core::{ConversationId, Event, Timestamp};
-use baton_store::Role;
+use baton_store::{KindEvent, Role};
 use serde::{Deserialize, Serialize};
 
 use crate::app::AppState;
@@ -137,20 +137,7 @@ pub async fn read_conversations(
     let names: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
     let rows = app.store.events_of_kinds(&names, since, MAX_EVENTS).await?;
     let truncated = rows.len() >= MAX_EVENTS as usize;
-    let mut out: BTreeMap<ConversationId, Vec<Event>> = BTreeMap::new();
-    for row in rows {
-        let event: Event = serde_json::from_str(&row.canonical).map_err(|e| {
-            ApiError::internal(format!(
-                "stored event {}/{} does not parse: {e}",
-                row.conversation, row.seq
-            ))
-        })?;
-        out.entry(row.conversation).or_default().push(event);
-    }
-    for events in out.values_mut() {
-        events.sort_by_key(|e| e.seq);
-    }
-    Ok((out, truncated))
+    Ok((KindEvent::by_conversation(rows)?, truncated))
 }
 
 /// `?since=&until=&skill=&intent=&format=&fcr_hours=&bot_cost=&agent_cost_per_minute=`.
