@@ -39,7 +39,10 @@ macro_rules! contract {
     };
 }
 
-contract!(sqlite, crate::engine::Sqlite:
+/// Every engine runs every case; an engine may add cases of its own after them.
+macro_rules! every_case {
+    ($name:ident, $engine:ty $(, $module:ident :: $case:ident)* $(,)?) => {
+        contract!($name, $engine:
     log::appended_events_read_back_in_order,
     log::a_batch_is_all_or_nothing,
     log::a_batch_refused_mid_write_leaves_its_neighbours_committed,
@@ -65,33 +68,17 @@ contract!(sqlite, crate::engine::Sqlite:
     outbox::deliveries_are_written_with_their_batch_or_not_at_all,
     outbox::a_conversation_is_delivered_in_order_and_others_are_not_held_up,
     outbox::a_failed_try_waits_for_its_retry_then_dead_letters_and_replays,
-);
+            $($module::$case,)*
+        );
+    };
+}
 
-contract!(postgres, crate::postgres_engine::Postgres:
-    log::appended_events_read_back_in_order,
-    log::a_batch_is_all_or_nothing,
-    log::a_stale_expected_seq_is_refused,
-    log::ids_are_found_by_conversation,
-    log::concurrent_appends_to_one_conversation_never_fork_it,
-    log::pages_are_bounded_by_count_and_bytes,
-    log::acknowledged_appends_survive_a_reopen,
-    ledger::an_untouched_ledger_verifies_with_its_checkpoints,
-    ledger::an_edited_event_is_named,
-    ledger::a_truncated_tail_is_caught,
-    ledger::a_deleted_conversation_is_caught,
-    keys::keys_are_found_by_hash_and_listed_oldest_first,
-    keys::revoking_records_once_and_spares_the_last_admin,
-    keys::sessions_are_stored_found_and_ended,
-    directory::agents_are_created_replaced_and_listed,
-    directory::summaries_filter_by_owner_agent_and_customer,
-    directory::events_are_found_by_kind_across_conversations,
-    feed::positions_follow_commit_order_across_conversations,
-    feed::concurrent_commits_get_increasing_positions,
-    feed::positions_survive_a_reopen,
-    outbox::subscriptions_are_stored_replaced_and_deleted,
-    outbox::deliveries_are_written_with_their_batch_or_not_at_all,
-    outbox::a_conversation_is_delivered_in_order_and_others_are_not_held_up,
-    outbox::a_failed_try_waits_for_its_retry_then_dead_letters_and_replays,
+every_case!(sqlite, crate::engine::Sqlite);
+
+// Two handles on one PostgreSQL are two nodes; the embedded store has one writer.
+every_case!(
+    postgres,
+    crate::postgres_engine::Postgres,
     nodes::two_nodes_appending_to_one_conversation_never_fork_it,
     nodes::two_nodes_keep_one_checkpoint_chain,
     nodes::two_nodes_creating_one_conversation_agree_on_one_winner,
