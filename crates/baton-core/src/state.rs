@@ -40,6 +40,20 @@ impl Owner {
             Owner::Closed => "closed",
         }
     }
+
+    /// Every owner, in the order a conversation meets them.
+    pub const ALL: [Owner; 5] = [
+        Owner::Bot,
+        Owner::Queued,
+        Owner::Offered,
+        Owner::Agent,
+        Owner::Closed,
+    ];
+
+    /// The owner with this wire name.
+    pub fn parse(raw: &str) -> Option<Owner> {
+        Owner::ALL.into_iter().find(|owner| owner.as_str() == raw)
+    }
 }
 
 /// An offer awaiting the agent's answer.
@@ -225,6 +239,14 @@ impl ConversationState {
             state.apply(event);
         }
         state
+    }
+
+    /// What the conversation is about: the intent a resolving human judged, else the
+    /// NLU's latest read (what search filters on).
+    pub fn topic(&self) -> Option<&Label> {
+        self.true_intent
+            .as_ref()
+            .or(self.intent.as_ref().map(|score| &score.intent))
     }
 
     /// Actions still pending or failed, oldest first.

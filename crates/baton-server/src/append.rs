@@ -266,6 +266,7 @@ pub async fn write(
         agent: state.assigned_agent.clone(),
         started_at: state.started_at.unwrap_or(now),
         updated_at: now,
+        intent: state.topic().cloned(),
     };
     let published: Vec<Published> = sealed
         .iter()

@@ -12,6 +12,7 @@ use crate::handlers;
         handlers::keys::create,
         handlers::keys::list,
         handlers::keys::revoke,
+        handlers::search::search,
         handlers::conversations::append,
         handlers::conversations::events,
         handlers::conversations::state,

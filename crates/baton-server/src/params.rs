@@ -45,6 +45,20 @@ pub fn seq(source: Source, field: &str, raw: Option<&str>) -> Result<Option<u64>
     number(source, field, raw, 0, MAX_SEQ)
 }
 
+/// Parses an optional RFC 3339 time.
+pub fn timestamp(
+    field: &'static str,
+    raw: Option<&str>,
+) -> Result<Option<baton_core::Timestamp>, ApiError> {
+    raw.map(|raw| {
+        baton_core::Timestamp::parse(raw).map_err(|_| {
+            ApiError::bad_request("invalid_query", format!("{field} must be an RFC 3339 time"))
+                .with_field(field)
+        })
+    })
+    .transpose()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

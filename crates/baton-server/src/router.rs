@@ -8,8 +8,8 @@ use crate::app::AppState;
 use crate::auth::ConsoleRoute;
 use crate::error::ApiError;
 use crate::handlers::{
-    agents, conversations, feed, feedback, handoff, keys, ledger, offers, package, stream, system,
-    webhooks,
+    agents, conversations, feed, feedback, handoff, keys, ledger, offers, package, search, stream,
+    system, webhooks,
 };
 
 /// A route the console calls: it takes the console's session cookie as well as a bearer
@@ -28,6 +28,7 @@ pub fn build(state: AppState) -> Router {
         .route("/openapi.json", get(system::openapi))
         .route("/v1/keys", post(keys::create).get(keys::list))
         .route("/v1/keys/{id}", delete(keys::revoke))
+        .route("/v1/conversations", console(get(search::search)))
         .route(
             "/v1/conversations/{cid}/events",
             console(post(conversations::append)).get(conversations::events),

@@ -96,6 +96,12 @@ pub trait Store: Send + Sync + 'static {
     /// Conversations, most recently updated first, optionally only those with an owner.
     fn conversations(&self, filter: ConversationFilter) -> StoreFuture<'_, Vec<ConversationRow>>;
 
+    /// One page of a search over conversations, in the query's fixed order.
+    fn search_conversations(
+        &self,
+        query: ConversationQuery,
+    ) -> StoreFuture<'_, Vec<ConversationRow>>;
+
     /// Conversations of one customer, oldest first (the journey).
     fn conversations_of_customer<'a>(
         &'a self,

@@ -69,6 +69,8 @@ pub struct ConversationSummary {
     pub started_at: Timestamp,
     /// When it last changed.
     pub updated_at: Timestamp,
+    /// What it is about: the intent a resolving human judged, else the NLU's latest.
+    pub intent: Option<Label>,
 }
 
 /// What a committed append returns.
@@ -193,6 +195,38 @@ pub struct ConversationFilter {
     pub agent: Option<AgentId>,
     /// At most this many.
     pub limit: Option<u32>,
+}
+
+/// A search over conversations, newest started first, one page at a time. Every filter
+/// is optional; the order (`started_at` then id, both descending) never changes for a
+/// conversation, so paging by [`ConversationCursor`] neither skips nor repeats one.
+#[derive(Debug, Clone, Default)]
+pub struct ConversationQuery {
+    /// Only these owners (all when empty).
+    pub owners: Vec<Owner>,
+    /// Only this agent's.
+    pub agent: Option<AgentId>,
+    /// Only this customer's.
+    pub customer: Option<CustomerId>,
+    /// Only those about this intent.
+    pub intent: Option<Label>,
+    /// Started at or after.
+    pub since: Option<Timestamp>,
+    /// Started before.
+    pub until: Option<Timestamp>,
+    /// Only those after this one in the order (the last row of the previous page).
+    pub after: Option<ConversationCursor>,
+    /// At most this many.
+    pub limit: u32,
+}
+
+/// A place in a [`ConversationQuery`]'s order: a conversation's start and id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConversationCursor {
+    /// When it started.
+    pub started_at: Timestamp,
+    /// Its id.
+    pub id: ConversationId,
 }
 
 /// A stored API key: only its SHA-256 is kept.

@@ -51,21 +51,12 @@ pub struct Window {
     pub until: Timestamp,
 }
 
-fn timestamp(field: &'static str, raw: Option<&str>) -> Result<Option<Timestamp>, ApiError> {
-    raw.map(|raw| {
-        Timestamp::parse(raw).map_err(|_| {
-            ApiError::bad_request("invalid_query", format!("{field} must be an RFC 3339 time"))
-                .with_field(field)
-        })
-    })
-    .transpose()
-}
-
 impl Window {
     /// The window the query names, ending now by default.
     pub fn of(since: Option<&str>, until: Option<&str>, now: Timestamp) -> Result<Self, ApiError> {
-        let until = timestamp("until", until)?.unwrap_or(now);
-        let since = timestamp("since", since)?.unwrap_or(until.plus_millis(-DEFAULT_DAYS * DAY_MS));
+        let until = crate::params::timestamp("until", until)?.unwrap_or(now);
+        let since = crate::params::timestamp("since", since)?
+            .unwrap_or(until.plus_millis(-DEFAULT_DAYS * DAY_MS));
         if since >= until {
             return Err(
                 ApiError::bad_request("invalid_query", "since must be before until")

@@ -10,6 +10,7 @@ pub mod keys;
 pub mod ledger;
 pub mod offers;
 pub mod package;
+pub mod search;
 pub mod stats;
 pub mod stream;
 pub mod system;

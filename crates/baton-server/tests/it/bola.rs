@@ -292,6 +292,15 @@ pub const ROUTES: &[Route] = &[
         expect: ["403", "403", "403", "403", "200", "200", "401", "401"],
     },
     Route {
+        // An agent searches only its own conversations; the list is filtered, not refused.
+        call: "GET /v1/conversations",
+        body: None,
+        on: On::Nothing,
+        console: true,
+        fresh: false,
+        expect: ["403", "200", "200", "200", "200", "200", "401", "401"],
+    },
+    Route {
         call: "GET /v1/stats",
         body: None,
         on: On::Nothing,

@@ -158,6 +158,13 @@ impl Store for FaultyStore {
         self.inner.conversations(filter)
     }
 
+    fn search_conversations(
+        &self,
+        query: ConversationQuery,
+    ) -> StoreFuture<'_, Vec<ConversationRow>> {
+        self.inner.search_conversations(query)
+    }
+
     fn conversations_of_customer<'a>(
         &'a self,
         customer: &'a CustomerId,

@@ -395,6 +395,7 @@ pub async fn seed_store(store: &dyn Store, cid: &str, events: Vec<(Actor, EventB
         agent: state.assigned_agent.clone(),
         started_at: at,
         updated_at: at,
+        intent: state.topic().cloned(),
     };
     store
         .append(AppendBatch {

@@ -244,6 +244,13 @@ impl Store for PgStore {
         self.run(async move { read::conversations(&self.pool, &filter).await })
     }
 
+    fn search_conversations(
+        &self,
+        query: ConversationQuery,
+    ) -> StoreFuture<'_, Vec<ConversationRow>> {
+        self.run(async move { read::search_conversations(&self.pool, &query).await })
+    }
+
     fn conversations_of_customer<'a>(
         &'a self,
         customer: &'a CustomerId,

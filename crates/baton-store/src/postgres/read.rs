@@ -153,14 +153,7 @@ pub async fn events_of_kinds(
 }
 
 fn owner_from(raw: &str) -> Result<Owner, StoreError> {
-    Ok(match raw {
-        "bot" => Owner::Bot,
-        "queued" => Owner::Queued,
-        "offered" => Owner::Offered,
-        "agent" => Owner::Agent,
-        "closed" => Owner::Closed,
-        other => return Err(corrupt("owner", other)),
-    })
+    Owner::parse(raw).ok_or_else(|| corrupt("owner", raw))
 }
 
 fn conversation_row(row: &PgRow) -> Result<ConversationRow, StoreError> {
@@ -169,6 +162,7 @@ fn conversation_row(row: &PgRow) -> Result<ConversationRow, StoreError> {
     let owner: &str = row.try_get("owner")?;
     let customer: Option<String> = row.try_get("customer")?;
     let agent: Option<String> = row.try_get("agent")?;
+    let intent: Option<String> = row.try_get("intent")?;
     Ok(ConversationRow {
         id: ConversationId::parse(id).map_err(|e| corrupt("conversation id", e))?,
         last_seq: to_u64(row.try_get("last_seq")?)?,
@@ -185,6 +179,10 @@ fn conversation_row(row: &PgRow) -> Result<ConversationRow, StoreError> {
                 .map_err(|e| corrupt("agent id", e))?,
             started_at: Timestamp::from_unix_millis(row.try_get("started_at")?),
             updated_at: Timestamp::from_unix_millis(row.try_get("updated_at")?),
+            intent: intent
+                .map(baton_core::Label::parse)
+                .transpose()
+                .map_err(|e| corrupt("intent", e))?,
         },
     })
 }
@@ -194,7 +192,7 @@ pub async fn conversation(
     cid: &ConversationId,
 ) -> Result<Option<ConversationRow>, StoreError> {
     let row = sqlx::query(
-        "SELECT id, last_seq, head, owner, customer, agent, started_at, updated_at
+        "SELECT id, last_seq, head, owner, customer, agent, started_at, updated_at, intent
          FROM conversations WHERE id = $1",
     )
     .bind(cid.as_str())
@@ -209,7 +207,7 @@ pub async fn conversations(
 ) -> Result<Vec<ConversationRow>, StoreError> {
     let owners: Vec<&str> = filter.owners.iter().map(|o| o.as_str()).collect();
     let rows = sqlx::query(
-        "SELECT id, last_seq, head, owner, customer, agent, started_at, updated_at
+        "SELECT id, last_seq, head, owner, customer, agent, started_at, updated_at, intent
          FROM conversations
          WHERE (cardinality($1::text[]) = 0 OR owner = ANY($1))
            AND ($2::text IS NULL OR agent = $2)
@@ -223,12 +221,43 @@ pub async fn conversations(
     rows.iter().map(conversation_row).collect()
 }
 
+pub async fn search_conversations(
+    pool: &PgPool,
+    query: &ConversationQuery,
+) -> Result<Vec<ConversationRow>, StoreError> {
+    let owners: Vec<&str> = query.owners.iter().map(|o| o.as_str()).collect();
+    let rows = sqlx::query(
+        "SELECT id, last_seq, head, owner, customer, agent, started_at, updated_at, intent
+         FROM conversations
+         WHERE (cardinality($1::text[]) = 0 OR owner = ANY($1))
+           AND ($2::text IS NULL OR agent = $2)
+           AND ($3::text IS NULL OR customer = $3)
+           AND ($4::text IS NULL OR intent = $4)
+           AND ($5::bigint IS NULL OR started_at >= $5)
+           AND ($6::bigint IS NULL OR started_at < $6)
+           AND ($7::bigint IS NULL OR (started_at, id) < ($7, $8::text))
+         ORDER BY started_at DESC, id DESC LIMIT $9",
+    )
+    .bind(&owners)
+    .bind(query.agent.as_ref().map(|a| a.as_str()))
+    .bind(query.customer.as_ref().map(|c| c.as_str()))
+    .bind(query.intent.as_ref().map(|i| i.as_str()))
+    .bind(query.since.map(|t| t.unix_millis()))
+    .bind(query.until.map(|t| t.unix_millis()))
+    .bind(query.after.as_ref().map(|c| c.started_at.unix_millis()))
+    .bind(query.after.as_ref().map(|c| c.id.as_str()))
+    .bind(i64::from(query.limit))
+    .fetch_all(pool)
+    .await?;
+    rows.iter().map(conversation_row).collect()
+}
+
 pub async fn conversations_of_customer(
     pool: &PgPool,
     customer: &CustomerId,
 ) -> Result<Vec<ConversationRow>, StoreError> {
     let rows = sqlx::query(
-        "SELECT id, last_seq, head, owner, customer, agent, started_at, updated_at
+        "SELECT id, last_seq, head, owner, customer, agent, started_at, updated_at, intent
          FROM conversations WHERE customer = $1 ORDER BY started_at",
     )
     .bind(customer.as_str())

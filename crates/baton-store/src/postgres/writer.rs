@@ -230,7 +230,7 @@ async fn append_one(
                      WHERE NOT EXISTS (SELECT 1 FROM duplicate)
                  ), updated AS (
                      UPDATE conversations SET last_seq = $7, head = $8, owner = $9, customer = $10,
-                         agent = $11, updated_at = $12
+                         agent = $11, updated_at = $12, intent = $13
                      WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM duplicate)
                  )
                  SELECT event_id FROM duplicate",
@@ -247,6 +247,7 @@ async fn append_one(
             .bind(s.customer.as_ref().map(|c| c.as_str()))
             .bind(s.agent.as_ref().map(|a| a.as_str()))
             .bind(s.updated_at.unix_millis())
+            .bind(s.intent.as_ref().map(|i| i.as_str()))
             .fetch_optional(&mut *tx)
             .await?;
             if let Some(id) = duplicate {
@@ -261,8 +262,8 @@ async fn append_one(
             // makes this insert wait, then do nothing, and the batch is stale.
             let written = sqlx::query(
                 "WITH created AS (
-                     INSERT INTO conversations (id, last_seq, head, owner, customer, agent, started_at, updated_at)
-                     VALUES ($1, $7, $8, $9, $10, $11, $12, $13)
+                     INSERT INTO conversations (id, last_seq, head, owner, customer, agent, started_at, updated_at, intent)
+                     VALUES ($1, $7, $8, $9, $10, $11, $12, $13, $14)
                      ON CONFLICT (id) DO NOTHING
                      RETURNING id
                  )
@@ -283,6 +284,7 @@ async fn append_one(
             .bind(s.agent.as_ref().map(|a| a.as_str()))
             .bind(s.started_at.unix_millis())
             .bind(s.updated_at.unix_millis())
+            .bind(s.intent.as_ref().map(|i| i.as_str()))
             .execute(&mut *tx)
             .await?;
             if written.rows_affected() == 0 {

@@ -235,6 +235,13 @@ impl Store for SqliteStore {
         self.read(move |conn| read::conversations(conn, &filter))
     }
 
+    fn search_conversations(
+        &self,
+        query: ConversationQuery,
+    ) -> StoreFuture<'_, Vec<ConversationRow>> {
+        self.read(move |conn| read::search_conversations(conn, &query))
+    }
+
     fn conversations_of_customer<'a>(
         &'a self,
         customer: &'a CustomerId,

@@ -160,17 +160,10 @@ pub fn events_of_kinds(
 }
 
 const CONVERSATION_COLUMNS: &str =
-    "id, last_seq, head, owner, customer, agent, started_at, updated_at";
+    "id, last_seq, head, owner, customer, agent, started_at, updated_at, intent";
 
 fn owner_from(raw: &str) -> Result<Owner, StoreError> {
-    Ok(match raw {
-        "bot" => Owner::Bot,
-        "queued" => Owner::Queued,
-        "offered" => Owner::Offered,
-        "agent" => Owner::Agent,
-        "closed" => Owner::Closed,
-        other => return Err(corrupt("owner", other)),
-    })
+    Owner::parse(raw).ok_or_else(|| corrupt("owner", raw))
 }
 
 fn conversation_row(row: &Row<'_>) -> Result<ConversationRow, StoreError> {
@@ -179,6 +172,7 @@ fn conversation_row(row: &Row<'_>) -> Result<ConversationRow, StoreError> {
     let owner: String = row.get(3)?;
     let customer: Option<String> = row.get(4)?;
     let agent: Option<String> = row.get(5)?;
+    let intent: Option<String> = row.get(8)?;
     Ok(ConversationRow {
         id: ConversationId::parse(id).map_err(|e| corrupt("conversation id", e))?,
         last_seq: row.get(1)?,
@@ -195,6 +189,10 @@ fn conversation_row(row: &Row<'_>) -> Result<ConversationRow, StoreError> {
                 .map_err(|e| corrupt("agent id", e))?,
             started_at: Timestamp::from_unix_millis(row.get(6)?),
             updated_at: Timestamp::from_unix_millis(row.get(7)?),
+            intent: intent
+                .map(baton_core::Label::parse)
+                .transpose()
+                .map_err(|e| corrupt("intent", e))?,
         },
     })
 }
@@ -239,6 +237,38 @@ pub fn conversations(
         owners_json,
         filter.agent.as_ref().map(|a| a.as_str()),
         limit
+    ])?;
+    collect_rows(rows)
+}
+
+pub fn search_conversations(
+    conn: &Connection,
+    query: &ConversationQuery,
+) -> Result<Vec<ConversationRow>, StoreError> {
+    let owners: Vec<&str> = query.owners.iter().map(|o| o.as_str()).collect();
+    let owners_json =
+        serde_json::to_string(&owners).map_err(|e| StoreError::Engine(e.to_string()))?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {CONVERSATION_COLUMNS} FROM conversations
+         WHERE (?1 = '[]' OR owner IN (SELECT value FROM json_each(?1)))
+           AND (?2 IS NULL OR agent = ?2)
+           AND (?3 IS NULL OR customer = ?3)
+           AND (?4 IS NULL OR intent = ?4)
+           AND (?5 IS NULL OR started_at >= ?5)
+           AND (?6 IS NULL OR started_at < ?6)
+           AND (?7 IS NULL OR started_at < ?7 OR (started_at = ?7 AND id < ?8))
+         ORDER BY started_at DESC, id DESC LIMIT ?9"
+    ))?;
+    let rows = stmt.query(params![
+        owners_json,
+        query.agent.as_ref().map(|a| a.as_str()),
+        query.customer.as_ref().map(|c| c.as_str()),
+        query.intent.as_ref().map(|i| i.as_str()),
+        query.since.map(|t| t.unix_millis()),
+        query.until.map(|t| t.unix_millis()),
+        query.after.as_ref().map(|c| c.started_at.unix_millis()),
+        query.after.as_ref().map(|c| c.id.as_str()),
+        i64::from(query.limit),
     ])?;
     collect_rows(rows)
 }

@@ -126,6 +126,21 @@ const MIGRATIONS: &[&str] = &[
         error TEXT,
         PRIMARY KEY (delivery, number)
     ) WITHOUT ROWID;",
+    // 5: conversation search: what each is about, and the order search pages in
+    // (newest started first; a conversation's start never moves, so cursors hold).
+    // Existing conversations take the intent of their latest NLU read, or the one a
+    // resolving human gave.
+    "ALTER TABLE conversations ADD COLUMN intent TEXT;
+    UPDATE conversations SET intent = coalesce(
+        (SELECT json_extract(body, '$.true_intent') FROM events
+          WHERE events.conversation = conversations.id AND kind = 'resolved'
+            AND json_extract(body, '$.true_intent') IS NOT NULL
+          ORDER BY seq DESC LIMIT 1),
+        (SELECT json_extract(body, '$.intent') FROM events
+          WHERE events.conversation = conversations.id AND kind = 'nlu'
+          ORDER BY seq DESC LIMIT 1));
+    CREATE INDEX conversations_by_start ON conversations (started_at, id);
+    CREATE INDEX conversations_by_intent ON conversations (intent, started_at);",
 ];
 
 /// Pragmas every connection needs: durability first (an acknowledged append is on disk).
@@ -220,6 +235,69 @@ mod tests {
             [],
         )
         .unwrap();
+    }
+
+    #[test]
+    fn conversations_of_a_version_4_database_learn_their_intent() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for sql in &MIGRATIONS[..4] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 4).unwrap();
+        let events = [
+            ("judged", 1, "nlu", r#"{"type":"nlu","intent":"billing"}"#),
+            (
+                "judged",
+                2,
+                "resolved",
+                r#"{"type":"resolved","true_intent":"refund"}"#,
+            ),
+            ("read", 1, "nlu", r#"{"type":"nlu","intent":"billing"}"#),
+            ("read", 2, "nlu", r#"{"type":"nlu","intent":"cancel"}"#),
+            ("read", 3, "resolved", r#"{"type":"resolved"}"#),
+            (
+                "silent",
+                1,
+                "customer_message",
+                r#"{"type":"customer_message"}"#,
+            ),
+        ];
+        for (position, (conversation, seq, kind, body)) in events.into_iter().enumerate() {
+            conn.execute(
+                "INSERT INTO events (conversation, seq, event_id, kind, body, hash, position)
+                 VALUES (?1, ?2, ?3, ?4, ?5, x'00', ?6)",
+                rusqlite::params![conversation, seq, format!("e{seq}"), kind, body, position],
+            )
+            .unwrap();
+        }
+        for conversation in ["judged", "read", "silent"] {
+            conn.execute(
+                "INSERT INTO conversations (id, last_seq, head, owner, started_at, updated_at)
+                 VALUES (?1, 1, x'00', 'bot', 1, 1)",
+                [conversation],
+            )
+            .unwrap();
+        }
+        migrate(&mut conn).unwrap();
+        let intent = |id: &str| -> Option<String> {
+            conn.query_row(
+                "SELECT intent FROM conversations WHERE id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .unwrap()
+        };
+        assert_eq!(
+            intent("judged").as_deref(),
+            Some("refund"),
+            "the human's judgement wins"
+        );
+        assert_eq!(
+            intent("read").as_deref(),
+            Some("cancel"),
+            "else the latest NLU read"
+        );
+        assert_eq!(intent("silent"), None);
     }
 
     #[test]

@@ -425,11 +425,11 @@ fn append(
     super::outbox::record(tx, batch)?;
     let s = &batch.summary;
     tx.prepare_cached(
-        "INSERT INTO conversations (id, last_seq, head, owner, customer, agent, started_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+        "INSERT INTO conversations (id, last_seq, head, owner, customer, agent, started_at, updated_at, intent)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
          ON CONFLICT (id) DO UPDATE SET last_seq = excluded.last_seq, head = excluded.head,
            owner = excluded.owner, customer = excluded.customer, agent = excluded.agent,
-           updated_at = excluded.updated_at",
+           updated_at = excluded.updated_at, intent = excluded.intent",
     )?
     .execute(params![
         cid,
@@ -440,6 +440,7 @@ fn append(
         s.agent.as_ref().map(|a| a.as_str()),
         s.started_at.unix_millis(),
         s.updated_at.unix_millis(),
+        s.intent.as_ref().map(|i| i.as_str()),
     ])?;
     Ok(AppendReceipt {
         last_seq: last.seq,

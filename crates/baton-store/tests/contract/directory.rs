@@ -2,7 +2,7 @@
 //! agent, customer) and events by kind across conversations.
 
 use baton_core::{AgentId, CustomerId, Owner};
-use baton_store::{AgentRecord, ConversationFilter};
+use baton_store::{AgentRecord, ConversationCursor, ConversationFilter, ConversationQuery};
 
 use crate::engine::Engine;
 use crate::seed::{EMPTY, Summary, at, batch_with};
@@ -63,6 +63,7 @@ pub async fn summaries_filter_by_owner_agent_and_customer<E: Engine>() {
             customer,
             started,
             updated,
+            intent: None,
         };
         store
             .append(batch_with(id, EMPTY, "e", &["hello"], &summary))
@@ -162,4 +163,146 @@ pub async fn events_are_found_by_kind_across_conversations<E: Engine>() {
         .await
         .unwrap();
     assert_eq!(limited.len(), 3);
+}
+
+pub async fn search_filters_and_pages_without_skipping_or_repeating<E: Engine>() {
+    let fresh = E::fresh();
+    let store = fresh.store.as_ref();
+    // Two pairs share a start time, so the id breaks ties inside a page boundary.
+    let rows = [
+        (
+            "s-1",
+            Owner::Bot,
+            None,
+            Some("cust-1"),
+            Some("billing"),
+            100,
+        ),
+        (
+            "s-2",
+            Owner::Agent,
+            Some("ana"),
+            Some("cust-1"),
+            Some("refund"),
+            200,
+        ),
+        (
+            "s-3",
+            Owner::Closed,
+            Some("ana"),
+            Some("cust-2"),
+            Some("billing"),
+            200,
+        ),
+        ("s-4", Owner::Queued, None, None, Some("billing"), 300),
+        ("s-5", Owner::Agent, Some("bo"), Some("cust-2"), None, 300),
+        ("s-6", Owner::Bot, None, None, Some("refund"), 400),
+    ];
+    for (id, owner, agent, customer, intent, started) in rows {
+        let summary = Summary {
+            owner: Some(owner),
+            agent,
+            customer,
+            started,
+            // Updated in the opposite order to started: search must not follow it.
+            updated: 1_000 - started,
+            intent,
+        };
+        store
+            .append(batch_with(id, EMPTY, "e", &["hello"], &summary))
+            .await
+            .unwrap();
+    }
+    let search = |query: ConversationQuery| async move {
+        store
+            .search_conversations(query)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| r.id.to_string())
+            .collect::<Vec<_>>()
+    };
+    let all = ConversationQuery {
+        limit: 100,
+        ..Default::default()
+    };
+    assert_eq!(
+        search(all.clone()).await,
+        ["s-6", "s-5", "s-4", "s-3", "s-2", "s-1"],
+        "newest started first, ties by id descending"
+    );
+    // Page by twos with the last row of each page as the cursor.
+    let mut paged = Vec::new();
+    let mut after = None;
+    loop {
+        let rows = store
+            .search_conversations(ConversationQuery {
+                limit: 2,
+                after: after.clone(),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let Some(last) = rows.last() else { break };
+        after = Some(ConversationCursor {
+            started_at: last.summary.started_at,
+            id: last.id.clone(),
+        });
+        paged.extend(rows.iter().map(|r| r.id.to_string()));
+    }
+    assert_eq!(paged, search(all).await, "pages join up to the whole list");
+
+    let billing = ConversationQuery {
+        intent: Some(baton_core::Label::parse("billing").unwrap()),
+        limit: 100,
+        ..Default::default()
+    };
+    assert_eq!(search(billing).await, ["s-4", "s-3", "s-1"]);
+    let ana = ConversationQuery {
+        agent: Some(AgentId::parse("ana").unwrap()),
+        limit: 100,
+        ..Default::default()
+    };
+    assert_eq!(search(ana).await, ["s-3", "s-2"]);
+    let customer = ConversationQuery {
+        customer: Some(CustomerId::parse("cust-2").unwrap()),
+        limit: 100,
+        ..Default::default()
+    };
+    assert_eq!(search(customer).await, ["s-5", "s-3"]);
+    let live = ConversationQuery {
+        owners: vec![Owner::Agent, Owner::Queued],
+        limit: 100,
+        ..Default::default()
+    };
+    assert_eq!(search(live).await, ["s-5", "s-4", "s-2"]);
+    let window = ConversationQuery {
+        since: Some(at(200)),
+        until: Some(at(400)),
+        limit: 100,
+        ..Default::default()
+    };
+    assert_eq!(
+        search(window).await,
+        ["s-5", "s-4", "s-3", "s-2"],
+        "since is inclusive, until exclusive"
+    );
+    let combined = ConversationQuery {
+        intent: Some(baton_core::Label::parse("billing").unwrap()),
+        owners: vec![Owner::Closed, Owner::Bot],
+        since: Some(at(150)),
+        limit: 100,
+        ..Default::default()
+    };
+    assert_eq!(search(combined).await, ["s-3"]);
+    let row = store
+        .conversation(&crate::seed::cid("s-2"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        row.summary.intent,
+        Some(baton_core::Label::parse("refund").unwrap()),
+        "the summary keeps the intent"
+    );
 }

@@ -60,6 +60,7 @@ macro_rules! every_case {
     keys::sessions_are_stored_found_and_ended,
     directory::agents_are_created_replaced_and_listed,
     directory::summaries_filter_by_owner_agent_and_customer,
+    directory::search_filters_and_pages_without_skipping_or_repeating,
     directory::events_are_found_by_kind_across_conversations,
     feed::positions_follow_commit_order_across_conversations,
     feed::concurrent_commits_get_increasing_positions,

@@ -41,6 +41,7 @@ pub struct Summary {
     pub agent: Option<&'static str>,
     pub started: i64,
     pub updated: i64,
+    pub intent: Option<&'static str>,
 }
 
 /// A batch of customer messages `texts` after `head`, with event ids
@@ -89,6 +90,9 @@ pub fn batch_with(
                 .map(|a| AgentId::parse(a).expect("test agent id")),
             started_at: at(summary.started),
             updated_at: at(summary.updated),
+            intent: summary
+                .intent
+                .map(|i| baton_core::Label::parse(i).expect("test intent")),
         },
         outbox: Vec::new(),
     }

@@ -50,6 +50,7 @@ fn conversation(n: u64, len: usize) -> anyhow::Result<AppendBatch> {
             agent: None,
             started_at: at,
             updated_at: at,
+            intent: None,
         },
         outbox: Vec::new(),
     })
