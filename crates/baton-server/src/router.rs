@@ -98,6 +98,10 @@ pub fn build(state: AppState) -> Router {
             get(crate::console::pages::supervisor),
         )
         .route(
+            "/console/supervisor/conversations",
+            get(crate::console::pages::conversations),
+        )
+        .route(
             "/console/supervisor/charts",
             get(crate::console::pages::supervisor_charts),
         )

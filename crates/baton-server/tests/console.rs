@@ -421,6 +421,99 @@ async fn check_reply_flags_questions_the_package_answers_and_stats_count_handoff
     );
 }
 
+#[tokio::test]
+async fn the_supervisor_lists_filters_and_pages_conversations() {
+    let app = spawn_app().await;
+    let bot = app.key("bot", None).await;
+    for (cid, intent) in [
+        ("c-a", "billing"),
+        ("c-b", "refund"),
+        ("c-c", "billing"),
+        ("c-d", "billing"),
+    ] {
+        app.post(
+            &format!("/v1/conversations/{cid}/events"),
+            json!({"events": [
+                {"type": "customer_message", "text": "hello <b>there</b>"},
+                {"type": "nlu", "intent": intent, "confidence": 0.9},
+            ]}),
+            &bot,
+        )
+        .await;
+    }
+    let supervisor = app.key("supervisor", None).await;
+    let (cookie, _) = console_session(&app, &supervisor).await;
+    let page = |query: String| {
+        let request = app
+            .client
+            .get(format!(
+                "{}/console/supervisor/conversations{query}",
+                app.base
+            ))
+            .header("cookie", cookie.clone());
+        async move {
+            let response = request.send().await.unwrap();
+            (response.status(), response.text().await.unwrap())
+        }
+    };
+    let (status, html) = page("?intent=billing&limit=2".into()).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    let opened =
+        |html: &str, cid: &str| html.contains(&format!("href=\"/console/conversations/{cid}\""));
+    assert!(!opened(&html, "c-b"), "refund is filtered out");
+    let first: Vec<&str> = ["c-a", "c-c", "c-d"]
+        .into_iter()
+        .filter(|c| opened(&html, c))
+        .collect();
+    assert_eq!(first.len(), 2, "a page of two: {html}");
+    let next = html
+        .split("id=\"found-next\" href=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a next page link")
+        .replace("&amp;", "&");
+    assert!(
+        next.contains("intent=billing"),
+        "the filters carry over: {next}"
+    );
+    let (status, html) = page(
+        next.trim_start_matches("/console/supervisor/conversations")
+            .to_owned(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let second: Vec<&str> = ["c-a", "c-c", "c-d"]
+        .into_iter()
+        .filter(|c| opened(&html, c))
+        .collect();
+    assert_eq!(second.len(), 1, "{html}");
+    assert!(!first.contains(&second[0]), "no conversation twice");
+    assert!(!html.contains("found-next"), "the last page");
+
+    let (status, html) = page("?since=tuesday".into()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        html.contains("id=\"search-problem\""),
+        "the problem is shown: {html}"
+    );
+    let ana = app.key("agent", Some("ana")).await;
+    let (agent_cookie, _) = console_session(&app, &ana).await;
+    let as_agent = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(format!("{}/console/supervisor/conversations", app.base))
+        .header("cookie", agent_cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(
+        as_agent.status(),
+        StatusCode::OK,
+        "agents do not list every conversation"
+    );
+}
+
 // ---- In the browser ---------------------------------------------------------------------
 
 struct Driver {
@@ -952,4 +1045,48 @@ async fn scenario(app: &TestApp, b: &Client, bot: &str, ana: &str) {
         b.screenshot().await.unwrap(),
     )
     .unwrap();
+
+    // The supervisor finds the conversation by intent and opens it from the list.
+    b.find(Locator::Id("find-link"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.wait()
+        .at_most(WAIT)
+        .for_element(Locator::Id("f-intent"))
+        .await
+        .unwrap()
+        .send_keys("billing.refund")
+        .await
+        .unwrap();
+    b.find(Locator::Css("#filters button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let found = wait_text(b, "#found tbody", "conv-1").await;
+    assert!(found.contains("billing.refund"), "{found}");
+    b.find(Locator::Css(
+        "#found a[href='/console/conversations/conv-1']",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    b.wait()
+        .at_most(WAIT)
+        .for_element(Locator::Id("situation"))
+        .await
+        .expect("the conversation opens from the list");
+    assert!(
+        b.current_url()
+            .await
+            .unwrap()
+            .path()
+            .ends_with("/console/conversations/conv-1")
+    );
 }

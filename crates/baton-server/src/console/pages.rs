@@ -15,7 +15,8 @@ use super::{Page, signed_in};
 use crate::app::AppState;
 use crate::auth::Principal;
 use crate::error::ApiError;
-use crate::extract::ApiPath;
+use crate::extract::{ApiPath, ApiQuery};
+use crate::handlers::search::{self, SearchQuery};
 use crate::handlers::stats::{self, Stats};
 
 /// One of the agent's conversations.
@@ -177,6 +178,177 @@ pub async fn supervisor(State(app): State<AppState>, headers: HeaderMap) -> Resu
         charts_html,
         csrf,
     })
+}
+
+/// One row of the conversation list, in words.
+pub struct FoundLine {
+    /// Conversation id.
+    pub id: String,
+    /// Owner.
+    pub owner: &'static str,
+    /// Assigned agent, or empty.
+    pub agent: String,
+    /// Verified customer, or empty.
+    pub customer: String,
+    /// Intent, or empty.
+    pub intent: String,
+    /// Start, to the minute (UTC).
+    pub started_at: String,
+    /// Last change, to the minute (UTC).
+    pub updated_at: String,
+}
+
+/// The supervisor's conversation search: the filters as given, a page of results.
+#[derive(Template)]
+#[template(path = "conversations.html")]
+pub struct ConversationsPage {
+    /// The session's CSRF token.
+    pub csrf: String,
+    /// Who reads it, in words.
+    pub me: String,
+    /// Each owner choice (empty = any) and whether it is selected.
+    pub owners: Vec<(&'static str, bool)>,
+    /// The agent filter as typed.
+    pub agent: String,
+    /// The customer filter as typed.
+    pub customer: String,
+    /// The intent filter as typed.
+    pub intent: String,
+    /// The start date filter (YYYY-MM-DD).
+    pub since: String,
+    /// The end date filter (YYYY-MM-DD).
+    pub until: String,
+    /// Why the filters were refused, if they were.
+    pub problem: Option<String>,
+    /// The page.
+    pub lines: Vec<FoundLine>,
+    /// The next page's address, if one follows.
+    pub next: Option<String>,
+}
+
+/// `GET /console/supervisor/conversations?owner=&agent=&customer=&intent=&since=&until=&cursor=`:
+/// the conversation list, filtered as `GET /v1/conversations` filters; each row opens
+/// the conversation. Dates from the form's date pickers are whole UTC days.
+pub async fn conversations(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    ApiQuery(form): ApiQuery<SearchQuery>,
+) -> Result<Page, ApiError> {
+    let Some((principal, csrf)) = require(&app, &headers, &[Role::Supervisor, Role::Admin]).await?
+    else {
+        return Ok(Page::sign_in());
+    };
+    let given = |field: &Option<String>| {
+        field
+            .as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+    };
+    let day = |field: &Option<String>| {
+        given(field).map(|v| {
+            if v.len() == 10 {
+                format!("{v}T00:00:00Z")
+            } else {
+                v
+            }
+        })
+    };
+    let query = SearchQuery {
+        owner: given(&form.owner),
+        agent: given(&form.agent),
+        customer: given(&form.customer),
+        intent: given(&form.intent),
+        since: day(&form.since),
+        until: day(&form.until),
+        cursor: given(&form.cursor),
+        limit: given(&form.limit),
+    };
+    let mut page = ConversationsPage {
+        csrf,
+        me: principal.role.as_str().to_owned(),
+        owners: std::iter::once("")
+            .chain(Owner::ALL.iter().map(|o| o.as_str()))
+            .map(|o| (o, query.owner.as_deref().unwrap_or("") == o))
+            .collect(),
+        agent: query.agent.clone().unwrap_or_default(),
+        customer: query.customer.clone().unwrap_or_default(),
+        intent: query.intent.clone().unwrap_or_default(),
+        since: given(&form.since).unwrap_or_default(),
+        until: given(&form.until).unwrap_or_default(),
+        problem: None,
+        lines: Vec::new(),
+        next: None,
+    };
+    let mut store_query = match search::parse(&query) {
+        Ok(q) => q,
+        Err(error) => {
+            page.problem = Some(error.message.clone());
+            return Page::refused(&error, &page);
+        }
+    };
+    let limit = store_query.limit;
+    store_query.limit = limit + 1;
+    let mut rows = app.store.search_conversations(store_query).await?;
+    let more = rows.len() > limit as usize;
+    rows.truncate(limit as usize);
+    let minute = |t: baton_core::Timestamp| {
+        let t = t.to_string();
+        format!(
+            "{} {}",
+            t.get(..10).unwrap_or(&t),
+            t.get(11..16).unwrap_or("")
+        )
+    };
+    page.lines = rows
+        .iter()
+        .map(|row| FoundLine {
+            id: row.id.to_string(),
+            owner: row.summary.owner.as_str(),
+            agent: row
+                .summary
+                .agent
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
+            customer: row
+                .summary
+                .customer
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
+            intent: row
+                .summary
+                .intent
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
+            started_at: minute(row.summary.started_at),
+            updated_at: minute(row.summary.updated_at),
+        })
+        .collect();
+    page.next = rows.last().filter(|_| more).map(|last| {
+        let cursor = search::cursor_after(last);
+        let mut pairs = vec![("cursor", cursor)];
+        for (name, value) in [
+            ("owner", &query.owner),
+            ("agent", &query.agent),
+            ("customer", &query.customer),
+            ("intent", &query.intent),
+            ("since", &form.since),
+            ("until", &form.until),
+            ("limit", &query.limit),
+        ] {
+            if let Some(value) = given(value) {
+                pairs.push((name, value));
+            }
+        }
+        let encoded = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish();
+        format!("/console/supervisor/conversations?{encoded}")
+    });
+    Page::render(&page)
 }
 
 /// `GET /console/supervisor/charts`: the charts alone, for the page to refresh.

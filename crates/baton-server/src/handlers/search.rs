@@ -122,10 +122,7 @@ pub async fn search(
     let mut rows = app.store.search_conversations(store_query).await?;
     let more = rows.len() > limit as usize;
     rows.truncate(limit as usize);
-    let next_cursor = rows
-        .last()
-        .filter(|_| more)
-        .map(|last| encode_cursor(last.summary.started_at, &last.id));
+    let next_cursor = rows.last().filter(|_| more).map(cursor_after);
     Ok(Json(SearchAnswer {
         conversations: rows.iter().map(line).collect(),
         next_cursor,
@@ -204,6 +201,11 @@ fn id_param<T, E: std::fmt::Display>(
         })
     })
     .transpose()
+}
+
+/// The cursor that continues after `row`.
+pub fn cursor_after(row: &ConversationRow) -> String {
+    encode_cursor(row.summary.started_at, &row.id)
 }
 
 /// The cursor after the conversation `id` that started at `started_at`.
