@@ -6,6 +6,8 @@
 //! Verification is streaming and pure: feed it what a store holds and it names the
 //! first broken conversation and seq.
 
+pub mod proof;
+
 use std::collections::BTreeMap;
 use std::fmt;
 

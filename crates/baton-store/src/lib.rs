@@ -151,6 +151,14 @@ pub trait Store: Send + Sync + 'static {
     /// Verifies every chain and the checkpoint chain (or one conversation's).
     fn verify(&self, only: Option<ConversationId>) -> StoreFuture<'_, Result<Verified, Break>>;
 
+    /// The checkpoints that recorded `conversation` (for an export that proves it
+    /// offline) and the ledger's newest checkpoint. Reads every checkpoint: for exports,
+    /// not for request paths.
+    fn checkpoint_trail<'a>(
+        &'a self,
+        conversation: &'a ConversationId,
+    ) -> StoreFuture<'a, CheckpointTrail>;
+
     /// Bytes on disk (for benchmarks and metrics).
     fn disk_bytes(&self) -> StoreFuture<'_, u64>;
 

@@ -353,3 +353,25 @@ pub struct AgentRecord {
     /// Last change.
     pub updated_at: Timestamp,
 }
+
+/// A stored checkpoint with the hash it chains onto.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCheckpoint {
+    /// Its number.
+    pub number: u64,
+    /// The hash of checkpoint `number - 1` (zeros for the first).
+    pub prev: Digest,
+    /// Canonical JSON of its body, as stored.
+    pub canonical: String,
+    /// Its hash.
+    pub hash: Digest,
+}
+
+/// The checkpoints that recorded one conversation, and the ledger's newest.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CheckpointTrail {
+    /// Every checkpoint that recorded a head of the conversation, in number order.
+    pub checkpoints: Vec<StoredCheckpoint>,
+    /// The newest checkpoint of the whole ledger (number and hash), if any.
+    pub head: Option<(u64, Digest)>,
+}

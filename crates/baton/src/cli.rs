@@ -34,9 +34,8 @@ enum Command {
     Policy(PolicyCommand),
     /// Fit confidence calibration from labelled conversations; write a policy.
     Train(crate::train::TrainArgs),
-    /// Export data from the store.
-    #[command(subcommand)]
-    Export(crate::export::ExportCommand),
+    /// Export a conversation or a customer with its ledger proof, or training data.
+    Export(crate::export::ExportArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -98,7 +97,7 @@ pub struct DemoArgs {
 #[derive(Debug, Subcommand)]
 enum LedgerCommand {
     /// Recompute every chain; exit 1 naming the first broken conversation and seq.
-    Verify(StoreArgs),
+    Verify(crate::ledger::VerifyArgs),
 }
 
 /// Runs a parsed command line.
@@ -110,7 +109,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bench(command) => crate::bench::run(command).await,
         Command::Eval(command) => crate::eval::run(command).await,
         Command::Train(args) => crate::train::run(args).await,
-        Command::Export(command) => crate::export::run(command).await,
+        Command::Export(args) => match args.command {
+            Some(command) => crate::export::run(command).await,
+            None => crate::ledger::export(args.ledger).await,
+        },
         Command::Policy(PolicyCommand::Check { file }) => crate::eval::check_policy(&file),
         Command::Policy(PolicyCommand::Default) => {
             print!("{}", baton_core::policy::DEFAULT_POLICY_TOML);

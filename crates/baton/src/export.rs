@@ -18,7 +18,19 @@ use clap::{Args, Subcommand, ValueEnum};
 
 use crate::cli::StoreArgs;
 
-/// `baton export`.
+/// `baton export --conversation CID | --customer ID` (the ledger as part of the customer
+/// record), or `baton export training`.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct ExportArgs {
+    /// What else to export.
+    #[command(subcommand)]
+    pub command: Option<ExportCommand>,
+    #[command(flatten)]
+    pub ledger: crate::ledger::LedgerExportArgs,
+}
+
+/// `baton export` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum ExportCommand {
     /// Utterances with the bot's and the human's intent.

@@ -220,6 +220,13 @@ impl Store for FaultyStore {
         self.inner.verify(only)
     }
 
+    fn checkpoint_trail<'a>(
+        &'a self,
+        conversation: &'a ConversationId,
+    ) -> StoreFuture<'a, CheckpointTrail> {
+        self.inner.checkpoint_trail(conversation)
+    }
+
     fn disk_bytes(&self) -> StoreFuture<'_, u64> {
         self.inner.disk_bytes()
     }

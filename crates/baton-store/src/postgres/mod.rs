@@ -313,6 +313,13 @@ impl Store for PgStore {
         self.run(async move { verify::verify(&self.pool, only.as_ref()).await })
     }
 
+    fn checkpoint_trail<'a>(
+        &'a self,
+        conversation: &'a ConversationId,
+    ) -> StoreFuture<'a, CheckpointTrail> {
+        self.run(verify::checkpoint_trail(&self.pool, conversation))
+    }
+
     fn disk_bytes(&self) -> StoreFuture<'_, u64> {
         self.run(read::disk_bytes(&self.pool))
     }

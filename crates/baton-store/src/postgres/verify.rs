@@ -3,13 +3,16 @@
 //! appends committing meanwhile on any node never look like a truncated tail.
 
 use baton_core::id::ConversationId;
-use baton_core::ledger::{Break, ChainVerifier, StoredCheckpointRef, StoredEventRef, Verified};
+use baton_core::ledger::{
+    Break, ChainVerifier, GENESIS, StoredCheckpointRef, StoredEventRef, Verified,
+};
 use futures_util::TryStreamExt;
 use sqlx::Row;
 use sqlx::postgres::PgPool;
 
 use super::{digest_from, to_u64};
 use crate::StoreError;
+use crate::model::{CheckpointTrail, StoredCheckpoint};
 
 /// Verifies every chain (or one conversation's) and the checkpoint chain.
 pub async fn verify(
@@ -69,4 +72,36 @@ pub async fn verify(
     }
     tx.commit().await?;
     Ok(checkpoints.finish(only))
+}
+
+/// The checkpoints that recorded `only` and the newest checkpoint, read in one pass.
+pub async fn checkpoint_trail(
+    pool: &PgPool,
+    only: &ConversationId,
+) -> Result<CheckpointTrail, StoreError> {
+    let mut rows = sqlx::query(
+        "SELECT number, body, hash,
+                body::jsonb -> 'heads' @> jsonb_build_array(jsonb_build_object('conversation', $1::text))
+                    AS records
+         FROM checkpoints ORDER BY number",
+    )
+    .bind(only.as_str())
+    .fetch(pool);
+    let mut trail = CheckpointTrail::default();
+    let mut prev = GENESIS;
+    while let Some(row) = rows.try_next().await? {
+        let number = to_u64(row.try_get("number")?)?;
+        let hash = digest_from(row.try_get("hash")?)?;
+        if row.try_get::<bool, _>("records")? {
+            trail.checkpoints.push(StoredCheckpoint {
+                number,
+                prev,
+                canonical: row.try_get("body")?,
+                hash,
+            });
+        }
+        trail.head = Some((number, hash));
+        prev = hash;
+    }
+    Ok(trail)
 }

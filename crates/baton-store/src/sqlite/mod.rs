@@ -310,6 +310,14 @@ impl Store for SqliteStore {
         self.read(move |conn| verify::verify(conn, only.as_ref()))
     }
 
+    fn checkpoint_trail<'a>(
+        &'a self,
+        conversation: &'a ConversationId,
+    ) -> StoreFuture<'a, CheckpointTrail> {
+        let conversation = conversation.clone();
+        self.read(move |conn| verify::checkpoint_trail(conn, &conversation))
+    }
+
     fn disk_bytes(&self) -> StoreFuture<'_, u64> {
         let path = self.path.clone();
         Box::pin(async move {

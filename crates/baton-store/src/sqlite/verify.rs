@@ -2,11 +2,14 @@
 //! verifiers so memory stays flat however long the logs are.
 
 use baton_core::id::ConversationId;
-use baton_core::ledger::{Break, ChainVerifier, StoredCheckpointRef, StoredEventRef, Verified};
+use baton_core::ledger::{
+    Break, ChainVerifier, GENESIS, StoredCheckpointRef, StoredEventRef, Verified,
+};
 use rusqlite::Connection;
 
 use super::digest_from;
 use crate::StoreError;
+use crate::model::{CheckpointTrail, StoredCheckpoint};
 
 /// Verifies every chain (or one conversation's) and the checkpoint chain.
 pub fn verify(
@@ -86,4 +89,35 @@ pub fn verify(
         }
     }
     Ok(checkpoints.finish(only))
+}
+
+/// The checkpoints that recorded `only` and the newest checkpoint, read in one pass.
+pub fn checkpoint_trail(
+    conn: &Connection,
+    only: &ConversationId,
+) -> Result<CheckpointTrail, StoreError> {
+    let mut stmt = conn.prepare(
+        "SELECT number, body, hash,
+                EXISTS (SELECT 1 FROM json_each(body, '$.heads') AS h
+                        WHERE json_extract(h.value, '$.conversation') = ?1)
+         FROM checkpoints ORDER BY number",
+    )?;
+    let mut rows = stmt.query([only.as_str()])?;
+    let mut trail = CheckpointTrail::default();
+    let mut prev = GENESIS;
+    while let Some(row) = rows.next()? {
+        let number: u64 = row.get(0)?;
+        let hash = super::digest_from(&row.get::<_, Vec<u8>>(2)?)?;
+        if row.get::<_, bool>(3)? {
+            trail.checkpoints.push(StoredCheckpoint {
+                number,
+                prev,
+                canonical: row.get(1)?,
+                hash,
+            });
+        }
+        trail.head = Some((number, hash));
+        prev = hash;
+    }
+    Ok(trail)
 }

@@ -55,6 +55,7 @@ macro_rules! every_case {
     ledger::an_edited_event_is_named,
     ledger::a_truncated_tail_is_caught,
     ledger::a_deleted_conversation_is_caught,
+    ledger::a_conversations_checkpoint_trail_proves_it_offline,
     keys::keys_are_found_by_hash_and_listed_oldest_first,
     keys::revoking_records_once_and_spares_the_last_admin,
     keys::sessions_are_stored_found_and_ended,

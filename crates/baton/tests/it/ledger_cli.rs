@@ -63,3 +63,107 @@ async fn ledger_verify_exits_0_when_clean_and_1_naming_the_break_when_tampered()
     assert_ne!(nowhere.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&nowhere.stderr).contains("no baton store"));
 }
+
+/// `baton export --customer ID --out FILE` then `baton ledger verify --file FILE`: the
+/// export proves itself without the database, and an edit to the file is named.
+#[tokio::test]
+async fn an_export_verifies_offline_and_an_edit_to_it_is_named() {
+    let (root, data) = workspace();
+    let server = start(&data, &root.path().join("serve.log")).await;
+    let bot = server.key("bot").await;
+    let conversations = [
+        ("x-1", Some("cust-7")),
+        ("x-2", Some("cust-7")),
+        ("x-3", None),
+    ];
+    for (cid, customer) in conversations {
+        let mut events =
+            vec![json!({"type": "customer_message", "text": format!("{cid} needs help")})];
+        if let Some(customer) = customer {
+            events.push(
+                json!({"type": "identity_verified", "customer_id": customer, "method": "otp"}),
+            );
+        }
+        events.push(json!({"type": "bot_message", "text": format!("{cid} is helped")}));
+        for event in events {
+            let response = server
+                .client
+                .post(server.url(&format!("/v1/conversations/{cid}/events")))
+                .bearer_auth(&bot)
+                .json(&json!({ "events": [event] }))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 200);
+        }
+    }
+    let stored: usize = server.events("x-1").await.len() + server.events("x-2").await.len();
+    server.kill9().await;
+
+    let file = root.path().join("cust-7.json");
+    let file_arg = file.to_str().unwrap();
+    let exported = run(
+        &["export", "--customer", "cust-7", "--out", file_arg],
+        &data,
+    )
+    .await;
+    assert_eq!(
+        exported.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&exported.stderr)
+    );
+    let verified = run(&["ledger", "verify", "--file", file_arg], &data).await;
+    let stdout = String::from_utf8_lossy(&verified.stdout);
+    assert_eq!(verified.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.starts_with(&format!("ok: 2 conversations, {stored} events")),
+        "{stdout}"
+    );
+
+    // The file alone: move the store away and it still verifies.
+    std::fs::rename(&data, root.path().join("moved")).unwrap();
+    let offline = run(&["ledger", "verify", "--file", file_arg], &data).await;
+    assert_eq!(offline.status.code(), Some(0));
+
+    let mut document: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    let edited = &mut document["conversations"][1]["events"][0];
+    edited["text"] = "something else".into();
+    let seq = edited["seq"].as_u64().unwrap();
+    let cid = document["conversations"][1]["conversation"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    std::fs::write(&file, serde_json::to_vec(&document).unwrap()).unwrap();
+    let broken = run(&["ledger", "verify", "--file", file_arg], &data).await;
+    let stdout = String::from_utf8_lossy(&broken.stdout);
+    assert_eq!(broken.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains(&format!("conversation {cid} at seq {seq}"))
+            && stdout.contains("HashMismatch"),
+        "{stdout}"
+    );
+
+    std::fs::write(&file, b"{\"not\": \"an export\"}").unwrap();
+    let garbage = run(&["ledger", "verify", "--file", file_arg], &data).await;
+    assert_eq!(garbage.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&garbage.stdout).contains("is not a ledger export"));
+
+    let nothing = run(&["export"], &root.path().join("moved")).await;
+    assert_ne!(nothing.status.code(), Some(0));
+    assert!(
+        String::from_utf8_lossy(&nothing.stderr).contains("--conversation"),
+        "{}",
+        String::from_utf8_lossy(&nothing.stderr)
+    );
+    let one = run(
+        &["export", "--conversation", "x-3"],
+        &root.path().join("moved"),
+    )
+    .await;
+    assert_eq!(one.status.code(), Some(0));
+    let document: serde_json::Value = serde_json::from_slice(&one.stdout).unwrap();
+    assert_eq!(document["format"], "baton-ledger-export");
+    assert_eq!(document["conversations"][0]["conversation"], "x-3");
+}
