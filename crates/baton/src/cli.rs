@@ -37,6 +37,8 @@ enum Command {
     /// Export data from the store.
     #[command(subcommand)]
     Export(crate::export::ExportCommand),
+    /// Import conversations from Rasa trackers, Bot Framework transcripts or baton JSONL.
+    Import(crate::import::ImportArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -111,6 +113,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Eval(command) => crate::eval::run(command).await,
         Command::Train(args) => crate::train::run(args).await,
         Command::Export(command) => crate::export::run(command).await,
+        Command::Import(args) => crate::import::run(args).await,
         Command::Policy(PolicyCommand::Check { file }) => crate::eval::check_policy(&file),
         Command::Policy(PolicyCommand::Default) => {
             print!("{}", baton_core::policy::DEFAULT_POLICY_TOML);
