@@ -362,3 +362,50 @@ async fn rasa_imports_into_postgres() {
     assert_eq!(events[0]["text"], "Hi, my order 88231 never arrived");
     assert_seqs_and_ids_unique(&events);
 }
+
+#[tokio::test]
+async fn a_handoff_baton_already_made_is_skipped_and_the_rest_of_its_turn_kept() {
+    let (root, data) = workspace();
+    let activity = |id: &str, role: &str, text: &str| {
+        serde_json::json!({"type": "message", "id": id, "timestamp": "2026-11-21T08:00:00Z",
+            "conversation": {"id": "bf-human-now"}, "from": {"id": role, "role": role}, "text": text})
+    };
+    let transcript = serde_json::json!([
+        activity("a1", "user", "This is useless. I want to talk to a human now!"),
+        activity("a2", "bot", "Of course, let me find someone."),
+        // The next turn: baton handed off after the first, so the bot's own request
+        // that follows is one too many.
+        activity("a2b", "user", "Hello? Is anyone there?"),
+        {"type": "event", "id": "a3", "name": "handoff.initiate", "timestamp": "2026-11-21T08:00:01Z",
+         "conversation": {"id": "bf-human-now"}, "from": {"id": "bot", "role": "bot"}, "value": {}},
+        activity("a4", "bot", "An agent will be with you shortly."),
+    ]);
+    let file = root.path().join("human.transcript");
+    std::fs::write(&file, transcript.to_string()).unwrap();
+    let out = import(&[file.to_str().unwrap()], "botframework", &data).await;
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert_eq!(out.summary["errors"], 0);
+    assert_eq!(
+        out.summary["skipped"]["handoff_already_under_way"], 1,
+        "{}",
+        out.summary
+    );
+    assert_eq!(out.summary["events_imported"], 4);
+    let store = sqlite(&data);
+    let events = stored(store.as_ref(), "bf-human-now").await;
+    assert_eq!(
+        client_events(&events),
+        [
+            "customer_message",
+            "bot_message",
+            "customer_message",
+            "bot_message"
+        ],
+        "the refused handoff did not sink the replies batched with it"
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| e["type"] == "decision" && e["outcome"] == "handoff")
+    );
+}
