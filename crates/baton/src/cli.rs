@@ -36,6 +36,8 @@ enum Command {
     Train(crate::train::TrainArgs),
     /// Export a conversation or a customer with its ledger proof, or training data.
     Export(crate::export::ExportArgs),
+    /// Import conversations from Rasa trackers, Bot Framework transcripts or baton JSONL.
+    Import(crate::import::ImportArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -113,6 +115,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Some(command) => crate::export::run(command).await,
             None => crate::ledger::export(args.ledger).await,
         },
+        Command::Import(args) => crate::import::run(args).await,
         Command::Policy(PolicyCommand::Check { file }) => crate::eval::check_policy(&file),
         Command::Policy(PolicyCommand::Default) => {
             print!("{}", baton_core::policy::DEFAULT_POLICY_TOML);

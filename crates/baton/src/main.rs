@@ -3,6 +3,7 @@
 //! # Layout
 //! - [`cli`]: the command line.
 //! - [`serve`]: opening a store and running the server; [`demo`]: the guided tour.
+//! - [`import`]: other systems' logs through the append pipeline.
 //! - [`ledger`]: offline verification; [`bench`]: the benchmarks; [`eval`]: evaluations.
 
 mod bench;
@@ -10,6 +11,7 @@ mod cli;
 mod demo;
 mod eval;
 mod export;
+mod import;
 mod ledger;
 mod serve;
 mod train;

@@ -207,3 +207,19 @@ pub fn workspace() -> (tempfile::TempDir, PathBuf) {
     let data = root.path().join("data");
     (root, data)
 }
+
+/// The test database's URL; `None` (the test passes without running) only when `CI`
+/// is unset too.
+pub fn postgres_url() -> Option<String> {
+    const VAR: &str = "BATON_TEST_POSTGRES_URL";
+    match std::env::var(VAR) {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ if std::env::var_os("CI").is_some() => {
+            panic!("CI is set but {VAR} is not: the PostgreSQL tests must run in CI")
+        }
+        _ => {
+            eprintln!("{VAR} is unset: PostgreSQL test skipped");
+            None
+        }
+    }
+}

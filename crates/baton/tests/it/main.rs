@@ -4,6 +4,7 @@ mod admin_key;
 mod demo;
 mod eval;
 mod helpers;
+mod import;
 mod kill9;
 mod ledger_cli;
 mod sighup;
