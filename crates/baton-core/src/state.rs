@@ -337,7 +337,7 @@ impl ConversationState {
                     });
                 }
             }
-            EventBody::Survey(_) => {}
+            EventBody::Survey(_) | EventBody::Erased(_) => {}
         }
     }
 
