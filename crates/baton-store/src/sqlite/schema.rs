@@ -126,6 +126,15 @@ const MIGRATIONS: &[&str] = &[
         error TEXT,
         PRIMARY KEY (delivery, number)
     ) WITHOUT ROWID;",
+    // 5: data keys, one per conversation, wrapped by the master key (encryption at rest).
+    "CREATE TABLE data_keys (
+        conversation TEXT PRIMARY KEY,
+        id TEXT NOT NULL,
+        master TEXT NOT NULL,
+        wrapped BLOB,
+        created_at INTEGER NOT NULL,
+        destroyed_at INTEGER
+    ) WITHOUT ROWID;",
 ];
 
 /// Pragmas every connection needs: durability first (an acknowledged append is on disk).
@@ -148,7 +157,8 @@ pub fn configure(conn: &Connection) -> Result<(), StoreError> {
 pub fn configure_writer(conn: &Connection) -> Result<(), StoreError> {
     conn.execute_batch(
         "PRAGMA wal_autocheckpoint = 4000;
-         PRAGMA journal_size_limit = 16777216;",
+         PRAGMA journal_size_limit = 16777216;
+         PRAGMA secure_delete = ON;",
     )?;
     Ok(())
 }
