@@ -8,7 +8,7 @@ use crate::app::AppState;
 use crate::auth::ConsoleRoute;
 use crate::error::ApiError;
 use crate::handlers::{
-    agents, conversations, feed, feedback, handoff, keys, ledger, offers, package, stream, system,
+    agents, conversations, erasure, feed, feedback, handoff, keys, ledger, offers, package, stream, system,
     webhooks,
 };
 
@@ -32,7 +32,15 @@ pub fn build(state: AppState) -> Router {
             "/v1/conversations/{cid}/events",
             console(post(conversations::append)).get(conversations::events),
         )
-        .route("/v1/conversations/{cid}", get(conversations::state))
+        .route(
+            "/v1/conversations/{cid}",
+            get(conversations::state).delete(erasure::erase_conversation),
+        )
+        .route("/v1/customers/{customer_id}", delete(erasure::erase_customer))
+        .route(
+            "/v1/customers/{customer_id}/export",
+            get(erasure::export_customer),
+        )
         .route(
             "/v1/conversations/{cid}/stream",
             console(get(stream::stream)),

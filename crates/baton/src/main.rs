@@ -10,6 +10,7 @@ mod cli;
 mod demo;
 mod eval;
 mod export;
+mod keys;
 mod ledger;
 mod serve;
 mod train;
