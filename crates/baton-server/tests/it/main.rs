@@ -24,6 +24,7 @@ mod postgres;
 mod receiver;
 mod redaction;
 mod routing;
+mod sealed;
 mod session;
 mod shapes;
 mod stream;
