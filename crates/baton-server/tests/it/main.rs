@@ -6,6 +6,7 @@ mod bad_input;
 mod binding;
 mod bola;
 mod bounded;
+mod erasure;
 mod faulty_store;
 mod feed;
 mod feedback;
