@@ -231,7 +231,12 @@ pub async fn write(
     // Sealing is the one step between building an event and chaining it: with
     // encryption on, what is stored and hashed is the sealed form.
     let key = match &app.vault {
-        Some(vault) => Some(vault.for_append(conversation, now).await.map_err(ApiError::from)?),
+        Some(vault) => Some(
+            vault
+                .for_append(conversation, now)
+                .await
+                .map_err(ApiError::from)?,
+        ),
         None => None,
     };
     let mut plain: Vec<Option<String>> = Vec::with_capacity(drafts.len() + 1);

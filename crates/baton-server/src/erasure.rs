@@ -50,9 +50,13 @@ pub async fn erase(
             format!("conversation {cid} was already erased"),
         ));
     }
-    let written =
-        crate::append::write_system(app, cid, &mut live, EventBody::Erased(Erased { reason, by }))
-            .await?;
+    let written = crate::append::write_system(
+        app,
+        cid,
+        &mut live,
+        EventBody::Erased(Erased { reason, by }),
+    )
+    .await?;
     let now = app.clock.now();
     vault.destroy(cid, now).await?;
     // Facts, signals and texts folded in memory came from the data just destroyed.

@@ -59,7 +59,10 @@ impl Store for Unsealing {
         limit: u32,
     ) -> StoreFuture<'a, Vec<StoredEvent>> {
         Box::pin(async move {
-            let events = self.inner.events_after(conversation, after_seq, limit).await?;
+            let events = self
+                .inner
+                .events_after(conversation, after_seq, limit)
+                .await?;
             self.open_all(conversation, events).await
         })
     }
@@ -90,7 +93,10 @@ impl Store for Unsealing {
         max_bytes: usize,
     ) -> StoreFuture<'a, Vec<StoredEvent>> {
         Box::pin(async move {
-            let events = self.inner.events_tail(conversation, limit, max_bytes).await?;
+            let events = self
+                .inner
+                .events_tail(conversation, limit, max_bytes)
+                .await?;
             self.open_all(conversation, events).await
         })
     }
@@ -177,6 +183,10 @@ impl Store for Unsealing {
         self.inner.verify(only)
     }
 
+    fn ping(&self) -> StoreFuture<'_, ()> {
+        self.inner.ping()
+    }
+
     fn disk_bytes(&self) -> StoreFuture<'_, u64> {
         self.inner.disk_bytes()
     }
@@ -243,7 +253,6 @@ impl Store for Unsealing {
     fn outbox_stats(&self) -> StoreFuture<'_, OutboxStats> {
         self.inner.outbox_stats()
     }
-
 
     fn put_data_key(&self, key: DataKeyRecord) -> StoreFuture<'_, DataKeyRecord> {
         self.inner.put_data_key(key)

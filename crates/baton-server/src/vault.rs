@@ -211,8 +211,12 @@ impl Vault {
             Err(VaultError::Store(e)) => return Err(e),
             Err(e) => return Err(corrupt(&e)),
         };
-        let opened = seal::open(&stored, cid, key.as_deref().map(|k| (&k.key, k.id.as_str())))
-            .map_err(|e| corrupt(&e))?;
+        let opened = seal::open(
+            &stored,
+            cid,
+            key.as_deref().map(|k| (&k.key, k.id.as_str())),
+        )
+        .map_err(|e| corrupt(&e))?;
         Ok(match opened {
             Opened::Plain => stored,
             Opened::Decrypted(json) | Opened::Erased(json) => json,

@@ -113,7 +113,10 @@ pub struct ServeArgs {
     pub keys: KeyArgs,
     /// Retention (`retention.closed_after_days`): erase resolved conversations this
     /// many days after their last event. Kept forever when absent.
-    #[arg(long = "retention-closed-after-days", env = "BATON_RETENTION_CLOSED_AFTER_DAYS")]
+    #[arg(
+        long = "retention-closed-after-days",
+        env = "BATON_RETENTION_CLOSED_AFTER_DAYS"
+    )]
     pub retention_closed_after_days: Option<u32>,
 }
 

@@ -150,3 +150,24 @@ pub struct RotateArgs {
     #[arg(long)]
     pub new_key_file: PathBuf,
 }
+
+/// The store as offline readers (`baton export`, `baton train`) need it: decrypted
+/// when it holds data keys, with the master key from `BATON_MASTER_KEY_FILE` or the
+/// data directory's `master.key`.
+pub async fn open_decrypting(args: &StoreArgs) -> anyhow::Result<std::sync::Arc<dyn Store>> {
+    let store = crate::serve::open_store(args).await?;
+    if store.data_keys().await?.is_empty() {
+        return Ok(store);
+    }
+    let path = std::env::var_os("BATON_MASTER_KEY_FILE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| args.data_dir.join(KEY_FILE));
+    let master = read_key_file(&path)?;
+    let vault = baton_server::vault::Vault::open_store(master, std::sync::Arc::clone(&store))
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(std::sync::Arc::new(baton_server::unseal::Unsealing::new(
+        store,
+        std::sync::Arc::new(vault),
+    )))
+}

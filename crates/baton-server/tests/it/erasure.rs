@@ -35,26 +35,54 @@ async fn erasure_destroys_the_data_and_keeps_the_chain() {
     let (status, _) = app
         .get("/v1/conversations/c-gone/package", Some(&auditor))
         .await;
-    assert_eq!(status, StatusCode::OK, "the package was read (and cached) first");
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "the package was read (and cached) first"
+    );
     let (_, before) = sealed_view(&app, "c-gone", &auditor).await;
 
     let reason = json!({"reason": "GDPR art. 17 request #881"});
     let (status, _) = delete(&app, "/v1/conversations/c-gone", Some(reason.clone()), &bot).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let answer = delete(&app, "/v1/conversations/c-gone", Some(json!({})), &app.admin_key).await;
+    let answer = delete(
+        &app,
+        "/v1/conversations/c-gone",
+        Some(json!({})),
+        &app.admin_key,
+    )
+    .await;
     assert_error(&answer, StatusCode::BAD_REQUEST, "invalid_json", None);
-    let (status, _) = delete(&app, "/v1/conversations/nobody", Some(reason.clone()), &app.admin_key).await;
+    let (status, _) = delete(
+        &app,
+        "/v1/conversations/nobody",
+        Some(reason.clone()),
+        &app.admin_key,
+    )
+    .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
-    let (status, erased) =
-        delete(&app, "/v1/conversations/c-gone", Some(reason.clone()), &app.admin_key).await;
+    let (status, erased) = delete(
+        &app,
+        "/v1/conversations/c-gone",
+        Some(reason.clone()),
+        &app.admin_key,
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{erased}");
     assert_eq!(erased["conversation"], "c-gone");
 
     // The sealed form is unchanged, with the erased event after it; all of it verifies.
     let (_, after) = sealed_view(&app, "c-gone", &auditor).await;
-    let (before, after) = (before["events"].as_array().unwrap(), after["events"].as_array().unwrap());
-    assert_eq!(&after[..before.len()], &before[..], "erasure rewrites nothing");
+    let (before, after) = (
+        before["events"].as_array().unwrap(),
+        after["events"].as_array().unwrap(),
+    );
+    assert_eq!(
+        &after[..before.len()],
+        &before[..],
+        "erasure rewrites nothing"
+    );
     let last = after.last().unwrap();
     assert_eq!(last["type"], "erased");
     assert_eq!(last["reason"], "GDPR art. 17 request #881");
@@ -75,12 +103,18 @@ async fn erasure_destroys_the_data_and_keeps_the_chain() {
         assert_eq!(events[0]["text"], "[erased]");
         assert!(events[0].get("meta").is_none());
         assert_eq!(events[1]["customer_id"], "cust-77", "structure stays");
-        assert!(events[1].get("erased").is_none(), "nothing was sealed in it");
+        assert!(
+            events[1].get("erased").is_none(),
+            "nothing was sealed in it"
+        );
         assert_eq!(events[2]["intent"], "billing");
         assert!(events[2].get("entities").is_none());
     }
     let (status, package) = app
-        .get("/v1/conversations/c-gone/package?format=markdown", Some(&auditor))
+        .get(
+            "/v1/conversations/c-gone/package?format=markdown",
+            Some(&auditor),
+        )
         .await;
     assert_eq!(status, StatusCode::OK);
     assert!(!package.to_string().contains("Quinta"));
@@ -90,10 +124,20 @@ async fn erasure_destroys_the_data_and_keeps_the_chain() {
     // The other conversation is untouched.
     assert_eq!(events_as(&app, "c-kept", &auditor).await[0]["text"], SECRET);
 
-    let answer = delete(&app, "/v1/conversations/c-gone", Some(reason), &app.admin_key).await;
+    let answer = delete(
+        &app,
+        "/v1/conversations/c-gone",
+        Some(reason),
+        &app.admin_key,
+    )
+    .await;
     assert_error(&answer, StatusCode::CONFLICT, "already_erased", None);
     let (status, refused) = app
-        .append("c-gone", &json!({"events": [{"type": "customer_message", "text": "hello?"}]}), &bot)
+        .append(
+            "c-gone",
+            &json!({"events": [{"type": "customer_message", "text": "hello?"}]}),
+            &bot,
+        )
         .await;
     assert_eq!(status, StatusCode::CONFLICT, "{refused}");
     assert_eq!(refused["error"]["code"], "conversation_erased");
@@ -111,12 +155,18 @@ async fn erasing_a_customer_erases_each_of_its_conversations_and_export_shows_al
     let auditor = app.key("auditor", None).await;
     talk(&app, "c-one", &bot).await;
     talk(&app, "c-two", &bot).await;
-    app.append_ok("c-other", json!([{"type": "customer_message", "text": "unrelated"}]), &bot)
-        .await;
+    app.append_ok(
+        "c-other",
+        json!([{"type": "customer_message", "text": "unrelated"}]),
+        &bot,
+    )
+    .await;
 
     let (status, _) = app.get("/v1/customers/cust-77/export", Some(&bot)).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, export) = app.get("/v1/customers/cust-77/export", Some(&auditor)).await;
+    let (status, export) = app
+        .get("/v1/customers/cust-77/export", Some(&auditor))
+        .await;
     assert_eq!(status, StatusCode::OK, "{export}");
     insta::assert_json_snapshot!("customer_export", export, {
         ".exported_at" => "[time]",
@@ -143,12 +193,17 @@ async fn erasing_a_customer_erases_each_of_its_conversations_and_export_shows_al
         .map(|e| e["conversation"].as_str().unwrap())
         .collect();
     assert_eq!(ids, ["c-one", "c-two"]);
-    let (_, export) = app.get("/v1/customers/cust-77/export", Some(&auditor)).await;
+    let (_, export) = app
+        .get("/v1/customers/cust-77/export", Some(&auditor))
+        .await;
     for conversation in export["conversations"].as_array().unwrap() {
         assert_eq!(conversation["erased"], true);
         assert!(!conversation.to_string().contains("Quinta"));
     }
-    assert_eq!(events_as(&app, "c-other", &auditor).await[0]["text"], "unrelated");
+    assert_eq!(
+        events_as(&app, "c-other", &auditor).await[0]["text"],
+        "unrelated"
+    );
 }
 
 #[tokio::test]
@@ -165,12 +220,17 @@ async fn retention_erases_exactly_the_conversations_closed_too_long() {
     for cid in ["c-old-closed", "c-open"] {
         talk(&app, cid, &bot).await;
     }
-    app.seed("c-old-closed-seeded", vec![(Actor::System, resolved())]).await;
+    app.seed("c-old-closed-seeded", vec![(Actor::System, resolved())])
+        .await;
     let day = Duration::from_secs(86_400);
     // Close c-old-closed through the log, as baton would.
     app.state
         .conversations
-        .snapshot(app.state.store.as_ref(), &app.state.policy(), &"c-old-closed".parse().unwrap())
+        .snapshot(
+            app.state.store.as_ref(),
+            &app.state.policy(),
+            &"c-old-closed".parse().unwrap(),
+        )
         .await
         .unwrap();
     {
@@ -199,9 +259,15 @@ async fn retention_erases_exactly_the_conversations_closed_too_long() {
             .await
             .unwrap();
     }
-    let retention = Retention { closed_after_days: 30 };
+    let retention = Retention {
+        closed_after_days: 30,
+    };
     assert_eq!(run_once(&app.state, retention).await.unwrap(), 2);
-    assert_eq!(run_once(&app.state, retention).await.unwrap(), 0, "nothing twice");
+    assert_eq!(
+        run_once(&app.state, retention).await.unwrap(),
+        0,
+        "nothing twice"
+    );
     let auditor = app.key("auditor", None).await;
     for (cid, erased) in [
         ("c-old-closed", true),
@@ -215,8 +281,19 @@ async fn retention_erases_exactly_the_conversations_closed_too_long() {
             assert_eq!(events.last().unwrap()["by"], "retention");
         }
     }
-    let (_, metrics) = (StatusCode::OK, reqwest::get(app.url("/metrics")).await.unwrap().text().await.unwrap());
-    assert!(metrics.contains("baton_retention_erased_total"), "{metrics}");
+    let (_, metrics) = (
+        StatusCode::OK,
+        reqwest::get(app.url("/metrics"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    );
+    assert!(
+        metrics.contains("baton_retention_erased_total"),
+        "{metrics}"
+    );
 }
 
 #[tokio::test]

@@ -273,7 +273,6 @@ impl Store for FaultyStore {
         self.inner.outbox_stats()
     }
 
-
     fn put_data_key(&self, key: DataKeyRecord) -> StoreFuture<'_, DataKeyRecord> {
         self.inner.put_data_key(key)
     }
@@ -299,4 +298,5 @@ impl Store for FaultyStore {
         at: baton_core::Timestamp,
     ) -> StoreFuture<'a, bool> {
         self.inner.destroy_data_key(conversation, at)
-    }}
+    }
+}

@@ -63,14 +63,20 @@ pub fn recompute(events: &[Value]) {
 }
 
 pub async fn sealed_view(app: &TestApp, cid: &str, key: &str) -> (StatusCode, Value) {
-    app.get(&format!("/v1/conversations/{cid}/events?view=sealed"), Some(key))
-        .await
+    app.get(
+        &format!("/v1/conversations/{cid}/events?view=sealed"),
+        Some(key),
+    )
+    .await
 }
 
 /// Every event as `key` reads it (auditors see clear text; other roles masked PII).
 pub async fn events_as(app: &TestApp, cid: &str, key: &str) -> Vec<Value> {
     let (status, body) = app
-        .get(&format!("/v1/conversations/{cid}/events?limit=10000"), Some(key))
+        .get(
+            &format!("/v1/conversations/{cid}/events?limit=10000"),
+            Some(key),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     body["events"].as_array().unwrap().clone()
@@ -115,9 +121,15 @@ async fn customer_data_is_stored_sealed_and_read_decrypted() {
     assert!(sealed[0].get("text").is_none());
     assert_eq!(sealed[1]["customer_id"], "cust-77", "structure stays clear");
     assert_eq!(sealed[2]["intent"], "billing");
-    assert!(sealed[1].get("sealed").is_none(), "no customer data, no envelope");
+    assert!(
+        sealed[1].get("sealed").is_none(),
+        "no customer data, no envelope"
+    );
     for (plain, stored) in events.iter().zip(&sealed) {
-        assert_eq!(plain["hash"], stored["hash"], "both views carry the stored hash");
+        assert_eq!(
+            plain["hash"], stored["hash"],
+            "both views carry the stored hash"
+        );
     }
     recompute(&sealed);
 
@@ -155,7 +167,8 @@ async fn a_wrong_or_missing_master_key_refuses_to_start_and_writes_nothing() {
     talk(&app, "c-keys", &bot).await;
     let dir = app.stop().await;
 
-    let store: std::sync::Arc<dyn Store> = std::sync::Arc::new(SqliteStore::open(dir.path()).unwrap());
+    let store: std::sync::Arc<dyn Store> =
+        std::sync::Arc::new(SqliteStore::open(dir.path()).unwrap());
     let keys_before = store.keys().await.unwrap().len();
     for (given, expected) in [(Some(master(2)), "mk_"), (None, "no master key")] {
         let config = AppConfig {

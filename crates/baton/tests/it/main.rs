@@ -6,5 +6,6 @@ mod eval;
 mod helpers;
 mod kill9;
 mod ledger_cli;
+mod master_key;
 mod sighup;
 mod webhook_kill9;
