@@ -197,3 +197,27 @@ async fn a_wrong_or_missing_master_key_refuses_to_start_and_writes_nothing() {
         "the right key reads on"
     );
 }
+
+#[tokio::test]
+async fn with_encryption_healthz_still_asks_the_database() {
+    // The decrypting wrapper must pass `ping` on, not answer it itself.
+    let Some(schema) = crate::helpers::postgres_schema().await else {
+        return;
+    };
+    let store = std::sync::Arc::new(
+        baton_store::postgres::PgStore::open(
+            schema.scratch.connect_options(),
+            baton_store::postgres::PgOptions::default(),
+        )
+        .await
+        .unwrap(),
+    );
+    let app =
+        crate::helpers::spawn_app_on_store_with(store.clone(), Some(schema), encrypted()).await;
+    assert_eq!(app.get("/healthz", None).await.0, StatusCode::OK);
+    store.close().await;
+    assert_eq!(
+        app.get("/healthz", None).await.0,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+}
