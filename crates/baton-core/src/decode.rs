@@ -180,7 +180,8 @@ fn decode_body(kind: &str, rest: Value, path: &str) -> Result<EventBody, DecodeE
         | K::RepeatAsk
         | K::CustomerRepeated
         | K::ReadBack
-        | K::Survey => {
+        | K::Survey
+        | K::Erased => {
             return Err(DecodeError::new(
                 DecodeErrorKind::ReservedType,
                 format!("{path}.type"),

@@ -40,6 +40,10 @@ pub struct Event {
     /// Free-form client metadata, stored and hashed as sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub meta: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Set only on a read view: the conversation was erased, so this event's customer
+    /// data is gone (see [`crate::seal`] for the shape). Never stored nor hashed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub erased: bool,
     /// The fact itself, tagged by `type`.
     #[serde(flatten)]
     pub body: EventBody,
@@ -91,6 +95,8 @@ pub enum EventBody {
     /// Survey answers from the customer (through the bot) or the agent (written by the
     /// server, as the one who answered).
     Survey(Survey),
+    /// The conversation's customer data was destroyed (written by the server).
+    Erased(Erased),
 }
 
 impl EventBody {
@@ -123,6 +129,7 @@ impl EventBody {
             EventBody::CustomerRepeated(_) => EventKind::CustomerRepeated,
             EventBody::ReadBack(_) => EventKind::ReadBack,
             EventBody::Survey(_) => EventKind::Survey,
+            EventBody::Erased(_) => EventKind::Erased,
         }
     }
 
@@ -442,6 +449,28 @@ pub struct CustomerRepeated {
     pub fact_seq: u64,
 }
 
+/// Who asked for an erasure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErasedBy {
+    /// An admin, through `DELETE /v1/conversations/{cid}` or `/v1/customers/{id}`.
+    Admin,
+    /// The retention policy (`retention.closed_after_days`).
+    Retention,
+}
+
+/// `erased`: the conversation's data key was destroyed, so its customer data is gone
+/// for good; the structure and the chain stay.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Erased {
+    /// Why (the admin's words, or the retention rule). Stored in clear: it must not
+    /// quote customer data.
+    pub reason: Text,
+    /// Who asked.
+    pub by: ErasedBy,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -454,6 +483,7 @@ mod tests {
             actor: Actor::Customer,
             at: Timestamp::from_unix_millis(0),
             meta: None,
+            erased: false,
             body: EventBody::CustomerMessage(Message {
                 text: Text::parse("hi").unwrap(),
             }),
@@ -472,6 +502,6 @@ mod tests {
     fn every_kind_has_its_own_wire_name() {
         let names: std::collections::BTreeSet<&str> =
             EventKind::ALL.iter().map(|k| k.as_str()).collect();
-        assert_eq!(names.len(), 20);
+        assert_eq!(names.len(), 21);
     }
 }

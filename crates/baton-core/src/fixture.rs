@@ -39,6 +39,7 @@ fn confidence(value: f64) -> Confidence {
 
 fn event(seq: u64, actor: Actor, body: EventBody) -> Event {
     Event {
+        erased: false,
         seq,
         id: EventId::parse(format!("e{seq}")).expect("e<digits> is a valid id"),
         actor,

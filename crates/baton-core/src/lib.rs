@@ -12,6 +12,7 @@
 //! - [`state`]: the conversation view as a fold of events; [`rules`]: who may write what;
 //!   [`role`]: what an API key may do.
 //! - [`ledger`]: hashing, sealing and streaming verification of the chains.
+//! - [`seal`]: customer data vs structure, and the encrypted sealed form.
 //! - [`policy`]: the decision rules as TOML; [`signals`]: incremental per-conversation
 //!   signals; [`decide`]: signals + policy -> decision; [`eval`]: offline replays.
 //! - [`facts`]: facts the customer gave, PII, role redaction, repeat detection.
@@ -39,6 +40,7 @@ pub mod policy;
 pub mod role;
 pub mod router;
 pub mod rules;
+pub mod seal;
 pub mod signals;
 pub mod state;
 pub mod text;

@@ -359,7 +359,7 @@ impl ConversationState {
                     });
                 }
             }
-            EventBody::Survey(_) => {}
+            EventBody::Survey(_) | EventBody::Erased(_) => {}
         }
     }
 

@@ -187,6 +187,7 @@ fn run(steps: &[Step]) -> Result<(Vec<Event>, ConversationState), TestCaseError>
         }
         let was_closed = state.owner == Owner::Closed;
         let event = Event {
+            erased: false,
             seq: state.last_seq + 1,
             id: EventId::parse(format!("e{i}")).unwrap(),
             actor,

@@ -88,6 +88,7 @@ fn build((plan, texts): &(Plan, Vec<String>)) -> Stored {
                 let text = texts[n % texts.len()].trim();
                 let text = if text.is_empty() { "x" } else { text };
                 let event = Event {
+                    erased: false,
                     seq: seq + 1,
                     id: EventId::parse(format!("e{n}")).unwrap(),
                     actor: if n.is_multiple_of(2) { Actor::Customer } else { Actor::Bot },

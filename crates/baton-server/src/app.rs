@@ -43,6 +43,11 @@ pub struct AppConfig {
     pub clock: crate::clock::Clock,
     /// Webhook deliveries: timeouts, lease, retry schedule.
     pub webhooks: crate::webhooks::WebhookConfig,
+    /// The master key: with one, customer data is encrypted at rest (the sealed form);
+    /// without, events are stored as sent, and a store holding encrypted data is refused.
+    pub master_key: Option<baton_core::seal::MasterKey>,
+    /// Erase resolved conversations this long after they closed (`None`: keep them).
+    pub retention: Option<crate::retention::Retention>,
 }
 
 /// The shortest `BATON_ADMIN_KEY` accepted: as long as a generated key's 128 bits in
@@ -63,14 +68,21 @@ impl Default for AppConfig {
             live: crate::live::LiveLimits::default(),
             clock: crate::clock::Clock::System,
             webhooks: crate::webhooks::WebhookConfig::default(),
+            master_key: None,
+            retention: None,
         }
     }
 }
 
 /// Everything a handler can reach.
 pub struct AppInner {
-    /// The storage engine.
+    /// The storage engine as handlers read it: events come back decrypted (through
+    /// [`crate::unseal::Unsealing`] when encryption is on).
     pub store: Arc<dyn Store>,
+    /// The engine itself: events in their stored (sealed) form, for `?view=sealed`.
+    pub raw_store: Arc<dyn Store>,
+    /// The keys, when encryption is on.
+    pub vault: Option<Arc<crate::vault::Vault>>,
     /// Settings.
     pub config: AppConfig,
     /// Known API keys.
@@ -159,6 +171,22 @@ impl AppState {
     ) -> Result<(Self, AdminBootstrap), ApiError> {
         let clock = config.clock.clone();
         let now = clock.now();
+        // Keys are checked before anything is written: a wrong or missing master key
+        // stops the start with nothing changed.
+        let raw_store = Arc::clone(&store);
+        let vault = match config.master_key.clone() {
+            Some(master) => Some(Arc::new(
+                crate::vault::Vault::open_store(master, Arc::clone(&store)).await?,
+            )),
+            None => {
+                crate::vault::Vault::refuse_without_master(store.as_ref()).await?;
+                None
+            }
+        };
+        let store: Arc<dyn Store> = match &vault {
+            Some(vault) => Arc::new(crate::unseal::Unsealing::new(store, Arc::clone(vault))),
+            None => store,
+        };
         let bootstrap = match &config.admin_key {
             Some(key) => {
                 let length = key.chars().count();
@@ -207,6 +235,8 @@ impl AppState {
         let inner = AppInner {
             routing,
             store,
+            raw_store,
+            vault,
             config,
             policy,
             keys: KeyCache::default(),
@@ -225,6 +255,7 @@ impl AppState {
         crate::routing::spawn_ticker(&state);
         crate::live::spawn_sweeper(&state);
         crate::webhooks::worker::spawn(&state);
+        crate::retention::spawn(&state);
         Ok((state, bootstrap))
     }
 }

@@ -228,12 +228,25 @@ pub async fn write(
     let mut events = Vec::with_capacity(drafts.len() + 1);
     let mut sealed = Vec::with_capacity(drafts.len() + 1);
     let client_count = drafts.len();
+    // Sealing is the one step between building an event and chaining it: with
+    // encryption on, what is stored and hashed is the sealed form.
+    let key = match &app.vault {
+        Some(vault) => Some(
+            vault
+                .for_append(conversation, now)
+                .await
+                .map_err(ApiError::from)?,
+        ),
+        None => None,
+    };
+    let mut plain: Vec<Option<String>> = Vec::with_capacity(drafts.len() + 1);
     let mut queue: std::collections::VecDeque<Draft> = drafts.into();
     let mut index = 0;
     while let Some(draft) = queue.pop_front() {
         check_append(&state, &draft.actor, &draft.body)
             .map_err(|refusal| ApiError::from(refusal).with_field(format!("events[{index}]")))?;
         let event = Event {
+            erased: false,
             seq: state.last_seq + 1,
             id: draft.id.unwrap_or_else(generated_id),
             actor: draft.actor,
@@ -244,7 +257,21 @@ pub async fn write(
         state.apply(&event);
         signals.apply(&event, &policy);
         repeats.extend(facts.observe(&event, &extractor));
-        let sealed_event = SealedEvent::seal(&prev, &event).map_err(ApiError::internal)?;
+        let sealed_event = match &key {
+            Some(key) => {
+                let sealed = crate::vault::Vault::seal(conversation, key, &prev, &event)
+                    .map_err(ApiError::internal)?;
+                // Subscribers get the plain event (redacted per reader as ever).
+                plain.push(Some(
+                    baton_core::ledger::canonical_json(&event).map_err(ApiError::internal)?,
+                ));
+                sealed
+            }
+            None => {
+                plain.push(None);
+                SealedEvent::seal(&prev, &event).map_err(ApiError::internal)?
+            }
+        };
         prev = sealed_event.hash;
         sealed.push(sealed_event);
         events.push(event);
@@ -270,10 +297,11 @@ pub async fn write(
     };
     let published: Vec<Published> = sealed
         .iter()
-        .map(|s| Published {
+        .zip(plain)
+        .map(|(s, plain)| Published {
             seq: s.seq,
             kind: s.kind,
-            json: with_hash(&s.canonical, &s.hash).into(),
+            json: with_hash(plain.as_deref().unwrap_or(&s.canonical), &s.hash).into(),
         })
         .collect();
     let batch = AppendBatch {

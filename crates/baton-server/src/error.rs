@@ -213,6 +213,20 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<crate::vault::VaultError> for ApiError {
+    fn from(e: crate::vault::VaultError) -> Self {
+        use crate::vault::VaultError;
+        match e {
+            VaultError::Store(e) => e.into(),
+            VaultError::Erased(_) => ApiError::conflict("conversation_erased", e.to_string()),
+            VaultError::WrongMaster { .. } | VaultError::NoMaster(_) => {
+                ApiError::unavailable("master_key", e.to_string())
+            }
+            VaultError::Unwrap(_) => ApiError::internal(e),
+        }
+    }
+}
+
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
         match rejection.status() {

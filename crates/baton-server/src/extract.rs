@@ -145,6 +145,14 @@ impl PathParam for AgentId {
     }
 }
 
+impl PathParam for baton_core::CustomerId {
+    const FIELD: &'static str = "customer_id";
+
+    fn from_path(raw: String) -> Result<Self, ApiError> {
+        baton_core::CustomerId::parse(raw).map_err(|e| invalid_id(Self::FIELD, e))
+    }
+}
+
 impl PathParam for OfferId {
     const FIELD: &'static str = "offer_id";
 

@@ -55,6 +55,7 @@ fn same_event(
 ) -> Result<bool, ApiError> {
     let stored = parse_stored(conversation, first)?;
     let candidate = Event {
+        erased: false,
         seq: stored.seq,
         id: stored.id,
         actor: draft.actor.clone(),

@@ -8,8 +8,8 @@ use crate::app::AppState;
 use crate::auth::ConsoleRoute;
 use crate::error::ApiError;
 use crate::handlers::{
-    agents, conversations, feed, feedback, handoff, keys, ledger, offers, package, search, stream,
-    system, webhooks,
+    agents, conversations, erasure, feed, feedback, handoff, keys, ledger, offers, package, search,
+    stream, system, webhooks,
 };
 
 /// A route the console calls: it takes the console's session cookie as well as a bearer
@@ -33,7 +33,18 @@ pub fn build(state: AppState) -> Router {
             "/v1/conversations/{cid}/events",
             console(post(conversations::append)).get(conversations::events),
         )
-        .route("/v1/conversations/{cid}", get(conversations::state))
+        .route(
+            "/v1/conversations/{cid}",
+            get(conversations::state).delete(erasure::erase_conversation),
+        )
+        .route(
+            "/v1/customers/{customer_id}",
+            delete(erasure::erase_customer),
+        )
+        .route(
+            "/v1/customers/{customer_id}/export",
+            get(erasure::export_customer),
+        )
         .route(
             "/v1/conversations/{cid}/stream",
             console(get(stream::stream)),

@@ -14,6 +14,7 @@
 //! - [`postgres`]: the scale-out engine (sqlx pool, embedded migrations, one
 //!   checkpoint chain across nodes).
 
+pub mod data_keys;
 pub mod error;
 pub mod model;
 pub mod outbox;
@@ -26,6 +27,7 @@ use std::pin::Pin;
 use baton_core::id::{AgentId, ConversationId, CustomerId, EventId};
 use baton_core::ledger::{Break, Verified};
 
+pub use data_keys::{DataKeyRecord, Rewrap};
 pub use error::StoreError;
 pub use model::*;
 pub use outbox::*;
@@ -222,4 +224,31 @@ pub trait Store: Send + Sync + 'static {
 
     /// Pending and dead counts and the oldest pending delivery.
     fn outbox_stats(&self) -> StoreFuture<'_, OutboxStats>;
+
+    /// Stores a conversation's data key unless it has one (live or destroyed), and
+    /// returns the one it holds: when two nodes race, the first key stays.
+    fn put_data_key(&self, key: DataKeyRecord) -> StoreFuture<'_, DataKeyRecord>;
+
+    /// A conversation's data key record, if it has one.
+    fn data_key<'a>(
+        &'a self,
+        conversation: &'a ConversationId,
+    ) -> StoreFuture<'a, Option<DataKeyRecord>>;
+
+    /// Every data key record, destroyed ones included, by conversation.
+    fn data_keys(&self) -> StoreFuture<'_, Vec<DataKeyRecord>>;
+
+    /// Replaces wrapped keys in one transaction (a master-key rotation); a destroyed
+    /// key stays destroyed. How many were replaced.
+    fn rewrap_data_keys(&self, keys: Vec<Rewrap>) -> StoreFuture<'_, u64>;
+
+    /// Destroys a conversation's data key: its wrapped bytes are overwritten and
+    /// dropped, and `destroyed_at` set; the engine then scrubs what it can (SQLite:
+    /// `secure_delete` and a WAL checkpoint that truncates the log). Whether a live key
+    /// was destroyed.
+    fn destroy_data_key<'a>(
+        &'a self,
+        conversation: &'a ConversationId,
+        at: baton_core::Timestamp,
+    ) -> StoreFuture<'a, bool>;
 }

@@ -38,6 +38,18 @@ impl SealedEvent {
             hash: sealed.hash,
         })
     }
+
+    /// Chains already-canonical JSON of `event` (its sealed form) onto `prev`.
+    pub fn from_canonical(prev: &Digest, event: &Event, canonical: String) -> Self {
+        let hash = baton_core::ledger::chain_hash(prev, canonical.as_bytes());
+        Self {
+            seq: event.seq,
+            id: event.id.clone(),
+            kind: event.body.kind(),
+            canonical,
+            hash,
+        }
+    }
 }
 
 /// An atomic append: events plus the conversation's summary after them.

@@ -38,6 +38,36 @@ enum Command {
     Export(crate::export::ExportArgs),
     /// Import conversations from Rasa trackers, Bot Framework transcripts or baton JSONL.
     Import(crate::import::ImportArgs),
+    /// Master-key tools.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// Re-wrap every data key under a new master key (events are not touched).
+    RotateMaster(crate::keys::RotateArgs),
+}
+
+/// Whether customer data is encrypted at rest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Encryption {
+    /// Seal customer data under per-conversation keys (the default).
+    On,
+    /// Store events as sent (benchmarks measure the cost of `on` against it).
+    Off,
+}
+
+/// The master key.
+#[derive(Debug, Clone, Args)]
+pub struct KeyArgs {
+    /// File holding the master key (64 hex characters). Without it the embedded store
+    /// uses `master.key` in the data directory, made on first start.
+    #[arg(long, env = "BATON_MASTER_KEY_FILE")]
+    pub master_key_file: Option<PathBuf>,
+    /// Encryption at rest of customer data.
+    #[arg(long, value_enum, default_value = "on", env = "BATON_ENCRYPTION")]
+    pub encryption: Encryption,
 }
 
 #[derive(Debug, Subcommand)]
@@ -80,6 +110,15 @@ pub struct ServeArgs {
     /// Decision policy (TOML); the built-in default when absent.
     #[arg(long, env = "BATON_POLICY")]
     pub policy: Option<PathBuf>,
+    #[command(flatten)]
+    pub keys: KeyArgs,
+    /// Retention (`retention.closed_after_days`): erase resolved conversations this
+    /// many days after their last event. Kept forever when absent.
+    #[arg(
+        long = "retention-closed-after-days",
+        env = "BATON_RETENTION_CLOSED_AFTER_DAYS"
+    )]
+    pub retention_closed_after_days: Option<u32>,
 }
 
 /// `baton demo`.
@@ -116,6 +155,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             None => crate::ledger::export(args.ledger).await,
         },
         Command::Import(args) => crate::import::run(args).await,
+        Command::Keys(KeysCommand::RotateMaster(args)) => crate::keys::rotate(args).await,
         Command::Policy(PolicyCommand::Check { file }) => crate::eval::check_policy(&file),
         Command::Policy(PolicyCommand::Default) => {
             print!("{}", baton_core::policy::DEFAULT_POLICY_TOML);

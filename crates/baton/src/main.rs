@@ -12,6 +12,7 @@ mod demo;
 mod eval;
 mod export;
 mod import;
+mod keys;
 mod ledger;
 mod serve;
 mod train;

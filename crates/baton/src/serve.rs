@@ -78,7 +78,15 @@ pub async fn build_state(
     store: Arc<dyn Store>,
     policy: Policy,
 ) -> anyhow::Result<(AppState, AdminBootstrap)> {
-    let defaults = AppConfig::default();
+    build_state_with(store, policy, AppConfig::default()).await
+}
+
+/// [`build_state`] over `defaults` (master key, retention) instead of the built-in ones.
+pub async fn build_state_with(
+    store: Arc<dyn Store>,
+    policy: Policy,
+    defaults: AppConfig,
+) -> anyhow::Result<(AppState, AdminBootstrap)> {
     let session_ttl = match std::env::var("BATON_SESSION_TTL_SECS") {
         Ok(raw) => std::time::Duration::from_secs(
             raw.trim()
@@ -160,7 +168,18 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         None => Policy::default(),
     };
     let store = open_store(&args.store).await?;
-    let (state, bootstrap) = build_state(store, policy).await?;
+    let master_key = crate::keys::resolve(&args.keys, &args.store, store.as_ref()).await?;
+    if let Some(key) = &master_key {
+        tracing::info!(master_key = key.id(), "encryption at rest is on");
+    }
+    let defaults = AppConfig {
+        master_key,
+        retention: args
+            .retention_closed_after_days
+            .map(|closed_after_days| baton_server::retention::Retention { closed_after_days }),
+        ..AppConfig::default()
+    };
+    let (state, bootstrap) = build_state_with(store, policy, defaults).await?;
     if let Some(path) = args.policy.clone() {
         reload_on_sighup(state.clone(), path);
     }

@@ -96,7 +96,7 @@ pub async fn conversations_since(
     kinds: &[EventKind],
     since: Timestamp,
 ) -> anyhow::Result<BTreeMap<ConversationId, Vec<Event>>> {
-    let store = crate::serve::open_store(store).await?;
+    let store = crate::keys::open_decrypting(store).await?;
     let names: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
     let rows = store
         .events_of_kinds(&names, since, MAX_EVENTS)

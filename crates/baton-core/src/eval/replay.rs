@@ -127,6 +127,7 @@ impl Replay {
         let id = id.or_else(|| EventId::parse(format!("e{seq}")).ok());
         let Some(id) = id else { return seq };
         let event = Event {
+            erased: false,
             seq,
             id,
             actor,

@@ -50,11 +50,13 @@ pub enum EventKind {
     ReadBack,
     /// `survey` (written by baton, as the one who answered).
     Survey,
+    /// `erased` (written by baton when the conversation's customer data is destroyed).
+    Erased,
 }
 
 impl EventKind {
     /// Every kind: the ones a client may send first, in the order error messages list them.
-    pub const ALL: [EventKind; 20] = [
+    pub const ALL: [EventKind; 21] = [
         EventKind::CustomerMessage,
         EventKind::BotMessage,
         EventKind::AgentMessage,
@@ -75,6 +77,7 @@ impl EventKind {
         EventKind::CustomerRepeated,
         EventKind::ReadBack,
         EventKind::Survey,
+        EventKind::Erased,
     ];
 
     /// The frozen wire name.
@@ -100,6 +103,7 @@ impl EventKind {
             EventKind::CustomerRepeated => "customer_repeated",
             EventKind::ReadBack => "read_back",
             EventKind::Survey => "survey",
+            EventKind::Erased => "erased",
         }
     }
 
@@ -130,7 +134,8 @@ impl EventKind {
             | EventKind::RepeatAsk
             | EventKind::CustomerRepeated
             | EventKind::ReadBack
-            | EventKind::Survey => true,
+            | EventKind::Survey
+            | EventKind::Erased => true,
         }
     }
 

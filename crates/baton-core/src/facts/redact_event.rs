@@ -190,6 +190,7 @@ impl<'a> Redactor<'a> {
             EventBody::Resolved(r) => self.mask(&mut r.resolution),
             EventBody::ReadBack(r) => self.mask_read_back(r),
             EventBody::Survey(s) => self.mask_opt(&mut s.comment),
+            EventBody::Erased(_) => false,
             EventBody::IdentityVerified(_)
             | EventBody::Offered(_)
             | EventBody::OfferClosed(_)

@@ -256,6 +256,7 @@ mod tests {
 
     fn event(seq: u64, at: i64, body: EventBody) -> Event {
         Event {
+            erased: false,
             seq,
             id: EventId::parse(format!("e{seq}")).unwrap(),
             actor: match &body {

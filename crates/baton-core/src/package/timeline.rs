@@ -139,7 +139,7 @@ pub fn condense(events: &[Event]) -> Vec<TimelineEntry> {
                     format!("Agent corrected the intent to {}", humanize(to.as_str()))
                 }
             }),
-            EventBody::Survey(_) => None,
+            EventBody::Survey(_) | EventBody::Erased(_) => None,
         };
         if let Some(what) = what {
             run.flush(&mut out);

@@ -6,7 +6,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use baton_core::signals::SignalSnapshot;
 use baton_core::state::ActionState;
-use baton_core::{ConversationId, ConversationState};
+use baton_core::{ConversationId, ConversationState, Role};
 use serde::{Deserialize, Serialize};
 
 use crate::app::AppState;
@@ -46,6 +46,21 @@ pub struct EventsQuery {
     #[serde(default)]
     #[param(value_type = Option<u32>)]
     pub limit: Option<String>,
+    /// `sealed` (auditor, admin): the events exactly as stored and hashed, customer
+    /// data in its encrypted envelope; the default view decrypts.
+    #[serde(default)]
+    #[param(value_type = Option<String>)]
+    pub view: Option<EventsView>,
+}
+
+/// Which form of the events to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventsView {
+    /// Decrypted and redacted for the caller's role (the default).
+    Default,
+    /// As stored: what the ledger hashes.
+    Sealed,
 }
 
 /// Largest page of events.
@@ -76,6 +91,10 @@ pub async fn events(
         u64::from(MAX_PAGE),
     )?
     .map_or(1000, |n| u32::try_from(n).unwrap_or(MAX_PAGE));
+    let sealed = query.view == Some(EventsView::Sealed);
+    if sealed {
+        principal.require(&[Role::Auditor, Role::Admin])?;
+    }
     let live = app
         .conversations
         .readable(app.store.as_ref(), &app.policy(), &principal, &cid)
@@ -83,8 +102,8 @@ pub async fn events(
     let view = ReadView::new(&app, principal.role, live.facts.package_facts())?;
     let last_seq = live.state.last_seq;
     drop(live);
-    let mut page = app
-        .store
+    let store = if sealed { &app.raw_store } else { &app.store };
+    let mut page = store
         .events_page(&cid, after, limit, MAX_PAGE_BYTES)
         .await?;
     // Events appended since the facts were read could hide a fact they do not hold;
@@ -105,7 +124,11 @@ pub async fn events(
         if i > 0 {
             body.push(',');
         }
-        body.push_str(&view.stored(event)?);
+        if sealed {
+            body.push_str(&crate::live::with_hash(&event.canonical, &event.hash));
+        } else {
+            body.push_str(&view.stored(event)?);
+        }
     }
     body.push(']');
     if let Some(last) = page.events.last().filter(|_| page.more) {

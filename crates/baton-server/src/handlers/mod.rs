@@ -2,6 +2,7 @@
 
 pub mod agents;
 pub mod conversations;
+pub mod erasure;
 pub mod feed;
 pub mod feedback;
 pub mod handoff;

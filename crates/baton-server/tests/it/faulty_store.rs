@@ -286,4 +286,31 @@ impl Store for FaultyStore {
     fn outbox_stats(&self) -> StoreFuture<'_, OutboxStats> {
         self.inner.outbox_stats()
     }
+
+    fn put_data_key(&self, key: DataKeyRecord) -> StoreFuture<'_, DataKeyRecord> {
+        self.inner.put_data_key(key)
+    }
+
+    fn data_key<'a>(
+        &'a self,
+        conversation: &'a ConversationId,
+    ) -> StoreFuture<'a, Option<DataKeyRecord>> {
+        self.inner.data_key(conversation)
+    }
+
+    fn data_keys(&self) -> StoreFuture<'_, Vec<DataKeyRecord>> {
+        self.inner.data_keys()
+    }
+
+    fn rewrap_data_keys(&self, keys: Vec<Rewrap>) -> StoreFuture<'_, u64> {
+        self.inner.rewrap_data_keys(keys)
+    }
+
+    fn destroy_data_key<'a>(
+        &'a self,
+        conversation: &'a ConversationId,
+        at: baton_core::Timestamp,
+    ) -> StoreFuture<'a, bool> {
+        self.inner.destroy_data_key(conversation, at)
+    }
 }

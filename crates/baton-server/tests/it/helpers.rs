@@ -158,8 +158,17 @@ pub async fn spawn_node(scratch: &Scratch) -> TestApp {
 
 /// Starts a server over `store` (a handle the test keeps a clone of).
 pub async fn spawn_app_on_store(store: Arc<dyn Store>, schema: Option<PgSchema>) -> TestApp {
+    spawn_app_on_store_with(store, schema, AppConfig::default()).await
+}
+
+/// [`spawn_app_on_store`] with `config`.
+pub async fn spawn_app_on_store_with(
+    store: Arc<dyn Store>,
+    schema: Option<PgSchema>,
+    config: AppConfig,
+) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
-    start(dir, store, None, schema, AppConfig::default()).await
+    start(dir, store, None, schema, config).await
 }
 
 async fn start(
@@ -377,6 +386,7 @@ pub async fn seed_store(store: &dyn Store, cid: &str, events: Vec<(Actor, EventB
     let mut sealed = Vec::new();
     for (index, (actor, body)) in events.into_iter().enumerate() {
         let event = Event {
+            erased: false,
             seq: state.last_seq + 1,
             id: EventId::parse(format!("seed-{}-{index}", state.last_seq + 1)).unwrap(),
             actor,

@@ -16,6 +16,7 @@
 
 mod admin;
 mod checkpoint;
+mod data_keys;
 mod feed;
 mod outbox;
 mod read;
@@ -31,6 +32,7 @@ use baton_core::ledger::Digest;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use tokio::sync::{Mutex, mpsc, oneshot};
 
+use crate::data_keys::{DataKeyRecord, Rewrap};
 use crate::model::*;
 use crate::outbox::*;
 use crate::{Store, StoreError, StoreFuture};
@@ -382,5 +384,32 @@ impl Store for PgStore {
 
     fn outbox_stats(&self) -> StoreFuture<'_, OutboxStats> {
         self.run(outbox::stats(&self.pool))
+    }
+
+    fn put_data_key(&self, key: DataKeyRecord) -> StoreFuture<'_, DataKeyRecord> {
+        self.run(async move { data_keys::put(&self.pool, &key).await })
+    }
+
+    fn data_key<'a>(
+        &'a self,
+        conversation: &'a ConversationId,
+    ) -> StoreFuture<'a, Option<DataKeyRecord>> {
+        self.run(data_keys::get(&self.pool, conversation))
+    }
+
+    fn data_keys(&self) -> StoreFuture<'_, Vec<DataKeyRecord>> {
+        self.run(data_keys::all(&self.pool))
+    }
+
+    fn rewrap_data_keys(&self, keys: Vec<Rewrap>) -> StoreFuture<'_, u64> {
+        self.run(async move { data_keys::rewrap(&self.pool, &keys).await })
+    }
+
+    fn destroy_data_key<'a>(
+        &'a self,
+        conversation: &'a ConversationId,
+        at: baton_core::Timestamp,
+    ) -> StoreFuture<'a, bool> {
+        self.run(data_keys::destroy(&self.pool, conversation, at))
     }
 }

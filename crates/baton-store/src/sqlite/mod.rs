@@ -4,6 +4,7 @@
 //! connections on the blocking thread pool, which WAL lets run beside the writer.
 
 mod checkpointer;
+mod data_keys;
 mod feed;
 mod outbox;
 mod read;
@@ -19,6 +20,7 @@ use baton_core::ledger::Digest;
 use rusqlite::Connection;
 use tokio::sync::oneshot;
 
+use crate::data_keys::{DataKeyRecord, Rewrap};
 use crate::model::*;
 use crate::outbox::*;
 use crate::{Store, StoreError, StoreFuture};
@@ -389,6 +391,41 @@ impl Store for SqliteStore {
 
     fn outbox_stats(&self) -> StoreFuture<'_, OutboxStats> {
         self.read(outbox::stats)
+    }
+
+    fn put_data_key(&self, key: DataKeyRecord) -> StoreFuture<'_, DataKeyRecord> {
+        self.write(move |tx| data_keys::put(tx, &key))
+    }
+
+    fn data_key<'a>(
+        &'a self,
+        conversation: &'a ConversationId,
+    ) -> StoreFuture<'a, Option<DataKeyRecord>> {
+        let conversation = conversation.clone();
+        self.read(move |conn| data_keys::get(conn, &conversation))
+    }
+
+    fn data_keys(&self) -> StoreFuture<'_, Vec<DataKeyRecord>> {
+        self.read(data_keys::all)
+    }
+
+    fn rewrap_data_keys(&self, keys: Vec<Rewrap>) -> StoreFuture<'_, u64> {
+        self.write(move |tx| data_keys::rewrap(tx, &keys))
+    }
+
+    fn destroy_data_key<'a>(
+        &'a self,
+        conversation: &'a ConversationId,
+        at: baton_core::Timestamp,
+    ) -> StoreFuture<'a, bool> {
+        let conversation = conversation.clone();
+        Box::pin(async move {
+            let destroyed = self
+                .write(move |tx| data_keys::destroy(tx, &conversation, at))
+                .await?;
+            self.read(data_keys::truncate_wal).await?;
+            Ok(destroyed)
+        })
     }
 }
 

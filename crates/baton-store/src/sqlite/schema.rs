@@ -141,6 +141,15 @@ const MIGRATIONS: &[&str] = &[
           ORDER BY seq DESC LIMIT 1));
     CREATE INDEX conversations_by_start ON conversations (started_at, id);
     CREATE INDEX conversations_by_intent ON conversations (intent, started_at);",
+    // 6: data keys, one per conversation, wrapped by the master key (encryption at rest).
+    "CREATE TABLE data_keys (
+        conversation TEXT PRIMARY KEY,
+        id TEXT NOT NULL,
+        master TEXT NOT NULL,
+        wrapped BLOB,
+        created_at INTEGER NOT NULL,
+        destroyed_at INTEGER
+    ) WITHOUT ROWID;",
 ];
 
 /// Pragmas every connection needs: durability first (an acknowledged append is on disk).
@@ -163,7 +172,8 @@ pub fn configure(conn: &Connection) -> Result<(), StoreError> {
 pub fn configure_writer(conn: &Connection) -> Result<(), StoreError> {
     conn.execute_batch(
         "PRAGMA wal_autocheckpoint = 4000;
-         PRAGMA journal_size_limit = 16777216;",
+         PRAGMA journal_size_limit = 16777216;
+         PRAGMA secure_delete = ON;",
     )?;
     Ok(())
 }

@@ -5,12 +5,13 @@
 //! - `engine`: what an engine under test provides, and the embedded one.
 //! - `postgres_engine`: the PostgreSQL engine, a schema per case.
 //! - `seed`: sealed batches as the server would write them.
-//! - `log`, `ledger`, `keys`, `directory`, `feed`, `outbox`: the cases, generic over
+//! - `log`, `ledger`, `keys`, `directory`, `feed`, `outbox`, `data_keys`: the cases, generic over
 //!   the engine.
 //! - `nodes`: cases for an engine several nodes share (two handles on one store).
 // clippy.toml allows unwrap in #[test] fns; the cases these tests share may unwrap too.
 #![allow(clippy::unwrap_used)]
 
+mod data_keys;
 mod directory;
 mod engine;
 mod feed;
@@ -70,6 +71,8 @@ macro_rules! every_case {
     outbox::deliveries_are_written_with_their_batch_or_not_at_all,
     outbox::a_conversation_is_delivered_in_order_and_others_are_not_held_up,
     outbox::a_failed_try_waits_for_its_retry_then_dead_letters_and_replays,
+    data_keys::data_keys_are_stored_once_and_rewrapped,
+    data_keys::a_destroyed_data_key_is_gone_and_stays_gone,
             $($module::$case,)*
         );
     };

@@ -63,6 +63,7 @@ pub fn batch_with(
     for (offset, text) in texts.iter().enumerate() {
         let seq = head.seq + 1 + offset as u64;
         let event = Event {
+            erased: false,
             seq,
             id: EventId::parse(format!("{prefix}-{seq}")).expect("test event id"),
             actor: Actor::Customer,

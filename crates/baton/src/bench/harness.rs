@@ -38,6 +38,10 @@ pub struct EngineArgs {
     /// append, PostgreSQL's own group commit alone).
     #[arg(long, default_value_t = 2)]
     pub database_writers: usize,
+    /// Encryption at rest (a random master key per run). Off by default here, so
+    /// figures stay comparable with earlier sessions; `on` measures its cost.
+    #[arg(long, value_enum, default_value = "off")]
+    pub encryption: crate::cli::Encryption,
 }
 
 impl EngineArgs {
@@ -47,6 +51,7 @@ impl EngineArgs {
             database_url: None,
             database_pool_size: 16,
             database_writers: 2,
+            encryption: crate::cli::Encryption::Off,
         }
     }
 }
@@ -156,7 +161,16 @@ impl BenchServer {
     pub async fn start(engine: &EngineArgs) -> anyhow::Result<Self> {
         let store = Arc::new(BenchStore::open(engine).await?);
         let dyn_store = store.dyn_store();
-        let (state, _) = AppState::new(dyn_store.clone(), baton_server::AppConfig::default())
+        let master_key = (engine.encryption == crate::cli::Encryption::On).then(|| {
+            let mut bytes = [0u8; 32];
+            rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
+            baton_core::seal::MasterKey::from_bytes(bytes)
+        });
+        let config = baton_server::AppConfig {
+            master_key,
+            ..baton_server::AppConfig::default()
+        };
+        let (state, _) = AppState::new(dyn_store.clone(), config)
             .await
             .map_err(|e| anyhow::anyhow!(e.message))?;
         let bot_key = baton_server::auth::issue_key(

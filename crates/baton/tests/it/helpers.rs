@@ -37,6 +37,9 @@ pub fn baton() -> Command {
         "BATON_DATABASE_URL",
         "BATON_POLICY",
         "BATON_ADMIN_KEY",
+        "BATON_MASTER_KEY_FILE",
+        "BATON_ENCRYPTION",
+        "BATON_RETENTION_CLOSED_AFTER_DAYS",
     ] {
         command.env_remove(var);
     }

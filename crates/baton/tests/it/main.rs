@@ -7,5 +7,6 @@ mod helpers;
 mod import;
 mod kill9;
 mod ledger_cli;
+mod master_key;
 mod sighup;
 mod webhook_kill9;

@@ -25,6 +25,8 @@ pub fn config() -> AppConfig {
             offer_timeout_ms: 3_600_000,
             ..RouterConfig::default()
         },
+        // Encrypted, so erasure (which destroys a data key) has a key to destroy.
+        master_key: Some(baton_core::seal::MasterKey::from_bytes([3; 32])),
         ..AppConfig::default()
     }
 }

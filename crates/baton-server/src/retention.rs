@@ -1,0 +1,97 @@
+//! Storage limitation: erase resolved conversations once they have been closed longer
+//! than the configured number of days, on a periodic task that follows the app's
+//! clock (so a test moves a manual clock instead of waiting).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use baton_core::event::ErasedBy;
+use baton_core::state::Owner;
+use baton_core::{ConversationId, Text};
+use baton_store::ConversationFilter;
+
+use crate::app::AppState;
+use crate::error::ApiError;
+
+/// `retention.closed_after_days`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// Days a resolved conversation is kept after its last event.
+    pub closed_after_days: u32,
+}
+
+/// How often the task looks (and how soon after a clock move in tests).
+const EVERY: Duration = Duration::from_secs(3600);
+
+/// The conversations one run would erase: closed, last changed before the cut-off,
+/// and not erased yet.
+pub async fn due(app: &AppState, retention: Retention) -> Result<Vec<ConversationId>, ApiError> {
+    let Some(vault) = &app.vault else {
+        return Ok(Vec::new());
+    };
+    let cutoff = app
+        .clock
+        .now()
+        .plus_millis(-i64::from(retention.closed_after_days) * 86_400_000);
+    let rows = app
+        .raw_store
+        .conversations(ConversationFilter {
+            owners: vec![Owner::Closed],
+            agent: None,
+            limit: None,
+        })
+        .await?;
+    let mut due = Vec::new();
+    for row in rows {
+        if row.summary.updated_at < cutoff && !vault.is_erased(&row.id).await? {
+            due.push(row.id);
+        }
+    }
+    Ok(due)
+}
+
+/// One run: erases what is due; how many.
+pub async fn run_once(app: &AppState, retention: Retention) -> Result<u64, ApiError> {
+    let reason = Text::parse(format!(
+        "retention: closed more than {} days",
+        retention.closed_after_days
+    ))
+    .map_err(ApiError::internal)?;
+    let mut erased = 0;
+    for cid in due(app, retention).await? {
+        match crate::erasure::erase(app, &cid, reason.clone(), ErasedBy::Retention).await {
+            Ok(_) => erased += 1,
+            // Erased meanwhile (by an admin, or another node): nothing left to do.
+            Err(e) if e.code == "already_erased" => {}
+            Err(e) => return Err(e),
+        }
+    }
+    metrics::counter!("baton_retention_erased_total").increment(erased);
+    tracing::info!(
+        erased,
+        closed_after_days = retention.closed_after_days,
+        "retention run"
+    );
+    Ok(erased)
+}
+
+/// Starts the periodic task when a retention is configured.
+pub fn spawn(app: &AppState) {
+    let Some(retention) = app.config.retention else {
+        return;
+    };
+    let weak = Arc::downgrade(&app.0);
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(EVERY);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut moves = weak.upgrade().and_then(|inner| inner.clock.moves());
+        loop {
+            crate::clock::tick_or_move(&mut interval, &mut moves).await;
+            let Some(inner) = weak.upgrade() else { return };
+            let app = AppState(inner);
+            if let Err(e) = run_once(&app, retention).await {
+                tracing::warn!(code = e.code, "retention run failed");
+            }
+        }
+    });
+}

@@ -1,0 +1,358 @@
+//! Erasure (issue 16): the `erased` event records who, when and why; the data key is
+//! destroyed; every role then reads structure with markers; the chain and the
+//! checkpoints verify unchanged; nothing readable is left on disk or in PostgreSQL.
+//! Also the customer export and retention.
+
+use std::time::Duration;
+
+use baton_core::{Actor, Timestamp};
+use baton_server::AppConfig;
+use baton_server::retention::{Retention, run_once};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, assert_error, body, spawn_app_with};
+use crate::sealed::{SECRET, encrypted, events_as, found_on_disk, recompute, sealed_view, talk};
+
+async fn delete(app: &TestApp, path: &str, body: Option<Value>, key: &str) -> (StatusCode, Value) {
+    let mut request = app.client.delete(app.url(path)).bearer_auth(key);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn erasure_destroys_the_data_and_keeps_the_chain() {
+    let app = spawn_app_with(encrypted()).await;
+    let bot = app.key("bot", None).await;
+    let auditor = app.key("auditor", None).await;
+    talk(&app, "c-gone", &bot).await;
+    talk(&app, "c-kept", &bot).await;
+    let (status, _) = app
+        .get("/v1/conversations/c-gone/package", Some(&auditor))
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "the package was read (and cached) first"
+    );
+    let (_, before) = sealed_view(&app, "c-gone", &auditor).await;
+
+    let reason = json!({"reason": "GDPR art. 17 request #881"});
+    let (status, _) = delete(&app, "/v1/conversations/c-gone", Some(reason.clone()), &bot).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let answer = delete(
+        &app,
+        "/v1/conversations/c-gone",
+        Some(json!({})),
+        &app.admin_key,
+    )
+    .await;
+    assert_error(&answer, StatusCode::BAD_REQUEST, "invalid_json", None);
+    let (status, _) = delete(
+        &app,
+        "/v1/conversations/nobody",
+        Some(reason.clone()),
+        &app.admin_key,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    let (status, erased) = delete(
+        &app,
+        "/v1/conversations/c-gone",
+        Some(reason.clone()),
+        &app.admin_key,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{erased}");
+    assert_eq!(erased["conversation"], "c-gone");
+
+    // The sealed form is unchanged, with the erased event after it; all of it verifies.
+    let (_, after) = sealed_view(&app, "c-gone", &auditor).await;
+    let (before, after) = (
+        before["events"].as_array().unwrap(),
+        after["events"].as_array().unwrap(),
+    );
+    assert_eq!(
+        &after[..before.len()],
+        &before[..],
+        "erasure rewrites nothing"
+    );
+    let last = after.last().unwrap();
+    assert_eq!(last["type"], "erased");
+    assert_eq!(last["reason"], "GDPR art. 17 request #881");
+    assert_eq!(last["by"], "admin");
+    assert_eq!(last["seq"], erased["seq"]);
+    recompute(after);
+    let (status, report) = app.get("/v1/ledger/verify", Some(&auditor)).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+
+    // Every role reads structure and markers.
+    let supervisor = app.key("supervisor", None).await;
+    for key in [&auditor, &app.admin_key, &supervisor] {
+        let events = events_as(&app, "c-gone", key).await;
+        let text = serde_json::to_string(&events).unwrap();
+        assert!(!text.contains("Quinta"), "{text}");
+        assert_eq!(events[0]["type"], "customer_message");
+        assert_eq!(events[0]["erased"], true);
+        assert_eq!(events[0]["text"], "[erased]");
+        assert!(events[0].get("meta").is_none());
+        assert_eq!(events[1]["customer_id"], "cust-77", "structure stays");
+        assert!(
+            events[1].get("erased").is_none(),
+            "nothing was sealed in it"
+        );
+        assert_eq!(events[2]["intent"], "billing");
+        assert!(events[2].get("entities").is_none());
+    }
+    let (status, package) = app
+        .get(
+            "/v1/conversations/c-gone/package?format=markdown",
+            Some(&auditor),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!package.to_string().contains("Quinta"));
+    let (status, state) = app.get("/v1/conversations/c-gone", Some(&auditor)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!state.to_string().contains("Quinta"), "{state}");
+    // The other conversation is untouched.
+    assert_eq!(events_as(&app, "c-kept", &auditor).await[0]["text"], SECRET);
+
+    let answer = delete(
+        &app,
+        "/v1/conversations/c-gone",
+        Some(reason),
+        &app.admin_key,
+    )
+    .await;
+    assert_error(&answer, StatusCode::CONFLICT, "already_erased", None);
+    let (status, refused) = app
+        .append(
+            "c-gone",
+            &json!({"events": [{"type": "customer_message", "text": "hello?"}]}),
+            &bot,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{refused}");
+    assert_eq!(refused["error"]["code"], "conversation_erased");
+
+    let dir = app.stop().await;
+    // The other conversation's data is sealed too, so nothing of either is on disk.
+    assert_eq!(found_on_disk(dir.path(), b"Quinta"), Vec::<String>::new());
+    assert_eq!(found_on_disk(dir.path(), b"4242"), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn erasing_a_customer_erases_each_of_its_conversations_and_export_shows_all() {
+    let app = spawn_app_with(encrypted()).await;
+    let bot = app.key("bot", None).await;
+    let auditor = app.key("auditor", None).await;
+    talk(&app, "c-one", &bot).await;
+    talk(&app, "c-two", &bot).await;
+    app.append_ok(
+        "c-other",
+        json!([{"type": "customer_message", "text": "unrelated"}]),
+        &bot,
+    )
+    .await;
+
+    let (status, _) = app.get("/v1/customers/cust-77/export", Some(&bot)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, export) = app
+        .get("/v1/customers/cust-77/export", Some(&auditor))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{export}");
+    insta::assert_json_snapshot!("customer_export", export, {
+        ".exported_at" => "[time]",
+        ".conversations[].events[].at" => "[time]",
+        ".conversations[].events[].id" => "[id]",
+        ".conversations[].events[].hash" => "[hash]",
+        ".conversations[].state" => "[state]",
+    });
+    let (status, _) = app.get("/v1/customers/nobody/export", Some(&auditor)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    let (status, erased) = delete(
+        &app,
+        "/v1/customers/cust-77",
+        Some(json!({"reason": "account closed"})),
+        &app.admin_key,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{erased}");
+    let ids: Vec<&str> = erased["erased"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["conversation"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["c-one", "c-two"]);
+    let (_, export) = app
+        .get("/v1/customers/cust-77/export", Some(&auditor))
+        .await;
+    for conversation in export["conversations"].as_array().unwrap() {
+        assert_eq!(conversation["erased"], true);
+        assert!(!conversation.to_string().contains("Quinta"));
+    }
+    assert_eq!(
+        events_as(&app, "c-other", &auditor).await[0]["text"],
+        "unrelated"
+    );
+}
+
+#[tokio::test]
+async fn retention_erases_exactly_the_conversations_closed_too_long() {
+    let clock = baton_server::clock::Clock::manual(Timestamp::from_unix_millis(1_800_000_000_000));
+    let app = spawn_app_with(AppConfig {
+        clock: clock.clone(),
+        ..encrypted()
+    })
+    .await;
+    let bot = app.key("bot", None).await;
+    let resolved = || body(json!({"type": "resolved", "resolution": "refund sent to Quinta Lane"}));
+    // Closed long ago, closed recently, and open long ago.
+    for cid in ["c-old-closed", "c-open"] {
+        talk(&app, cid, &bot).await;
+    }
+    app.seed("c-old-closed-seeded", vec![(Actor::System, resolved())])
+        .await;
+    let day = Duration::from_secs(86_400);
+    // Close c-old-closed through the log, as baton would.
+    app.state
+        .conversations
+        .snapshot(
+            app.state.store.as_ref(),
+            &app.state.policy(),
+            &"c-old-closed".parse().unwrap(),
+        )
+        .await
+        .unwrap();
+    {
+        let cid: baton_core::ConversationId = "c-old-closed".parse().unwrap();
+        let mut live = app
+            .state
+            .conversations
+            .lock(app.state.store.as_ref(), &app.state.policy(), &cid)
+            .await
+            .unwrap();
+        baton_server::append::write_system(&app.state, &cid, &mut live, resolved())
+            .await
+            .unwrap();
+    }
+    clock.advance(31 * day);
+    talk(&app, "c-new-closed", &bot).await;
+    {
+        let cid: baton_core::ConversationId = "c-new-closed".parse().unwrap();
+        let mut live = app
+            .state
+            .conversations
+            .lock(app.state.store.as_ref(), &app.state.policy(), &cid)
+            .await
+            .unwrap();
+        baton_server::append::write_system(&app.state, &cid, &mut live, resolved())
+            .await
+            .unwrap();
+    }
+    let retention = Retention {
+        closed_after_days: 30,
+    };
+    assert_eq!(run_once(&app.state, retention).await.unwrap(), 2);
+    assert_eq!(
+        run_once(&app.state, retention).await.unwrap(),
+        0,
+        "nothing twice"
+    );
+    let auditor = app.key("auditor", None).await;
+    for (cid, erased) in [
+        ("c-old-closed", true),
+        ("c-old-closed-seeded", true),
+        ("c-open", false),
+        ("c-new-closed", false),
+    ] {
+        let events = events_as(&app, cid, &auditor).await;
+        assert_eq!(events.last().unwrap()["type"] == "erased", erased, "{cid}");
+        if erased {
+            assert_eq!(events.last().unwrap()["by"], "retention");
+        }
+    }
+    let (_, metrics) = (
+        StatusCode::OK,
+        reqwest::get(app.url("/metrics"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    );
+    assert!(
+        metrics.contains("baton_retention_erased_total"),
+        "{metrics}"
+    );
+}
+
+#[tokio::test]
+async fn on_postgres_no_table_holds_an_erased_conversations_plaintext() {
+    let Some(schema) = crate::helpers::postgres_schema().await else {
+        return;
+    };
+    let scratch = schema.scratch.clone();
+    let store = baton_store::postgres::PgStore::open(
+        scratch.connect_options(),
+        baton_store::postgres::PgOptions::default(),
+    )
+    .await
+    .unwrap();
+    let app = crate::helpers::spawn_app_on_store_with(
+        std::sync::Arc::new(store),
+        Some(schema),
+        encrypted(),
+    )
+    .await;
+    let bot = app.key("bot", None).await;
+    talk(&app, "c-pg", &bot).await;
+    let (status, _) = delete(
+        &app,
+        "/v1/conversations/c-pg",
+        Some(json!({"reason": "erase me"})),
+        &app.admin_key,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let auditor = app.key("auditor", None).await;
+    let (status, report) = app.get("/v1/ledger/verify", Some(&auditor)).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect_with(scratch.connect_options())
+        .await
+        .unwrap();
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT table_name::text FROM information_schema.tables
+         WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert!(tables.iter().any(|t| t == "events") && tables.iter().any(|t| t == "data_keys"));
+    for table in tables {
+        let hits: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT count(*) FROM \"{table}\" t WHERE t::text LIKE '%Quinta%' OR t::text LIKE '%4242%'"
+        )))
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        assert_eq!(hits, 0, "table {table} holds plaintext");
+    }
+    let wrapped: Option<Vec<u8>> =
+        sqlx::query_scalar("SELECT wrapped FROM data_keys WHERE conversation = 'c-pg'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(wrapped, None, "the key is gone");
+}
