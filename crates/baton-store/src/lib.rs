@@ -9,6 +9,8 @@
 //! # Layout
 //! - [`model`]: the records the store reads and writes.
 //! - [`outbox`]: webhook subscriptions and their deliveries.
+//! - the access log (who read what) rides on every engine: [`Store::append_access`],
+//!   [`Store::access_log`], and [`Store::verify`] checks its chain.
 //! - [`error`]: the error type, [`StoreError`].
 //! - [`sqlite`]: the embedded engine (schema, group-commit writer, reads, verify).
 //! - [`postgres`]: the scale-out engine (sqlx pool, embedded migrations, one
@@ -142,7 +144,8 @@ pub trait Store: Send + Sync + 'static {
     /// Every agent.
     fn agents(&self) -> StoreFuture<'_, Vec<AgentRecord>>;
 
-    /// Verifies every chain and the checkpoint chain (or one conversation's).
+    /// Verifies every chain and the checkpoint chain (or one conversation's); verifying
+    /// them all verifies the access log's chain too.
     fn verify(&self, only: Option<ConversationId>) -> StoreFuture<'_, Result<Verified, Break>>;
 
     /// Bytes on disk (for benchmarks and metrics).
@@ -208,4 +211,12 @@ pub trait Store: Send + Sync + 'static {
 
     /// Pending and dead counts and the oldest pending delivery.
     fn outbox_stats(&self) -> StoreFuture<'_, OutboxStats>;
+
+    /// Numbers, chains and appends access log entries in the order given, in one
+    /// transaction, after the log's head (one chain however many nodes write);
+    /// returns the last number.
+    fn append_access(&self, entries: Vec<baton_core::access::AccessEntry>) -> StoreFuture<'_, u64>;
+
+    /// Access log entries matching `query`, in number order.
+    fn access_log(&self, query: AccessQuery) -> StoreFuture<'_, Vec<StoredAccess>>;
 }

@@ -278,3 +278,28 @@ pub struct AgentRecord {
     /// Last change.
     pub updated_at: Timestamp,
 }
+
+/// Which access log entries to read: all filters must match; entries after `after`
+/// (the cursor: the last number already read), oldest first, at most `limit`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccessQuery {
+    /// Only reads of this conversation.
+    pub conversation: Option<ConversationId>,
+    /// Only reads with this key.
+    pub key: Option<KeyId>,
+    /// Only reads at or after this instant.
+    pub since: Option<Timestamp>,
+    /// Only entries numbered above this.
+    pub after: u64,
+    /// At most this many.
+    pub limit: u32,
+}
+
+/// A stored access log entry and its chained hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredAccess {
+    /// The record as hashed.
+    pub record: baton_core::access::AccessRecord,
+    /// Its hash in the access log's chain.
+    pub hash: Digest,
+}

@@ -272,4 +272,15 @@ impl Store for FaultyStore {
     fn outbox_stats(&self) -> StoreFuture<'_, OutboxStats> {
         self.inner.outbox_stats()
     }
+
+    fn append_access(&self, entries: Vec<baton_core::access::AccessEntry>) -> StoreFuture<'_, u64> {
+        self.inner.append_access(entries)
+    }
+
+    fn access_log(
+        &self,
+        query: baton_store::AccessQuery,
+    ) -> StoreFuture<'_, Vec<baton_store::StoredAccess>> {
+        self.inner.access_log(query)
+    }
 }

@@ -14,6 +14,7 @@
 //! appends that each chain a checkpoint, because the head row stays locked until the
 //! commit is flushed; batching in the node can.
 
+mod access;
 mod admin;
 mod checkpoint;
 mod feed;
@@ -368,5 +369,13 @@ impl Store for PgStore {
 
     fn outbox_stats(&self) -> StoreFuture<'_, OutboxStats> {
         self.run(outbox::stats(&self.pool))
+    }
+
+    fn append_access(&self, entries: Vec<baton_core::access::AccessEntry>) -> StoreFuture<'_, u64> {
+        self.run(access::append(&self.pool, entries))
+    }
+
+    fn access_log(&self, query: AccessQuery) -> StoreFuture<'_, Vec<StoredAccess>> {
+        self.run(async move { access::read(&self.pool, &query).await })
     }
 }

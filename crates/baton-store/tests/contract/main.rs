@@ -5,12 +5,13 @@
 //! - `engine`: what an engine under test provides, and the embedded one.
 //! - `postgres_engine`: the PostgreSQL engine, a schema per case.
 //! - `seed`: sealed batches as the server would write them.
-//! - `log`, `ledger`, `keys`, `directory`, `feed`, `outbox`: the cases, generic over
+//! - `log`, `ledger`, `keys`, `directory`, `feed`, `outbox`, `access`: the cases, generic over
 //!   the engine.
 //! - `nodes`: cases for an engine several nodes share (two handles on one store).
 // clippy.toml allows unwrap in #[test] fns; the cases these tests share may unwrap too.
 #![allow(clippy::unwrap_used)]
 
+mod access;
 mod directory;
 mod engine;
 mod feed;
@@ -68,6 +69,11 @@ macro_rules! every_case {
     outbox::deliveries_are_written_with_their_batch_or_not_at_all,
     outbox::a_conversation_is_delivered_in_order_and_others_are_not_held_up,
     outbox::a_failed_try_waits_for_its_retry_then_dead_letters_and_replays,
+    access::access_batches_chain_in_order_and_read_back,
+    access::access_reads_filter_by_conversation_key_time_and_cursor,
+    access::an_edited_access_entry_is_named,
+    access::a_deleted_access_entry_is_named,
+    access::a_truncated_access_log_is_caught,
             $($module::$case,)*
         );
     };
@@ -84,4 +90,5 @@ every_case!(
     nodes::two_nodes_creating_one_conversation_agree_on_one_winner,
     nodes::a_feed_reader_never_skips_what_commits_behind_it,
     nodes::two_nodes_never_claim_one_delivery,
+    access::two_nodes_keep_one_access_chain,
 );
