@@ -43,6 +43,9 @@ pub struct AppConfig {
     pub clock: crate::clock::Clock,
     /// Webhook deliveries: timeouts, lease, retry schedule.
     pub webhooks: crate::webhooks::WebhookConfig,
+    /// Whether reads of customer data are recorded in the access log (on unless a
+    /// benchmark measures its cost).
+    pub access_log: bool,
 }
 
 /// The shortest `BATON_ADMIN_KEY` accepted: as long as a generated key's 128 bits in
@@ -63,6 +66,7 @@ impl Default for AppConfig {
             live: crate::live::LiveLimits::default(),
             clock: crate::clock::Clock::System,
             webhooks: crate::webhooks::WebhookConfig::default(),
+            access_log: true,
         }
     }
 }
@@ -93,6 +97,8 @@ pub struct AppInner {
     pub metrics: PrometheusHandle,
     /// Every server read of the time goes through this.
     pub clock: crate::clock::Clock,
+    /// Records who read which customer data.
+    pub access: crate::access_log::AccessLog,
     /// The decision policy in force (swapped whole on reload).
     policy: RwLock<Arc<Policy>>,
     /// The fact extractor compiled from it, swapped with it.
@@ -204,7 +210,13 @@ impl AppState {
         let limits = config.live;
         let webhooks =
             crate::webhooks::Webhooks::load(store.as_ref(), config.webhooks.clone()).await?;
+        let access = crate::access_log::AccessLog::start(
+            Arc::clone(&store),
+            clock.clone(),
+            config.access_log,
+        );
         let inner = AppInner {
+            access,
             routing,
             store,
             config,
@@ -235,10 +247,13 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = crate::router::build(state);
+    let app = crate::router::build(state.clone());
     // The peer address is what failed sign-ins are limited by.
     let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
-        .await
+        .await?;
+    // Reads served before the shutdown are written before `serve` returns.
+    state.access.flush().await;
+    Ok(())
 }

@@ -17,6 +17,7 @@ use crate::handlers;
         handlers::conversations::state,
         handlers::stream::stream,
         handlers::ledger::verify,
+        handlers::audit::access,
         handlers::package::package,
         handlers::handoff::bounce_back,
         handlers::handoff::resolve,

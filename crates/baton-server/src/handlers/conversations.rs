@@ -4,6 +4,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use baton_core::access::AccessKind;
 use baton_core::signals::SignalSnapshot;
 use baton_core::state::ActionState;
 use baton_core::{ConversationId, ConversationState};
@@ -83,6 +84,9 @@ pub async fn events(
     let view = ReadView::new(&app, principal.role, live.facts.package_facts())?;
     let last_seq = live.state.last_seq;
     drop(live);
+    app.access
+        .record(&principal, AccessKind::Events, Some(&cid))
+        .await;
     let mut page = app
         .store
         .events_page(&cid, after, limit, MAX_PAGE_BYTES)
@@ -145,6 +149,9 @@ pub async fn state(
         .readable(app.store.as_ref(), &app.policy(), &principal, &cid)
         .await?;
     let view = ReadView::new(&app, principal.role, live.facts.package_facts())?;
+    app.access
+        .record(&principal, AccessKind::State, Some(&cid))
+        .await;
     let state = view
         .redactor()
         .state(&live.state)
