@@ -155,7 +155,10 @@ async fn every_read_path_is_recorded_once_and_a_refused_read_is_not() {
     assert_eq!(found[0]["key"], keys.supervisor_id.as_str());
     assert_eq!(found[0]["address"], "127.0.0.1");
     assert_eq!(found[11]["agent"], "ana");
-    assert!(found[10].get("agent").is_none(), "a supervisor has no agent");
+    assert!(
+        found[10].get("agent").is_none(),
+        "a supervisor has no agent"
+    );
     assert!(
         !serde_json::to_string(&found).unwrap().contains("4111"),
         "the log records what was read, never the text"

@@ -154,9 +154,17 @@ impl BenchStore {
 impl BenchServer {
     /// Starts one on the engine `engine` names.
     pub async fn start(engine: &EngineArgs) -> anyhow::Result<Self> {
+        Self::start_with(engine, baton_server::AppConfig::default()).await
+    }
+
+    /// Starts one on the engine `engine` names, with `config`.
+    pub async fn start_with(
+        engine: &EngineArgs,
+        config: baton_server::AppConfig,
+    ) -> anyhow::Result<Self> {
         let store = Arc::new(BenchStore::open(engine).await?);
         let dyn_store = store.dyn_store();
-        let (state, _) = AppState::new(dyn_store.clone(), baton_server::AppConfig::default())
+        let (state, _) = AppState::new(dyn_store.clone(), config)
             .await
             .map_err(|e| anyhow::anyhow!(e.message))?;
         let bot_key = baton_server::auth::issue_key(
