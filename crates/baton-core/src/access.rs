@@ -157,13 +157,23 @@ pub fn seal_access(prev: &Digest, record: &AccessRecord) -> Result<Sealed, Canon
     Ok(Sealed { canonical, hash })
 }
 
-/// Numbers and chains `entries` after the head (`last`, `prev`): what a store appends
-/// in one transaction, and the new head.
+/// A batch numbered and chained: what a store appends in one transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Chained {
+    /// Each record with its canonical JSON and hash, in order.
+    pub entries: Vec<(AccessRecord, Sealed)>,
+    /// The new head's number.
+    pub last: u64,
+    /// The new head's hash.
+    pub head: Digest,
+}
+
+/// Numbers and chains `entries` after the head (`last`, `prev`).
 pub fn chain_entries(
     last: u64,
     prev: Digest,
     entries: Vec<AccessEntry>,
-) -> Result<(Vec<(AccessRecord, Sealed)>, u64, Digest), CanonicalError> {
+) -> Result<Chained, CanonicalError> {
     let mut number = last;
     let mut head = prev;
     let mut sealed = Vec::with_capacity(entries.len());
@@ -174,7 +184,11 @@ pub fn chain_entries(
         head = seal.hash;
         sealed.push((record, seal));
     }
-    Ok((sealed, number, head))
+    Ok(Chained {
+        entries: sealed,
+        last: number,
+        head,
+    })
 }
 
 /// A stored entry as the verifier reads it.
@@ -320,7 +334,8 @@ mod tests {
     }
 
     fn chain(n: i64) -> (Vec<(AccessRecord, Sealed)>, u64, Digest) {
-        chain_entries(0, GENESIS, (1..=n).map(entry).collect()).unwrap()
+        let chained = chain_entries(0, GENESIS, (1..=n).map(entry).collect()).unwrap();
+        (chained.entries, chained.last, chained.head)
     }
 
     fn verify(rows: &[(u64, String, Digest)], head: (u64, Digest)) -> Result<u64, Break> {
@@ -345,10 +360,10 @@ mod tests {
     #[test]
     fn a_chain_in_two_batches_equals_one_in_one() {
         let (whole, last, head) = chain(5);
-        let (first, mid, mid_hash) =
-            chain_entries(0, GENESIS, (1..=2).map(entry).collect()).unwrap();
-        let (second, last2, head2) =
-            chain_entries(mid, mid_hash, (3..=5).map(entry).collect()).unwrap();
+        let first = chain_entries(0, GENESIS, (1..=2).map(entry).collect()).unwrap();
+        let second = chain_entries(first.last, first.head, (3..=5).map(entry).collect()).unwrap();
+        let (first, second, last2, head2) =
+            (first.entries, second.entries, second.last, second.head);
         assert_eq!((last, head), (last2, head2));
         let joined: Vec<_> = first.into_iter().chain(second).collect();
         assert_eq!(rows(&whole), rows(&joined));

@@ -3,7 +3,7 @@
 //! in turn; reads run on the pool, verification in the ledger's snapshot.
 
 use baton_core::access::{
-    AccessEntry, AccessRecord, AccessVerifier, StoredAccessRef, chain_entries,
+    AccessEntry, AccessRecord, AccessVerifier, Chained, StoredAccessRef, chain_entries,
 };
 use baton_core::ledger::Break;
 use futures_util::TryStreamExt;
@@ -31,7 +31,11 @@ pub async fn append(pool: &PgPool, entries: Vec<AccessEntry>) -> Result<u64, Sto
         tx.commit().await?;
         return Ok(last);
     }
-    let (sealed, number, head) = chain_entries(last, digest_from(&prev)?, entries)
+    let Chained {
+        entries: sealed,
+        last: number,
+        head,
+    } = chain_entries(last, digest_from(&prev)?, entries)
         .map_err(|e| StoreError::Engine(e.to_string()))?;
     let mut numbers = Vec::with_capacity(sealed.len());
     let mut ats = Vec::with_capacity(sealed.len());

@@ -3,7 +3,7 @@
 //! verification on the pool.
 
 use baton_core::access::{
-    AccessEntry, AccessRecord, AccessVerifier, StoredAccessRef, chain_entries,
+    AccessEntry, AccessRecord, AccessVerifier, Chained, StoredAccessRef, chain_entries,
 };
 use baton_core::ledger::Break;
 use rusqlite::{Connection, Transaction, params};
@@ -26,7 +26,11 @@ pub fn append(tx: &Transaction<'_>, entries: Vec<AccessEntry>) -> Result<u64, St
     if entries.is_empty() {
         return Ok(last);
     }
-    let (sealed, number, head) = chain_entries(last, digest_from(&prev)?, entries)
+    let Chained {
+        entries: sealed,
+        last: number,
+        head,
+    } = chain_entries(last, digest_from(&prev)?, entries)
         .map_err(|e| StoreError::Engine(e.to_string()))?;
     let mut insert = tx.prepare_cached(
         "INSERT INTO access_log (number, at, key_id, conversation, body, hash)
