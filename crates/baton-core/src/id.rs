@@ -1,4 +1,4 @@
-//! Validated identifiers: a conversation, an event's idempotency key, an agent.
+//! Validated identifiers: a conversation, an event's idempotency key, an agent, an API key's public id.
 //!
 //! Every id a client chooses obeys the same grammar, `[A-Za-z0-9._:-]{1,128}`, so it is
 //! safe in URLs, SQL text, log lines and the `agent:<id>` actor form. An invalid id can
@@ -140,6 +140,62 @@ validated_id!(
     /// An offer of a queued conversation to one agent.
     OfferId
 );
+
+/// Why a string is not a key id.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("a key id is `key_` followed by 16 lowercase hex digits")]
+pub struct KeyIdError;
+
+/// A key's public id: `key_` and 16 hex digits drawn at random when the key is made
+/// (never derived from the secret).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct KeyId(String);
+
+impl KeyId {
+    /// The id made of these random bytes.
+    pub fn from_random(bytes: [u8; 8]) -> Self {
+        Self(format!("key_{}", hex::encode(bytes)))
+    }
+
+    /// Validates an id.
+    pub fn parse(raw: &str) -> Result<Self, KeyIdError> {
+        let digits = raw.strip_prefix("key_").ok_or(KeyIdError)?;
+        if digits.len() == 16
+            && digits
+                .bytes()
+                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(KeyIdError)
+        }
+    }
+
+    /// The id.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for KeyId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl TryFrom<String> for KeyId {
+    type Error = KeyIdError;
+    fn try_from(raw: String) -> Result<Self, KeyIdError> {
+        Self::parse(&raw)
+    }
+}
+
+impl From<KeyId> for String {
+    fn from(id: KeyId) -> String {
+        id.0
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -158,14 +158,35 @@ pub enum BreakKind {
     Unrecorded,
     /// The checkpoint chain itself does not verify.
     CheckpointMismatch,
+    /// An access log entry (or its head) does not hash to what is stored: edited.
+    AccessLogMismatch,
+    /// An access log entry is missing from the middle (deleted).
+    AccessLogGap,
+    /// The access log ends before the entry its head records (tail deleted).
+    AccessLogTruncated,
+    /// The access log holds entries its head does not record (written behind baton's back).
+    AccessLogUnrecorded,
+}
+
+impl BreakKind {
+    /// Whether the break is in the access log rather than the ledger.
+    pub fn is_access_log(&self) -> bool {
+        matches!(
+            self,
+            Self::AccessLogMismatch
+                | Self::AccessLogGap
+                | Self::AccessLogTruncated
+                | Self::AccessLogUnrecorded
+        )
+    }
 }
 
 /// The first break found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Break {
-    /// The broken conversation (absent for a broken checkpoint).
+    /// The broken conversation (absent for a broken checkpoint or access log entry).
     pub conversation: Option<ConversationId>,
-    /// The first seq (or checkpoint number) that does not verify.
+    /// The first seq (or checkpoint number, or access log entry) that does not verify.
     pub seq: u64,
     /// What is wrong.
     pub kind: BreakKind,
@@ -355,6 +376,9 @@ pub struct Verified {
     pub checkpoints: u64,
     /// Hash of the last checkpoint: publish it to anchor the whole ledger.
     pub head: Digest,
+    /// Access log entries verified (absent when only one conversation was verified).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_entries: Option<u64>,
 }
 
 impl CheckpointVerifier {
@@ -470,6 +494,7 @@ impl CheckpointVerifier {
             events: self.events,
             checkpoints: self.number,
             head: self.prev,
+            access_entries: None,
         })
     }
 }

@@ -11,7 +11,8 @@
 //!   errors that name the field.
 //! - [`state`]: the conversation view as a fold of events; [`rules`]: who may write what;
 //!   [`role`]: what an API key may do.
-//! - [`ledger`]: hashing, sealing and streaming verification of the chains.
+//! - [`ledger`]: hashing, sealing and streaming verification of the chains; [`access`]:
+//!   the access log (who read what) and its own chain.
 //! - [`seal`]: customer data vs structure, and the encrypted sealed form.
 //! - [`policy`]: the decision rules as TOML; [`signals`]: incremental per-conversation
 //!   signals; [`decide`]: signals + policy -> decision; [`eval`]: offline replays.
@@ -22,6 +23,7 @@
 //! - [`insights`]: the mismatch matrix, reliability and calibration, from the log.
 #![warn(missing_docs)]
 
+pub mod access;
 pub mod actor;
 pub mod canonical;
 pub mod decide;
@@ -49,7 +51,7 @@ pub mod webhook;
 
 pub use actor::Actor;
 pub use event::{Event, EventBody};
-pub use id::{AgentId, ConversationId, CustomerId, EventId, OfferId};
+pub use id::{AgentId, ConversationId, CustomerId, EventId, KeyId, OfferId};
 pub use label::Label;
 pub use role::Role;
 pub use state::{ConversationState, Owner};

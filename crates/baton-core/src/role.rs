@@ -43,6 +43,19 @@ impl Role {
     }
 }
 
+impl serde::Serialize for Role {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Role {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(deserializer)?;
+        Role::parse(&raw).ok_or_else(|| serde::de::Error::custom(format!("unknown role {raw:?}")))
+    }
+}
+
 impl From<Role> for ViewerRole {
     /// The redaction policy reads by the caller's role, one for one.
     fn from(role: Role) -> Self {

@@ -48,6 +48,9 @@ pub struct AppConfig {
     pub master_key: Option<baton_core::seal::MasterKey>,
     /// Erase resolved conversations this long after they closed (`None`: keep them).
     pub retention: Option<crate::retention::Retention>,
+    /// Whether reads of customer data are recorded in the access log (on unless a
+    /// benchmark measures its cost).
+    pub access_log: bool,
 }
 
 /// The shortest `BATON_ADMIN_KEY` accepted: as long as a generated key's 128 bits in
@@ -70,6 +73,7 @@ impl Default for AppConfig {
             webhooks: crate::webhooks::WebhookConfig::default(),
             master_key: None,
             retention: None,
+            access_log: true,
         }
     }
 }
@@ -105,6 +109,8 @@ pub struct AppInner {
     pub metrics: PrometheusHandle,
     /// Every server read of the time goes through this.
     pub clock: crate::clock::Clock,
+    /// Records who read which customer data.
+    pub access: crate::access_log::AccessLog,
     /// The decision policy in force (swapped whole on reload).
     policy: RwLock<Arc<Policy>>,
     /// The fact extractor compiled from it, swapped with it.
@@ -232,7 +238,13 @@ impl AppState {
         let limits = config.live;
         let webhooks =
             crate::webhooks::Webhooks::load(store.as_ref(), config.webhooks.clone()).await?;
+        let access = crate::access_log::AccessLog::start(
+            Arc::clone(&store),
+            clock.clone(),
+            config.access_log,
+        );
         let inner = AppInner {
+            access,
             routing,
             store,
             raw_store,
@@ -266,10 +278,13 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = crate::router::build(state);
+    let app = crate::router::build(state.clone());
     // The peer address is what failed sign-ins are limited by.
     let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
-        .await
+        .await?;
+    // Reads served before the shutdown are written before `serve` returns.
+    state.access.flush().await;
+    Ok(())
 }

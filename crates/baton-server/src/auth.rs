@@ -37,6 +37,10 @@ pub struct Principal {
     pub role: Role,
     /// The agent an agent key is bound to.
     pub agent: Option<AgentId>,
+    /// The key's public id (what the access log records).
+    pub key: KeyId,
+    /// The caller's address, as the request came (absent for in-process callers).
+    pub address: Option<std::net::IpAddr>,
 }
 
 impl Principal {
@@ -163,6 +167,8 @@ impl KeyCache {
         let principal = Principal {
             role: record.role,
             agent: record.agent,
+            key: record.id,
+            address: None,
         };
         if let Ok(mut known) = self.known.write() {
             known.insert(
@@ -262,7 +268,10 @@ impl FromRequestParts<AppState> for Principal {
             let key = key?;
             state.auth_failures.check(client)?;
             return match state.keys.resolve(state.store.as_ref(), key, now).await? {
-                KeyLookup::Active(principal) => Ok(principal),
+                KeyLookup::Active(principal) => Ok(Principal {
+                    address: Some(client),
+                    ..principal
+                }),
                 dead => Err(state.auth_failures.failed(client, dead.refusal())),
             };
         }
@@ -284,6 +293,9 @@ impl FromRequestParts<AppState> for Principal {
                 "console requests that change something must carry the page's x-csrf-token header",
             ));
         }
-        Ok(session.principal)
+        Ok(Principal {
+            address: Some(client),
+            ..session.principal
+        })
     }
 }

@@ -14,7 +14,8 @@
 //! - [`detach`]: writes that finish even when their client goes away.
 //! - [`params`]: numeric query parameters and headers, range-checked.
 //! - [`routing`]: the router, its effects as events, the offer timer, the forecast.
-//! - [`auth`] and [`access`]: keys, roles, who sees what; [`limit`]: failed
+//! - [`auth`] and [`access`]: keys, roles, who sees what; [`access_log`]: who read
+//!   what, recorded in batches; [`limit`]: failed
 //!   authentications per address; [`headers`]: security headers on every response.
 //! - [`error`]: the one error-to-HTTP mapping; [`extract`]: extractors using it.
 //! - [`package`]: the context package for a reader; [`redaction`]: events as a reader
@@ -22,6 +23,7 @@
 //! - [`metrics`], [`openapi`], [`clock`].
 
 pub mod access;
+pub mod access_log;
 pub mod app;
 pub mod append;
 pub mod auth;

@@ -21,6 +21,7 @@ use crate::handlers;
         handlers::erasure::export_customer,
         handlers::stream::stream,
         handlers::ledger::verify,
+        handlers::audit::access,
         handlers::package::package,
         handlers::handoff::bounce_back,
         handlers::handoff::resolve,

@@ -8,8 +8,8 @@ use crate::app::AppState;
 use crate::auth::ConsoleRoute;
 use crate::error::ApiError;
 use crate::handlers::{
-    agents, conversations, erasure, feed, feedback, handoff, keys, ledger, offers, package, search,
-    stream, system, webhooks,
+    agents, audit, conversations, erasure, feed, feedback, handoff, keys, ledger, offers, package,
+    search, stream, system, webhooks,
 };
 
 /// A route the console calls: it takes the console's session cookie as well as a bearer
@@ -87,6 +87,7 @@ pub fn build(state: AppState) -> Router {
         .route("/v1/webhooks/{id}/deliveries", get(webhooks::deliveries))
         .route("/v1/webhooks/{id}/replay", post(webhooks::replay))
         .route("/v1/ledger/verify", get(ledger::verify))
+        .route("/v1/audit/access", get(audit::access))
         .route("/v1/stats", get(crate::handlers::stats::stats))
         .route(
             "/v1/insights/intents",

@@ -202,6 +202,18 @@ impl Store for Unsealing {
         self.inner.checkpoint_trail(conversation)
     }
 
+    fn append_access(&self, entries: Vec<baton_core::access::AccessEntry>) -> StoreFuture<'_, u64> {
+        // Access records say what was read, never what it said.
+        self.inner.append_access(entries)
+    }
+
+    fn access_log(
+        &self,
+        query: baton_store::AccessQuery,
+    ) -> StoreFuture<'_, Vec<baton_store::StoredAccess>> {
+        self.inner.access_log(query)
+    }
+
     fn disk_bytes(&self) -> StoreFuture<'_, u64> {
         self.inner.disk_bytes()
     }

@@ -9,6 +9,8 @@
 //! # Layout
 //! - [`model`]: the records the store reads and writes.
 //! - [`outbox`]: webhook subscriptions and their deliveries.
+//! - the access log (who read what) rides on every engine: [`Store::append_access`],
+//!   [`Store::access_log`], and [`Store::verify`] checks its chain.
 //! - [`error`]: the error type, [`StoreError`].
 //! - [`sqlite`]: the embedded engine (schema, group-commit writer, reads, verify).
 //! - [`postgres`]: the scale-out engine (sqlx pool, embedded migrations, one
@@ -150,7 +152,8 @@ pub trait Store: Send + Sync + 'static {
     /// Every agent.
     fn agents(&self) -> StoreFuture<'_, Vec<AgentRecord>>;
 
-    /// Verifies every chain and the checkpoint chain (or one conversation's).
+    /// Verifies every chain and the checkpoint chain (or one conversation's); verifying
+    /// them all verifies the access log's chain too.
     fn verify(&self, only: Option<ConversationId>) -> StoreFuture<'_, Result<Verified, Break>>;
 
     /// The checkpoints that recorded `conversation` (for an export that proves it
@@ -251,4 +254,12 @@ pub trait Store: Send + Sync + 'static {
         conversation: &'a ConversationId,
         at: baton_core::Timestamp,
     ) -> StoreFuture<'a, bool>;
+
+    /// Numbers, chains and appends access log entries in the order given, in one
+    /// transaction, after the log's head (one chain however many nodes write);
+    /// returns the last number.
+    fn append_access(&self, entries: Vec<baton_core::access::AccessEntry>) -> StoreFuture<'_, u64>;
+
+    /// Access log entries matching `query`, in number order.
+    fn access_log(&self, query: AccessQuery) -> StoreFuture<'_, Vec<StoredAccess>>;
 }

@@ -2,6 +2,7 @@
 
 use baton_core::event::Event;
 use baton_core::id::{AgentId, ConversationId, CustomerId, EventId};
+pub use baton_core::id::{KeyId, KeyIdError};
 use baton_core::label::Label;
 use baton_core::ledger::{CanonicalError, Digest, seal};
 use baton_core::state::Owner;
@@ -284,48 +285,6 @@ pub enum KeyDeath {
     Expired,
 }
 
-/// Why a string is not a key id.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("a key id is `key_` followed by 16 lowercase hex digits")]
-pub struct KeyIdError;
-
-/// A key's public id: `key_` and 16 hex digits drawn at random when the key is made
-/// (never derived from the secret).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct KeyId(String);
-
-impl KeyId {
-    /// The id made of these random bytes.
-    pub fn from_random(bytes: [u8; 8]) -> Self {
-        Self(format!("key_{}", hex::encode(bytes)))
-    }
-
-    /// Validates an id.
-    pub fn parse(raw: &str) -> Result<Self, KeyIdError> {
-        let digits = raw.strip_prefix("key_").ok_or(KeyIdError)?;
-        if digits.len() == 16
-            && digits
-                .bytes()
-                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-        {
-            Ok(Self(raw.to_owned()))
-        } else {
-            Err(KeyIdError)
-        }
-    }
-
-    /// The id.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Display for KeyId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
 /// What revoking a key did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RevokeOutcome {
@@ -386,4 +345,29 @@ pub struct CheckpointTrail {
     pub checkpoints: Vec<StoredCheckpoint>,
     /// The newest checkpoint of the whole ledger (number and hash), if any.
     pub head: Option<(u64, Digest)>,
+}
+
+/// Which access log entries to read: all filters must match; entries after `after`
+/// (the cursor: the last number already read), oldest first, at most `limit`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccessQuery {
+    /// Only reads of this conversation.
+    pub conversation: Option<ConversationId>,
+    /// Only reads with this key.
+    pub key: Option<KeyId>,
+    /// Only reads at or after this instant.
+    pub since: Option<Timestamp>,
+    /// Only entries numbered above this.
+    pub after: u64,
+    /// At most this many.
+    pub limit: u32,
+}
+
+/// A stored access log entry and its chained hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredAccess {
+    /// The record as hashed.
+    pub record: baton_core::access::AccessRecord,
+    /// Its hash in the access log's chain.
+    pub hash: Digest,
 }

@@ -57,8 +57,13 @@ pub async fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
         Ok(verified) => {
             let secs = started.elapsed().as_secs_f64();
             println!(
-                "ok: {} conversations, {} events, {} checkpoints verified in {:.2}s; ledger head {}",
-                verified.conversations, verified.events, verified.checkpoints, secs, verified.head
+                "ok: {} conversations, {} events, {} checkpoints, {} access log entries verified in {:.2}s; ledger head {}",
+                verified.conversations,
+                verified.events,
+                verified.checkpoints,
+                verified.access_entries.unwrap_or(0),
+                secs,
+                verified.head
             );
             Ok(ExitCode::SUCCESS)
         }
@@ -67,6 +72,10 @@ pub async fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn report_break(broken: &Break) -> ExitCode {
+    if broken.kind.is_access_log() {
+        println!("broken: {:?}: {}", broken.kind, broken.message);
+        return ExitCode::from(1);
+    }
     let conversation = broken
         .conversation
         .as_ref()

@@ -5,6 +5,7 @@
 use askama::Template;
 use axum::extract::State;
 use axum::http::HeaderMap;
+use baton_core::access::{AccessKind, ConsolePage};
 use baton_core::{ConversationId, Owner};
 use baton_store::{ConversationFilter, Role};
 
@@ -12,6 +13,7 @@ use super::charts::{Column, bar_chart, legend};
 use super::package::load;
 use super::view::{ConversationView, conversation_view};
 use super::{Page, signed_in};
+use crate::access_log::ClientAddr;
 use crate::app::AppState;
 use crate::auth::Principal;
 use crate::error::ApiError;
@@ -103,13 +105,30 @@ async fn require(
 }
 
 /// `GET /console/agent`: the agent's home.
-pub async fn agent_home(State(app): State<AppState>, headers: HeaderMap) -> Result<Page, ApiError> {
-    let Some((me, csrf)) = require(&app, &headers, &[Role::Agent])
+pub async fn agent_home(
+    State(app): State<AppState>,
+    ClientAddr(address): ClientAddr,
+    headers: HeaderMap,
+) -> Result<Page, ApiError> {
+    let Some((principal, me, csrf)) = require(&app, &headers, &[Role::Agent])
         .await?
-        .and_then(|(p, csrf)| Some((p.agent?, csrf)))
+        .and_then(|(p, csrf)| Some((p.clone(), p.agent?, csrf)))
     else {
         return Ok(Page::sign_in());
     };
+    let reader = Principal {
+        address: Some(address),
+        ..principal
+    };
+    app.access
+        .record(
+            &reader,
+            AccessKind::ConsolePage {
+                page: ConsolePage::AgentHome,
+            },
+            None,
+        )
+        .await;
     let presence = app
         .store
         .agent(&me)
@@ -146,6 +165,7 @@ pub async fn agent_home(State(app): State<AppState>, headers: HeaderMap) -> Resu
 /// `GET /console/conversations/{cid}`: the package, the live transcript, the reply box.
 pub async fn conversation(
     State(app): State<AppState>,
+    ClientAddr(address): ClientAddr,
     headers: HeaderMap,
     ApiPath(cid): ApiPath<ConversationId>,
 ) -> Result<Page, ApiError> {
@@ -154,6 +174,19 @@ pub async fn conversation(
         return Ok(Page::sign_in());
     };
     let loaded = load(&app, &principal, &cid).await?;
+    let reader = Principal {
+        address: Some(address),
+        ..principal.clone()
+    };
+    app.access
+        .record(
+            &reader,
+            AccessKind::ConsolePage {
+                page: ConsolePage::Conversation,
+            },
+            Some(&cid),
+        )
+        .await;
     let mine = principal.agent.is_some() && loaded.state.assigned_agent == principal.agent;
     let (me, home) = match &principal.agent {
         Some(agent) => (format!("agent {agent}"), "/console/agent"),
@@ -231,6 +264,7 @@ pub struct ConversationsPage {
 /// the conversation. Dates from the form's date pickers are whole UTC days.
 pub async fn conversations(
     State(app): State<AppState>,
+    ClientAddr(address): ClientAddr,
     headers: HeaderMap,
     ApiQuery(form): ApiQuery<SearchQuery>,
 ) -> Result<Page, ApiError> {
@@ -238,6 +272,19 @@ pub async fn conversations(
     else {
         return Ok(Page::sign_in());
     };
+    let reader = Principal {
+        address: Some(address),
+        ..principal.clone()
+    };
+    app.access
+        .record(
+            &reader,
+            AccessKind::ConsolePage {
+                page: ConsolePage::ConversationList,
+            },
+            None,
+        )
+        .await;
     let given = |field: &Option<String>| {
         field
             .as_deref()

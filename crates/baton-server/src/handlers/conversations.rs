@@ -4,6 +4,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use baton_core::access::AccessKind;
 use baton_core::signals::SignalSnapshot;
 use baton_core::state::ActionState;
 use baton_core::{ConversationId, ConversationState, Role};
@@ -102,6 +103,9 @@ pub async fn events(
     let view = ReadView::new(&app, principal.role, live.facts.package_facts())?;
     let last_seq = live.state.last_seq;
     drop(live);
+    app.access
+        .record(&principal, AccessKind::Events, Some(&cid))
+        .await;
     let store = if sealed { &app.raw_store } else { &app.store };
     let mut page = store
         .events_page(&cid, after, limit, MAX_PAGE_BYTES)
@@ -168,6 +172,9 @@ pub async fn state(
         .readable(app.store.as_ref(), &app.policy(), &principal, &cid)
         .await?;
     let view = ReadView::new(&app, principal.role, live.facts.package_facts())?;
+    app.access
+        .record(&principal, AccessKind::State, Some(&cid))
+        .await;
     let state = view
         .redactor()
         .state(&live.state)

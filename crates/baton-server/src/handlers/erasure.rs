@@ -3,6 +3,7 @@
 
 use axum::Json;
 use axum::extract::State;
+use baton_core::access::AccessKind;
 use baton_core::event::ErasedBy;
 use baton_core::{ConversationId, CustomerId, Role, Text};
 use serde::{Deserialize, Serialize};
@@ -123,6 +124,9 @@ pub async fn export_customer(
     }
     let mut conversations = Vec::with_capacity(rows.len());
     for row in rows {
+        app.access
+            .record(&principal, AccessKind::CustomerExport, Some(&row.id))
+            .await;
         let Some(live) = app
             .conversations
             .snapshot(app.store.as_ref(), &app.policy(), &row.id)

@@ -10,6 +10,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
+use baton_core::access::AccessKind;
 use baton_core::event::EventKind;
 use futures_util::Stream;
 use serde::Deserialize;
@@ -84,6 +85,7 @@ pub async fn events(
     .map_or(PAGE, |n| u32::try_from(n).unwrap_or(MAX_PAGE));
     let kinds = types(query.types.as_deref())?;
     let served = crate::feed::page(&app, &principal, after, &kinds, limit, PAGE_BYTES).await?;
+    app.access.record(&principal, AccessKind::Feed, None).await;
     let mut body = String::from("{\"events\":[");
     for (i, item) in served.items.iter().enumerate() {
         if i > 0 {
@@ -129,6 +131,9 @@ pub async fn stream(
         Some(after) => after,
         None => app.store.feed_head().await?,
     };
+    app.access
+        .record(&principal, AccessKind::FeedStream, None)
+        .await;
     let (tx, rx) = mpsc::channel(256);
     tokio::spawn(forward(app, principal, after, kinds, signal, tx));
     metrics::gauge!("baton_feed_subscribers").increment(1.0);

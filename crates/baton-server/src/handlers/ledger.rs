@@ -35,7 +35,8 @@ pub struct VerifyReport {
     pub first_break: Option<Break>,
 }
 
-/// `GET /v1/ledger/verify[?conversation=CID]` (auditor, admin): recomputes the chains.
+/// `GET /v1/ledger/verify[?conversation=CID]` (auditor, admin): recomputes the chains
+/// (without a conversation, the access log's too).
 #[utoipa::path(get, path = "/v1/ledger/verify", params(VerifyQuery), responses((status = 200, body = VerifyReport)))]
 pub async fn verify(
     State(app): State<AppState>,
@@ -44,6 +45,8 @@ pub async fn verify(
 ) -> Result<Json<VerifyReport>, ApiError> {
     principal.require(&[Role::Auditor, Role::Admin])?;
     let only = query.conversation.map(conversation_id).transpose()?;
+    // The access log's chain is verified with the ledger: write what is queued first.
+    app.access.flush().await;
     let report = match app.store.verify(only).await? {
         Ok(verified) => VerifyReport {
             ok: true,

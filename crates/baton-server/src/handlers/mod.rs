@@ -1,6 +1,7 @@
 //! HTTP handlers, one file per resource. Each handler's doc starts with its route.
 
 pub mod agents;
+pub mod audit;
 pub mod conversations;
 pub mod erasure;
 pub mod feed;

@@ -4,6 +4,7 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use baton_core::ConversationId;
+use baton_core::access::{AccessKind, PackageFormat};
 use baton_core::package::{render_botframework, render_html, render_markdown, render_zendesk};
 use serde::Deserialize;
 
@@ -43,6 +44,10 @@ pub async fn package(
         .with_field("format"));
     }
     let package = crate::package::build_for(&app, &principal, &cid).await?;
+    let read = PackageFormat::parse(format).unwrap_or(PackageFormat::Json);
+    app.access
+        .record(&principal, AccessKind::Package { format: read }, Some(&cid))
+        .await;
     let json = |value: serde_json::Value| axum::Json(value).into_response();
     Ok(match format {
         "markdown" => (

@@ -9,6 +9,7 @@
 
 use axum::Json;
 use axum::extract::State;
+use baton_core::access::AccessKind;
 use baton_core::{AgentId, ConversationId, CustomerId, Label, Owner, Timestamp};
 use baton_store::{ConversationCursor, ConversationQuery, ConversationRow, Role};
 use serde::{Deserialize, Serialize};
@@ -116,6 +117,9 @@ pub async fn search(
             _ => store_query.agent = Some(me),
         }
     }
+    app.access
+        .record(&principal, AccessKind::ConversationSearch, None)
+        .await;
     let limit = store_query.limit;
     // One more than the page says whether another page follows.
     store_query.limit = limit + 1;

@@ -19,6 +19,7 @@ use axum::http::HeaderMap;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use std::sync::Arc;
 
+use baton_core::access::AccessKind;
 use baton_core::facts::redact_event::parse_served;
 use baton_core::facts::{FactExtractor, KnownFacts};
 use baton_core::ledger::Digest;
@@ -75,6 +76,9 @@ pub async fn stream(
         .readable(app.store.as_ref(), &app.policy(), &principal, &cid)
         .await?;
     let view = ReadView::new(&app, principal.role, live.facts.package_facts())?;
+    app.access
+        .record(&principal, AccessKind::StreamOpened, Some(&cid))
+        .await;
     let follower = Follower {
         principal,
         state: live.state.clone(),

@@ -351,6 +351,15 @@ pub const ROUTES: &[Route] = &[
         expect: ["403", "200", "200", "200", "200", "200", "401", "401"],
     },
     Route {
+        // Readable by auditors only (issue 16), not even by admins.
+        call: "GET /v1/audit/access",
+        body: None,
+        on: On::Nothing,
+        console: false,
+        fresh: false,
+        expect: ["403", "403", "403", "403", "200", "403", "401", "401"],
+    },
+    Route {
         call: "GET /v1/stats",
         body: None,
         on: On::Nothing,

@@ -313,4 +313,15 @@ impl Store for FaultyStore {
     ) -> StoreFuture<'a, bool> {
         self.inner.destroy_data_key(conversation, at)
     }
+
+    fn append_access(&self, entries: Vec<baton_core::access::AccessEntry>) -> StoreFuture<'_, u64> {
+        self.inner.append_access(entries)
+    }
+
+    fn access_log(
+        &self,
+        query: baton_store::AccessQuery,
+    ) -> StoreFuture<'_, Vec<baton_store::StoredAccess>> {
+        self.inner.access_log(query)
+    }
 }

@@ -1,5 +1,6 @@
 // clippy.toml allows unwrap in #[test] fns; the helpers these tests share may unwrap too.
 #![allow(clippy::unwrap_used)]
+mod access_log;
 mod append;
 mod auth;
 mod bad_input;

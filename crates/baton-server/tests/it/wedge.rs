@@ -22,6 +22,8 @@ fn bot() -> Principal {
     Principal {
         role: Role::Bot,
         agent: None,
+        key: baton_store::KeyId::from_random([0; 8]),
+        address: None,
     }
 }
 

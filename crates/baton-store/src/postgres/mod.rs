@@ -14,6 +14,7 @@
 //! appends that each chain a checkpoint, because the head row stays locked until the
 //! commit is flushed; batching in the node can.
 
+mod access;
 mod admin;
 mod checkpoint;
 mod data_keys;
@@ -411,5 +412,13 @@ impl Store for PgStore {
         at: baton_core::Timestamp,
     ) -> StoreFuture<'a, bool> {
         self.run(data_keys::destroy(&self.pool, conversation, at))
+    }
+
+    fn append_access(&self, entries: Vec<baton_core::access::AccessEntry>) -> StoreFuture<'_, u64> {
+        self.run(access::append(&self.pool, entries))
+    }
+
+    fn access_log(&self, query: AccessQuery) -> StoreFuture<'_, Vec<StoredAccess>> {
+        self.run(async move { access::read(&self.pool, &query).await })
     }
 }

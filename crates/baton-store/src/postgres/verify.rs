@@ -1,5 +1,5 @@
 //! Ledger verification over the PostgreSQL tables, streaming rows into baton-core's
-//! verifiers. Both passes read one snapshot (a repeatable-read transaction), so
+//! verifiers, and the access log's chain after them. Every pass reads one snapshot (a repeatable-read transaction), so
 //! appends committing meanwhile on any node never look like a truncated tail.
 
 use baton_core::id::ConversationId;
@@ -70,8 +70,20 @@ pub async fn verify(
             }
         }
     }
+    let verified = match checkpoints.finish(only) {
+        Ok(verified) => verified,
+        broken => return Ok(broken),
+    };
+    if only.is_some() {
+        tx.commit().await?;
+        return Ok(Ok(verified));
+    }
+    let access = super::access::verify(&mut tx).await?;
     tx.commit().await?;
-    Ok(checkpoints.finish(only))
+    Ok(access.map(|entries| Verified {
+        access_entries: Some(entries),
+        ..verified
+    }))
 }
 
 /// The checkpoints that recorded `only` and the newest checkpoint, read in one pass.

@@ -3,6 +3,7 @@
 //! Writes go to the group-commit writer thread ([`writer`]); reads use a small pool of
 //! connections on the blocking thread pool, which WAL lets run beside the writer.
 
+mod access;
 mod checkpointer;
 mod data_keys;
 mod feed;
@@ -309,7 +310,21 @@ impl Store for SqliteStore {
         &self,
         only: Option<ConversationId>,
     ) -> StoreFuture<'_, Result<baton_core::ledger::Verified, baton_core::ledger::Break>> {
-        self.read(move |conn| verify::verify(conn, only.as_ref()))
+        self.read(move |conn| {
+            let verified = match verify::verify(conn, only.as_ref())? {
+                Ok(verified) => verified,
+                broken => return Ok(broken),
+            };
+            if only.is_some() {
+                return Ok(Ok(verified));
+            }
+            Ok(
+                access::verify(conn)?.map(|entries| baton_core::ledger::Verified {
+                    access_entries: Some(entries),
+                    ..verified
+                }),
+            )
+        })
     }
 
     fn checkpoint_trail<'a>(
@@ -426,6 +441,14 @@ impl Store for SqliteStore {
             self.read(data_keys::truncate_wal).await?;
             Ok(destroyed)
         })
+    }
+
+    fn append_access(&self, entries: Vec<baton_core::access::AccessEntry>) -> StoreFuture<'_, u64> {
+        self.write(move |tx| access::append(tx, entries))
+    }
+
+    fn access_log(&self, query: AccessQuery) -> StoreFuture<'_, Vec<StoredAccess>> {
+        self.read(move |conn| access::read(conn, &query))
     }
 }
 

@@ -150,6 +150,27 @@ const MIGRATIONS: &[&str] = &[
         created_at INTEGER NOT NULL,
         destroyed_at INTEGER
     ) WITHOUT ROWID;",
+    // 7: the access log (who read what), chained like the ledger; its head records the
+    // last entry so a deleted tail is caught. `body` is the hashed record and the only
+    // truth; the other columns are there to filter by.
+    "CREATE TABLE access_log (
+        number INTEGER PRIMARY KEY,
+        at INTEGER NOT NULL,
+        key_id TEXT NOT NULL,
+        conversation TEXT,
+        body TEXT NOT NULL,
+        hash BLOB NOT NULL
+    );
+    CREATE INDEX access_by_conversation ON access_log (conversation, number)
+        WHERE conversation IS NOT NULL;
+    CREATE INDEX access_by_key ON access_log (key_id, number);
+    CREATE INDEX access_by_time ON access_log (at);
+    CREATE TABLE access_head (
+        only INTEGER PRIMARY KEY CHECK (only = 1),
+        number INTEGER NOT NULL,
+        hash BLOB NOT NULL
+    );
+    INSERT INTO access_head (only, number, hash) VALUES (1, 0, zeroblob(32));",
 ];
 
 /// Pragmas every connection needs: durability first (an acknowledged append is on disk).

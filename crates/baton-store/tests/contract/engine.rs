@@ -22,6 +22,9 @@ pub trait Tamper: Send + Sync {
     fn truncate(&self, conversation: &str, from_seq: u64);
     /// Deletes a whole conversation: its events and its summary row.
     fn delete_conversation(&self, conversation: &str);
+    /// Runs one SQL statement both engines understand (without parameters); the rows
+    /// it changed.
+    fn raw(&self, statement: &'static str) -> u64;
 }
 
 /// A store under test.
@@ -139,5 +142,12 @@ impl Tamper for SqliteTamper {
             params![conversation],
         )
         .expect("delete summary");
+    }
+
+    fn raw(&self, statement: &'static str) -> u64 {
+        let changed = Self::conn(&self.db)
+            .execute(statement, [])
+            .expect("raw statement");
+        changed as u64
     }
 }

@@ -5,12 +5,13 @@
 //! - `engine`: what an engine under test provides, and the embedded one.
 //! - `postgres_engine`: the PostgreSQL engine, a schema per case.
 //! - `seed`: sealed batches as the server would write them.
-//! - `log`, `ledger`, `keys`, `directory`, `feed`, `outbox`, `data_keys`: the cases, generic over
+//! - `log`, `ledger`, `keys`, `directory`, `feed`, `outbox`, `data_keys`, `access`: the cases, generic over
 //!   the engine.
 //! - `nodes`: cases for an engine several nodes share (two handles on one store).
 // clippy.toml allows unwrap in #[test] fns; the cases these tests share may unwrap too.
 #![allow(clippy::unwrap_used)]
 
+mod access;
 mod data_keys;
 mod directory;
 mod engine;
@@ -73,6 +74,11 @@ macro_rules! every_case {
     outbox::a_failed_try_waits_for_its_retry_then_dead_letters_and_replays,
     data_keys::data_keys_are_stored_once_and_rewrapped,
     data_keys::a_destroyed_data_key_is_gone_and_stays_gone,
+    access::access_batches_chain_in_order_and_read_back,
+    access::access_reads_filter_by_conversation_key_time_and_cursor,
+    access::an_edited_access_entry_is_named,
+    access::a_deleted_access_entry_is_named,
+    access::a_truncated_access_log_is_caught,
             $($module::$case,)*
         );
     };
@@ -89,4 +95,5 @@ every_case!(
     nodes::two_nodes_creating_one_conversation_agree_on_one_winner,
     nodes::a_feed_reader_never_skips_what_commits_behind_it,
     nodes::two_nodes_never_claim_one_delivery,
+    access::two_nodes_keep_one_access_chain,
 );

@@ -175,6 +175,10 @@ impl Tamper for PgTamper {
             ("DELETE FROM conversations WHERE id = $1", &[conversation]),
         ]);
     }
+
+    fn raw(&self, statement: &'static str) -> u64 {
+        self.run(&[(statement, &[])])[0]
+    }
 }
 
 /// A schema written by a newer baton is refused with a message that says so, and is

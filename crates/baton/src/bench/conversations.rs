@@ -191,10 +191,14 @@ async fn measure(server: &BenchServer, args: &ConversationsArgs) -> anyhow::Resu
     let bot = Principal {
         role: Role::Bot,
         agent: None,
+        key: baton_store::KeyId::from_random([0; 8]),
+        address: None,
     };
     let agent = Principal {
         role: Role::Agent,
         agent: Some(agent_id),
+        key: baton_store::KeyId::from_random([0; 8]),
+        address: None,
     };
     let next = Arc::new(AtomicU64::new(0));
     let bar = progress(args.conversations, "conversations");

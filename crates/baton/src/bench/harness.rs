@@ -159,6 +159,14 @@ impl BenchStore {
 impl BenchServer {
     /// Starts one on the engine `engine` names.
     pub async fn start(engine: &EngineArgs) -> anyhow::Result<Self> {
+        Self::start_with(engine, baton_server::AppConfig::default()).await
+    }
+
+    /// Starts one on the engine `engine` names, with `config`.
+    pub async fn start_with(
+        engine: &EngineArgs,
+        config: baton_server::AppConfig,
+    ) -> anyhow::Result<Self> {
         let store = Arc::new(BenchStore::open(engine).await?);
         let dyn_store = store.dyn_store();
         let master_key = (engine.encryption == crate::cli::Encryption::On).then(|| {
@@ -168,7 +176,7 @@ impl BenchServer {
         });
         let config = baton_server::AppConfig {
             master_key,
-            ..baton_server::AppConfig::default()
+            ..config
         };
         let (state, _) = AppState::new(dyn_store.clone(), config)
             .await

@@ -37,6 +37,8 @@ pub async fn run(args: IdleArgs) -> anyhow::Result<()> {
     let bot = Principal {
         role: Role::Bot,
         agent: None,
+        key: baton_store::KeyId::from_random([0; 8]),
+        address: None,
     };
     let next = Arc::new(AtomicU64::new(0));
     let bar = progress(args.conversations, "opening conversations");

@@ -9,6 +9,7 @@ mod idle;
 mod ingest;
 mod ledger;
 mod package;
+mod reads;
 mod route;
 mod webhooks;
 
@@ -36,6 +37,8 @@ pub enum BenchCommand {
     Route(route::RouteArgs),
     /// Webhook deliveries to a loopback receiver, and what the outbox costs appends.
     Webhooks(webhooks::WebhooksArgs),
+    /// Event and package reads per second with the access log on and off.
+    Reads(reads::ReadsArgs),
 }
 
 /// One figure.
@@ -82,6 +85,7 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<ExitCode> {
         BenchCommand::Route(args) => route::run(args)?,
         BenchCommand::Ledger(args) => ledger::run(args).await?,
         BenchCommand::Idle(args) => idle::run(args).await?,
+        BenchCommand::Reads(args) => reads::run(args).await?,
         BenchCommand::Webhooks(args) => webhooks::run(args).await?,
     }
     Ok(ExitCode::SUCCESS)

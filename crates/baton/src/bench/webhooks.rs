@@ -77,6 +77,8 @@ async fn appends(server: &BenchServer, args: &WebhooksArgs) -> anyhow::Result<(u
     let principal = Principal {
         role: Role::Bot,
         agent: None,
+        key: baton_store::KeyId::from_random([0; 8]),
+        address: None,
     };
     let next = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let started = Instant::now();

@@ -1,5 +1,5 @@
 //! `baton ledger verify --data-dir DIR`: exit 0 on a clean store; exit 1 naming the
-//! first broken conversation and seq on a tampered one.
+//! first broken conversation and seq (or access log entry) on a tampered one.
 
 use serde_json::json;
 
@@ -167,4 +167,65 @@ async fn an_export_verifies_offline_and_an_edit_to_it_is_named() {
     let document: serde_json::Value = serde_json::from_slice(&one.stdout).unwrap();
     assert_eq!(document["format"], "baton-ledger-export");
     assert_eq!(document["conversations"][0]["conversation"], "x-3");
+}
+
+#[tokio::test]
+async fn ledger_verify_checks_the_access_log_and_names_an_edited_entry() {
+    let (root, data) = workspace();
+    let server = start(&data, &root.path().join("serve.log")).await;
+    let bot = server.key("bot").await;
+    let auditor = server.key("auditor").await;
+    let events = json!({"events": [{"id": "x-1", "type": "customer_message", "text": "hello"}]});
+    let response = server
+        .client
+        .post(server.url("/v1/conversations/a-1/events"))
+        .bearer_auth(&bot)
+        .json(&events)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    for _ in 0..3 {
+        assert!(!server.events("a-1").await.is_empty());
+    }
+    // Reading the log flushes what is queued: once it answers, the reads are on disk.
+    let page: serde_json::Value = server
+        .client
+        .get(server.url("/v1/audit/access"))
+        .bearer_auth(&auditor)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let recorded = page["entries"].as_array().unwrap().len();
+    assert!(
+        recorded >= 4,
+        "three event reads and the audit read: {page}"
+    );
+    server.kill9().await;
+
+    let clean = run(&["ledger", "verify"], &data).await;
+    let stdout = String::from_utf8_lossy(&clean.stdout);
+    assert_eq!(clean.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains(&format!("{recorded} access log entries verified")),
+        "{stdout}"
+    );
+
+    let conn = rusqlite::Connection::open(data.join("baton.db")).unwrap();
+    let changed = conn
+        .execute(
+            "UPDATE access_log SET body = replace(body, '\"kind\":\"events\"', '\"kind\":\"state\"') WHERE number = 2",
+            [],
+        )
+        .unwrap();
+    assert_eq!(changed, 1);
+    drop(conn);
+    let broken = run(&["ledger", "verify"], &data).await;
+    let stdout = String::from_utf8_lossy(&broken.stdout);
+    assert_eq!(broken.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("access log entry 2"), "{stdout}");
+    assert!(stdout.contains("AccessLogMismatch"), "{stdout}");
 }
