@@ -43,6 +43,8 @@ pub struct AppConfig {
     pub clock: crate::clock::Clock,
     /// Webhook deliveries: timeouts, lease, retry schedule.
     pub webhooks: crate::webhooks::WebhookConfig,
+    /// Several nodes on one store: node id, notifications, catch-up polling.
+    pub cluster: crate::cluster::ClusterConfig,
 }
 
 /// The shortest `BATON_ADMIN_KEY` accepted: as long as a generated key's 128 bits in
@@ -63,6 +65,7 @@ impl Default for AppConfig {
             live: crate::live::LiveLimits::default(),
             clock: crate::clock::Clock::System,
             webhooks: crate::webhooks::WebhookConfig::default(),
+            cluster: crate::cluster::ClusterConfig::default(),
         }
     }
 }
@@ -93,6 +96,8 @@ pub struct AppInner {
     pub metrics: PrometheusHandle,
     /// Every server read of the time goes through this.
     pub clock: crate::clock::Clock,
+    /// This node among others: its id and notification link.
+    pub cluster: crate::cluster::Cluster,
     /// The decision policy in force (swapped whole on reload).
     policy: RwLock<Arc<Policy>>,
     /// The fact extractor compiled from it, swapped with it.
@@ -204,7 +209,20 @@ impl AppState {
         let limits = config.live;
         let webhooks =
             crate::webhooks::Webhooks::load(store.as_ref(), config.webhooks.clone()).await?;
+        let notifier = match &config.cluster.nats {
+            Some(nats) => Some(
+                crate::cluster::notify::Notifier::connect(nats)
+                    .await
+                    .map_err(|e| ApiError::unavailable("nats_unreachable", e.to_string()))?,
+            ),
+            None => None,
+        };
+        let cluster = crate::cluster::Cluster {
+            node_id: config.cluster.node_id.clone(),
+            notifier,
+        };
         let inner = AppInner {
+            cluster,
             routing,
             store,
             config,
@@ -225,6 +243,7 @@ impl AppState {
         crate::routing::spawn_ticker(&state);
         crate::live::spawn_sweeper(&state);
         crate::webhooks::worker::spawn(&state);
+        crate::cluster::spawn(&state);
         Ok((state, bootstrap))
     }
 }

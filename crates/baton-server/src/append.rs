@@ -323,6 +323,7 @@ pub async fn write(
     }
     app.fanout.publish(conversation, &published);
     app.feed.committed();
+    app.cluster.advanced(conversation, last_seq);
     if notify_webhooks {
         app.webhooks.wake();
     }

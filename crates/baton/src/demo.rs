@@ -59,9 +59,12 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         }
     };
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir)?);
-    let (state, _) =
-        crate::serve::build_state(Arc::clone(&store), baton_core::policy::Policy::default())
-            .await?;
+    let (state, _) = crate::serve::build_state(
+        Arc::clone(&store),
+        baton_core::policy::Policy::default(),
+        baton_server::cluster::ClusterConfig::default(),
+    )
+    .await?;
     let admin = baton_server::auth::issue_key(
         store.as_ref(),
         baton_store::Role::Admin,

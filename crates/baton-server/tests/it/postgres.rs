@@ -10,8 +10,8 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::helpers::{
-    assert_error, postgres_schema, seqs, spawn_app_on_postgres, spawn_app_on_schema,
-    spawn_app_on_store, spawn_node,
+    TestApp, assert_error, nats_stream_name, nats_url, postgres_schema, seqs,
+    spawn_app_on_postgres, spawn_app_on_schema, spawn_app_on_store, spawn_cluster_node, spawn_node,
 };
 
 #[tokio::test]
@@ -248,4 +248,124 @@ async fn healthz_says_503_when_the_database_is_gone() {
         "database_unreachable",
         None,
     );
+}
+
+/// Reads `cid` on `node` until it serves `want` events (a generous wait: catching up
+/// is asynchronous), and returns what it served last.
+async fn served_within(node: &TestApp, cid: &str, want: usize) -> Vec<serde_json::Value> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let events = node.try_events(cid).await.unwrap_or_default();
+        if events.len() >= want || std::time::Instant::now() > deadline {
+            return events;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_node_told_over_nats_serves_another_nodes_events_on_reads_and_streams_without_gap() {
+    let Some(schema) = postgres_schema().await else {
+        return;
+    };
+    let Some(url) = nats_url() else {
+        return;
+    };
+    let stream = nats_stream_name();
+    // No store polling: what catches B up here is the notification alone.
+    let a = spawn_cluster_node(&schema.scratch, "node-a", Some((&url, &stream)), None).await;
+    let b = spawn_cluster_node(&schema.scratch, "node-b", Some((&url, &stream)), None).await;
+    let (status, health) = b.get("/healthz", None).await;
+    assert_eq!(status, StatusCode::OK, "{health}");
+    assert_eq!(health["nats"], "ok");
+    assert_eq!(health["node"], "node-b");
+
+    let bot = a.key("bot", None).await;
+    a.append_ok(
+        "nats-1",
+        json!([{"type": "customer_message", "text": "hello"}]),
+        &bot,
+    )
+    .await;
+    // B loads the conversation, so its memory has something to be stale about.
+    let first = b.events("nats-1").await;
+    let mut sse = b.stream("nats-1", &bot, None).await;
+    for i in 0..10 {
+        a.append_ok(
+            "nats-1",
+            json!([{"type": "customer_message", "text": format!("more {i}")}]),
+            &bot,
+        )
+        .await;
+    }
+    let all = a.events("nats-1").await;
+    assert!(all.len() > first.len());
+    let mut streamed = Vec::new();
+    while streamed.len() < all.len() {
+        let frame = sse.next().await.expect("the stream stays open");
+        streamed.push(frame.json());
+    }
+    assert_eq!(
+        streamed, all,
+        "B's stream: every event of A's, in order, once"
+    );
+    assert_eq!(
+        served_within(&b, "nats-1", all.len()).await,
+        all,
+        "B's reads catch up"
+    );
+    // B writes next: on its caught-up memory, no stale retry needed, one chain.
+    b.append_ok(
+        "nats-1",
+        json!([{"type": "customer_message", "text": "from b"}]),
+        &bot,
+    )
+    .await;
+    let after = served_within(&a, "nats-1", all.len() + 1).await;
+    assert_eq!(after[..all.len()], all[..]);
+    assert_eq!(seqs(&after), (1..=after.len() as u64).collect::<Vec<_>>());
+    assert!(a.store.verify(None).await.unwrap().is_ok());
+}
+
+#[tokio::test]
+async fn without_notifications_a_node_catches_up_from_the_store() {
+    let Some(schema) = postgres_schema().await else {
+        return;
+    };
+    let a = spawn_cluster_node(&schema.scratch, "node-a", None, None).await;
+    let b = spawn_cluster_node(
+        &schema.scratch,
+        "node-b",
+        None,
+        Some(std::time::Duration::from_millis(200)),
+    )
+    .await;
+    let (_, health) = b.get("/healthz", None).await;
+    assert_eq!(health["nats"], "not_configured");
+    let bot = a.key("bot", None).await;
+    a.append_ok(
+        "poll-1",
+        json!([{"type": "customer_message", "text": "one"}]),
+        &bot,
+    )
+    .await;
+    let first = b.events("poll-1").await;
+    let mut sse = b.stream("poll-1", &bot, None).await;
+    a.append_ok(
+        "poll-1",
+        json!([{"type": "customer_message", "text": "two"}]),
+        &bot,
+    )
+    .await;
+    let all = a.events("poll-1").await;
+    assert!(all.len() > first.len());
+    let mut streamed = Vec::new();
+    while streamed.len() < all.len() {
+        streamed.push(sse.next().await.expect("the stream stays open").json());
+    }
+    assert_eq!(
+        streamed, all,
+        "a lost notification delays, never loses or repeats"
+    );
+    assert_eq!(served_within(&b, "poll-1", all.len()).await, all);
 }
