@@ -113,10 +113,11 @@ pub enum WriteError {
 
 /// How many times a write refused for a stale view is reloaded and tried again
 /// before the conflict reaches the caller. Each retry means another node won the same
-/// conversation in between; a node that keeps losing is one whose peer has a queue of
-/// appends to that one conversation, each winning while this one reloads, so the
-/// bound is a few more than a conversation's writers usually queue.
-pub const STALE_RETRIES: usize = 8;
+/// conversation in between; a node that keeps losing is one whose peers have queues
+/// of appends to that one conversation, each winning while this one reloads (with
+/// three nodes each try wins about one time in three), so the bound is generous:
+/// a try costs one read and one refused statement.
+pub const STALE_RETRIES: usize = 32;
 
 impl From<ApiError> for WriteError {
     fn from(e: ApiError) -> Self {

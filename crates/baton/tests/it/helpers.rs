@@ -37,6 +37,9 @@ pub fn baton() -> Command {
         "BATON_DATABASE_URL",
         "BATON_POLICY",
         "BATON_ADMIN_KEY",
+        "BATON_NATS_URL",
+        "BATON_NATS_STREAM",
+        "BATON_NODE_ID",
     ] {
         command.env_remove(var);
     }
