@@ -51,6 +51,8 @@ pub struct AppConfig {
     /// Whether reads of customer data are recorded in the access log (on unless a
     /// benchmark measures its cost).
     pub access_log: bool,
+    /// Several nodes on one store: node id, notifications, catch-up polling.
+    pub cluster: crate::cluster::ClusterConfig,
 }
 
 /// The shortest `BATON_ADMIN_KEY` accepted: as long as a generated key's 128 bits in
@@ -74,6 +76,7 @@ impl Default for AppConfig {
             master_key: None,
             retention: None,
             access_log: true,
+            cluster: crate::cluster::ClusterConfig::default(),
         }
     }
 }
@@ -111,6 +114,8 @@ pub struct AppInner {
     pub clock: crate::clock::Clock,
     /// Records who read which customer data.
     pub access: crate::access_log::AccessLog,
+    /// This node among others: its id and notification link.
+    pub cluster: crate::cluster::Cluster,
     /// The decision policy in force (swapped whole on reload).
     policy: RwLock<Arc<Policy>>,
     /// The fact extractor compiled from it, swapped with it.
@@ -243,8 +248,21 @@ impl AppState {
             clock.clone(),
             config.access_log,
         );
+        let notifier = match &config.cluster.nats {
+            Some(nats) => Some(
+                crate::cluster::notify::Notifier::connect(nats)
+                    .await
+                    .map_err(|e| ApiError::unavailable("nats_unreachable", e.to_string()))?,
+            ),
+            None => None,
+        };
+        let cluster = crate::cluster::Cluster {
+            node_id: config.cluster.node_id.clone(),
+            notifier,
+        };
         let inner = AppInner {
             access,
+            cluster,
             routing,
             store,
             raw_store,
@@ -268,6 +286,7 @@ impl AppState {
         crate::live::spawn_sweeper(&state);
         crate::webhooks::worker::spawn(&state);
         crate::retention::spawn(&state);
+        crate::cluster::spawn(&state);
         Ok((state, bootstrap))
     }
 }

@@ -106,7 +106,18 @@ pub enum WriteError {
     Api(ApiError),
     /// An event id already exists (an idempotent retry, or a mismatched reuse).
     DuplicateId,
+    /// The store's log moved on from what memory held (another node wrote to it):
+    /// nothing written; the caller reloads and decides again.
+    Stale(ApiError),
 }
+
+/// How many times a write refused for a stale view is reloaded and tried again
+/// before the conflict reaches the caller. Each retry means another node won the same
+/// conversation in between; a node that keeps losing is one whose peers have queues
+/// of appends to that one conversation, each winning while this one reloads (with
+/// three nodes each try wins about one time in three), so the bound is generous:
+/// a try costs one read and one refused statement.
+pub const STALE_RETRIES: usize = 32;
 
 impl From<ApiError> for WriteError {
     fn from(e: ApiError) -> Self {
@@ -317,6 +328,13 @@ pub async fn write(
         Ok(_) => {}
         // The store rolled this batch back alone: nothing was written, memory is right.
         Err(StoreError::DuplicateEventId(_)) => return Err(WriteError::DuplicateId),
+        // Another node wrote this conversation since memory loaded it: nothing was
+        // written, and memory is what is wrong.
+        Err(conflict @ StoreError::Conflict { .. }) => {
+            live.invalidate();
+            metrics::counter!("baton_stale_view_retries_total").increment(1);
+            return Err(WriteError::Stale(ApiError::from(conflict)));
+        }
         // A conflict means the log is not what memory holds; any other failure may or
         // may not have committed. Either way only the store knows: reload from it.
         Err(other) => {
@@ -335,6 +353,7 @@ pub async fn write(
     }
     app.fanout.publish(conversation, &published);
     app.feed.committed();
+    app.cluster.advanced(conversation, last_seq);
     if notify_webhooks {
         app.webhooks.wake();
     }
@@ -457,28 +476,77 @@ pub async fn append_locked(
         .conversations
         .lock(app.store.as_ref(), &app.policy(), cid)
         .await?;
+    let mut stale_retries = 0;
+    loop {
+        match append_once(app, principal, cid, expected, drafts.clone(), &mut live).await {
+            Err(WriteError::Stale(conflict)) => {
+                // Memory was behind the store: reload and check and decide the whole
+                // batch again on the stored log. The client's own `expected_seq` is
+                // compared again too, so only a client that was stale sees a 409.
+                stale_retries += 1;
+                if stale_retries > STALE_RETRIES {
+                    return Err(conflict);
+                }
+                app.conversations
+                    .reload(&mut live, app.store.as_ref(), &app.policy(), cid)
+                    .await?;
+            }
+            Err(WriteError::Api(error)) => return Err(error),
+            Err(WriteError::DuplicateId) => {
+                return Err(ApiError::internal("a duplicate id escaped the retry check"));
+            }
+            Ok(committed) => return Ok(committed),
+        }
+    }
+}
+
+/// One try of [`append_locked`] on the state memory holds.
+async fn append_once(
+    app: &AppState,
+    principal: &Principal,
+    cid: &ConversationId,
+    expected: Option<u64>,
+    drafts: Vec<Draft>,
+    live: &mut LiveGuard,
+) -> Result<Committed, WriteError> {
     let answered = |response| Committed {
         response,
         after: Vec::new(),
     };
 
     if principal.role == Role::Agent && !crate::access::can_read(principal, &live.state) {
-        return Err(ApiError::not_found("no such conversation"));
+        return Err(refused_unless_stale(
+            app,
+            cid,
+            live,
+            ApiError::not_found("no such conversation"),
+        )
+        .await);
     }
     if let Some(expected) = expected
         && expected != live.state.last_seq
     {
-        if let Some(answer) = answer_retry(app, cid, &live, &drafts).await? {
+        // Memory may be the stale one (another node wrote): only the store can say
+        // the client is. Reloading is cheap next to a wrong 409.
+        if is_stale(app, cid, live).await? {
+            return Err(WriteError::Stale(ApiError::conflict(
+                "seq_conflict",
+                "memory is behind the store",
+            )));
+        }
+        if let Some(answer) = answer_retry(app, cid, live, &drafts).await? {
             return Ok(answered(answer));
         }
-        return Err(ApiError::conflict(
-            "seq_conflict",
-            format!(
-                "expected_seq is {expected} but the conversation is at seq {}",
-                live.state.last_seq
-            ),
-        )
-        .with_field("expected_seq"));
+        return Err(WriteError::Api(
+            ApiError::conflict(
+                "seq_conflict",
+                format!(
+                    "expected_seq is {expected} but the conversation is at seq {}",
+                    live.state.last_seq
+                ),
+            )
+            .with_field("expected_seq"),
+        ));
     }
     // Kept only when a retry is possible: to compare a duplicate id's body with the stored one.
     let retry_key = if drafts.iter().any(|d| d.id.is_some()) {
@@ -486,28 +554,53 @@ pub async fn append_locked(
     } else {
         Vec::new()
     };
-    match write(app, cid, &mut live, drafts, app.clock.now()).await {
+    match write(app, cid, live, drafts, app.clock.now()).await {
         Ok(written) => Ok(Committed {
-            response: response(&live, &written),
+            response: response(live, &written),
             after: written.after,
         }),
         // A retry of a batch that is stored must get its first answer even when the
         // rules would refuse the batch now (a bot's reply retried after an agent took
         // over). A store failure is not a refusal: its outcome is the store's to tell.
         Err(WriteError::Api(error)) if !retry_key.is_empty() && error.status.is_client_error() => {
-            match answer_retry(app, cid, &live, &retry_key).await? {
+            match answer_retry(app, cid, live, &retry_key).await? {
                 Some(answer) => Ok(answered(answer)),
-                None => Err(error),
+                None => Err(refused_unless_stale(app, cid, live, error).await),
             }
         }
-        Err(WriteError::Api(error)) => Err(error),
-        Err(WriteError::DuplicateId) => match answer_retry(app, cid, &live, &retry_key).await? {
+        // A refusal by the rules is only right if memory is the stored log.
+        Err(WriteError::Api(error)) if error.status.is_client_error() => {
+            Err(refused_unless_stale(app, cid, live, error).await)
+        }
+        Err(WriteError::DuplicateId) => match answer_retry(app, cid, live, &retry_key).await? {
             Some(answer) => Ok(answered(answer)),
             None => Err(ApiError::conflict(
                 "duplicate_event_id",
                 "an event id in this batch is already stored",
-            )),
+            )
+            .into()),
         },
+        Err(other) => Err(other),
+    }
+}
+
+/// Whether memory is behind the store for a locked conversation (another node wrote).
+async fn is_stale(app: &AppState, cid: &ConversationId, live: &Live) -> Result<bool, ApiError> {
+    let stored = app.store.conversation(cid).await?;
+    Ok(stored.map_or(0, |row| row.last_seq) != live.state.last_seq)
+}
+
+/// `refusal` as the answer if memory matches the store; a retry on the stored log if not.
+async fn refused_unless_stale(
+    app: &AppState,
+    cid: &ConversationId,
+    live: &Live,
+    refusal: ApiError,
+) -> WriteError {
+    match is_stale(app, cid, live).await {
+        Ok(true) => WriteError::Stale(refusal),
+        Ok(false) => WriteError::Api(refusal),
+        Err(error) => WriteError::Api(error),
     }
 }
 
@@ -518,17 +611,25 @@ pub async fn write_system(
     live: &mut LiveGuard,
     body: EventBody,
 ) -> Result<AppendResponse, ApiError> {
-    match write(
-        app,
-        conversation,
-        live,
-        vec![Draft::system(body)],
-        app.clock.now(),
-    )
-    .await
-    {
-        Ok(written) => Ok(response(live, &written)),
-        Err(WriteError::Api(error)) => Err(error),
-        Err(WriteError::DuplicateId) => Err(ApiError::internal("generated event id collided")),
+    let mut stale_retries = 0;
+    loop {
+        let draft = vec![Draft::system(body.clone())];
+        return match write(app, conversation, live, draft, app.clock.now()).await {
+            Ok(written) => Ok(response(live, &written)),
+            Err(WriteError::Api(error)) => Err(error),
+            Err(WriteError::DuplicateId) => Err(ApiError::internal("generated event id collided")),
+            // Another node moved the log: baton's own event is checked again on the
+            // stored log (the rules may refuse it now, as they should).
+            Err(WriteError::Stale(conflict)) => {
+                stale_retries += 1;
+                if stale_retries > STALE_RETRIES {
+                    return Err(conflict);
+                }
+                app.conversations
+                    .reload(live, app.store.as_ref(), &app.policy(), conversation)
+                    .await?;
+                continue;
+            }
+        };
     }
 }

@@ -19,6 +19,9 @@ pub struct Published {
     pub json: Arc<str>,
 }
 
+/// The seq of [`Fanout::catch_up`]'s message: no event has it.
+pub const CATCH_UP_SEQ: u64 = u64::MAX;
+
 /// How many events a slow subscriber may fall behind before it re-reads from the store.
 const CHANNEL_DEPTH: usize = 1024;
 
@@ -91,6 +94,21 @@ impl Fanout {
         };
         for event in events {
             let _ = sender.send(event.clone());
+        }
+    }
+
+    /// Tells a conversation's subscribers that the store holds events they were not
+    /// sent (another node wrote them): each re-reads from the store after what it has.
+    /// What they receive is not an event: its seq is past any, which every
+    /// subscriber takes as a gap to fill from the store.
+    pub fn catch_up(&self, conversation: &ConversationId) {
+        let channels = locked(&self.channels);
+        if let Some(sender) = channels.get(conversation) {
+            let _ = sender.send(Published {
+                seq: CATCH_UP_SEQ,
+                kind: "catch_up",
+                json: Arc::from(""),
+            });
         }
     }
 

@@ -107,6 +107,10 @@ pub async fn page(
         }
         if let Some(Some((live, view))) = readers.get(&conversation) {
             if event.seq > live.state.last_seq {
+                // Committed but not in memory: either a commit of this node about to
+                // be published, or another node's, which memory drops so the next
+                // read loads it.
+                app.conversations.forget_behind(&conversation, event.seq);
                 served.more = true;
                 break;
             }

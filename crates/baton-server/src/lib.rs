@@ -20,6 +20,8 @@
 //! - [`error`]: the one error-to-HTTP mapping; [`extract`]: extractors using it.
 //! - [`package`]: the context package for a reader; [`redaction`]: events as a reader
 //!   may see them.
+//! - [`cluster`]: several nodes on one store: notifications (NATS JetStream) and
+//!   catching up from the store.
 //! - [`metrics`], [`openapi`], [`clock`].
 
 pub mod access;
@@ -28,6 +30,7 @@ pub mod app;
 pub mod append;
 pub mod auth;
 pub mod clock;
+pub mod cluster;
 pub mod console;
 pub mod derive;
 pub mod detach;

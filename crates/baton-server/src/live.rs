@@ -237,6 +237,43 @@ impl Conversations {
         Ok(live)
     }
 
+    /// Replaces a locked conversation's state with the store's: for a writer whose
+    /// append the store refused because the log moved on (another node wrote it), so
+    /// the batch is checked and decided again on what is really stored.
+    pub async fn reload(
+        &self,
+        guard: &mut LiveGuard,
+        store: &dyn Store,
+        policy: &Policy,
+        id: &ConversationId,
+    ) -> Result<(), ApiError> {
+        guard.invalidate();
+        let live = Arc::new(self.load(store, policy, id).await?);
+        guard.entry.set(Some(Arc::clone(&live)));
+        guard.live = live;
+        Ok(())
+    }
+
+    /// Drops a conversation's state from memory unless someone is writing it (a
+    /// writer's own commit is the newer truth): the next use reloads it from the
+    /// store. For a notification that another node moved it to `seq`.
+    pub fn forget_behind(&self, id: &ConversationId, seq: u64) {
+        let Some(entry) = self.entry(id, false) else {
+            return;
+        };
+        let Ok(_lock) = entry.write.try_lock() else {
+            // A writer holds it: its append either lands after `seq` or is refused
+            // by the store and reloads.
+            return;
+        };
+        if entry
+            .committed()
+            .is_some_and(|live| live.state.last_seq < seq)
+        {
+            entry.set(None);
+        }
+    }
+
     /// The last committed state of a conversation, or `None` when it has no event.
     /// Never waits for an append in progress; allocates nothing for a conversation the
     /// store does not hold.

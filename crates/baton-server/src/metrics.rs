@@ -11,12 +11,23 @@ use axum::response::Response;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+static NODE: OnceLock<String> = OnceLock::new();
+
+/// Labels every series with `node="<id>"` (one value per process, so bounded): set
+/// before the first metric, by `baton serve`. Returns false when too late.
+pub fn set_node(node: &str) -> bool {
+    NODE.set(node.to_owned()).is_ok() && HANDLE.get().is_none()
+}
 
 /// The process's Prometheus handle.
 pub fn handle() -> PrometheusHandle {
     HANDLE
         .get_or_init(|| {
-            let recorder = PrometheusBuilder::new().build_recorder();
+            let mut builder = PrometheusBuilder::new();
+            if let Some(node) = NODE.get() {
+                builder = builder.add_global_label("node", node);
+            }
+            let recorder = builder.build_recorder();
             let handle = recorder.handle();
             // Another recorder may already be installed (an embedding app's): keep ours
             // for rendering anyway.

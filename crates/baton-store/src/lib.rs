@@ -12,12 +12,14 @@
 //! - the access log (who read what) rides on every engine: [`Store::append_access`],
 //!   [`Store::access_log`], and [`Store::verify`] checks its chain.
 //! - [`error`]: the error type, [`StoreError`].
+//! - [`leadership`]: which node runs what must run once ([`Leadership`]).
 //! - [`sqlite`]: the embedded engine (schema, group-commit writer, reads, verify).
 //! - [`postgres`]: the scale-out engine (sqlx pool, embedded migrations, one
 //!   checkpoint chain across nodes).
 
 pub mod data_keys;
 pub mod error;
+pub mod leadership;
 pub mod model;
 pub mod outbox;
 pub mod postgres;
@@ -31,6 +33,7 @@ use baton_core::ledger::{Break, Verified};
 
 pub use data_keys::{DataKeyRecord, Rewrap};
 pub use error::StoreError;
+pub use leadership::{Leadership, SoleNode};
 pub use model::*;
 pub use outbox::*;
 
@@ -166,6 +169,12 @@ pub trait Store: Send + Sync + 'static {
 
     /// Bytes on disk (for benchmarks and metrics).
     fn disk_bytes(&self) -> StoreFuture<'_, u64>;
+
+    /// A claim to lead the nodes sharing this store (see [`Leadership`]); an engine
+    /// only one node opens always leads.
+    fn leadership(&self) -> Box<dyn Leadership> {
+        Box::new(SoleNode)
+    }
 
     /// Whether the engine answers (for `/healthz`); an embedded engine always does.
     fn ping(&self) -> StoreFuture<'_, ()> {

@@ -119,6 +119,16 @@ pub struct ServeArgs {
         env = "BATON_RETENTION_CLOSED_AFTER_DAYS"
     )]
     pub retention_closed_after_days: Option<u32>,
+    /// This node's name in logs, `/healthz` and metrics; the host name when absent.
+    #[arg(long, env = "BATON_NODE_ID")]
+    pub node_id: Option<String>,
+    /// NATS (with JetStream) that tells the nodes sharing a PostgreSQL database what
+    /// the others wrote. Needs `--database-url`.
+    #[arg(long, env = "BATON_NATS_URL")]
+    pub nats_url: Option<String>,
+    /// The JetStream stream the nodes of one cluster share (tests give each its own).
+    #[arg(long, env = "BATON_NATS_STREAM", default_value = "BATON", hide = true)]
+    pub nats_stream: String,
 }
 
 /// `baton demo`.

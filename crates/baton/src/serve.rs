@@ -68,6 +68,61 @@ pub fn load_policy(path: &Path) -> anyhow::Result<Policy> {
     Policy::from_toml_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
 
+/// The cluster settings the arguments name: a node id (the host name by default),
+/// NATS only beside PostgreSQL, and store polling whenever the store is shared.
+pub fn cluster_config(args: &ServeArgs) -> anyhow::Result<baton_server::cluster::ClusterConfig> {
+    let node_id = match &args.node_id {
+        Some(id) => id.trim().to_owned(),
+        None => host_name(),
+    };
+    anyhow::ensure!(
+        !node_id.is_empty() && node_id.len() <= 64 && node_id.chars().all(|c| c.is_ascii_graphic()),
+        "--node-id must be 1 to 64 printable ASCII characters without spaces"
+    );
+    let shared = args.store.database_url.is_some();
+    let nats = match &args.nats_url {
+        Some(url) => {
+            anyhow::ensure!(
+                shared,
+                "--nats-url needs --database-url: nodes share a PostgreSQL database, not an embedded SQLite store"
+            );
+            anyhow::ensure!(
+                url.starts_with("nats://") || url.starts_with("tls://"),
+                "--nats-url must be a nats:// URL"
+            );
+            anyhow::ensure!(
+                !args.nats_stream.is_empty()
+                    && args
+                        .nats_stream
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'),
+                "--nats-stream must be letters, digits, '_' or '-'"
+            );
+            Some(baton_server::cluster::notify::NatsConfig {
+                url: url.clone(),
+                stream: args.nats_stream.clone(),
+            })
+        }
+        None => None,
+    };
+    Ok(baton_server::cluster::ClusterConfig {
+        node_id,
+        nats,
+        // Another node may write a shared store: look for what it wrote now and then,
+        // beneath the notifications.
+        poll: shared.then(|| std::time::Duration::from_secs(1)),
+    })
+}
+
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|name| name.trim().to_owned())
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "baton".to_owned())
+}
+
 /// Builds the app over a store with the environment's settings: `BATON_ADMIN_KEY` (at
 /// least 32 characters), `BATON_SESSION_TTL_SECS` (console sessions, default 12 h),
 /// `BATON_TRUST_PROXY_HEADERS=1` (believe `X-Forwarded-For`/`-Proto`; off by default),
@@ -81,7 +136,8 @@ pub async fn build_state(
     build_state_with(store, policy, AppConfig::default()).await
 }
 
-/// [`build_state`] over `defaults` (master key, retention) instead of the built-in ones.
+/// [`build_state`] over `defaults` (master key, retention, cluster) instead of the
+/// built-in ones.
 pub async fn build_state_with(
     store: Arc<dyn Store>,
     policy: Policy,
@@ -167,6 +223,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         Some(path) => load_policy(path)?,
         None => Policy::default(),
     };
+    let cluster = cluster_config(&args)?;
+    baton_server::metrics::set_node(&cluster.node_id);
+    let node = cluster.node_id.clone();
+    let nats = cluster.nats.is_some();
     let store = open_store(&args.store).await?;
     let master_key = crate::keys::resolve(&args.keys, &args.store, store.as_ref()).await?;
     if let Some(key) = &master_key {
@@ -177,6 +237,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         retention: args
             .retention_closed_after_days
             .map(|closed_after_days| baton_server::retention::Retention { closed_after_days }),
+        cluster,
         ..AppConfig::default()
     };
     let (state, bootstrap) = build_state_with(store, policy, defaults).await?;
@@ -189,9 +250,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let addr = listener.local_addr()?;
     announce(addr, &bootstrap);
     match &args.store.database_url {
-        Some(_) => tracing::info!(%addr, engine = "postgres", "baton serving"),
+        Some(_) => tracing::info!(%addr, %node, engine = "postgres", nats, "baton serving"),
         None => {
-            tracing::info!(%addr, engine = "sqlite", data_dir = %args.store.data_dir.display(), "baton serving")
+            tracing::info!(%addr, %node, engine = "sqlite", data_dir = %args.store.data_dir.display(), "baton serving")
         }
     }
     baton_server::serve(listener, state, shutdown_signal()).await?;

@@ -38,7 +38,7 @@ pub async fn read_back(
         .await?;
     let answer = crate::detach::run(async move {
         write_as(&app, &cid, actor, |state| {
-            Ok(EventBody::ReadBack(ReadBack::of(answer, state)))
+            Ok(EventBody::ReadBack(ReadBack::of(answer.clone(), state)))
         })
         .await
     })
@@ -57,7 +57,7 @@ pub async fn read_back_after_accept(
     let (app, cid) = (app.clone(), cid.clone());
     crate::detach::run(async move {
         write_as(&app, &cid, actor, |state| {
-            Ok(EventBody::ReadBack(ReadBack::of(answer, state)))
+            Ok(EventBody::ReadBack(ReadBack::of(answer.clone(), state)))
         })
         .await
     })
@@ -99,7 +99,7 @@ pub async fn survey(
     let answer = crate::detach::run(async move {
         write_as(&app, &cid, actor, |state| {
             if may_survey(&principal, state) {
-                Ok(EventBody::Survey(survey))
+                Ok(EventBody::Survey(survey.clone()))
             } else {
                 Err(ApiError::not_found("no such conversation"))
             }
@@ -134,33 +134,47 @@ async fn write_as(
     app: &AppState,
     cid: &ConversationId,
     actor: Actor,
-    body: impl FnOnce(&ConversationState) -> Result<EventBody, ApiError>,
+    body: impl Fn(&ConversationState) -> Result<EventBody, ApiError>,
 ) -> Result<AppendResponse, ApiError> {
     let mut live = app
         .conversations
         .lock(app.store.as_ref(), &app.policy(), cid)
         .await?;
-    crate::routing::flush_locked(app, cid, &mut live).await;
-    if !live.exists() {
-        return Err(ApiError::not_found("no such conversation"));
-    }
-    let body = body(&live.state)?;
-    // Checked here too, so a refusal names no batch index: the caller sent no batch.
-    baton_core::rules::check_append(&live.state, &actor, &body).map_err(ApiError::from)?;
-    let draft = Draft {
-        id: None,
-        actor,
-        at: None,
-        meta: None,
-        body,
-    };
-    match write(app, cid, &mut live, vec![draft], app.clock.now()).await {
-        Ok(written) => {
-            let answer = response(&live, &written);
-            crate::routing::follow(app, written.after);
-            Ok(answer)
+    let mut stale_retries = 0;
+    loop {
+        crate::routing::flush_locked(app, cid, &mut live).await;
+        if !live.exists() {
+            return Err(ApiError::not_found("no such conversation"));
         }
-        Err(WriteError::Api(error)) => Err(error),
-        Err(WriteError::DuplicateId) => Err(ApiError::internal("generated event id collided")),
+        let body = body(&live.state)?;
+        // Checked here too, so a refusal names no batch index: the caller sent no batch.
+        baton_core::rules::check_append(&live.state, &actor, &body).map_err(ApiError::from)?;
+        let draft = Draft {
+            id: None,
+            actor: actor.clone(),
+            at: None,
+            meta: None,
+            body,
+        };
+        return match write(app, cid, &mut live, vec![draft], app.clock.now()).await {
+            Ok(written) => {
+                let answer = response(&live, &written);
+                crate::routing::follow(app, written.after);
+                Ok(answer)
+            }
+            Err(WriteError::Api(error)) => Err(error),
+            // Another node wrote since memory loaded: build the event again on the stored log.
+            Err(WriteError::Stale(conflict)) => {
+                stale_retries += 1;
+                if stale_retries > crate::append::STALE_RETRIES {
+                    return Err(conflict);
+                }
+                app.conversations
+                    .reload(&mut live, app.store.as_ref(), &app.policy(), cid)
+                    .await?;
+                continue;
+            }
+            Err(WriteError::DuplicateId) => Err(ApiError::internal("generated event id collided")),
+        };
     }
 }

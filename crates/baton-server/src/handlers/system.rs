@@ -13,8 +13,10 @@ use crate::error::ApiError;
 const DATABASE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// `GET /healthz`: 200 while the server can serve, with `"database": "ok"` once the
-/// store answered; 503 `database_unreachable` when it does not within two seconds,
-/// so a load balancer sends clients to another node.
+/// store answered and `"nats": "ok"` while the notification link (when configured) is
+/// up; 503 `database_unreachable` when the store does not answer within two seconds,
+/// or `nats_unreachable` when NATS is configured and down, so a load balancer sends
+/// clients to another node.
 pub async fn healthz(State(app): State<AppState>) -> Result<Json<Value>, ApiError> {
     match tokio::time::timeout(DATABASE_TIMEOUT, app.store.ping()).await {
         Ok(Ok(())) => {}
@@ -33,9 +35,22 @@ pub async fn healthz(State(app): State<AppState>) -> Result<Json<Value>, ApiErro
             ));
         }
     }
+    let nats = match &app.cluster.notifier {
+        Some(notifier) if notifier.connected() => "ok",
+        Some(_) => {
+            tracing::warn!("health check: NATS is not connected");
+            return Err(ApiError::unavailable(
+                "nats_unreachable",
+                "the NATS connection is down",
+            ));
+        }
+        None => "not_configured",
+    };
     Ok(Json(json!({
         "status": "ok",
+        "node": app.cluster.node_id,
         "database": "ok",
+        "nats": nats,
         "conversations_in_memory": app.conversations.len(),
         "stream_channels": app.fanout.channel_count(),
     })))

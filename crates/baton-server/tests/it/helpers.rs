@@ -156,6 +156,70 @@ pub async fn spawn_node(scratch: &Scratch) -> TestApp {
     spawn_app_on_store(Arc::new(store), None).await
 }
 
+/// The test NATS server's URL; `None` (the test passes without running) only when
+/// `CI` is unset too.
+pub fn nats_url() -> Option<String> {
+    const VAR: &str = "BATON_TEST_NATS_URL";
+    match std::env::var(VAR) {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ if std::env::var_os("CI").is_some() => {
+            panic!("CI is set but {VAR} is not: the NATS tests must run in CI")
+        }
+        _ => {
+            eprintln!("{VAR} is unset: NATS test skipped");
+            None
+        }
+    }
+}
+
+/// A JetStream stream name of this test's own.
+pub fn nats_stream_name() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64;
+    format!(
+        "BATON_IT_{}_{nanos:x}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// Starts a node of a cluster over the schema `scratch` names: notified through the
+/// NATS stream `nats` (URL, stream) when given, polling the store every `poll` when given.
+pub async fn spawn_cluster_node(
+    scratch: &Scratch,
+    node_id: &str,
+    nats: Option<(&str, &str)>,
+    poll: Option<std::time::Duration>,
+) -> TestApp {
+    let store = PgStore::open(scratch.connect_options(), PgOptions::default())
+        .await
+        .unwrap();
+    let cluster = baton_server::cluster::ClusterConfig {
+        node_id: node_id.to_owned(),
+        nats: nats.map(|(url, stream)| baton_server::cluster::notify::NatsConfig {
+            url: url.to_owned(),
+            stream: stream.to_owned(),
+        }),
+        poll,
+    };
+    let config = AppConfig {
+        cluster,
+        ..AppConfig::default()
+    };
+    start(
+        tempfile::tempdir().unwrap(),
+        Arc::new(store),
+        None,
+        None,
+        config,
+    )
+    .await
+}
+
 /// Starts a server over `store` (a handle the test keeps a clone of).
 pub async fn spawn_app_on_store(store: Arc<dyn Store>, schema: Option<PgSchema>) -> TestApp {
     spawn_app_on_store_with(store, schema, AppConfig::default()).await

@@ -10,8 +10,8 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::helpers::{
-    assert_error, postgres_schema, seqs, spawn_app_on_postgres, spawn_app_on_schema,
-    spawn_app_on_store, spawn_node,
+    TestApp, assert_error, nats_stream_name, nats_url, postgres_schema, seqs,
+    spawn_app_on_postgres, spawn_app_on_schema, spawn_app_on_store, spawn_cluster_node, spawn_node,
 };
 
 #[tokio::test]
@@ -119,8 +119,9 @@ async fn on_postgres_other_nodes_read_what_was_acknowledged_and_a_stale_node_is_
     );
 
     // The restarted node still holds the conversation as it was before the second
-    // node's append (nothing tells it yet: cross-node notification is the next step).
-    // Its stale seq must be refused by the store, never fork the chain.
+    // node's append. The store refuses its stale seq (no fork); the node reloads,
+    // checks and seals the batch again on the stored log, and the client sees a
+    // plain success.
     let (status, body) = restarted
         .append(
             "pg-2",
@@ -128,13 +129,103 @@ async fn on_postgres_other_nodes_read_what_was_acknowledged_and_a_stale_node_is_
             &bot,
         )
         .await;
-    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // Read through a fresh node: the others serve what their memory knows, until a
+    // notification (NATS) or a write of theirs catches them up.
+    let last = spawn_node(&scratch).await.events("pg-2").await;
     assert_eq!(
-        third.events("pg-2").await,
-        after,
-        "the refused append wrote nothing"
+        last[..after.len()],
+        after[..],
+        "the other node's events stay"
     );
+    assert_eq!(last[after.len()]["text"], "stale");
+    assert_eq!(seqs(&last), (1..=last.len() as u64).collect::<Vec<_>>());
     assert!(second.store.verify(None).await.unwrap().is_ok());
+
+    // A client that itself sent a stale `expected_seq` still gets its 409, whichever
+    // node it asks; one whose `expected_seq` is right is served by a stale node.
+    let late = second
+        .append(
+            "pg-2",
+            &json!({"events": [{"type": "customer_message", "text": "late"}], "expected_seq": after.len()}),
+            &bot,
+        )
+        .await;
+    assert_error(
+        &late,
+        StatusCode::CONFLICT,
+        "seq_conflict",
+        Some("expected_seq"),
+    );
+    let (status, body) = second
+        .append(
+            "pg-2",
+            &json!({"events": [{"type": "customer_message", "text": "right"}], "expected_seq": last.len()}),
+            &bot,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+#[tokio::test]
+async fn two_nodes_appending_to_one_conversation_never_fork_and_never_refuse_a_fresh_client() {
+    let Some(schema) = postgres_schema().await else {
+        return;
+    };
+    let a = spawn_node(&schema.scratch).await;
+    let b = spawn_node(&schema.scratch).await;
+    let bot = a.key("bot", None).await;
+    // Alternately: each node's memory is behind after the other's write.
+    for i in 0..6 {
+        let node = if i % 2 == 0 { &a } else { &b };
+        let answer = node
+            .append_ok(
+                "pg-two",
+                json!([{"id": format!("alt-{i}"), "type": "customer_message", "text": format!("alt {i}")}]),
+                &bot,
+            )
+            .await;
+        assert!(answer["seq"].as_u64().unwrap() > i, "{answer}");
+    }
+    // Concurrently, through both nodes at once (as many as a busy conversation queues).
+    let writes = (0..12).map(|i| {
+        let (node, bot) = (if i % 2 == 0 { &a } else { &b }, bot.clone());
+        async move {
+            let body = json!({"events": [{"id": format!("con-{i}"), "type": "customer_message", "text": format!("con {i}")}]});
+            node.append("pg-two", &body, &bot).await
+        }
+    });
+    for (status, body) in futures_util::future::join_all(writes).await {
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "no client without expected_seq sees a 409: {body}"
+        );
+    }
+    let events = spawn_node(&schema.scratch).await.events("pg-two").await;
+    assert_eq!(seqs(&events), (1..=events.len() as u64).collect::<Vec<_>>());
+    let ids: std::collections::BTreeSet<&str> =
+        events.iter().filter_map(|e| e["id"].as_str()).collect();
+    for i in 0..6 {
+        assert!(
+            ids.contains(format!("alt-{i}").as_str()),
+            "alt-{i} is stored"
+        );
+    }
+    for i in 0..12 {
+        assert!(
+            ids.contains(format!("con-{i}").as_str()),
+            "con-{i} is stored"
+        );
+    }
+    let verified = a
+        .store
+        .verify(None)
+        .await
+        .unwrap()
+        .expect("one chain verifies");
+    assert_eq!(verified.events, events.len() as u64);
+    drop(schema);
 }
 
 #[tokio::test]
@@ -157,4 +248,124 @@ async fn healthz_says_503_when_the_database_is_gone() {
         "database_unreachable",
         None,
     );
+}
+
+/// Reads `cid` on `node` until it serves `want` events (a generous wait: catching up
+/// is asynchronous), and returns what it served last.
+async fn served_within(node: &TestApp, cid: &str, want: usize) -> Vec<serde_json::Value> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let events = node.try_events(cid).await.unwrap_or_default();
+        if events.len() >= want || std::time::Instant::now() > deadline {
+            return events;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_node_told_over_nats_serves_another_nodes_events_on_reads_and_streams_without_gap() {
+    let Some(schema) = postgres_schema().await else {
+        return;
+    };
+    let Some(url) = nats_url() else {
+        return;
+    };
+    let stream = nats_stream_name();
+    // No store polling: what catches B up here is the notification alone.
+    let a = spawn_cluster_node(&schema.scratch, "node-a", Some((&url, &stream)), None).await;
+    let b = spawn_cluster_node(&schema.scratch, "node-b", Some((&url, &stream)), None).await;
+    let (status, health) = b.get("/healthz", None).await;
+    assert_eq!(status, StatusCode::OK, "{health}");
+    assert_eq!(health["nats"], "ok");
+    assert_eq!(health["node"], "node-b");
+
+    let bot = a.key("bot", None).await;
+    a.append_ok(
+        "nats-1",
+        json!([{"type": "customer_message", "text": "hello"}]),
+        &bot,
+    )
+    .await;
+    // B loads the conversation, so its memory has something to be stale about.
+    let first = b.events("nats-1").await;
+    let mut sse = b.stream("nats-1", &bot, None).await;
+    for i in 0..10 {
+        a.append_ok(
+            "nats-1",
+            json!([{"type": "customer_message", "text": format!("more {i}")}]),
+            &bot,
+        )
+        .await;
+    }
+    let all = a.events("nats-1").await;
+    assert!(all.len() > first.len());
+    let mut streamed = Vec::new();
+    while streamed.len() < all.len() {
+        let frame = sse.next().await.expect("the stream stays open");
+        streamed.push(frame.json());
+    }
+    assert_eq!(
+        streamed, all,
+        "B's stream: every event of A's, in order, once"
+    );
+    assert_eq!(
+        served_within(&b, "nats-1", all.len()).await,
+        all,
+        "B's reads catch up"
+    );
+    // B writes next: on its caught-up memory, no stale retry needed, one chain.
+    b.append_ok(
+        "nats-1",
+        json!([{"type": "customer_message", "text": "from b"}]),
+        &bot,
+    )
+    .await;
+    let after = served_within(&a, "nats-1", all.len() + 1).await;
+    assert_eq!(after[..all.len()], all[..]);
+    assert_eq!(seqs(&after), (1..=after.len() as u64).collect::<Vec<_>>());
+    assert!(a.store.verify(None).await.unwrap().is_ok());
+}
+
+#[tokio::test]
+async fn without_notifications_a_node_catches_up_from_the_store() {
+    let Some(schema) = postgres_schema().await else {
+        return;
+    };
+    let a = spawn_cluster_node(&schema.scratch, "node-a", None, None).await;
+    let b = spawn_cluster_node(
+        &schema.scratch,
+        "node-b",
+        None,
+        Some(std::time::Duration::from_millis(200)),
+    )
+    .await;
+    let (_, health) = b.get("/healthz", None).await;
+    assert_eq!(health["nats"], "not_configured");
+    let bot = a.key("bot", None).await;
+    a.append_ok(
+        "poll-1",
+        json!([{"type": "customer_message", "text": "one"}]),
+        &bot,
+    )
+    .await;
+    let first = b.events("poll-1").await;
+    let mut sse = b.stream("poll-1", &bot, None).await;
+    a.append_ok(
+        "poll-1",
+        json!([{"type": "customer_message", "text": "two"}]),
+        &bot,
+    )
+    .await;
+    let all = a.events("poll-1").await;
+    assert!(all.len() > first.len());
+    let mut streamed = Vec::new();
+    while streamed.len() < all.len() {
+        streamed.push(sse.next().await.expect("the stream stays open").json());
+    }
+    assert_eq!(
+        streamed, all,
+        "a lost notification delays, never loses or repeats"
+    );
+    assert_eq!(served_within(&b, "poll-1", all.len()).await, all);
 }

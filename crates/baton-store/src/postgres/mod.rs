@@ -19,6 +19,7 @@ mod admin;
 mod checkpoint;
 mod data_keys;
 mod feed;
+pub mod leader;
 mod outbox;
 mod read;
 mod schema;
@@ -329,6 +330,13 @@ impl Store for PgStore {
 
     fn ping(&self) -> StoreFuture<'_, ()> {
         self.run(PgStore::ping(self))
+    }
+
+    fn leadership(&self) -> Box<dyn crate::Leadership> {
+        // The store's own options: same server, same schema, same settings.
+        Box::new(leader::PgLeadership::new(
+            (*self.pool.connect_options()).clone(),
+        ))
     }
 
     fn feed_page<'a>(

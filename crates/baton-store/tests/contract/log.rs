@@ -246,3 +246,12 @@ pub async fn acknowledged_appends_survive_a_reopen<E: Engine>() {
     let verified = store.verify(None).await.unwrap().expect("verifies");
     assert_eq!((verified.conversations, verified.events), (1, 3));
 }
+
+/// A store's leadership claim leads when nobody else holds it (the embedded store's
+/// only node always does).
+pub async fn a_lone_node_leads<E: Engine>() {
+    let fresh = E::fresh();
+    let claim = fresh.store.leadership();
+    assert!(claim.try_lead().await.unwrap());
+    assert!(claim.still_leads().await.unwrap());
+}

@@ -7,7 +7,8 @@
 //! - `seed`: sealed batches as the server would write them.
 //! - `log`, `ledger`, `keys`, `directory`, `feed`, `outbox`, `data_keys`, `access`: the cases, generic over
 //!   the engine.
-//! - `nodes`: cases for an engine several nodes share (two handles on one store).
+//! - `nodes`: cases for an engine several nodes share (two handles on one store),
+//!   leadership among them included.
 // clippy.toml allows unwrap in #[test] fns; the cases these tests share may unwrap too.
 #![allow(clippy::unwrap_used)]
 
@@ -53,6 +54,7 @@ macro_rules! every_case {
     log::concurrent_appends_to_one_conversation_never_fork_it,
     log::pages_are_bounded_by_count_and_bytes,
     log::acknowledged_appends_survive_a_reopen,
+    log::a_lone_node_leads,
     ledger::an_untouched_ledger_verifies_with_its_checkpoints,
     ledger::an_edited_event_is_named,
     ledger::a_truncated_tail_is_caught,
@@ -96,4 +98,5 @@ every_case!(
     nodes::a_feed_reader_never_skips_what_commits_behind_it,
     nodes::two_nodes_never_claim_one_delivery,
     access::two_nodes_keep_one_access_chain,
+    nodes::one_node_leads_and_another_takes_over_when_it_goes,
 );

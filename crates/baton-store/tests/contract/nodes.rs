@@ -302,3 +302,45 @@ pub async fn two_nodes_never_claim_one_delivery<E: Nodes>() {
             .is_empty()
     );
 }
+
+/// One leader at a time among the nodes; when it goes, another takes over.
+pub async fn one_node_leads_and_another_takes_over_when_it_goes<E: Nodes>() {
+    let fresh = E::fresh();
+    let other = E::another_node(&fresh.place);
+    let first = fresh.store.leadership();
+    let second = other.leadership();
+    assert!(first.try_lead().await.unwrap(), "the first claim leads");
+    assert!(
+        first.try_lead().await.unwrap(),
+        "asking again keeps the lead"
+    );
+    assert!(
+        !second.try_lead().await.unwrap(),
+        "a second node does not lead meanwhile"
+    );
+    assert!(first.still_leads().await.unwrap());
+    assert!(!second.still_leads().await.unwrap());
+    // The leader dies: its session ends and the lock is free. Polled, since the
+    // server notices a closed connection asynchronously.
+    drop(first);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !second.try_lead().await.unwrap() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "another node leads once the leader is gone"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let third = fresh.store.leadership();
+    assert!(!third.try_lead().await.unwrap(), "still one leader");
+    second.resign().await.unwrap();
+    assert!(!second.still_leads().await.unwrap());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !third.try_lead().await.unwrap() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "a resigned lead is free"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}

@@ -40,6 +40,9 @@ pub fn baton() -> Command {
         "BATON_MASTER_KEY_FILE",
         "BATON_ENCRYPTION",
         "BATON_RETENTION_CLOSED_AFTER_DAYS",
+        "BATON_NATS_URL",
+        "BATON_NATS_STREAM",
+        "BATON_NODE_ID",
     ] {
         command.env_remove(var);
     }

@@ -1,6 +1,7 @@
 // clippy.toml allows unwrap in #[test] fns; the helpers these tests share may unwrap too.
 #![allow(clippy::unwrap_used)]
 mod admin_key;
+mod cluster;
 mod demo;
 mod eval;
 mod helpers;

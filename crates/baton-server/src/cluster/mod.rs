@@ -1,0 +1,128 @@
+//! Several baton nodes over one PostgreSQL: who this node is, how it hears that
+//! another node moved a conversation, and what it does about it.
+//!
+//! The store is the only source of truth. A notification (NATS JetStream, see
+//! [`notify`]) only says "conversation X reached seq N"; the node then forgets its
+//! in-memory state of X if it is behind and tells X's stream subscribers and the
+//! global-feed streams to re-read from the store. Notifications may be lost or late,
+//! so a node sharing its store also polls the store's global feed on a modest
+//! interval ([`ClusterConfig::poll`]) and does the same for every conversation that
+//! moved: a lost notification delays a remote event, never loses or repeats it.
+
+pub mod notify;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use baton_core::ConversationId;
+
+use crate::app::AppState;
+
+/// How this node takes part in a cluster.
+#[derive(Debug, Clone)]
+pub struct ClusterConfig {
+    /// This node's name, in logs, `/healthz` and the metrics' `node` label.
+    pub node_id: String,
+    /// Where notifications go and come from; `None` on a single node.
+    pub nats: Option<notify::NatsConfig>,
+    /// How often to look in the store for conversations other nodes moved; `None`
+    /// when no other node writes the store (the embedded SQLite store).
+    pub poll: Option<Duration>,
+}
+
+impl Default for ClusterConfig {
+    fn default() -> Self {
+        Self {
+            node_id: "local".to_owned(),
+            nats: None,
+            poll: None,
+        }
+    }
+}
+
+/// The cluster side of a running node.
+pub struct Cluster {
+    /// This node's name.
+    pub node_id: String,
+    /// The notification link, when configured.
+    pub notifier: Option<Arc<notify::Notifier>>,
+}
+
+impl Cluster {
+    /// Tells the other nodes that `conversation` reached `seq`; never waits.
+    pub fn advanced(&self, conversation: &ConversationId, seq: u64) {
+        if let Some(notifier) = &self.notifier {
+            notifier.advanced(&self.node_id, conversation, seq);
+        }
+    }
+}
+
+/// Another node moved `conversation` to `seq` (or may have): memory behind it is
+/// dropped, and its streams and the feed streams re-read from the store.
+pub fn remote_advanced(app: &AppState, conversation: &ConversationId, seq: u64) {
+    app.conversations.forget_behind(conversation, seq);
+    app.fanout.catch_up(conversation);
+    app.feed.committed();
+    // Its webhook deliveries were committed with its events; any node may claim them.
+    app.webhooks.wake();
+}
+
+/// Starts the store poller and the notification consumer, as configured.
+pub fn spawn(app: &AppState) {
+    if let Some(every) = app.config.cluster.poll {
+        spawn_poller(app, every);
+    }
+    if let Some(notifier) = &app.cluster.notifier {
+        notify::spawn_consumer(app, Arc::clone(notifier));
+    }
+}
+
+/// Feed items read per poll; more wait for the next page, read at once.
+const POLL_PAGE: u32 = 1_000;
+const POLL_BYTES: usize = 1024 * 1024;
+
+/// Reads the global feed from its head on a timer, and treats every conversation
+/// found in it as a notification: the safety net under lost notifications.
+fn spawn_poller(app: &AppState, every: Duration) {
+    let weak = Arc::downgrade(&app.0);
+    tokio::spawn(async move {
+        let mut after = match weak.upgrade() {
+            Some(inner) => match inner.store.feed_head().await {
+                Ok(head) => head,
+                Err(error) => {
+                    tracing::error!(%error, "cluster poller: cannot read the feed head; not polling");
+                    return;
+                }
+            },
+            None => return,
+        };
+        let mut interval = tokio::time::interval(every);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            interval.tick().await;
+            let Some(inner) = weak.upgrade() else { return };
+            let app = AppState(inner);
+            loop {
+                let page = match app.store.feed_page(after, &[], POLL_PAGE, POLL_BYTES).await {
+                    Ok(page) => page,
+                    Err(error) => {
+                        tracing::warn!(%error, "cluster poller: cannot read the feed");
+                        break;
+                    }
+                };
+                let mut moved: std::collections::BTreeMap<ConversationId, u64> = Default::default();
+                for item in &page.events {
+                    after = after.max(item.position);
+                    let seq = moved.entry(item.conversation.clone()).or_default();
+                    *seq = (*seq).max(item.event.seq);
+                }
+                for (conversation, seq) in &moved {
+                    remote_advanced(&app, conversation, *seq);
+                }
+                if !page.more || page.events.is_empty() {
+                    break;
+                }
+            }
+        }
+    });
+}
