@@ -33,7 +33,10 @@ async fn with_a_conversation(app: &TestApp) -> Keys {
     assert_eq!(status, StatusCode::CREATED);
     app.append_ok(
         "c-1",
-        json!([{"id": "m1", "type": "customer_message", "text": SECRET}]),
+        json!([
+            {"id": "m1", "type": "customer_message", "text": SECRET},
+            {"id": "m2", "type": "identity_verified", "customer_id": "cust-1", "method": "otp"},
+        ]),
         &bot,
     )
     .await;
@@ -119,9 +122,29 @@ async fn every_read_path_is_recorded_once_and_a_refused_read_is_not() {
         )
         .await;
     assert_eq!(page.0, StatusCode::OK);
+    assert_eq!(
+        app.get("/v1/conversations", Some(sup)).await.0,
+        StatusCode::OK
+    );
+    let list = app
+        .with_session(
+            Method::GET,
+            "/console/supervisor/conversations",
+            &session,
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(list.0, StatusCode::OK);
     let ana = app.sign_in(&keys.agent).await;
     assert_eq!(
         app.with_session(Method::GET, "/console/agent", &ana, None, None)
+            .await
+            .0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.get("/v1/customers/cust-1/export", Some(&keys.auditor))
             .await
             .0,
         StatusCode::OK
@@ -143,7 +166,10 @@ async fn every_read_path_is_recorded_once_and_a_refused_read_is_not() {
         row("feed", "", "", "supervisor"),
         row("feed_stream", "", "", "supervisor"),
         row("console_page", "conversation", "c-1", "supervisor"),
+        row("conversation_search", "", "", "supervisor"),
+        row("console_page", "conversation_list", "", "supervisor"),
         row("console_page", "agent_home", "", "agent"),
+        row("customer_export", "", "c-1", "auditor"),
         row("access_log", "", "", "auditor"),
     ]);
     assert_eq!(found.iter().map(what).collect::<Vec<_>>(), expected);
@@ -154,7 +180,7 @@ async fn every_read_path_is_recorded_once_and_a_refused_read_is_not() {
     assert_eq!(numbers, (1..=expected.len() as u64).collect::<Vec<_>>());
     assert_eq!(found[0]["key"], keys.supervisor_id.as_str());
     assert_eq!(found[0]["address"], "127.0.0.1");
-    assert_eq!(found[11]["agent"], "ana");
+    assert_eq!(found[13]["agent"], "ana");
     assert!(
         found[10].get("agent").is_none(),
         "a supervisor has no agent"

@@ -61,7 +61,15 @@ impl Cluster {
     /// Starts node `n`, logging to `root/node-n.log`.
     async fn node(&self, root: &Path, n: usize) -> Server {
         let node_id = format!("node-{n}");
+        // The nodes of one cluster share a master key (encryption at rest is on).
+        let key_file = root.join("master.key");
+        if !key_file.exists() {
+            std::fs::write(&key_file, format!("{}\n", "c3".repeat(32))).unwrap();
+        }
+        let key_file = key_file.to_str().unwrap().to_owned();
         let args: Vec<std::ffi::OsString> = [
+            "--master-key-file",
+            &key_file,
             "--database-url",
             &self.database_url,
             "--database-pool-size",
