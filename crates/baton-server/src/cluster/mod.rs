@@ -58,9 +58,15 @@ impl Cluster {
 }
 
 /// Another node moved `conversation` to `seq` (or may have): memory behind it is
-/// dropped, and its streams and the feed streams re-read from the store.
+/// dropped (its data key too), and its streams and the feed streams re-read from the
+/// store.
 pub fn remote_advanced(app: &AppState, conversation: &ConversationId, seq: u64) {
     app.conversations.forget_behind(conversation, seq);
+    // The other node may have erased it: its data key is read from the store again
+    // on next use, so a destroyed key is not kept usable in this node's memory.
+    if let Some(vault) = &app.vault {
+        vault.forget(conversation);
+    }
     app.fanout.catch_up(conversation);
     app.feed.committed();
     // Its webhook deliveries were committed with its events; any node may claim them.

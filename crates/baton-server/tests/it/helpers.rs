@@ -195,6 +195,17 @@ pub async fn spawn_cluster_node(
     nats: Option<(&str, &str)>,
     poll: Option<std::time::Duration>,
 ) -> TestApp {
+    spawn_cluster_node_with(scratch, node_id, nats, poll, AppConfig::default()).await
+}
+
+/// [`spawn_cluster_node`] over `base` (a master key, say) instead of the defaults.
+pub async fn spawn_cluster_node_with(
+    scratch: &Scratch,
+    node_id: &str,
+    nats: Option<(&str, &str)>,
+    poll: Option<std::time::Duration>,
+    base: AppConfig,
+) -> TestApp {
     let store = PgStore::open(scratch.connect_options(), PgOptions::default())
         .await
         .unwrap();
@@ -206,10 +217,7 @@ pub async fn spawn_cluster_node(
         }),
         poll,
     };
-    let config = AppConfig {
-        cluster,
-        ..AppConfig::default()
-    };
+    let config = AppConfig { cluster, ..base };
     start(
         tempfile::tempdir().unwrap(),
         Arc::new(store),

@@ -369,3 +369,62 @@ async fn without_notifications_a_node_catches_up_from_the_store() {
     );
     assert_eq!(served_within(&b, "poll-1", all.len()).await, all);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_erasure_on_one_node_leaves_the_key_usable_on_no_other() {
+    let Some(schema) = postgres_schema().await else {
+        return;
+    };
+    let Some(url) = nats_url() else {
+        return;
+    };
+    let stream = nats_stream_name();
+    let sealed = || baton_server::AppConfig {
+        master_key: Some(crate::sealed::master(7)),
+        ..baton_server::AppConfig::default()
+    };
+    let node = |id: &'static str| {
+        crate::helpers::spawn_cluster_node_with(
+            &schema.scratch,
+            id,
+            Some((&url, &stream)),
+            None,
+            sealed(),
+        )
+    };
+    let a = node("node-a").await;
+    let b = node("node-b").await;
+    let bot = a.key("bot", None).await;
+    a.append_ok(
+        "erase-1",
+        json!([{"type": "customer_message", "text": "the orchid delivery code"}]),
+        &bot,
+    )
+    .await;
+    // B reads it in clear: B now holds the unwrapped key and the folded state.
+    let read = served_within(&b, "erase-1", 1).await;
+    assert_eq!(read[0]["text"], "the orchid delivery code");
+
+    let (status, body) = a
+        .call(
+            reqwest::Method::DELETE,
+            "/v1/conversations/erase-1",
+            Some(json!({"reason": "the customer asked"})),
+            &a.admin_key,
+        )
+        .await;
+    assert!(status.is_success(), "{status} {body}");
+    crate::helpers::eventually("B serves the erased view", async || {
+        let events = b.try_events("erase-1").await?;
+        let first = events.first()?;
+        (first["erased"] == true && first.get("text") != Some(&json!("the orchid delivery code")))
+            .then_some(())
+    })
+    .await;
+    let (status, state) = b.get("/v1/conversations/erase-1", Some(&b.admin_key)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        !state.to_string().contains("orchid"),
+        "B's state holds none of it: {state}"
+    );
+}

@@ -71,15 +71,40 @@ impl Scratch {
             .options([("search_path", self.name.as_str())])
     }
 
-    /// Drops the schema and everything in it.
+    /// Drops the schema and everything in it. A session that still holds a lock in
+    /// it (a transaction of an app whose runtime stopped mid-way, as a test's does when
+    /// it ends) would make the drop wait forever: such sessions are ended first, and
+    /// the drop waits for locks a few seconds at a time.
     pub async fn drop_schema(&self) -> Result<(), StoreError> {
         let mut conn = PgConnection::connect_with(&self.server).await?;
-        sqlx::query(AssertSqlSafe(format!(
-            "DROP SCHEMA IF EXISTS {} CASCADE",
-            self.name.as_str()
-        )))
-        .execute(&mut conn)
-        .await?;
+        sqlx::query("SET lock_timeout = '3s'")
+            .execute(&mut conn)
+            .await?;
+        let mut tries = 0;
+        loop {
+            sqlx::query(
+                "SELECT pg_terminate_backend(pid) FROM (
+                     SELECT DISTINCT l.pid FROM pg_locks l
+                     JOIN pg_class c ON c.oid = l.relation
+                     JOIN pg_namespace n ON n.oid = c.relnamespace
+                     WHERE n.nspname = $1 AND l.pid <> pg_backend_pid()
+                 ) holders",
+            )
+            .bind(self.name.as_str())
+            .execute(&mut conn)
+            .await?;
+            let dropped = sqlx::query(AssertSqlSafe(format!(
+                "DROP SCHEMA IF EXISTS {} CASCADE",
+                self.name.as_str()
+            )))
+            .execute(&mut conn)
+            .await;
+            match dropped {
+                Ok(_) => break,
+                Err(_) if tries < 5 => tries += 1,
+                Err(error) => return Err(error.into()),
+            }
+        }
         conn.close().await?;
         Ok(())
     }
