@@ -141,6 +141,22 @@ validated_id!(
     OfferId
 );
 
+/// `prefix` and 16 lowercase hex digits of `bytes`: the shape of baton's random public
+/// ids (keys, webhooks).
+pub fn random_hex_id(prefix: &str, bytes: [u8; 8]) -> String {
+    format!("{prefix}{}", hex::encode(bytes))
+}
+
+/// Whether `raw` is `prefix` followed by exactly 16 lowercase hex digits.
+pub fn is_random_hex_id(raw: &str, prefix: &str) -> bool {
+    raw.strip_prefix(prefix).is_some_and(|digits| {
+        digits.len() == 16
+            && digits
+                .bytes()
+                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    })
+}
+
 /// Why a string is not a key id.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("a key id is `key_` followed by 16 lowercase hex digits")]
@@ -155,17 +171,12 @@ pub struct KeyId(String);
 impl KeyId {
     /// The id made of these random bytes.
     pub fn from_random(bytes: [u8; 8]) -> Self {
-        Self(format!("key_{}", hex::encode(bytes)))
+        Self(random_hex_id("key_", bytes))
     }
 
     /// Validates an id.
     pub fn parse(raw: &str) -> Result<Self, KeyIdError> {
-        let digits = raw.strip_prefix("key_").ok_or(KeyIdError)?;
-        if digits.len() == 16
-            && digits
-                .bytes()
-                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-        {
+        if is_random_hex_id(raw, "key_") {
             Ok(Self(raw.to_owned()))
         } else {
             Err(KeyIdError)

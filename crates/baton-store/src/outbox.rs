@@ -23,17 +23,12 @@ pub struct WebhookId(String);
 impl WebhookId {
     /// The id made of these random bytes.
     pub fn from_random(bytes: [u8; 8]) -> Self {
-        Self(format!("wh_{}", hex::encode(bytes)))
+        Self(baton_core::id::random_hex_id("wh_", bytes))
     }
 
     /// Validates an id.
     pub fn parse(raw: &str) -> Result<Self, WebhookIdError> {
-        let digits = raw.strip_prefix("wh_").ok_or(WebhookIdError)?;
-        if digits.len() == 16
-            && digits
-                .bytes()
-                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-        {
+        if baton_core::id::is_random_hex_id(raw, "wh_") {
             Ok(Self(raw.to_owned()))
         } else {
             Err(WebhookIdError)
