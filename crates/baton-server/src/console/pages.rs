@@ -327,18 +327,14 @@ pub async fn conversations(
         lines: Vec::new(),
         next: None,
     };
-    let mut store_query = match search::parse(&query) {
+    let store_query = match search::parse(&query) {
         Ok(q) => q,
         Err(error) => {
             page.problem = Some(error.message.clone());
             return Page::refused(&error, &page);
         }
     };
-    let limit = store_query.limit;
-    store_query.limit = limit + 1;
-    let mut rows = app.store.search_conversations(store_query).await?;
-    let more = rows.len() > limit as usize;
-    rows.truncate(limit as usize);
+    let (rows, next_cursor) = search::page(&app, store_query).await?;
     let minute = |t: baton_core::Timestamp| {
         let t = t.to_string();
         format!(
@@ -374,8 +370,7 @@ pub async fn conversations(
             updated_at: minute(row.summary.updated_at),
         })
         .collect();
-    page.next = rows.last().filter(|_| more).map(|last| {
-        let cursor = search::cursor_after(last);
+    page.next = next_cursor.map(|cursor| {
         let mut pairs = vec![("cursor", cursor)];
         for (name, value) in [
             ("owner", &query.owner),

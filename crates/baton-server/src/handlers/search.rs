@@ -120,17 +120,26 @@ pub async fn search(
     app.access
         .record(&principal, AccessKind::ConversationSearch, None)
         .await;
-    let limit = store_query.limit;
-    // One more than the page says whether another page follows.
-    store_query.limit = limit + 1;
-    let mut rows = app.store.search_conversations(store_query).await?;
-    let more = rows.len() > limit as usize;
-    rows.truncate(limit as usize);
-    let next_cursor = rows.last().filter(|_| more).map(cursor_after);
+    let (rows, next_cursor) = page(&app, store_query).await?;
     Ok(Json(SearchAnswer {
         conversations: rows.iter().map(line).collect(),
         next_cursor,
     }))
+}
+
+/// One page of `query`, and the cursor of the next page if one follows.
+pub async fn page(
+    app: &AppState,
+    mut query: ConversationQuery,
+) -> Result<(Vec<ConversationRow>, Option<String>), ApiError> {
+    let limit = query.limit;
+    // One more than the page says whether another page follows.
+    query.limit = limit + 1;
+    let mut rows = app.store.search_conversations(query).await?;
+    let more = rows.len() > limit as usize;
+    rows.truncate(limit as usize);
+    let next_cursor = rows.last().filter(|_| more).map(cursor_after);
+    Ok((rows, next_cursor))
 }
 
 fn line(row: &ConversationRow) -> ConversationLine {
@@ -208,7 +217,7 @@ fn id_param<T, E: std::fmt::Display>(
 }
 
 /// The cursor that continues after `row`.
-pub fn cursor_after(row: &ConversationRow) -> String {
+fn cursor_after(row: &ConversationRow) -> String {
     encode_cursor(row.summary.started_at, &row.id)
 }
 

@@ -19,12 +19,7 @@ fn message(id: &str, text: &str) -> Value {
 }
 
 fn bot() -> Principal {
-    Principal {
-        role: Role::Bot,
-        agent: None,
-        key: baton_store::KeyId::from_random([0; 8]),
-        address: None,
-    }
+    Principal::in_process(Role::Bot, None)
 }
 
 /// The live state as a fold of the stored log: `(last_seq, owner)`.

@@ -188,18 +188,8 @@ async fn measure(server: &BenchServer, args: &ConversationsArgs) -> anyhow::Resu
     baton_server::routing::set_presence(&app, &agent_id, Presence::Available)
         .await
         .map_err(|e| anyhow::anyhow!(e.message))?;
-    let bot = Principal {
-        role: Role::Bot,
-        agent: None,
-        key: baton_store::KeyId::from_random([0; 8]),
-        address: None,
-    };
-    let agent = Principal {
-        role: Role::Agent,
-        agent: Some(agent_id),
-        key: baton_store::KeyId::from_random([0; 8]),
-        address: None,
-    };
+    let bot = Principal::in_process(Role::Bot, None);
+    let agent = Principal::in_process(Role::Agent, Some(agent_id));
     let next = Arc::new(AtomicU64::new(0));
     let bar = progress(args.conversations, "conversations");
     let started = Instant::now();

@@ -34,12 +34,7 @@ pub async fn run(args: IdleArgs) -> anyhow::Result<()> {
     let server = BenchServer::start(&super::harness::EngineArgs::embedded()).await?;
     let before = rss_mb();
     let turn: Vec<serde_json::Value> = fixture::calm_turn(0).into();
-    let bot = Principal {
-        role: Role::Bot,
-        agent: None,
-        key: baton_store::KeyId::from_random([0; 8]),
-        address: None,
-    };
+    let bot = Principal::in_process(Role::Bot, None);
     let next = Arc::new(AtomicU64::new(0));
     let bar = progress(args.conversations, "opening conversations");
     let mut tasks = Vec::new();

@@ -74,12 +74,7 @@ async fn receiver() -> anyhow::Result<(String, Arrivals)> {
 
 /// Appends the workload; returns events/s (customer messages and baton's decisions).
 async fn appends(server: &BenchServer, args: &WebhooksArgs) -> anyhow::Result<(u64, f64)> {
-    let principal = Principal {
-        role: Role::Bot,
-        agent: None,
-        key: baton_store::KeyId::from_random([0; 8]),
-        address: None,
-    };
+    let principal = Principal::in_process(Role::Bot, None);
     let next = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let started = Instant::now();
     let mut workers = Vec::new();

@@ -142,13 +142,7 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
     }
     let mut importer = Importer {
         app,
-        // In process, with no key: the all-zero key id marks what the importer wrote.
-        principal: Principal {
-            role: Role::Admin,
-            agent: None,
-            key: baton_store::KeyId::from_random([0; 8]),
-            address: None,
-        },
+        principal: Principal::in_process(Role::Admin, None),
         batch: None,
         summary: Summary::default(),
         seen: BTreeSet::new(),
