@@ -11,7 +11,7 @@ use std::cmp::Ordering;
 use std::fmt::Write as _;
 
 use serde::Serialize;
-use serde_json::{Number, Value};
+use serde_json::{Map, Number, Value};
 
 /// Why a value could not be canonicalized.
 #[derive(Debug, thiserror::Error)]
@@ -24,6 +24,63 @@ pub fn to_canonical_string<T: Serialize + ?Sized>(value: &T) -> Result<String, C
     let mut out = String::with_capacity(512);
     write_value(&value, &mut out)?;
     Ok(out)
+}
+
+/// The canonical text of a value already in hand (no conversion, no copy).
+pub fn value_to_canonical(value: &Value) -> Result<String, CanonicalError> {
+    let mut out = String::with_capacity(512);
+    write_value(value, &mut out)?;
+    Ok(out)
+}
+
+/// One member of a canonical object: its name and its `"name":value` text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member<'a> {
+    /// The member's name.
+    pub name: &'a str,
+    /// `"name":value`, canonical.
+    pub text: String,
+}
+
+/// The members of `map`, each written once, in JCS order: objects that share members
+/// (an event, its structure, its customer data) are then assembled by [`object_of`]
+/// without writing any member twice.
+pub fn members(map: &Map<String, Value>) -> Result<Vec<Member<'_>>, CanonicalError> {
+    let mut members = map
+        .iter()
+        .map(|(name, value)| {
+            let mut text = String::with_capacity(32);
+            write_string(name, &mut text);
+            text.push(':');
+            write_value(value, &mut text)?;
+            Ok(Member { name, text })
+        })
+        .collect::<Result<Vec<_>, CanonicalError>>()?;
+    sort_members(&mut members);
+    Ok(members)
+}
+
+/// Puts members in JCS order (UTF-16 code units of their names).
+pub fn sort_members(members: &mut [Member<'_>]) {
+    if !members.is_sorted_by(|a, b| key_order(a.name, b.name) != Ordering::Greater) {
+        members.sort_by(|a, b| key_order(a.name, b.name));
+    }
+}
+
+/// The canonical object made of `members`, which must be in JCS order with distinct
+/// names (as [`members`] and [`sort_members`] leave them).
+pub fn object_of<'m, 'a: 'm>(members: impl IntoIterator<Item = &'m Member<'a>>) -> String {
+    let members = members.into_iter();
+    let mut out = String::with_capacity(512);
+    out.push('{');
+    for (index, member) in members.enumerate() {
+        if index > 0 {
+            out.push(',');
+        }
+        out.push_str(&member.text);
+    }
+    out.push('}');
+    out
 }
 
 fn write_value(value: &Value, out: &mut String) -> Result<(), CanonicalError> {
@@ -68,7 +125,7 @@ fn write_value(value: &Value, out: &mut String) -> Result<(), CanonicalError> {
 }
 
 /// JCS orders property names by their UTF-16 code units.
-fn key_order(a: &str, b: &str) -> Ordering {
+pub fn key_order(a: &str, b: &str) -> Ordering {
     if a.is_ascii() && b.is_ascii() {
         a.as_bytes().cmp(b.as_bytes())
     } else {
@@ -174,6 +231,21 @@ mod tests {
         #[test]
         fn matches_the_reference_implementation(value in json_value()) {
             prop_assert_eq!(to_canonical_string(&value).unwrap(), reference(&value));
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(500))]
+        #[test]
+        fn an_object_assembled_from_its_members_is_its_canonical_text(
+            entries in prop::collection::vec(
+                (prop_oneof![any::<String>(), "[\u{e000}\u{1f600}a-c]{1,3}"], json_value()),
+                0..8,
+            )
+        ) {
+            let map: Map<String, Value> = entries.into_iter().collect();
+            let members = members(&map).unwrap();
+            prop_assert_eq!(object_of(&members), reference(&Value::Object(map)));
         }
     }
 

@@ -270,12 +270,11 @@ pub async fn write(
         repeats.extend(facts.observe(&event, &extractor));
         let sealed_event = match &key {
             Some(key) => {
-                let sealed = crate::vault::Vault::seal(conversation, key, &prev, &event)
-                    .map_err(ApiError::internal)?;
                 // Subscribers get the plain event (redacted per reader as ever).
-                plain.push(Some(
-                    baton_core::ledger::canonical_json(&event).map_err(ApiError::internal)?,
-                ));
+                let (sealed, plain_json) =
+                    crate::vault::Vault::seal(conversation, key, &prev, &event)
+                        .map_err(ApiError::internal)?;
+                plain.push(plain_json);
                 sealed
             }
             None => {

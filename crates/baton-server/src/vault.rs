@@ -185,16 +185,23 @@ impl Vault {
         Ok(open)
     }
 
-    /// Seals `event` (its customer data into an envelope) and chains it onto `prev`.
+    /// Seals `event` (its customer data into an envelope) and chains it onto `prev`;
+    /// with it, the plain canonical event when that differs from what is stored.
     pub fn seal(
         cid: &ConversationId,
         key: &OpenKey,
         prev: &Digest,
         event: &Event,
-    ) -> Result<SealedEvent, baton_core::seal::SealError> {
+    ) -> Result<(SealedEvent, Option<String>), baton_core::seal::SealError> {
         let nonce: [u8; NONCE_BYTES] = random();
-        let canonical = seal::seal_event(event, cid, &key.key, &key.id, nonce)?;
-        Ok(SealedEvent::from_canonical(prev, event, canonical))
+        let forms = seal::seal_forms(event, cid, &key.key, &key.id, nonce)?;
+        Ok(match forms.sealed {
+            Some(sealed) => (
+                SealedEvent::from_canonical(prev, event, sealed),
+                Some(forms.plain),
+            ),
+            None => (SealedEvent::from_canonical(prev, event, forms.plain), None),
+        })
     }
 
     /// A stored event as it reads: decrypted, its own plain form, or erased.

@@ -27,7 +27,7 @@ pub mod fields;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::canonical::{CanonicalError, to_canonical_string};
+use crate::canonical::{self, CanonicalError, Member};
 use crate::event::{Event, EventKind};
 use crate::id::ConversationId;
 
@@ -110,6 +110,23 @@ pub fn join(object: &mut Map<String, Value>, secret: Map<String, Value>) {
     object.extend(secret);
 }
 
+/// An event's canonical forms, written together.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Forms {
+    /// `JCS(event)`: what subscribers read (redacted per reader as ever).
+    pub plain: String,
+    /// What is stored and hashed, when it differs from `plain`: `None` for an event
+    /// without customer data, which is its own sealed form.
+    pub sealed: Option<String>,
+}
+
+impl Forms {
+    /// What is stored and hashed.
+    pub fn stored(&self) -> &str {
+        self.sealed.as_deref().unwrap_or(&self.plain)
+    }
+}
+
 /// The sealed canonical JSON of `event`: what is stored and hashed.
 pub fn seal_event(
     event: &Event,
@@ -118,29 +135,62 @@ pub fn seal_event(
     kid: &str,
     nonce: [u8; NONCE_BYTES],
 ) -> Result<String, SealError> {
-    let mut value = serde_json::to_value(event).map_err(|e| CanonicalError(e.to_string()))?;
-    let Some(object) = value.as_object_mut() else {
+    let forms = seal_forms(event, conversation, key, kid, nonce)?;
+    Ok(forms.sealed.unwrap_or(forms.plain))
+}
+
+/// Both canonical forms of `event`, each top-level member written once: the plain
+/// event, its customer data (encrypted) and its structure with the envelope are
+/// assembled from the same member texts, so sealing adds the encryption and one
+/// small envelope to what the plain path does, not another canonicalization.
+pub fn seal_forms(
+    event: &Event,
+    conversation: &ConversationId,
+    key: &DataKey,
+    kid: &str,
+    nonce: [u8; NONCE_BYTES],
+) -> Result<Forms, SealError> {
+    let value = serde_json::to_value(event).map_err(|e| CanonicalError(e.to_string()))?;
+    let Value::Object(object) = &value else {
         return Err(SealError::NotAnObject("event".into()));
     };
-    if let Some(secret) = split(object) {
-        let plain = to_canonical_string(&secret)?;
-        let ct = key.encrypt(
-            &nonce,
-            plain.as_bytes(),
-            &associated_data(conversation, event.seq),
-        );
-        let envelope = Envelope {
-            alg: Alg::A256Gcm,
-            kid: kid.to_owned(),
-            nonce: crypto::b64(&nonce),
-            ct: crypto::b64(&ct),
-        };
-        object.insert(
-            SEALED_MEMBER.to_owned(),
-            serde_json::to_value(envelope).map_err(|e| CanonicalError(e.to_string()))?,
-        );
+    let members = canonical::members(object)?;
+    let plain = canonical::object_of(&members);
+    let secret_names = fields::customer_fields(event.body.event_kind());
+    let (secret, mut structure): (Vec<&Member>, Vec<&Member>) = members
+        .iter()
+        .partition(|member| secret_names.contains(&member.name));
+    if secret.is_empty() {
+        return Ok(Forms {
+            plain,
+            sealed: None,
+        });
     }
-    Ok(to_canonical_string(&value)?)
+    let ct = key.encrypt(
+        &nonce,
+        canonical::object_of(secret).as_bytes(),
+        &associated_data(conversation, event.seq),
+    );
+    let envelope = Envelope {
+        alg: Alg::A256Gcm,
+        kid: kid.to_owned(),
+        nonce: crypto::b64(&nonce),
+        ct: crypto::b64(&ct),
+    };
+    let envelope = serde_json::to_value(envelope).map_err(|e| CanonicalError(e.to_string()))?;
+    let sealed_member = Member {
+        name: SEALED_MEMBER,
+        text: format!(
+            "\"{SEALED_MEMBER}\":{}",
+            canonical::value_to_canonical(&envelope)?
+        ),
+    };
+    structure.push(&sealed_member);
+    structure.sort_by(|a, b| canonical::key_order(a.name, b.name));
+    Ok(Forms {
+        plain,
+        sealed: Some(canonical::object_of(structure)),
+    })
 }
 
 /// Whether stored JSON may hold an envelope: a cheap test before any parse. A `"sealed"`
@@ -197,7 +247,7 @@ pub fn open(
         serde_json::from_value(envelope).map_err(|e| SealError::Open(e.to_string()))?;
     let Some((key, kid)) = key else {
         erase(object);
-        return Ok(Opened::Erased(to_canonical_string(&value)?));
+        return Ok(Opened::Erased(canonical::value_to_canonical(&value)?));
     };
     if envelope.kid != kid {
         return Err(SealError::WrongKey {
@@ -217,7 +267,7 @@ pub fn open(
     let secret: Map<String, Value> =
         serde_json::from_slice(&plain).map_err(|e| SealError::Open(e.to_string()))?;
     join(object, secret);
-    Ok(Opened::Decrypted(to_canonical_string(&value)?))
+    Ok(Opened::Decrypted(canonical::value_to_canonical(&value)?))
 }
 
 /// Marks an event object erased: the flag and the placeholders its type requires.

@@ -175,6 +175,28 @@ proptest! {
     }
 
     #[test]
+    fn both_forms_match_the_value_based_construction(kind in any_kind(), t in text(), meta: bool,
+        seq in 1u64..1000, nonce: [u8; 12]) {
+        let event = sample(kind, seq, &t, meta);
+        let forms = seal_forms(&event, &cid(), &key(), "dk_9", nonce).unwrap();
+        prop_assert_eq!(&forms.plain, &canonical_json(&event).unwrap());
+        // The oracle: split the event's JSON value, canonicalize each part on its own.
+        let mut value = serde_json::to_value(&event).unwrap();
+        let object = value.as_object_mut().unwrap();
+        match split(object) {
+            None => prop_assert!(forms.sealed.is_none()),
+            Some(secret) => {
+                let plain = crate::canonical::to_canonical_string(&secret).unwrap();
+                let ct = key().encrypt(&nonce, plain.as_bytes(), &associated_data(&cid(), seq));
+                object.insert(SEALED_MEMBER.into(), json!({"alg": "A256GCM", "kid": "dk_9",
+                    "nonce": crypto::b64(&nonce), "ct": crypto::b64(&ct)}));
+                let expected = crate::canonical::to_canonical_string(&value).unwrap();
+                prop_assert_eq!(forms.sealed.as_deref(), Some(expected.as_str()));
+            }
+        }
+    }
+
+    #[test]
     fn the_sealed_form_hashes_stably(kind in any_kind(), t in text(), nonce: [u8; 12]) {
         let event = sample(kind, 1, &t, true);
         let first = seal_event(&event, &cid(), &key(), "dk_9", nonce).unwrap();
