@@ -469,6 +469,9 @@ pub struct Erased {
     pub reason: Text,
     /// Who asked.
     pub by: ErasedBy,
+    /// The API key that asked (absent for the retention rule).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<crate::id::KeyId>,
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 //! every chain still verifies; reads afterwards show structure with erased markers.
 
 use baton_core::event::{Erased, ErasedBy, EventBody};
+use baton_core::id::KeyId;
 use baton_core::{ConversationId, Text};
 use serde::Serialize;
 
@@ -30,6 +31,7 @@ pub async fn erase(
     cid: &ConversationId,
     reason: Text,
     by: ErasedBy,
+    key: Option<KeyId>,
 ) -> Result<Erasure, ApiError> {
     let Some(vault) = app.vault.clone() else {
         return Err(ApiError::conflict(
@@ -54,7 +56,7 @@ pub async fn erase(
         app,
         cid,
         &mut live,
-        EventBody::Erased(Erased { reason, by }),
+        EventBody::Erased(Erased { reason, by, key }),
     )
     .await?;
     let now = app.clock.now();

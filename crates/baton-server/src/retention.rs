@@ -59,7 +59,7 @@ pub async fn run_once(app: &AppState, retention: Retention) -> Result<u64, ApiEr
     .map_err(ApiError::internal)?;
     let mut erased = 0;
     for cid in due(app, retention).await? {
-        match crate::erasure::erase(app, &cid, reason.clone(), ErasedBy::Retention).await {
+        match crate::erasure::erase(app, &cid, reason.clone(), ErasedBy::Retention, None).await {
             Ok(_) => erased += 1,
             // Erased meanwhile (by an admin, or another node): nothing left to do.
             Err(e) if e.code == "already_erased" => {}

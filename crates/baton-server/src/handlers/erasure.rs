@@ -37,9 +37,15 @@ pub async fn erase_conversation(
     ApiJson(request): ApiJson<EraseRequest>,
 ) -> Result<Json<Erasure>, ApiError> {
     principal.require(&[Role::Admin])?;
-    erase(&app, &cid, request.reason, ErasedBy::Admin)
-        .await
-        .map(Json)
+    erase(
+        &app,
+        &cid,
+        request.reason,
+        ErasedBy::Admin,
+        Some(principal.key.clone()),
+    )
+    .await
+    .map(Json)
 }
 
 /// What erasing a customer did.
@@ -69,7 +75,15 @@ pub async fn erase_customer(
     }
     let mut erased = Vec::new();
     for row in rows {
-        match erase(&app, &row.id, request.reason.clone(), ErasedBy::Admin).await {
+        match erase(
+            &app,
+            &row.id,
+            request.reason.clone(),
+            ErasedBy::Admin,
+            Some(principal.key.clone()),
+        )
+        .await
+        {
             Ok(done) => erased.push(done),
             Err(e) if e.code == "already_erased" => {}
             Err(e) => return Err(e),

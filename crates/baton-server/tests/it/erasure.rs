@@ -62,11 +62,20 @@ async fn erasure_destroys_the_data_and_keeps_the_chain() {
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
+    // A second admin key asks, so the event must name that key, not the bootstrap one.
+    let (status, created) = app
+        .post("/v1/keys", &json!({"role": "admin"}), Some(&app.admin_key))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let (eraser, eraser_id) = (
+        created["key"].as_str().unwrap().to_owned(),
+        created["id"].as_str().unwrap().to_owned(),
+    );
     let (status, erased) = delete(
         &app,
         "/v1/conversations/c-gone",
         Some(reason.clone()),
-        &app.admin_key,
+        &eraser,
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{erased}");
@@ -87,6 +96,7 @@ async fn erasure_destroys_the_data_and_keeps_the_chain() {
     assert_eq!(last["type"], "erased");
     assert_eq!(last["reason"], "GDPR art. 17 request #881");
     assert_eq!(last["by"], "admin");
+    assert_eq!(last["key"], eraser_id.as_str(), "the erasing key is named");
     assert_eq!(last["seq"], erased["seq"]);
     recompute(after);
     let (status, report) = app.get("/v1/ledger/verify", Some(&auditor)).await;
@@ -279,6 +289,10 @@ async fn retention_erases_exactly_the_conversations_closed_too_long() {
         assert_eq!(events.last().unwrap()["type"] == "erased", erased, "{cid}");
         if erased {
             assert_eq!(events.last().unwrap()["by"], "retention");
+            assert!(
+                events.last().unwrap().get("key").is_none(),
+                "retention has no key"
+            );
         }
     }
     let (_, metrics) = (
