@@ -32,6 +32,8 @@ pub enum PackageFormat {
     Botframework,
     /// A Zendesk ticket.
     Zendesk,
+    /// A Twilio TaskRouter task.
+    Taskrouter,
 }
 
 impl PackageFormat {
@@ -43,6 +45,7 @@ impl PackageFormat {
             "html" => Self::Html,
             "botframework" => Self::Botframework,
             "zendesk" => Self::Zendesk,
+            "taskrouter" => Self::Taskrouter,
             _ => return None,
         })
     }

@@ -5,8 +5,8 @@
 //! - [`input`]: what the server passes in; [`model`]: the JSON contract;
 //!   [`build`]: building it; [`words`] and [`timeline`]: its sentences.
 //! - Renderers over a built package: [`markdown`], [`html`] (a fragment the console
-//!   embeds), [`botframework`] (a `handoff.initiate` event activity) and [`zendesk`]
-//!   (a ticket-create body).
+//!   embeds), [`botframework`] (a `handoff.initiate` event activity), [`zendesk`]
+//!   (a ticket-create body) and [`taskrouter`] (a Twilio TaskRouter task).
 
 pub mod botframework;
 pub mod build;
@@ -14,6 +14,7 @@ pub mod html;
 pub mod input;
 pub mod markdown;
 pub mod model;
+pub mod taskrouter;
 pub mod timeline;
 pub mod words;
 pub mod zendesk;
@@ -32,4 +33,5 @@ pub use input::{
 };
 pub use markdown::render_markdown;
 pub use model::{ContextPackage, PACKAGE_VERSION};
+pub use taskrouter::render_taskrouter;
 pub use zendesk::render_zendesk;

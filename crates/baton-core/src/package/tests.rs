@@ -4,8 +4,9 @@
 use serde_json::{Value, json};
 
 use super::*;
-use crate::event::Event;
+use crate::event::{Event, Priority};
 use crate::facts::{FactConfig, FactExtractor, FactKind, FactSource, ViewerRole, normalize};
+use crate::package::taskrouter::task_priority;
 use crate::state::ConversationState;
 use crate::timestamp::Timestamp;
 
@@ -402,6 +403,40 @@ fn zendesk_body_has_the_documented_shape() {
             "{tag}"
         );
     }
+}
+
+#[test]
+fn taskrouter_task_has_the_documented_shape() {
+    let package = build(&abcd_events(&fixtures()[0]), ViewerRole::Agent, &[]);
+    let task = render_taskrouter(&package);
+    assert_eq!(task["task_channel"], "chat");
+    // TaskRouter's priority is an integer, higher first: a high-priority handoff
+    // outranks a normal one.
+    assert_eq!(package.situation.priority, Priority::High);
+    assert_eq!(task["priority"], 50);
+    assert!(task_priority(Priority::Urgent) > task_priority(Priority::High));
+    assert!(task_priority(Priority::Normal) > task_priority(Priority::Low));
+    let attributes = &task["attributes"];
+    assert_eq!(attributes["skills"], json!(package.recommendation.skills));
+    assert_eq!(
+        attributes["conversations"]["conversation_label_1"],
+        package.background.conversation_id.as_str()
+    );
+    assert_eq!(attributes["conversations"]["direction"], "Inbound");
+    assert_eq!(
+        attributes["baton"]["conversation_id"],
+        package.background.conversation_id.as_str()
+    );
+    let reasons: Vec<&str> = package
+        .situation
+        .reasons
+        .iter()
+        .map(|r| r.code.as_str())
+        .collect();
+    assert_eq!(attributes["baton"]["reasons"], json!(reasons));
+    // The desk JSON-encodes the attributes into the `Attributes` form parameter: they
+    // must stay a JSON object.
+    assert!(attributes.is_object());
 }
 
 #[test]

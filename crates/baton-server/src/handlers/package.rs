@@ -5,7 +5,9 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use baton_core::ConversationId;
 use baton_core::access::{AccessKind, PackageFormat};
-use baton_core::package::{render_botframework, render_html, render_markdown, render_zendesk};
+use baton_core::package::{
+    render_botframework, render_html, render_markdown, render_taskrouter, render_zendesk,
+};
 use serde::Deserialize;
 
 use crate::app::AppState;
@@ -17,12 +19,12 @@ use crate::extract::{ApiPath, ApiQuery};
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct PackageQuery {
-    /// `json` (default), `markdown`, `html`, `botframework` or `zendesk`.
+    /// `json` (default), `markdown`, `html`, `botframework`, `zendesk` or `taskrouter`.
     #[serde(default)]
     pub format: Option<String>,
 }
 
-/// `GET /v1/conversations/{cid}/package[?format=json|markdown|html|botframework|zendesk]`:
+/// `GET /v1/conversations/{cid}/package[?format=json|markdown|html|botframework|zendesk|taskrouter]`:
 /// the SBAR context package, redacted for the caller's role.
 #[utoipa::path(get, path = "/v1/conversations/{cid}/package", params(("cid" = String, Path), PackageQuery),
     responses((status = 200, description = "the package"), (status = 400), (status = 404)))]
@@ -33,35 +35,32 @@ pub async fn package(
     ApiQuery(query): ApiQuery<PackageQuery>,
 ) -> Result<Response, ApiError> {
     let format = query.format.as_deref().unwrap_or("json");
-    if !matches!(
-        format,
-        "json" | "markdown" | "html" | "botframework" | "zendesk"
-    ) {
+    let Some(format) = PackageFormat::parse(format) else {
         return Err(ApiError::bad_request(
             "invalid_query",
-            "format must be json, markdown, html, botframework or zendesk",
+            "format must be json, markdown, html, botframework, zendesk or taskrouter",
         )
         .with_field("format"));
-    }
+    };
     let package = crate::package::build_for(&app, &principal, &cid).await?;
-    let read = PackageFormat::parse(format).unwrap_or(PackageFormat::Json);
     app.access
-        .record(&principal, AccessKind::Package { format: read }, Some(&cid))
+        .record(&principal, AccessKind::Package { format }, Some(&cid))
         .await;
     let json = |value: serde_json::Value| axum::Json(value).into_response();
     Ok(match format {
-        "markdown" => (
+        PackageFormat::Markdown => (
             [(header::CONTENT_TYPE, "text/markdown; charset=utf-8")],
             render_markdown(&package),
         )
             .into_response(),
-        "html" => (
+        PackageFormat::Html => (
             [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
             render_html(&package),
         )
             .into_response(),
-        "botframework" => json(render_botframework(&package)),
-        "zendesk" => json(render_zendesk(&package)),
-        _ => axum::Json(&package).into_response(),
+        PackageFormat::Botframework => json(render_botframework(&package)),
+        PackageFormat::Zendesk => json(render_zendesk(&package)),
+        PackageFormat::Taskrouter => json(render_taskrouter(&package)),
+        PackageFormat::Json => axum::Json(&package).into_response(),
     })
 }

@@ -248,6 +248,21 @@ async fn every_format_has_its_content_type_and_shape() {
     assert_eq!(ticket["ticket"]["external_id"], "c-42");
     assert_eq!(ticket["ticket"]["requester"]["email"], "maria@example.com");
 
+    let (status, content_type, text) = raw_package(&app, "c-42", "taskrouter", &bot).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        content_type.starts_with("application/json"),
+        "{content_type}"
+    );
+    let task: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(task["task_channel"], "chat");
+    assert!(task["priority"].is_u64(), "{task}");
+    assert_eq!(task["attributes"]["skills"], json!(["orders"]));
+    assert_eq!(
+        task["attributes"]["conversations"]["conversation_label_1"],
+        "c-42"
+    );
+
     for bad in ["pdf", "JSON", ""] {
         let refused = app
             .get(
@@ -316,7 +331,7 @@ async fn a_card_number_is_masked_for_the_agent_and_clear_for_the_auditor() {
         line["text"].as_str().unwrap().contains("1111"),
         "the last four stay: {line}"
     );
-    for format in ["markdown", "html", "botframework", "zendesk"] {
+    for format in ["markdown", "html", "botframework", "zendesk", "taskrouter"] {
         let (status, _, rendered) = raw_package(&app, "c1", format, &ana).await;
         assert_eq!(status, StatusCode::OK);
         assert!(

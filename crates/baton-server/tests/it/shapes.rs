@@ -263,7 +263,7 @@ async fn success_shapes() {
         ".last_event_at" => "[at]",
     });
 
-    for format in ["json", "zendesk", "botframework"] {
+    for format in ["json", "zendesk", "botframework", "taskrouter"] {
         let (status, package) = app
             .get(
                 &format!("/v1/conversations/c-42/package?format={format}"),
