@@ -33,54 +33,72 @@ pub fn value_to_canonical(value: &Value) -> Result<String, CanonicalError> {
     Ok(out)
 }
 
-/// One member of a canonical object: its name and its `"name":value` text.
+/// A canonical object's text with where each member sits in it: objects that share
+/// members (an event, its structure, its customer data) are then assembled by
+/// [`Members::object_of`] from slices of one text, no member written twice.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Member<'a> {
-    /// The member's name.
-    pub name: &'a str,
-    /// `"name":value`, canonical.
+pub struct Members<'a> {
+    /// The whole object, canonical.
     pub text: String,
+    /// Each member's name and the byte range of its `"name":value` in `text`, in JCS
+    /// order.
+    pub spans: Vec<(&'a str, std::ops::Range<usize>)>,
 }
 
-/// The members of `map`, each written once, in JCS order: objects that share members
-/// (an event, its structure, its customer data) are then assembled by [`object_of`]
-/// without writing any member twice.
-pub fn members(map: &Map<String, Value>) -> Result<Vec<Member<'_>>, CanonicalError> {
-    let mut members = map
-        .iter()
-        .map(|(name, value)| {
-            let mut text = String::with_capacity(32);
-            write_string(name, &mut text);
-            text.push(':');
-            write_value(value, &mut text)?;
-            Ok(Member { name, text })
-        })
-        .collect::<Result<Vec<_>, CanonicalError>>()?;
-    sort_members(&mut members);
-    Ok(members)
-}
-
-/// Puts members in JCS order (UTF-16 code units of their names).
-pub fn sort_members(members: &mut [Member<'_>]) {
-    if !members.is_sorted_by(|a, b| key_order(a.name, b.name) != Ordering::Greater) {
-        members.sort_by(|a, b| key_order(a.name, b.name));
-    }
-}
-
-/// The canonical object made of `members`, which must be in JCS order with distinct
-/// names (as [`members`] and [`sort_members`] leave them).
-pub fn object_of<'m, 'a: 'm>(members: impl IntoIterator<Item = &'m Member<'a>>) -> String {
-    let members = members.into_iter();
-    let mut out = String::with_capacity(512);
-    out.push('{');
-    for (index, member) in members.enumerate() {
-        if index > 0 {
-            out.push(',');
+impl Members<'_> {
+    /// The canonical object of the members `keep` selects, in their order, with `extra`
+    /// (a `"name":value` text) placed where `extra_name` sorts.
+    pub fn object_of(&self, keep: impl Fn(&str) -> bool, extra: Option<(&str, &str)>) -> String {
+        let mut out = String::with_capacity(self.text.len() + extra.map_or(0, |e| e.1.len()));
+        let mut extra = extra;
+        out.push('{');
+        let push = |out: &mut String, text: &str| {
+            if out.len() > 1 {
+                out.push(',');
+            }
+            out.push_str(text);
+        };
+        for (name, range) in &self.spans {
+            if !keep(name) {
+                continue;
+            }
+            if let Some((extra_name, text)) = extra
+                && key_order(extra_name, name) == Ordering::Less
+            {
+                push(&mut out, text);
+                extra = None;
+            }
+            push(&mut out, &self.text[range.clone()]);
         }
-        out.push_str(&member.text);
+        if let Some((_, text)) = extra {
+            push(&mut out, text);
+        }
+        out.push('}');
+        out
     }
-    out.push('}');
-    out
+}
+
+/// The canonical text of `map` and its members' places in it.
+pub fn members(map: &Map<String, Value>) -> Result<Members<'_>, CanonicalError> {
+    let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+    if !entries.is_sorted_by(|a, b| key_order(a.0, b.0) != Ordering::Greater) {
+        entries.sort_by(|a, b| key_order(a.0, b.0));
+    }
+    let mut text = String::with_capacity(512);
+    let mut spans = Vec::with_capacity(entries.len());
+    text.push('{');
+    for (index, (name, value)) in entries.into_iter().enumerate() {
+        if index > 0 {
+            text.push(',');
+        }
+        let start = text.len();
+        write_string(name, &mut text);
+        text.push(':');
+        write_value(value, &mut text)?;
+        spans.push((name.as_str(), start..text.len()));
+    }
+    text.push('}');
+    Ok(Members { text, spans })
 }
 
 fn write_value(value: &Value, out: &mut String) -> Result<(), CanonicalError> {
@@ -245,7 +263,18 @@ mod tests {
         ) {
             let map: Map<String, Value> = entries.into_iter().collect();
             let members = members(&map).unwrap();
-            prop_assert_eq!(object_of(&members), reference(&Value::Object(map)));
+            prop_assert_eq!(&members.text, &reference(&Value::Object(map.clone())));
+            prop_assert_eq!(members.object_of(|_| true, None), members.text.clone());
+            // Any selection plus an extra member is the canonical text of that object.
+            let mut picked: Map<String, Value> =
+                map.iter().filter(|(k, _)| k.len() % 2 == 0).map(|(k, v)| (k.clone(), v.clone())).collect();
+            let assembled = if picked.contains_key("sealed") {
+                members.object_of(|name| name.len() % 2 == 0, None)
+            } else {
+                picked.insert("sealed".into(), json!({"ct": "x"}));
+                members.object_of(|name| name.len() % 2 == 0, Some(("sealed", r#""sealed":{"ct":"x"}"#)))
+            };
+            prop_assert_eq!(assembled, reference(&Value::Object(picked)));
         }
     }
 

@@ -27,7 +27,7 @@ pub mod fields;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::canonical::{self, CanonicalError, Member};
+use crate::canonical::{self, CanonicalError};
 use crate::event::{Event, EventKind};
 use crate::id::ConversationId;
 
@@ -155,42 +155,41 @@ pub fn seal_forms(
         return Err(SealError::NotAnObject("event".into()));
     };
     let members = canonical::members(object)?;
-    let plain = canonical::object_of(&members);
     let secret_names = fields::customer_fields(event.body.event_kind());
-    let (secret, mut structure): (Vec<&Member>, Vec<&Member>) = members
-        .iter()
-        .partition(|member| secret_names.contains(&member.name));
-    if secret.is_empty() {
+    let is_secret = |name: &str| secret_names.contains(&name);
+    if !members.spans.iter().any(|(name, _)| is_secret(name)) {
         return Ok(Forms {
-            plain,
+            plain: members.text,
             sealed: None,
         });
     }
+    let secret = members.object_of(is_secret, None);
     let ct = key.encrypt(
         &nonce,
-        canonical::object_of(secret).as_bytes(),
+        secret.as_bytes(),
         &associated_data(conversation, event.seq),
     );
-    let envelope = Envelope {
-        alg: Alg::A256Gcm,
-        kid: kid.to_owned(),
-        nonce: crypto::b64(&nonce),
-        ct: crypto::b64(&ct),
-    };
-    let envelope = serde_json::to_value(envelope).map_err(|e| CanonicalError(e.to_string()))?;
-    let sealed_member = Member {
-        name: SEALED_MEMBER,
-        text: format!(
-            "\"{SEALED_MEMBER}\":{}",
-            canonical::value_to_canonical(&envelope)?
-        ),
-    };
-    structure.push(&sealed_member);
-    structure.sort_by(|a, b| canonical::key_order(a.name, b.name));
+    let envelope = envelope_member(kid, &nonce, &ct)?;
+    let sealed = members.object_of(|name| !is_secret(name), Some((SEALED_MEMBER, &envelope)));
     Ok(Forms {
-        plain,
-        sealed: Some(canonical::object_of(structure)),
+        plain: members.text,
+        sealed: Some(sealed),
     })
+}
+
+/// `"sealed":{"alg":"A256GCM","ct":…,"kid":…,"nonce":…}`, canonical: members in JCS
+/// order, and nothing to escape (base64 and a `dk_` + hex id), which is checked.
+fn envelope_member(kid: &str, nonce: &[u8], ct: &[u8]) -> Result<String, SealError> {
+    if !kid.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        return Err(SealError::Canonical(CanonicalError(format!(
+            "a data key id must be `dk_` and hex, not {kid:?}"
+        ))));
+    }
+    Ok(format!(
+        r#""{SEALED_MEMBER}":{{"alg":"A256GCM","ct":"{}","kid":"{kid}","nonce":"{}"}}"#,
+        crypto::b64(ct),
+        crypto::b64(nonce),
+    ))
 }
 
 /// Whether stored JSON may hold an envelope: a cheap test before any parse. A `"sealed"`
