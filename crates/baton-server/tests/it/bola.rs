@@ -410,10 +410,11 @@ pub const ROUTES: &[Route] = &[
         expect: ["403", "403", "403", "200", "403", "200", "401", "401"],
     },
     Route {
+        // A console route: the outcomes page links to its CSV.
         call: "GET /v1/insights/outcomes",
         body: None,
         on: On::Nothing,
-        console: false,
+        console: true,
         fresh: false,
         expect: ["403", "403", "403", "200", "403", "200", "401", "401"],
     },
