@@ -93,9 +93,10 @@ pub fn build(state: AppState) -> Router {
             "/v1/insights/intents",
             get(crate::handlers::insights::intents),
         )
+        // The console's outcomes page links to its CSV.
         .route(
             "/v1/insights/outcomes",
-            get(crate::handlers::insights::outcomes_report),
+            console(get(crate::handlers::insights::outcomes_report)),
         )
         .route("/", get(crate::console::session::index))
         .route("/console/session", post(crate::console::session::create))
@@ -112,6 +113,14 @@ pub fn build(state: AppState) -> Router {
         .route(
             "/console/supervisor/conversations",
             get(crate::console::pages::conversations),
+        )
+        .route(
+            "/console/supervisor/intents",
+            get(crate::console::insights::intents),
+        )
+        .route(
+            "/console/supervisor/outcomes",
+            get(crate::console::insights::outcomes),
         )
         .route(
             "/console/supervisor/charts",

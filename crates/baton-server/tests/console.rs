@@ -11,6 +11,10 @@
 // A test fails by panicking: unwrap is the assertion.
 #![allow(clippy::unwrap_used)]
 
+// The crate root is this file, so a module beside it needs its path spelled out.
+#[path = "console/insights.rs"]
+mod insights;
+
 use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -38,12 +42,17 @@ struct TestApp {
 }
 
 async fn spawn_app() -> TestApp {
+    spawn_app_with(AppConfig::default()).await
+}
+
+/// [`spawn_app`] with `config` (its admin key is the test's).
+async fn spawn_app_with(config: AppConfig) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
     let admin_key = baton_server::auth::generate_key();
     let config = AppConfig {
         admin_key: Some(admin_key.clone()),
-        ..AppConfig::default()
+        ..config
     };
     let (state, _) = AppState::new(store, config).await.unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -1,9 +1,11 @@
 //! Inline SVG charts, generated on the server: no chart library, nothing fetched.
 //! Each chart is an `role="img"` element with a `<title>` that says what it shows, and
-//! every bar carries its own `<title>` with the exact figure.
+//! every bar and point carries its own `<title>` with the exact figure. Pages show the
+//! same figures in a table next to each chart, for screen readers and for copying.
 
 use std::fmt::Write;
 
+use baton_core::insights::intents::{Bin, Reliability};
 use baton_core::package::html::escape;
 
 /// Colours for series, chosen to stay apart for common colour-vision deficiencies.
@@ -143,6 +145,182 @@ pub fn bar_chart(title: &str, columns: &[Column], series: &[String], unit: &str)
     svg
 }
 
+/// One bar of a horizontal bar chart.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HBar {
+    /// What the bar stands for, left of it.
+    pub label: String,
+    /// Its length, on the chart's scale; `None` when there is nothing to measure.
+    pub value: Option<f64>,
+    /// The figure shown right of it, e.g. `42 %` or `4.2 of 5`.
+    pub figure: String,
+}
+
+/// Horizontal bars on a `0..top` scale (`top` from the data when `None`), one row per
+/// bar, the figure written at each bar's end. A bar without a value reads "no data".
+pub fn hbar_chart(title: &str, bars: &[HBar], top: Option<f64>) -> String {
+    const W: f64 = 480.0;
+    const ROW: f64 = 24.0;
+    const LEFT: f64 = 150.0;
+    const RIGHT: f64 = 90.0;
+    let h = ROW * bars.len().max(1) as f64 + 8.0;
+    let max = bars.iter().filter_map(|b| b.value).fold(0.0, f64::max);
+    let top = top
+        .filter(|t| *t > 0.0)
+        .unwrap_or_else(|| nice_ceiling(max));
+    let span = W - LEFT - RIGHT;
+    let mut svg = format!(
+        r#"<svg class="chart" viewBox="0 0 {W} {h}" role="img" aria-label="{0}" preserveAspectRatio="xMinYMin meet"><title>{0}</title>"#,
+        escape(title)
+    );
+    let _ = write!(
+        svg,
+        r##"<line x1="{LEFT}" x2="{LEFT}" y1="2" y2="{}" stroke="#888"/>"##,
+        h - 4.0
+    );
+    for (i, bar) in bars.iter().enumerate() {
+        let y = 4.0 + i as f64 * ROW;
+        let len = bar.value.map_or(0.0, |v| (v / top).clamp(0.0, 1.0) * span);
+        let figure = if bar.value.is_some() {
+            bar.figure.as_str()
+        } else {
+            "no data"
+        };
+        let _ = write!(
+            svg,
+            r#"<g><title>{}: {}</title><text x="{:.1}" y="{:.1}" class="axis" text-anchor="end">{}</text>"#,
+            escape(&bar.label),
+            escape(figure),
+            LEFT - 6.0,
+            y + ROW / 2.0 + 3.0,
+            escape(&bar.label)
+        );
+        if len > 0.0 {
+            let _ = write!(
+                svg,
+                r#"<rect x="{LEFT}" y="{:.1}" width="{len:.1}" height="{:.1}" fill="{}"/>"#,
+                y + 3.0,
+                ROW - 8.0,
+                colour(i)
+            );
+        }
+        let _ = write!(
+            svg,
+            r#"<text x="{:.1}" y="{:.1}" class="axis">{}</text></g>"#,
+            LEFT + len + 5.0,
+            y + ROW / 2.0 + 3.0,
+            escape(figure)
+        );
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+/// A bin's range in words, e.g. `0.8-0.9`.
+pub fn bin_range(bin: &Bin) -> String {
+    format!("{:.1}-{:.1}", bin.lower, bin.upper)
+}
+
+/// A reliability diagram: per confidence bin, a bar as high as the share the humans
+/// confirmed and a point at the bin's mean confidence; the diagonal is perfect
+/// calibration, so a bar below it is overconfidence. Under it, the cases per bin.
+pub fn reliability_diagram(title: &str, table: &Reliability) -> String {
+    const X0: f64 = 44.0;
+    const Y0: f64 = 10.0;
+    const S: f64 = 220.0;
+    const HIST: f64 = 30.0;
+    const W: f64 = X0 + S + 14.0;
+    const H: f64 = Y0 + S + 14.0 + HIST + 30.0;
+    let x = |c: f64| X0 + c.clamp(0.0, 1.0) * S;
+    let y = |a: f64| Y0 + (1.0 - a.clamp(0.0, 1.0)) * S;
+    let mut svg = format!(
+        r#"<svg class="chart reliability" viewBox="0 0 {W} {H}" role="img" aria-label="{0}" preserveAspectRatio="xMinYMin meet"><title>{0}</title>"#,
+        escape(title)
+    );
+    let base = Y0 + S;
+    let _ = write!(
+        svg,
+        r##"<rect x="{X0}" y="{Y0}" width="{S}" height="{S}" fill="none" stroke="#888"/>"##
+    );
+    for tick in [0.0, 0.5, 1.0] {
+        let _ = write!(
+            svg,
+            r#"<text x="{:.1}" y="{:.1}" class="axis" text-anchor="end">{tick:.1}</text><text x="{:.1}" y="{:.1}" class="axis" text-anchor="middle">{tick:.1}</text>"#,
+            X0 - 4.0,
+            y(tick) + 3.0,
+            x(tick),
+            base + 11.0
+        );
+    }
+    let _ = write!(
+        svg,
+        r#"<text x="10" y="{:.1}" class="axis" text-anchor="middle" transform="rotate(-90 10 {:.1})">confirmed</text>"#,
+        Y0 + S / 2.0,
+        Y0 + S / 2.0
+    );
+    for bin in table.bins.iter().filter(|b| b.count > 0) {
+        let words = format!(
+            "confidence {}: {} {}, {:.0} % confirmed, mean confidence {:.2}",
+            bin_range(bin),
+            bin.count,
+            if bin.count == 1 { "case" } else { "cases" },
+            bin.accuracy * 100.0,
+            bin.mean_confidence
+        );
+        let left = x(bin.lower) + 1.0;
+        let width = (x(bin.upper) - x(bin.lower) - 2.0).max(1.0);
+        let _ = write!(
+            svg,
+            r#"<rect class="acc" x="{left:.1}" y="{:.1}" width="{width:.1}" height="{:.1}" fill="{}" fill-opacity="0.35"><title>{}</title></rect><circle cx="{:.1}" cy="{:.1}" r="3.5" fill="{}"><title>{}</title></circle>"#,
+            y(bin.accuracy),
+            base - y(bin.accuracy),
+            colour(0),
+            escape(&words),
+            x(bin.mean_confidence),
+            y(bin.accuracy),
+            colour(1),
+            escape(&words)
+        );
+    }
+    let _ = write!(
+        svg,
+        r##"<line x1="{X0}" y1="{base}" x2="{:.1}" y2="{Y0}" stroke="#555" stroke-dasharray="4 3"><title>perfect calibration: confirmed share = confidence</title></line>"##,
+        X0 + S
+    );
+    if table.count == 0 {
+        let _ = write!(
+            svg,
+            r#"<text x="{:.1}" y="{:.1}" class="empty" text-anchor="middle">no labelled conversations yet</text>"#,
+            X0 + S / 2.0,
+            Y0 + S / 2.0
+        );
+    }
+    let hist_base = base + 14.0 + HIST;
+    let most = table.bins.iter().map(|b| b.count).max().unwrap_or(0).max(1);
+    for bin in table.bins.iter().filter(|b| b.count > 0) {
+        let h = bin.count as f64 / most as f64 * HIST;
+        let _ = write!(
+            svg,
+            r#"<rect class="count" x="{:.1}" y="{:.1}" width="{:.1}" height="{h:.1}" fill="{}"><title>confidence {}: {} {}</title></rect>"#,
+            x(bin.lower) + 1.0,
+            hist_base - h,
+            (x(bin.upper) - x(bin.lower) - 2.0).max(1.0),
+            colour(6),
+            bin_range(bin),
+            bin.count,
+            if bin.count == 1 { "case" } else { "cases" }
+        );
+    }
+    let _ = write!(
+        svg,
+        r#"<text x="{:.1}" y="{:.1}" class="axis" text-anchor="middle">bot confidence (bars below: cases per bin)</text>"#,
+        X0 + S / 2.0,
+        hist_base + 14.0
+    );
+    svg.push_str("</svg>");
+    svg
+}
+
 /// The HTML legend for `series`.
 pub fn legend(series: &[String]) -> String {
     let mut html = String::from(r#"<ul class="legend">"#);
@@ -222,5 +400,48 @@ mod tests {
         assert!(svg.contains("11:00: negative_sentiment 4 handoffs"));
         assert!(!svg.contains("no data yet"));
         assert!(bar_chart("x", &[], &[], "").contains("no data yet"));
+    }
+
+    #[test]
+    fn horizontal_bars_write_their_figures_and_say_no_data() {
+        let bars = vec![
+            HBar {
+                label: "bot only".into(),
+                value: Some(4.0),
+                figure: "4.0 of 5".into(),
+            },
+            HBar {
+                label: "after a handoff".into(),
+                value: None,
+                figure: String::new(),
+            },
+        ];
+        let svg = hbar_chart("CSAT", &bars, Some(5.0));
+        assert_eq!(svg.matches("<rect").count(), 1, "{svg}");
+        assert!(svg.contains("<title>bot only: 4.0 of 5</title>"), "{svg}");
+        assert!(svg.contains("<title>after a handoff: no data</title>"));
+        // 4 of 5 on a 240-wide scale.
+        assert!(svg.contains(r#"width="192.0""#), "{svg}");
+    }
+
+    #[test]
+    fn the_reliability_diagram_has_a_bar_a_point_and_a_count_per_filled_bin() {
+        let table = baton_core::insights::intents::reliability(
+            [(0.96, true), (0.92, false), (0.35, true)],
+            10,
+        );
+        let svg = reliability_diagram("reliability", &table);
+        assert_eq!(svg.matches(r#"class="acc""#).count(), 2, "{svg}");
+        assert_eq!(svg.matches("<circle").count(), 2);
+        assert_eq!(svg.matches(r#"class="count""#).count(), 2);
+        assert!(
+            svg.contains("confidence 0.9-1.0: 2 cases, 50 % confirmed, mean confidence 0.94"),
+            "{svg}"
+        );
+        assert!(svg.contains("confidence 0.3-0.4: 1 case</title>"));
+        assert!(svg.contains("perfect calibration"));
+        assert!(!svg.contains("no labelled"));
+        let empty = baton_core::insights::intents::reliability([], 10);
+        assert!(reliability_diagram("r", &empty).contains("no labelled conversations yet"));
     }
 }

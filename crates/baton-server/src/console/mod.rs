@@ -13,6 +13,8 @@
 //! - [`session`] — `GET /` (sign-in or home), `POST /console/session`, `POST /console/logout`.
 //! - [`cookie`] — the session itself: cookie, server-side record, CSRF token.
 //! - [`pages`] — the agent home, the conversation view, the supervisor view.
+//! - [`insights`] — the supervisor's intents and outcomes pages.
+//! - [`form`] — what the filter forms send.
 //! - [`package`] — the context package as the console shows it.
 //! - [`check`] — `POST /console/check-reply`, the "already known" warning.
 //! - [`view`] — the package flattened for the conversation page.
@@ -23,6 +25,8 @@ pub mod assets;
 pub mod charts;
 pub mod check;
 pub mod cookie;
+pub mod form;
+pub mod insights;
 pub mod package;
 pub mod pages;
 pub mod session;
@@ -32,9 +36,64 @@ use askama::Template;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
+use baton_store::Role;
+
 use crate::app::AppState;
+use crate::auth::Principal;
 use crate::error::ApiError;
 pub use cookie::Session;
+
+/// Who opens the supervisor's pages: the roles the stats and insights APIs answer.
+pub const SUPERVISORS: &[Role] = crate::handlers::insights::READERS;
+
+/// A page that refuses the signed-in reader (403), with the way back to their own.
+#[derive(Template)]
+#[template(path = "refused.html")]
+pub struct RefusedPage {
+    /// The session's CSRF token.
+    pub csrf: String,
+    /// Who reads it, in words.
+    pub me: String,
+    /// Why not.
+    pub message: String,
+}
+
+/// The signed-in session when its role is one of `roles`; otherwise the page to answer
+/// with instead: the sign-in page without a session, 403 for another role.
+pub async fn session_of(
+    app: &AppState,
+    headers: &HeaderMap,
+    roles: &[Role],
+) -> Result<Result<Session, Page>, ApiError> {
+    let Some(session) = signed_in(app, headers).await? else {
+        return Ok(Err(Page::sign_in()));
+    };
+    if roles.contains(&session.principal.role) {
+        return Ok(Ok(session));
+    }
+    let error = ApiError::forbidden(format!(
+        "this page is for {}",
+        roles
+            .iter()
+            .map(|r| format!("{}s", r.as_str()))
+            .collect::<Vec<_>>()
+            .join(" and ")
+    ));
+    let page = RefusedPage {
+        me: me(&session.principal),
+        message: error.message.clone(),
+        csrf: session.csrf,
+    };
+    Page::refused(&error, &page).map(Err)
+}
+
+/// The reader in words, for the header: `agent ana`, `supervisor`.
+pub fn me(principal: &Principal) -> String {
+    match &principal.agent {
+        Some(agent) => format!("agent {agent}"),
+        None => principal.role.as_str().to_owned(),
+    }
+}
 
 /// The browser's live session, if its cookie names one.
 pub async fn signed_in(app: &AppState, headers: &HeaderMap) -> Result<Option<Session>, ApiError> {
@@ -96,9 +155,25 @@ pub fn wait_words(millis: i64) -> String {
     }
 }
 
+/// A time to the minute, as the console's tables show it: `2026-12-02 14:05` (UTC).
+pub fn minute_words(t: baton_core::Timestamp) -> String {
+    let t = t.to_string();
+    format!(
+        "{} {}",
+        t.get(..10).unwrap_or(&t),
+        t.get(11..16).unwrap_or("")
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_read_to_the_minute() {
+        let t = baton_core::Timestamp::from_unix_millis(1_767_225_600_000 + 3_725_000);
+        assert_eq!(minute_words(t), "2026-01-01 01:02");
+    }
 
     #[test]
     fn waits_read_in_words() {

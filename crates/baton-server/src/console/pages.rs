@@ -10,9 +10,10 @@ use baton_core::{ConversationId, Owner};
 use baton_store::{ConversationFilter, Role};
 
 use super::charts::{Column, bar_chart, legend};
+use super::form::{day_start, given};
 use super::package::load;
 use super::view::{ConversationView, conversation_view};
-use super::{Page, signed_in};
+use super::{Page, SUPERVISORS, minute_words, session_of, signed_in};
 use crate::access_log::ClientAddr;
 use crate::app::AppState;
 use crate::auth::Principal;
@@ -198,10 +199,11 @@ pub async fn conversation(
 
 /// `GET /console/supervisor`: queues, agents, and the charts.
 pub async fn supervisor(State(app): State<AppState>, headers: HeaderMap) -> Result<Page, ApiError> {
-    let Some((principal, csrf)) = require(&app, &headers, &[Role::Supervisor, Role::Admin]).await?
-    else {
-        return Ok(Page::sign_in());
+    let session = match session_of(&app, &headers, SUPERVISORS).await? {
+        Ok(session) => session,
+        Err(page) => return Ok(page),
     };
+    let (principal, csrf) = (session.principal, session.csrf);
     let charts_html = charts_for(&app)
         .await?
         .render()
@@ -268,10 +270,11 @@ pub async fn conversations(
     headers: HeaderMap,
     ApiQuery(form): ApiQuery<SearchQuery>,
 ) -> Result<Page, ApiError> {
-    let Some((principal, csrf)) = require(&app, &headers, &[Role::Supervisor, Role::Admin]).await?
-    else {
-        return Ok(Page::sign_in());
+    let session = match session_of(&app, &headers, SUPERVISORS).await? {
+        Ok(session) => session,
+        Err(page) => return Ok(page),
     };
+    let (principal, csrf) = (session.principal, session.csrf);
     let reader = Principal {
         address: Some(address),
         ..principal.clone()
@@ -285,31 +288,15 @@ pub async fn conversations(
             None,
         )
         .await;
-    let given = |field: &Option<String>| {
-        field
-            .as_deref()
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .map(str::to_owned)
-    };
-    let day = |field: &Option<String>| {
-        given(field).map(|v| {
-            if v.len() == 10 {
-                format!("{v}T00:00:00Z")
-            } else {
-                v
-            }
-        })
-    };
     let query = SearchQuery {
-        owner: given(&form.owner),
-        agent: given(&form.agent),
-        customer: given(&form.customer),
-        intent: given(&form.intent),
-        since: day(&form.since),
-        until: day(&form.until),
-        cursor: given(&form.cursor),
-        limit: given(&form.limit),
+        owner: given(form.owner.as_deref()),
+        agent: given(form.agent.as_deref()),
+        customer: given(form.customer.as_deref()),
+        intent: given(form.intent.as_deref()),
+        since: day_start(form.since.as_deref()),
+        until: day_start(form.until.as_deref()),
+        cursor: given(form.cursor.as_deref()),
+        limit: given(form.limit.as_deref()),
     };
     let mut page = ConversationsPage {
         csrf,
@@ -321,8 +308,8 @@ pub async fn conversations(
         agent: query.agent.clone().unwrap_or_default(),
         customer: query.customer.clone().unwrap_or_default(),
         intent: query.intent.clone().unwrap_or_default(),
-        since: given(&form.since).unwrap_or_default(),
-        until: given(&form.until).unwrap_or_default(),
+        since: given(form.since.as_deref()).unwrap_or_default(),
+        until: given(form.until.as_deref()).unwrap_or_default(),
         problem: None,
         lines: Vec::new(),
         next: None,
@@ -335,14 +322,6 @@ pub async fn conversations(
         }
     };
     let (rows, next_cursor) = search::page(&app, store_query).await?;
-    let minute = |t: baton_core::Timestamp| {
-        let t = t.to_string();
-        format!(
-            "{} {}",
-            t.get(..10).unwrap_or(&t),
-            t.get(11..16).unwrap_or("")
-        )
-    };
     page.lines = rows
         .iter()
         .map(|row| FoundLine {
@@ -366,8 +345,8 @@ pub async fn conversations(
                 .as_ref()
                 .map(ToString::to_string)
                 .unwrap_or_default(),
-            started_at: minute(row.summary.started_at),
-            updated_at: minute(row.summary.updated_at),
+            started_at: minute_words(row.summary.started_at),
+            updated_at: minute_words(row.summary.updated_at),
         })
         .collect();
     page.next = next_cursor.map(|cursor| {
@@ -381,7 +360,7 @@ pub async fn conversations(
             ("until", &form.until),
             ("limit", &query.limit),
         ] {
-            if let Some(value) = given(value) {
+            if let Some(value) = given(value.as_deref()) {
                 pairs.push((name, value));
             }
         }
@@ -398,10 +377,7 @@ pub async fn supervisor_charts(
     State(app): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Page, ApiError> {
-    if require(&app, &headers, &[Role::Supervisor, Role::Admin])
-        .await?
-        .is_none()
-    {
+    if require(&app, &headers, SUPERVISORS).await?.is_none() {
         return Err(ApiError::unauthorized(
             "sign in with a supervisor or admin key",
         ));

@@ -21,6 +21,9 @@ use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::extract::ApiQuery;
 
+/// Who reads insights (the console's insights pages too).
+pub const READERS: &[Role] = &[Role::Supervisor, Role::Admin];
+
 /// Most events one insights read folds; past it the answer says `truncated`.
 const MAX_EVENTS: u32 = 1_000_000;
 const DAY_MS: i64 = 86_400_000;
@@ -31,7 +34,7 @@ const DEFAULT_DAYS: i64 = 30;
 pub const LOOKBACK_MS: i64 = 7 * DAY_MS;
 
 /// `?since=&until=` (RFC 3339).
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct WindowQuery {
     /// Start (inclusive); default 30 days before `until`.
@@ -92,7 +95,7 @@ pub async fn intents(
     principal: Principal,
     ApiQuery(query): ApiQuery<WindowQuery>,
 ) -> Result<Json<IntentsAnswer>, ApiError> {
-    principal.require(&[Role::Supervisor, Role::Admin])?;
+    principal.require(READERS)?;
     let window = Window::of(
         query.since.as_deref(),
         query.until.as_deref(),
@@ -132,7 +135,7 @@ pub async fn read_conversations(
 }
 
 /// `?since=&until=&skill=&intent=&format=&fcr_hours=&bot_cost=&agent_cost_per_minute=`.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct OutcomesQuery {
     /// Start (inclusive, RFC 3339); default 30 days before `until`.
@@ -184,6 +187,57 @@ fn label(field: &'static str, raw: Option<String>) -> Result<Option<Label>, ApiE
     .transpose()
 }
 
+/// An outcomes query, validated: what [`outcomes_of`] reads, and in which format.
+#[derive(Debug, Clone)]
+pub struct OutcomesRequest {
+    /// The contacts' window.
+    pub window: Window,
+    /// Which contacts count.
+    pub filter: OutcomeFilter,
+    /// The FCR window and the cost model.
+    pub config: OutcomeConfig,
+    /// `format=csv`.
+    pub csv: bool,
+}
+
+impl OutcomesQuery {
+    /// Validates the query (the API's and the console page's), the window ending at
+    /// `now` by default; a refusal names the field.
+    pub fn parse(self, now: Timestamp) -> Result<OutcomesRequest, ApiError> {
+        let window = Window::of(self.since.as_deref(), self.until.as_deref(), now)?;
+        let csv = match self.format.as_deref() {
+            None | Some("json") => false,
+            Some("csv") => true,
+            Some(_) => {
+                return Err(
+                    ApiError::bad_request("invalid_query", "format must be json or csv")
+                        .with_field("format"),
+                );
+            }
+        };
+        let fcr_hours = non_negative("fcr_hours", self.fcr_hours.as_deref(), 168.0)?;
+        let config = OutcomeConfig {
+            fcr_window_ms: (fcr_hours * 3_600_000.0) as i64,
+            bot_cost_per_conversation: non_negative("bot_cost", self.bot_cost.as_deref(), 0.10)?,
+            agent_cost_per_minute: non_negative(
+                "agent_cost_per_minute",
+                self.agent_cost_per_minute.as_deref(),
+                0.75,
+            )?,
+        };
+        let filter = OutcomeFilter {
+            skill: label("skill", self.skill)?,
+            intent: label("intent", self.intent)?,
+        };
+        Ok(OutcomesRequest {
+            window,
+            filter,
+            config,
+            csv,
+        })
+    }
+}
+
 /// `GET /v1/insights/outcomes` answer.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct OutcomesAnswer {
@@ -210,38 +264,10 @@ pub async fn outcomes_report(
     principal: Principal,
     ApiQuery(query): ApiQuery<OutcomesQuery>,
 ) -> Result<Response, ApiError> {
-    principal.require(&[Role::Supervisor, Role::Admin])?;
-    let window = Window::of(
-        query.since.as_deref(),
-        query.until.as_deref(),
-        app.clock.now(),
-    )?;
-    let csv = match query.format.as_deref() {
-        None | Some("json") => false,
-        Some("csv") => true,
-        Some(_) => {
-            return Err(
-                ApiError::bad_request("invalid_query", "format must be json or csv")
-                    .with_field("format"),
-            );
-        }
-    };
-    let fcr_hours = non_negative("fcr_hours", query.fcr_hours.as_deref(), 168.0)?;
-    let config = OutcomeConfig {
-        fcr_window_ms: (fcr_hours * 3_600_000.0) as i64,
-        bot_cost_per_conversation: non_negative("bot_cost", query.bot_cost.as_deref(), 0.10)?,
-        agent_cost_per_minute: non_negative(
-            "agent_cost_per_minute",
-            query.agent_cost_per_minute.as_deref(),
-            0.75,
-        )?,
-    };
-    let filter = OutcomeFilter {
-        skill: label("skill", query.skill)?,
-        intent: label("intent", query.intent)?,
-    };
-    let answer = outcomes_of(&app, window, &filter, &config).await?;
-    if csv {
+    principal.require(READERS)?;
+    let request = query.parse(app.clock.now())?;
+    let answer = outcomes_of(&app, request.window, &request.filter, &request.config).await?;
+    if request.csv {
         Ok((
             [(header::CONTENT_TYPE, "text/csv; charset=utf-8")],
             to_csv(&answer.outcomes),

@@ -7,9 +7,13 @@
 //! Objects: for conversations, a conversation assigned to agent A, one assigned to
 //! agent B, and one that does not exist; for agents, `/v1/agents/A`, `/v1/agents/B` and
 //! an unknown agent; for offers, an offer made to A, one made to B and an unknown one;
-//! for keys, a key that exists and one that does not. A cell that succeeds on a route
-//! that changes its object gets an object of its own; every refusal runs against the
-//! shared objects, which are checked afterwards to be unchanged.
+//! for keys and webhooks, one that exists and one that does not. A cell that succeeds
+//! on a route that changes its object gets an object of its own; every refusal runs
+//! against the shared objects, which are checked afterwards to be unchanged.
+//!
+//! [`ROUTES`] cannot fall behind the router: a test reads every route `router.rs`
+//! declares and fails on a `/v1` route without a row (and on a row without a route);
+//! the routes outside `/v1` are listed in [`OUTSIDE_V1`] with where they are tested.
 
 mod fixture;
 
@@ -42,6 +46,8 @@ pub enum On {
     Offer,
     /// `{id}`: a key that exists, none.
     Key,
+    /// `{id}`: a webhook that exists, none.
+    Webhook,
 }
 
 /// One object a cell is called on.
@@ -49,7 +55,7 @@ pub enum On {
 pub enum Object {
     /// The route has no object.
     Only,
-    /// Agent A's (or, for keys, one that exists).
+    /// Agent A's (or, for keys and webhooks, one that exists).
     OfA,
     /// Agent B's.
     OfB,
@@ -62,7 +68,7 @@ impl On {
     pub fn objects(self) -> &'static [Object] {
         match self {
             On::Nothing => &[Object::Only],
-            On::Key => &[Object::OfA, Object::Missing],
+            On::Key | On::Webhook => &[Object::OfA, Object::Missing],
             On::Conversation | On::Agent | On::Offer => {
                 &[Object::OfA, Object::OfB, Object::Missing]
             }
@@ -75,7 +81,9 @@ impl On {
 pub struct Route {
     /// `METHOD /path` with `{cid}`, `{aid}`, `{oid}` or `{id}` for the object.
     pub call: &'static str,
-    /// The JSON body sent (`{skill}` is the agent object's own skill).
+    /// The JSON body sent (`{skill}` is the agent object's own skill; `{rating}` is
+    /// `csat` for the bot, the customer's answer it relays, and `lsat` for everyone
+    /// else, an agent's own).
     pub body: Option<&'static str>,
     /// What the placeholder names.
     pub on: On,
@@ -195,6 +203,44 @@ pub const ROUTES: &[Route] = &[
             "200 200 404",
             "403",
             "200 200 404",
+            "401",
+            "401",
+        ],
+    },
+    Route {
+        // Only the owning agent reads the package back; to another agent the
+        // conversation does not exist.
+        call: "POST /v1/conversations/{cid}/read-back",
+        body: Some(r#"{"intent": "confirmed"}"#),
+        on: On::Conversation,
+        console: true,
+        fresh: true,
+        expect: [
+            "403",
+            "200 404 404",
+            "404 200 404",
+            "403",
+            "403",
+            "403",
+            "401",
+            "401",
+        ],
+    },
+    Route {
+        // The bot relays the customer's answers on any conversation it reads; an agent
+        // rates the package of one it handled.
+        call: "POST /v1/conversations/{cid}/survey",
+        body: Some(r#"{"{rating}": 4}"#),
+        on: On::Conversation,
+        console: true,
+        fresh: true,
+        expect: [
+            "200 200 404",
+            "200 404 404",
+            "404 200 404",
+            "403",
+            "403",
+            "403",
             "401",
             "401",
         ],
@@ -402,6 +448,48 @@ pub const ROUTES: &[Route] = &[
         expect: ["403", "403", "403", "403", "403", "201", "401", "401"],
     },
     Route {
+        call: "GET /v1/webhooks/{id}",
+        body: None,
+        on: On::Webhook,
+        console: false,
+        fresh: false,
+        expect: ADMIN_WEBHOOK,
+    },
+    Route {
+        call: "DELETE /v1/webhooks/{id}",
+        body: None,
+        on: On::Webhook,
+        console: false,
+        fresh: true,
+        expect: ADMIN_WEBHOOK,
+    },
+    Route {
+        // The default grace period: a rotation shows as `previous_secret_until`.
+        call: "POST /v1/webhooks/{id}/rotate-secret",
+        body: None,
+        on: On::Webhook,
+        console: false,
+        fresh: true,
+        expect: ADMIN_WEBHOOK,
+    },
+    Route {
+        call: "GET /v1/webhooks/{id}/deliveries",
+        body: None,
+        on: On::Webhook,
+        console: false,
+        fresh: false,
+        expect: ADMIN_WEBHOOK,
+    },
+    Route {
+        // Resends past deliveries: the subscription itself does not change.
+        call: "POST /v1/webhooks/{id}/replay",
+        body: Some(r#"{"since": "2026-01-01T00:00:00Z"}"#),
+        on: On::Webhook,
+        console: false,
+        fresh: false,
+        expect: ADMIN_WEBHOOK,
+    },
+    Route {
         call: "GET /v1/insights/intents",
         body: None,
         on: On::Nothing,
@@ -410,10 +498,11 @@ pub const ROUTES: &[Route] = &[
         expect: ["403", "403", "403", "200", "403", "200", "401", "401"],
     },
     Route {
+        // A console route: the outcomes page links to its CSV.
         call: "GET /v1/insights/outcomes",
         body: None,
         on: On::Nothing,
-        console: false,
+        console: true,
         fresh: false,
         expect: ["403", "403", "403", "200", "403", "200", "401", "401"],
     },
@@ -455,6 +544,59 @@ const OFFERED_AGENT: [&str; 8] = [
     "403",
     "401",
     "401",
+];
+
+/// Webhooks are the admin's alone.
+const ADMIN_WEBHOOK: [&str; 8] = ["403", "403", "403", "403", "403", "200 404", "401", "401"];
+
+/// Every route outside `/v1`, with what guards it: none takes a bearer key for an
+/// object, so none is a row of [`ROUTES`]. A new route must be added here or there.
+pub const OUTSIDE_V1: &[(&str, &str)] = &[
+    ("GET /healthz", "open: no customer data"),
+    ("GET /metrics", "open: bounded labels, no customer data"),
+    ("GET /openapi.json", "open: the API's description"),
+    (
+        "GET /",
+        "the sign-in form, or a redirect to the session's home",
+    ),
+    (
+        "POST /console/session",
+        "takes an agent, supervisor or admin key",
+    ),
+    ("POST /console/logout", "ends the caller's own session"),
+    (
+        "POST /console/check-reply",
+        "a session; 404 unless the agent may read the conversation",
+    ),
+    ("GET /console/agent", "an agent's session"),
+    (
+        "GET /console/supervisor",
+        "a supervisor's or admin's session; 403 for an agent",
+    ),
+    (
+        "GET /console/supervisor/conversations",
+        "a supervisor's or admin's session; 403 for an agent",
+    ),
+    (
+        "GET /console/supervisor/intents",
+        "a supervisor's or admin's session; 403 for an agent",
+    ),
+    (
+        "GET /console/supervisor/outcomes",
+        "a supervisor's or admin's session; 403 for an agent",
+    ),
+    (
+        "GET /console/supervisor/charts",
+        "a supervisor's or admin's session",
+    ),
+    (
+        "GET /console/conversations/{cid}",
+        "a session; the read check of GET /v1/conversations/{cid}",
+    ),
+    (
+        "GET /assets/{name}",
+        "open: the console's CSS and JavaScript",
+    ),
 ];
 
 /// Who calls with a console session, in the matrix's column order.
@@ -575,6 +717,154 @@ fn the_matrix_in_docs_security_md_is_the_one_tested() {
         "docs/security.md's BOLA matrix differs from tests/it/bola.rs (run with \
          BATON_UPDATE_DOCS=1 to rewrite it); the table should read:\n\n{rendered}"
     );
+}
+
+/// One route as `router.rs` declares it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Declared {
+    method: String,
+    path: String,
+    console: bool,
+}
+
+/// Every route `router.rs` declares, read from its source: each `.route("PATH", ...)`
+/// and the method routers inside it, marked when wrapped in `console(...)`.
+fn declared_routes() -> Vec<Declared> {
+    const METHODS: [&str; 5] = ["get", "post", "put", "delete", "patch"];
+    let source = include_str!("../../src/router.rs");
+    let mut out = Vec::new();
+    for (start, _) in source.match_indices(".route(") {
+        let rest = &source[start + ".route(".len()..];
+        let open = rest.find('"').expect("a path literal");
+        let path_len = rest[open + 1..].find('"').expect("the path's end");
+        let path = &rest[open + 1..open + 1 + path_len];
+        // The call's arguments: up to the parenthesis that closes `.route(`.
+        let mut depth = 1;
+        let mut end = rest.len();
+        for (i, c) in rest.char_indices() {
+            match c {
+                '(' => depth += 1,
+                ')' => depth -= 1,
+                _ => {}
+            }
+            if depth == 0 {
+                end = i;
+                break;
+            }
+        }
+        let args = &rest[open + path_len + 2..end];
+        for method in METHODS {
+            for (at, _) in args.match_indices(&format!("{method}(")) {
+                let before = args[..at].trim_end();
+                let word_start = args[..at]
+                    .chars()
+                    .next_back()
+                    .is_none_or(|c| !(c.is_alphanumeric() || c == '_' || c == ':'));
+                if word_start {
+                    out.push(Declared {
+                        method: method.to_uppercase(),
+                        path: path.to_owned(),
+                        console: before.ends_with("console("),
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Whether `concrete` (a row's path, without its query) is an instance of `template`.
+fn instance_of(template: &str, concrete: &str) -> bool {
+    let (t, c): (Vec<&str>, Vec<&str>) =
+        (template.split('/').collect(), concrete.split('/').collect());
+    t.len() == c.len()
+        && t.iter()
+            .zip(&c)
+            .all(|(t, c)| t == c || (t.starts_with('{') && t.ends_with('}')))
+}
+
+#[test]
+fn every_route_in_router_rs_has_a_row_and_every_row_a_route() {
+    let declared = declared_routes();
+    assert!(
+        declared.len() > 50 && declared.iter().any(|d| d.console),
+        "router.rs was not read as expected: {declared:?}"
+    );
+    let row_of = |d: &Declared| {
+        ROUTES.iter().find(|route| {
+            let (method, path) = route.method_and_path();
+            let path = path.split('?').next().unwrap_or(path);
+            method.as_str() == d.method && instance_of(&d.path, path)
+        })
+    };
+    let mut problems = Vec::new();
+    for d in &declared {
+        let call = format!("{} {}", d.method, d.path);
+        if !d.path.starts_with("/v1") {
+            if !OUTSIDE_V1.iter().any(|(c, _)| *c == call) {
+                problems.push(format!("{call}: not in OUTSIDE_V1"));
+            }
+            continue;
+        }
+        match row_of(d) {
+            None => problems.push(format!("{call}: no row in ROUTES")),
+            Some(route) if route.console != d.console => problems.push(format!(
+                "{call}: router.rs says console = {}, the row {}",
+                d.console, route.console
+            )),
+            Some(_) => {}
+        }
+    }
+    for route in ROUTES {
+        let (method, path) = route.method_and_path();
+        let path = path.split('?').next().unwrap_or(path);
+        if !declared
+            .iter()
+            .any(|d| method.as_str() == d.method && instance_of(&d.path, path))
+        {
+            problems.push(format!("row {:?}: no such route in router.rs", route.call));
+        }
+    }
+    for (call, _) in OUTSIDE_V1 {
+        if !declared
+            .iter()
+            .any(|d| format!("{} {}", d.method, d.path) == *call)
+        {
+            problems.push(format!("OUTSIDE_V1 {call:?}: no such route in router.rs"));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn the_route_reader_sees_methods_and_console_marks() {
+    let declared = declared_routes();
+    let find = |method: &str, path: &str| {
+        declared
+            .iter()
+            .find(|d| d.method == method && d.path == path)
+            .unwrap_or_else(|| panic!("{method} {path} in {declared:?}"))
+            .console
+    };
+    // One `.route` with a console method and a bearer-only one.
+    assert!(find("POST", "/v1/conversations/{cid}/events"));
+    assert!(!find("GET", "/v1/conversations/{cid}/events"));
+    assert!(!find("DELETE", "/v1/conversations/{cid}"));
+    // `agents::get` and `webhooks::delete` are handlers, not methods.
+    let webhook: Vec<&str> = declared
+        .iter()
+        .filter(|d| d.path == "/v1/webhooks/{id}")
+        .map(|d| d.method.as_str())
+        .collect();
+    assert_eq!(webhook, ["GET", "DELETE"]);
+    assert!(instance_of(
+        "/v1/customers/{customer_id}",
+        "/v1/customers/bola-nobody"
+    ));
+    assert!(!instance_of(
+        "/v1/customers/{customer_id}",
+        "/v1/customers/x/export"
+    ));
 }
 
 #[tokio::test]

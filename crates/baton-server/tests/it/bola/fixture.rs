@@ -112,6 +112,7 @@ struct Pool {
     assigned: [Vec<String>; 2],
     offers: [Vec<String>; 2],
     keys: Vec<String>,
+    webhooks: Vec<String>,
 }
 
 /// The keys, sessions and objects the cells run with.
@@ -124,6 +125,8 @@ pub struct Objects {
     offers: [(String, String); 2],
     /// Shared: a key a refused revocation must leave working.
     victim_key: String,
+    /// Shared: a webhook refused calls must leave as it is.
+    victim_webhook: String,
     pool: Pool,
     ghosts: u32,
 }
@@ -143,6 +146,7 @@ impl Objects {
                 On::Conversation => wanted.assigned[side].push(String::new()),
                 On::Offer => wanted.offers[side].push(String::new()),
                 On::Key => wanted.keys.push(String::new()),
+                On::Webhook => wanted.webhooks.push(String::new()),
                 On::Nothing | On::Agent => {}
             }
         }
@@ -225,12 +229,16 @@ impl Objects {
         for _ in 0..wanted.keys.len() {
             pool.keys.push(issue(app, "bot", None).await.0);
         }
+        for _ in 0..wanted.webhooks.len() {
+            pool.webhooks.push(subscribe(app).await);
+        }
         Self {
             bearer,
             sessions,
             assigned,
             offers,
             victim_key: issue(app, "bot", None).await.0,
+            victim_webhook: subscribe(app).await,
             pool,
             ghosts: 0,
         }
@@ -240,6 +248,10 @@ impl Objects {
     pub async fn call(&mut self, app: &TestApp, cell: &Cell) -> (u16, String, String) {
         let (method, template) = cell.route.method_and_path();
         let (placeholder, object, skill) = self.object_for(cell);
+        let rating = match cell.caller {
+            Caller::Bearer(0) => "csat",
+            _ => "lsat",
+        };
         let path = template.replace(placeholder, &object);
         let mut request = app.client.request(method.clone(), app.url(&path));
         match cell.caller {
@@ -259,7 +271,7 @@ impl Objects {
         if let Some(body) = cell.route.body {
             request = request
                 .header("content-type", "application/json")
-                .body(body.replace("{skill}", skill));
+                .body(body.replace("{skill}", skill).replace("{rating}", rating));
         }
         let response = request.send().await.unwrap();
         let status = response.status().as_u16();
@@ -295,6 +307,7 @@ impl Objects {
             (On::Agent, Object::Missing) => format!("bola-ghost-{n}"),
             (On::Offer, Object::Missing) => format!("of-bola-ghost-{n}"),
             (On::Key, Object::Missing) => format!("key_{:016x}", 0xb01a_0000_u64 + u64::from(n)),
+            (On::Webhook, Object::Missing) => format!("wh_{:016x}", 0xb01a_0000_u64 + u64::from(n)),
             (On::Conversation, _) if own => pop(&mut self.pool.assigned[side]),
             (On::Conversation, _) => self.assigned[side].clone(),
             (On::Agent, _) => AGENTS[side].to_owned(),
@@ -302,20 +315,22 @@ impl Objects {
             (On::Offer, _) => self.offers[side].0.clone(),
             (On::Key, _) if own => pop(&mut self.pool.keys),
             (On::Key, _) => self.victim_key.clone(),
+            (On::Webhook, _) if own => pop(&mut self.pool.webhooks),
+            (On::Webhook, _) => self.victim_webhook.clone(),
         };
         let placeholder = match cell.route.on {
             On::Nothing => "",
             On::Conversation => "{cid}",
             On::Agent => "{aid}",
             On::Offer => "{oid}",
-            On::Key => "{id}",
+            On::Key | On::Webhook => "{id}",
         };
         (placeholder, object, skill)
     }
 
     /// The shared objects as an admin sees them: each conversation's last seq, owner
-    /// and agent, each shared offer still live, each agent's profile and presence, and
-    /// the victim key unrevoked.
+    /// and agent, each shared offer still live, each agent's profile and presence, the
+    /// victim key unrevoked, and the victim webhook there, unrotated.
     pub async fn snapshot(&self, app: &TestApp) -> Snapshot {
         let mut lines = Vec::new();
         let conversations = self
@@ -352,6 +367,13 @@ impl Objects {
             .cloned()
             .unwrap_or(Value::Null);
         lines.push(format!("victim key revoked_at {}", victim["revoked_at"]));
+        let (status, webhook) = app
+            .get(
+                &format!("/v1/webhooks/{}", self.victim_webhook),
+                Some(&app.admin_key),
+            )
+            .await;
+        lines.push(format!("victim webhook {status} {webhook}"));
         Snapshot(lines)
     }
 }
@@ -385,6 +407,14 @@ async fn revoked_key(app: &TestApp, role: &str, agent: Option<&str>) -> String {
     let (id, key) = issue(app, role, agent).await;
     revoke(app, &id).await;
     key
+}
+
+/// Subscribes a webhook that delivers nowhere (port 9, discard); its id.
+async fn subscribe(app: &TestApp) -> String {
+    let body = json!({"url": "http://127.0.0.1:9/bola", "events": ["resolved"]});
+    let (status, created) = app.post("/v1/webhooks", &body, Some(&app.admin_key)).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    created["id"].as_str().unwrap().to_owned()
 }
 
 async fn accept(app: &TestApp, offer: &str, key: &str) {
