@@ -10,4 +10,5 @@ mod kill9;
 mod ledger_cli;
 mod master_key;
 mod sighup;
+mod train;
 mod webhook_kill9;
