@@ -192,7 +192,10 @@ async fn facts(args: FactsArgs) -> anyhow::Result<()> {
     .map_err(|e| anyhow::anyhow!(e.message))?;
     let client = server.client(8)?;
     let bar = crate::bench::harness::progress(rows.len() as u64, "eval facts");
+    use baton_core::eval::split::{SPLIT_RULE, Split};
     let mut scorer = Scorer::new();
+    let (mut dev, mut test) = (Scorer::new(), Scorer::new());
+    let (mut dev_rows, mut test_rows) = (0usize, 0usize);
     for (i, (text, gold)) in rows.iter().enumerate() {
         let base = format!("{}/v1/conversations/eval-facts-{i}", server.base);
         let posted = client
@@ -216,24 +219,37 @@ async fn facts(args: FactsArgs) -> anyhow::Result<()> {
         let found: Vec<Fact> = serde_json::from_value(package["assessment"]["facts"].clone())
             .context("assessment.facts")?;
         scorer.add(gold, &found);
+        let (side, count) = match Split::of(text) {
+            Split::Dev => (&mut dev, &mut dev_rows),
+            Split::Test => (&mut test, &mut test_rows),
+        };
+        side.add(gold, &found);
+        *count += 1;
         bar.inc(1);
     }
     bar.finish_and_clear();
-    let report: serde_json::Map<String, serde_json::Value> = scorer
-        .scores()
-        .into_iter()
-        .map(|(kind, score)| {
-            let value = serde_json::json!({
-                "expected": score.expected, "found": score.found,
-                "recall": score.recall(), "precision": score.precision(),
-            });
-            (kind, value)
-        })
-        .collect();
-    println!(
-        "{}",
-        serde_json::to_string_pretty(&serde_json::json!({"rows": rows.len(), "by_type": report}))?
-    );
+    let by_type = |scorer: &Scorer| -> serde_json::Map<String, serde_json::Value> {
+        scorer
+            .scores()
+            .into_iter()
+            .map(|(kind, score)| {
+                let value = serde_json::json!({
+                    "expected": score.expected, "found": score.found,
+                    "recall": score.recall(), "precision": score.precision(),
+                });
+                (kind, value)
+            })
+            .collect()
+    };
+    let report = serde_json::json!({
+        "rows": rows.len(),
+        "by_type": by_type(&scorer),
+        "split": SPLIT_RULE,
+        "dev": {"rows": dev_rows, "by_type": by_type(&dev)},
+        "test": {"rows": test_rows, "by_type": by_type(&test)},
+        "caveat": "by_type counts every row, dev and test: the extractors were written against this file; test is the held-out side from now on",
+    });
+    println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(())
 }
 

@@ -94,6 +94,10 @@ async fn train_fits_the_failure_weights_and_writes_a_policy_that_checks() {
         (Some(32), Some(8))
     );
     let (before, after) = (&failure["before"], &failure["after"]);
+    eprintln!(
+        "held out before {before}\nafter {after}\nweights {}",
+        failure["weights"]
+    );
     assert!(
         after["log_loss"].as_f64() < before["log_loss"].as_f64(),
         "held out: {before} -> {after}"
