@@ -237,8 +237,9 @@ fn solve(mut a: [[f64; 7]; 7], mut b: [f64; 7]) -> Option<[f64; 7]> {
         b.swap(col, pivot);
         for r in col + 1..7 {
             let f = a[r][col] / a[col][col];
-            for c in col..7 {
-                a[r][c] -= f * a[col][c];
+            let top = a[col];
+            for (v, t) in a[r].iter_mut().zip(top).skip(col) {
+                *v -= f * t;
             }
             b[r] -= f * b[col];
         }
