@@ -195,6 +195,27 @@ fn hard_rules(state: &ConversationState, s: &SignalState, p: &Policy, out: &mut 
                 priority: p.priority.explicit_request,
                 hard: true,
             });
+        } else if req.keyword && awaiting_reading(s, p) {
+            // The NLU comes in a later call when the bot posts events one at a time: a
+            // handoff now would be final before the reading that may show a routine,
+            // understood question. An offer answers the customer either way; the
+            // reading, when it comes, upgrades it to a handoff or keeps it.
+            let r = reason(
+                ReasonCode::ExplicitRequest,
+                "explicit_request",
+                1.0,
+                1.0,
+                0.5,
+                format!(
+                    "asked for a human (\"{phrase}\") tacked onto a question: offering until the bot reads it"
+                ),
+            );
+            out.push(Candidate {
+                reason: r,
+                outcome: Outcome::Offer,
+                priority: p.priority.explicit_request,
+                hard: true,
+            });
         } else {
             let r = reason(
                 ReasonCode::ExplicitRequest,
@@ -228,9 +249,7 @@ fn gaming(s: &SignalState, p: &Policy) -> Option<Reason> {
     let intent = c.intent.as_ref()?;
     let conf = c.current?;
     let routine = any_matches(&p.gaming.routine_intents, intent.as_str()) && !c.fallback;
-    let calm = s.sentiment.last > p.sentiment.calm_floor && s.frustration.last == 0.0;
-    let early = s.customer_messages <= p.gaming.max_turn;
-    (fresh && routine && calm && early && conf >= p.gaming.min_confidence).then(|| {
+    (fresh && routine && calm_and_early(s, p) && conf >= p.gaming.min_confidence).then(|| {
         let msg = format!(
             "routine intent {} understood ({conf:.2}), calm tone: solve now or connect",
             clip(intent.as_str())
@@ -244,6 +263,19 @@ fn gaming(s: &SignalState, p: &Policy) -> Option<Reason> {
             msg,
         )
     })
+}
+
+/// A calm tone in one of the first `gaming.max_turn` messages: what keyword gaming
+/// looks like before the intent is known.
+fn calm_and_early(s: &SignalState, p: &Policy) -> bool {
+    let calm = s.sentiment.last > p.sentiment.calm_floor && s.frustration.last == 0.0;
+    calm && s.customer_messages <= p.gaming.max_turn
+}
+
+/// The latest customer message could be keyword gaming, but the NLU has not read it
+/// yet.
+fn awaiting_reading(s: &SignalState, p: &Policy) -> bool {
+    s.confidence.seq < s.last_customer_seq && calm_and_early(s, p)
 }
 
 fn signal_rules(s: &SignalState, p: &Policy, out: &mut Vec<Candidate>) {
@@ -301,6 +333,18 @@ fn signal_rules(s: &SignalState, p: &Policy, out: &mut Vec<Candidate>) {
         );
         out.push(soft(r, Outcome::Handoff, p.priority.frustration));
     }
+    let (run, anger) = (s.mood.rising, s.mood.anger());
+    if run >= p.frustration.rising_messages && anger >= p.frustration.rising_floor {
+        let r = reason(
+            ReasonCode::AngerRising,
+            "mood.rising",
+            f64::from(run),
+            f64::from(p.frustration.rising_messages),
+            1.0,
+            format!("{run} messages in a row, each angrier than the last (now {anger:.2})"),
+        );
+        out.push(soft(r, Outcome::Handoff, p.priority.frustration));
+    }
     let streak = s.confidence.low_streak;
     if streak >= p.confidence.streak_handoff {
         let r = reason(
@@ -310,7 +354,7 @@ fn signal_rules(s: &SignalState, p: &Policy, out: &mut Vec<Candidate>) {
             f64::from(p.confidence.streak_handoff),
             1.0,
             format!(
-                "{streak} messages in a row the bot did not understand (confidence below {:.2})",
+                "{streak} messages in a row the bot did not understand (confidence below {:.2}, or it asked to rephrase)",
                 p.confidence.low
             ),
         );
@@ -471,6 +515,8 @@ fn reason(
     }
 }
 
+#[cfg(test)]
+mod arrival;
 #[cfg(test)]
 mod bench;
 #[cfg(test)]

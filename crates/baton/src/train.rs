@@ -1,6 +1,7 @@
 //! `baton train`: fit calibration from the store's labelled conversations (read-backs
-//! and resolutions with `true_intent`), print the held-out figures (fitted on the older
-//! cases, measured on the newer) and write a policy with the map in force.
+//! and resolutions with `true_intent`) and the failure model's weights from resolved
+//! conversations, print the held-out figures of each (fitted on the older cases,
+//! measured on the newer) and write a policy with what was fitted in force.
 //!
 //! Nothing changes in a running server: the file takes effect when a server loads it.
 
@@ -11,6 +12,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use baton_core::event::EventKind;
 use baton_core::insights::calibration::DEFAULT_MIN_SAMPLES;
+use baton_core::insights::failure::{failure_cases, train_failure};
 use baton_core::insights::intents::labelled_cases;
 use baton_core::insights::train::train;
 use baton_core::policy::Policy;
@@ -45,34 +47,67 @@ pub struct TrainArgs {
 
 const MAX_EVENTS: u32 = 5_000_000;
 
+/// What `train` reads: the labels calibration needs, and every type the signals fold
+/// plus the decisions, surveys and resolutions the failure model's cases are built from.
+const KINDS: [EventKind; 9] = [
+    EventKind::CustomerMessage,
+    EventKind::BotMessage,
+    EventKind::Nlu,
+    EventKind::HandoffRequested,
+    EventKind::Decision,
+    EventKind::BouncedBack,
+    EventKind::ReadBack,
+    EventKind::Survey,
+    EventKind::Resolved,
+];
+
 /// Runs `baton train`: the report as JSON on stdout; exit 1 when there is too little
-/// labelled data to split.
+/// data to fit either part.
 pub async fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
     let since = since_arg(args.since.as_deref())?;
     let base = match &args.policy {
         Some(path) => crate::serve::load_policy(path)?,
         None => Policy::default(),
     };
-    let kinds = [EventKind::Nlu, EventKind::ReadBack, EventKind::Resolved];
-    let conversations = conversations_since(&args.store, &kinds, since).await?;
-    let cases = labelled_cases(
-        conversations.iter().map(|(c, e)| (c, e.as_slice())),
-        since,
-        Timestamp::from_unix_millis(i64::MAX / 2),
-    );
-    let Some((policy, report)) = train(&cases, args.test_share, args.min_samples, &base) else {
+    let conversations = conversations_since(&args.store, &KINDS, since).await?;
+    let logs = || conversations.iter().map(|(c, e)| (c, e.as_slice()));
+    let cases = labelled_cases(logs(), since, Timestamp::from_unix_millis(i64::MAX / 2));
+    // Features are folded under the base policy: the one whose decisions are in the log.
+    let outcomes = failure_cases(logs(), &base);
+    let mut policy = base.clone();
+    let calibration = train(&cases, args.test_share, args.min_samples, &base).map(|(p, r)| {
+        policy.confidence = p.confidence;
+        r
+    });
+    let failure = train_failure(&outcomes, args.test_share, &base).map(|(p, r)| {
+        policy.failure = p.failure;
+        r
+    });
+    if calibration.is_none() && failure.is_none() {
         eprintln!(
-            "too little labelled data: {} conversations with a read-back or a true_intent; need at least two to fit and two to test",
-            cases.len()
+            "too little data: {} conversations with a read-back or a true_intent, {} resolved conversations with a decision before any handoff; each part needs at least two to fit and two to test (and the failure model both outcomes among those fitted)",
+            cases.len(),
+            outcomes.len()
         );
         return Ok(ExitCode::from(1));
-    };
+    }
+    let skipped = |what: &str, n: usize| serde_json::json!({"skipped": format!("too little data: {n} {what}")});
+    let report = serde_json::json!({
+        "calibration": match &calibration {
+            Some(r) => serde_json::to_value(r)?,
+            None => skipped("labelled conversations", cases.len()),
+        },
+        "failure": match &failure {
+            Some(r) => serde_json::to_value(r)?,
+            None => skipped("resolved conversations, or one outcome only", outcomes.len()),
+        },
+    });
     println!("{}", serde_json::to_string_pretty(&report)?);
     if let Some(out) = &args.out {
         let text = policy
             .to_toml_string()
             .map_err(|e| anyhow::anyhow!("cannot write the policy: {e}"))?;
-        let header = "# Written by `baton train`: confidence.calibration = \"learned\" with the maps\n# fitted from labelled conversations. Check with `baton policy check`.\n";
+        let header = "# Written by `baton train`: what was fitted from the store's conversations is in\n# force ([confidence.learned] with calibration = \"learned\", the [failure] weights).\n# Check with `baton policy check`.\n";
         std::fs::write(out, format!("{header}{text}"))
             .with_context(|| format!("cannot write {}", out.display()))?;
         eprintln!("wrote {}", out.display());

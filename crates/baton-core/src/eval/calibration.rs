@@ -6,7 +6,8 @@
 //! Each utterance goes, by a fixed hash of its text and before anything is fitted, to
 //! one of three parts: `nlu` (40 %, trains the stand-in bot), `fit` (30 %, the bot's
 //! labelled outcomes the calibration is fitted on) and `test` (30 %, held out: the
-//! figures reported). Nothing of `test` is seen by either fit.
+//! figures reported). `nlu` and `fit` are the [`split`](super::split)'s `dev` side and
+//! `test` is its `test` side. Nothing of `test` is seen by either fit.
 
 use std::collections::BTreeMap;
 
@@ -26,19 +27,9 @@ pub enum Part {
     Test,
 }
 
-/// FNV-1a, 64 bits: a fixed hash, the same on every platform and run.
-fn fnv1a(text: &str) -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in text.as_bytes() {
-        hash ^= u64::from(*byte);
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
-    }
-    hash
-}
-
 /// The part of `text`, by its hash: 4 in 10 `nlu`, 3 `fit`, 3 `test`.
 pub fn part_of(text: &str) -> Part {
-    match fnv1a(text) % 10 {
+    match super::split::bucket(text) {
         0..=3 => Part::Nlu,
         4..=6 => Part::Fit,
         _ => Part::Test,

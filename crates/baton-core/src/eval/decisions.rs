@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::replay::{Replay, ReplayError};
+use super::split::{BySplit, Split};
 use crate::decide::CapacityView;
 use crate::event::Outcome;
 use crate::policy::Policy;
@@ -130,20 +131,50 @@ pub struct DecisionReport {
 
 /// Replays every case of `jsonl` under `policy` and scores the decisions.
 pub fn evaluate(jsonl: &str, policy: &Policy) -> Result<DecisionReport, EvalError> {
-    let mut r = DecisionReport::default();
-    let (mut tp, mut fp, mut fneg) = (0usize, 0usize, 0usize);
-    let mut offsets: Vec<f64> = Vec::new();
+    score(&cases(jsonl)?, policy)
+}
+
+/// [`evaluate`] for each side of the [split](super::split), a case going by its `id`.
+pub fn evaluate_split(jsonl: &str, policy: &Policy) -> Result<BySplit<DecisionReport>, EvalError> {
+    let mut dev = Vec::new();
+    let mut test = Vec::new();
+    for (line, case) in cases(jsonl)? {
+        match Split::of(&case.id) {
+            Split::Dev => dev.push((line, case)),
+            Split::Test => test.push((line, case)),
+        }
+    }
+    Ok(BySplit {
+        split: "FNV-1a 64 of the case id mod 10: 7-9 test (30 %), 0-6 dev",
+        dev: score(&dev, policy)?,
+        test: score(&test, policy)?,
+    })
+}
+
+/// The cases of `jsonl` with their 1-based lines.
+fn cases(jsonl: &str) -> Result<Vec<(usize, Case)>, EvalError> {
+    let mut out = Vec::new();
     for (n, line) in jsonl.lines().enumerate() {
-        let line_no = n + 1;
         let text = line.trim();
         if text.is_empty() || text.starts_with("//") {
             continue;
         }
         let case: Case = serde_json::from_str(text).map_err(|e| EvalError::Parse {
-            line: line_no,
+            line: n + 1,
             message: e.to_string(),
         })?;
-        let replay = run(&case, policy).map_err(|source| EvalError::Replay {
+        out.push((n + 1, case));
+    }
+    Ok(out)
+}
+
+fn score(cases: &[(usize, Case)], policy: &Policy) -> Result<DecisionReport, EvalError> {
+    let mut r = DecisionReport::default();
+    let (mut tp, mut fp, mut fneg) = (0usize, 0usize, 0usize);
+    let mut offsets: Vec<f64> = Vec::new();
+    for (line_no, case) in cases {
+        let line_no = *line_no;
+        let replay = run(case, policy).map_err(|source| EvalError::Replay {
             line: line_no,
             id: case.id.clone(),
             source,

@@ -69,6 +69,18 @@ pub fn evaluate_requests_with(
     r
 }
 
+/// [`evaluate_requests_with`] on each side of the [split](super::split).
+pub fn evaluate_requests_split(
+    rows: Vec<(String, bool)>,
+    policy: &Policy,
+) -> super::split::BySplit<RequestReport> {
+    super::split::BySplit::measure(
+        rows,
+        |(text, _)| text.as_str(),
+        |side| evaluate_requests_with(side, policy),
+    )
+}
+
 fn ratio(a: usize, b: usize) -> f64 {
     if b == 0 { 0.0 } else { a as f64 / b as f64 }
 }

@@ -31,6 +31,8 @@ pub enum ReasonCode {
     SentimentDecline,
     /// Frustration markers.
     Frustration,
+    /// Each of the last few messages angrier than the one before.
+    AngerRising,
     /// NLU confidence stayed low.
     LowConfidence,
     /// The conversation is going in circles.
@@ -43,7 +45,7 @@ pub enum ReasonCode {
 
 impl ReasonCode {
     /// Every code.
-    pub const ALL: [ReasonCode; 14] = [
+    pub const ALL: [ReasonCode; 15] = [
         ReasonCode::BotRequest,
         ReasonCode::RiskIntent,
         ReasonCode::RiskPhrase,
@@ -54,6 +56,7 @@ impl ReasonCode {
         ReasonCode::NegativeSentiment,
         ReasonCode::SentimentDecline,
         ReasonCode::Frustration,
+        ReasonCode::AngerRising,
         ReasonCode::LowConfidence,
         ReasonCode::LoopDetected,
         ReasonCode::PredictedFailure,
@@ -73,6 +76,7 @@ impl ReasonCode {
             ReasonCode::NegativeSentiment => "negative_sentiment",
             ReasonCode::SentimentDecline => "sentiment_decline",
             ReasonCode::Frustration => "frustration",
+            ReasonCode::AngerRising => "anger_rising",
             ReasonCode::LowConfidence => "low_confidence",
             ReasonCode::LoopDetected => "loop_detected",
             ReasonCode::PredictedFailure => "predicted_failure",

@@ -129,7 +129,7 @@ pub fn build_package(input: &PackageInput<'_>, extractor: &FactExtractor) -> Con
         level: s.level,
         slope: s.slope,
         label: words::sentiment_label(s.level),
-        trajectory: words::trajectory(s.slope),
+        trajectory: words::trajectory(s.mood_slope.unwrap_or(s.slope)),
         history: s.history.clone(),
     });
     let intent = state.intent.as_ref().map(|i| IntentView {

@@ -60,6 +60,11 @@ pub struct SentimentSignal {
     pub level: f64,
     /// Trend per customer message (negative: getting worse).
     pub slope: f64,
+    /// Trend of the mood (sentiment and frustration markers together, see `mood`) per customer message:
+    /// what the trajectory reads when present, so rising frustration is not read as
+    /// improving because the words got warmer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mood_slope: Option<f64>,
     /// Score per customer message, oldest first.
     #[serde(default)]
     pub history: Vec<SentimentPoint>,
@@ -73,6 +78,7 @@ impl SentimentSignal {
             now: snapshot.sentiment_last,
             level: snapshot.sentiment_level,
             slope: snapshot.sentiment_slope,
+            mood_slope: Some(snapshot.mood_slope),
             history: snapshot
                 .sentiment_history
                 .iter()

@@ -106,6 +106,7 @@ fn signals() -> PackageSignals {
             now: -0.52,
             level: -0.41,
             slope: -0.12,
+            mood_slope: None,
             history: vec![
                 SentimentPoint { seq: 3, value: 0.1 },
                 SentimentPoint {

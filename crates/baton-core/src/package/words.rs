@@ -47,7 +47,7 @@ pub fn sentiment_label(level: f64) -> &'static str {
     }
 }
 
-/// The trajectory for a per-message slope.
+/// The trajectory for a per-message slope (of the mood when known, else of sentiment).
 pub fn trajectory(slope: f64) -> &'static str {
     match slope {
         s if s < -0.05 => "worsening",

@@ -109,6 +109,12 @@ pub struct FrustrationPolicy {
     pub insults: Vec<String>,
     /// Repeat-claim phrases.
     pub repeat_claims: Vec<String>,
+    /// Messages in a row, each angrier than the one before, that hand off.
+    pub rising_messages: u32,
+    /// How much angrier (mood units) a message must be to continue the run.
+    pub rising_step: f64,
+    /// Anger (0..1) the newest message of the run must reach.
+    pub rising_floor: f64,
 }
 
 /// `[confidence]`.
@@ -119,6 +125,9 @@ pub struct ConfidencePolicy {
     pub low: f64,
     /// Low results in a row that trigger a handoff.
     pub streak_handoff: u32,
+    /// Phrases that, in a bot message, ask the customer to rephrase: the bot did not
+    /// understand that turn, whatever its NLU said.
+    pub rephrase_prompts: Vec<String>,
     /// Intents meaning "not understood".
     pub fallback_intents: Vec<IntentPattern>,
     /// Intents that ask for a human instead of naming a task: a pattern matches the

@@ -86,6 +86,13 @@ impl Policy {
         ] {
             c.range(&format!("frustration.{name}"), w, 0.0, 1.0);
         }
+        c.rule(
+            f.rising_messages >= 2,
+            "frustration.rising_messages",
+            "must be at least 2: one message is not a trend",
+        );
+        c.range("frustration.rising_step", f.rising_step, 0.0, 1.0);
+        c.range("frustration.rising_floor", f.rising_floor, 0.0, 1.0);
         self.facts_problems(&mut c);
         c.phrases("frustration.insults", &f.insults);
         c.phrases("frustration.repeat_claims", &f.repeat_claims);
@@ -105,6 +112,10 @@ impl Policy {
             self.confidence.streak_handoff >= 1,
             "confidence.streak_handoff",
             "must be at least 1",
+        );
+        c.phrases(
+            "confidence.rephrase_prompts",
+            &self.confidence.rephrase_prompts,
         );
         for (i, pattern) in self.confidence.human_intents.iter().enumerate() {
             c.rule(

@@ -35,6 +35,12 @@ pub struct IntentConfidence {
     /// is not low.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub task_intent: Option<Label>,
+    /// Whether the current customer turn already counts in `low_streak`.
+    #[serde(default)]
+    turn_low: bool,
+    /// `low_streak` when the current customer turn began.
+    #[serde(default)]
+    streak_at_turn: u32,
 }
 
 /// Whether `intent` asks for a human rather than naming what the customer needs: one
@@ -70,6 +76,8 @@ impl Clone for IntentConfidence {
             fallback: self.fallback,
             history: super::sentiment::with_room(&self.history, HISTORY_CAP),
             task_intent: self.task_intent.clone(),
+            turn_low: self.turn_low,
+            streak_at_turn: self.streak_at_turn,
         }
     }
 }
@@ -84,6 +92,7 @@ impl IntentConfidence {
         self.fallbacks += u32::from(self.fallback);
         if self.fallback || value < policy.low {
             self.low_streak += 1;
+            self.turn_low = true;
         } else {
             self.low_streak = 0;
         }
@@ -99,10 +108,28 @@ impl IntentConfidence {
         self.history.push((seq, value));
     }
 
+    /// A customer message opens a turn.
+    pub fn new_turn(&mut self) {
+        self.turn_low = false;
+        self.streak_at_turn = self.low_streak;
+    }
+
+    /// The bot asked the customer to rephrase: whatever its NLU said, it did not
+    /// understand this turn, which continues the streak the turn began with (a
+    /// confident reading earlier in the turn had reset it).
+    pub fn bot_asked_to_rephrase(&mut self) {
+        if !self.turn_low {
+            self.low_streak = self.streak_at_turn + 1;
+            self.turn_low = true;
+        }
+    }
+
     /// Starts a new episode; history stays.
     pub fn reset(&mut self) {
         self.low_streak = 0;
         self.fallbacks = 0;
+        self.turn_low = false;
+        self.streak_at_turn = 0;
     }
 }
 
@@ -132,6 +159,29 @@ mod tests {
         c.push(3, &nlu("refund", 0.9), &p);
         assert_eq!((c.low_streak, c.fallbacks), (0, 1));
         assert_eq!(c.history, vec![(1, 0.3), (2, 0.9), (3, 0.9)]);
+    }
+
+    #[test]
+    fn a_rephrase_prompt_counts_its_turn_once() {
+        let p = Policy::default().confidence;
+        let mut c = IntentConfidence::default();
+        c.new_turn();
+        c.push(1, &nlu("refund", 0.3), &p);
+        c.bot_asked_to_rephrase();
+        assert_eq!(c.low_streak, 1, "the low reading already counted the turn");
+        c.new_turn();
+        c.push(3, &nlu("refund", 0.9), &p);
+        assert_eq!(c.low_streak, 0);
+        c.bot_asked_to_rephrase();
+        assert_eq!(
+            c.low_streak, 2,
+            "the prompt overrides the confident reading"
+        );
+        c.bot_asked_to_rephrase();
+        assert_eq!(c.low_streak, 2, "one turn counts once");
+        c.new_turn();
+        c.push(5, &nlu("refund", 0.9), &p);
+        assert_eq!(c.low_streak, 0, "an understood turn ends the run");
     }
 
     #[test]

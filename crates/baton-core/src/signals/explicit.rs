@@ -401,7 +401,12 @@ fn in_clause(clause: &[Tok<'_>]) -> Option<ExplicitMatch> {
     let word = |i: usize| clause[i].text;
     for j in (0..clause.len()).filter(|&j| is(j, STRONG | WEAK)) {
         let strong = is(j, STRONG);
-        if j > 0 && is(j - 1, OWNER) || negated_target(clause, j) || identity(clause, j) {
+        if j > 0 && is(j - 1, OWNER)
+            || negated_target(clause, j)
+            || identity(clause, j)
+            || identity_question(clause, j)
+            || counted(clause, j)
+        {
             continue;
         }
         let verb = (j.saturating_sub(6)..j).rev().find(|&i| {
@@ -410,7 +415,11 @@ fn in_clause(clause: &[Tok<'_>]) -> Option<ExplicitMatch> {
                 && (strong || !is(i, WEAK_VERB) || is(i + 1, ME))
         });
         if let Some(i) = verb {
-            if !negated_before(clause, i + 1) {
+            // "I need to add a person to my account": another action takes the target.
+            let taken = clause[i + 1..j]
+                .iter()
+                .any(|t| OBJECT_VERBS.contains(&t.text));
+            if !negated_before(clause, i + 1) && !taken {
                 return Some(ExplicitMatch {
                     phrase: join(&clause[i..=j]),
                 });
@@ -427,9 +436,28 @@ fn in_clause(clause: &[Tok<'_>]) -> Option<ExplicitMatch> {
         }
     }
     // "escalate this", "transfer me", "connect me", with no target named.
-    let bare = clause.windows(2).position(|w| {
-        matches!(w[0].text, "escalate" | "transfer" | "connect")
-            && matches!(w[1].text, "me" | "this" | "it" | "my")
+    // "transfer my 401k", "transfer me money", "connect it to wifi" name an object:
+    // only "escalate" takes one ("escalate my case"); "transfer me" / "connect me" are
+    // requests when nothing or a destination follows.
+    let bare = clause.windows(2).enumerate().position(|(i, w)| {
+        let next = clause.get(i + 2).map(|t| t.text);
+        let ends = next.is_none_or(|n| {
+            matches!(
+                n,
+                "please" | "pls" | "now" | "asap" | "right" | "immediately"
+            )
+        });
+        match w[0].text {
+            "escalate" => matches!(w[1].text, "me" | "this" | "it" | "my"),
+            "transfer" | "connect" => match w[1].text {
+                "me" => {
+                    ends || next.is_some_and(|n| matches!(n, "to" | "through" | "over" | "with"))
+                }
+                "this" | "it" => ends,
+                _ => false,
+            },
+            _ => false,
+        }
     });
     match bare {
         Some(i) if !negated_before(clause, i + 1) && (i == 0 || !is(i - 1, PAST_WORD)) => {
@@ -496,6 +524,38 @@ fn identity(clause: &[Tok<'_>], j: usize) -> bool {
     let window = &clause[k.saturating_sub(2)..k];
     IDENTITY.iter().any(|p| ends_with_words(window, p))
 }
+
+/// "Are you actually a person", "could you be human", "would you call yourself a
+/// human": a question about the bot, with no request verb between it and the target.
+fn identity_question(clause: &[Tok<'_>], j: usize) -> bool {
+    let text = |k: usize| clause.get(k).map_or("", |t| t.text);
+    (j.saturating_sub(6)..j).any(|k| {
+        let opens = text(k) == "yourself"
+            || matches!(
+                (text(k), text(k + 1)),
+                ("are", "you") | ("you", "be") | ("u", "be") | ("your", "a") | ("ur", "a")
+            );
+        opens && clause[k + 1..j].iter().all(|t| t.bits & VERB == 0)
+    })
+}
+
+/// "An uber for 3 people", "a table for two persons": a count, not someone to talk to.
+fn counted(clause: &[Tok<'_>], j: usize) -> bool {
+    const NUMBERS: &[&str] = &[
+        "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "1", "2", "3", "4",
+        "5", "6", "7", "8", "9", "10",
+    ];
+    j > 0
+        && (NUMBERS.contains(&clause[j - 1].text)
+            || clause[j - 1].text == "one" && j > 1 && clause[j - 2].text == "for")
+}
+
+/// Verbs that make a following human target their object ("add a person", "pay
+/// someone"), so the target is not who the customer wants to talk to.
+const OBJECT_VERBS: &[&str] = &[
+    "add", "remove", "delete", "pay", "send", "invite", "book", "block", "tip", "refer", "share",
+    "split", "hire", "order",
+];
 
 /// Maps a token within one edit of a key word (length 5 or more) onto that word.
 /// `bits` are the token's own.
@@ -616,5 +676,38 @@ mod tests {
         assert!(one_edit(b"eprson", b"person"));
         assert!(one_edit(b"somneone", b"someone"));
         assert!(!one_edit(b"persons", b"prison"));
+    }
+
+    /// Rows of the banking77 and CLINC150 dev sides (`baton eval handoffs`) that asked
+    /// for no human, and the requests their fixes must keep.
+    #[test]
+    fn objects_counts_and_questions_about_the_bot_are_not_requests() {
+        for t in [
+            "What are the ways for others to transfer me money?",
+            "Can I directly transfer my salary onto here?",
+            "how can i transfer my 401k",
+            "get me an uber for 3 people uptown",
+            "i want an uber for one person to go to bank of america",
+            "would you call yourself a human or a computer",
+            "would you describe yourself as a cat or dog person",
+            "are you actually a person",
+            "could you be human",
+            "is it true your a real person",
+            "i need to add a person to my bank account",
+        ] {
+            assert_eq!(detect(t, &[]), None, "{t}");
+        }
+        for t in [
+            "transfer me please",
+            "transfer me to billing",
+            "connect me with a human",
+            "escalate my case",
+            "escalate this now",
+            "are you able to connect me to a person",
+            "I need a person",
+            "can i talk to someone about my card",
+        ] {
+            assert!(detect(t, &[]).is_some(), "{t}");
+        }
     }
 }

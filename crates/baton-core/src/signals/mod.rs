@@ -8,6 +8,7 @@ pub mod explicit;
 pub mod failure;
 pub mod frustration;
 pub mod loops;
+pub mod mood;
 pub mod risk;
 pub mod sentiment;
 pub mod vader;
@@ -22,6 +23,7 @@ use self::confidence::IntentConfidence;
 use self::failure::Features;
 use self::frustration::Frustration;
 use self::loops::Loops;
+use self::mood::Mood;
 use self::risk::RiskHit;
 use self::sentiment::Sentiment;
 use self::words::Words;
@@ -33,6 +35,10 @@ pub struct ExplicitRequest {
     pub seq: u64,
     /// The words that made it a request.
     pub phrase: String,
+    /// Whether the request is one bare keyword tacked onto a longer message ("where is
+    /// my order 123, manager"): the case the bot's reading of the message decides.
+    #[serde(default)]
+    pub keyword: bool,
 }
 
 /// A pending `handoff_requested` from the bot.
@@ -62,6 +68,9 @@ pub struct SignalState {
     pub sentiment: Sentiment,
     /// Frustration markers.
     pub frustration: Frustration,
+    /// Tone and frustration together, per message, and their trend.
+    #[serde(default)]
+    pub mood: Mood,
     /// NLU confidence.
     pub confidence: IntentConfidence,
     /// Loops.
@@ -93,6 +102,10 @@ pub struct SignalSnapshot {
     pub sentiment_level: f64,
     /// Sentiment slope per message.
     pub sentiment_slope: f64,
+    /// Slope per message of the mood (sentiment and frustration markers together, see `mood`): the trend
+    /// a person reads, which the package's trajectory shows.
+    #[serde(default)]
+    pub mood_slope: f64,
     /// The latest message's sentiment.
     pub sentiment_last: f64,
     /// (seq, score) per customer message.
@@ -139,8 +152,14 @@ impl SignalState {
                 self.customer_message(event.seq, m.text.as_str(), policy)
             }
             EventBody::BotMessage(m) => {
-                self.loops
-                    .push_bot(&Words::new(m.text.as_str()), &policy.loops);
+                let words = Words::new(m.text.as_str());
+                self.loops.push_bot(&words, &policy.loops);
+                if words
+                    .first_phrase(&policy.confidence.rephrase_prompts)
+                    .is_some()
+                {
+                    self.confidence.bot_asked_to_rephrase();
+                }
             }
             EventBody::Nlu(nlu) => {
                 self.confidence.push(event.seq, nlu, &policy.confidence);
@@ -179,15 +198,22 @@ impl SignalState {
     fn customer_message(&mut self, seq: u64, text: &str, policy: &Policy) {
         let words = Words::new(text);
         self.customer_messages += 1;
+        self.confidence.new_turn();
         self.last_customer_seq = seq;
-        self.sentiment
-            .push(seq, sentiment::score(text), &policy.sentiment);
+        let tone = sentiment::score(text);
+        self.sentiment.push(seq, tone, &policy.sentiment);
         self.frustration.push(text, &words, &policy.frustration);
+        self.mood.push(
+            mood::of_message(tone, self.frustration.last),
+            policy.sentiment.slope_window,
+            &policy.frustration,
+        );
         self.loops.push_customer(&words, &policy.loops);
         self.explicit = if policy.explicit.enabled {
             explicit::detect_in(text, &words, &policy.explicit.extra_phrases).map(|m| {
                 ExplicitRequest {
                     seq,
+                    keyword: !m.phrase.contains(' ') && words.word_count() > 2,
                     phrase: m.phrase,
                 }
             })
@@ -225,6 +251,7 @@ impl SignalState {
     fn reset(&mut self) {
         self.sentiment.reset();
         self.frustration = Frustration::default();
+        self.mood.reset();
         self.confidence.reset();
         self.loops.reset();
         self.explicit = None;
@@ -240,6 +267,7 @@ impl SignalState {
         SignalSnapshot {
             sentiment_level: self.sentiment.level,
             sentiment_slope: self.sentiment.slope,
+            mood_slope: self.mood.slope,
             sentiment_last: self.sentiment.last,
             sentiment_history: self.sentiment.history.clone(),
             confidence: self.confidence.current,

@@ -90,7 +90,7 @@ impl Sentiment {
 }
 
 /// Least-squares slope of `ys` against 0, 1, 2...; 0 for fewer than two points.
-fn slope(ys: &[f64]) -> f64 {
+pub(crate) fn slope(ys: &[f64]) -> f64 {
     let n = ys.len() as f64;
     if ys.len() < 2 {
         return 0.0;

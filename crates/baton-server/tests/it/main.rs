@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used)]
 mod access_log;
 mod append;
+mod arrival;
 mod auth;
 mod bad_input;
 mod binding;

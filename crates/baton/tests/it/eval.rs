@@ -43,3 +43,34 @@ async fn eval_facts_runs_from_any_directory() {
         "{facts:#}"
     );
 }
+
+#[tokio::test]
+async fn eval_reports_dev_and_test_apart_and_counts_false_handoffs() {
+    let requests = eval(&["requests"]).await;
+    let (dev, test) = (&requests["dev"], &requests["test"]);
+    let rows = |r: &Value| r["positives"].as_u64().unwrap() + r["negatives"].as_u64().unwrap();
+    assert_eq!(
+        rows(dev) + rows(test),
+        3_153,
+        "every Bitext row on one side"
+    );
+    assert!(rows(test) > 800 && rows(dev) > 2_000, "{requests:#}");
+    assert!(requests["caveat"].is_string());
+
+    let handoffs = eval(&["handoffs"]).await;
+    let banking = &handoffs["banking77"];
+    let total =
+        banking["dev"]["rows"].as_u64().unwrap() + banking["test"]["rows"].as_u64().unwrap();
+    assert_eq!(total, 3_080, "{banking:#}");
+    let oos = &handoffs["clinc150"]["oos"];
+    let total = oos["dev"]["rows"].as_u64().unwrap() + oos["test"]["rows"].as_u64().unwrap();
+    assert_eq!(total, 1_000, "{oos:#}");
+    for side in [
+        &banking["test"],
+        &handoffs["clinc150"]["in_scope"]["test"],
+        &oos["test"],
+    ] {
+        let rate = side["false_handoff_rate"].as_f64().unwrap();
+        assert!(rate <= 0.01, "no row asks for a human: {side:#}");
+    }
+}

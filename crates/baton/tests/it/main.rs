@@ -10,5 +10,6 @@ mod kill9;
 mod ledger_cli;
 mod master_key;
 mod sighup;
+mod train;
 mod train_export;
 mod webhook_kill9;
