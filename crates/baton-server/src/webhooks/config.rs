@@ -14,7 +14,9 @@ pub struct WebhookConfig {
     pub lease: Duration,
     /// When a failed delivery is tried again, and when it is given up.
     pub retry: RetryPolicy,
-    /// How many deliveries are in flight at once (across conversations).
+    /// How many deliveries are in flight at once (across conversations). 0: this
+    /// node records deliveries in the outbox but sends none (another node sends them;
+    /// the webhooks benchmark measures the outbox alone this way).
     pub concurrency: usize,
     /// How often the worker looks for due retries when nothing wakes it.
     pub poll: Duration,

@@ -23,8 +23,11 @@ const REFRESH: Duration = Duration::from_secs(5);
 
 /// Starts the worker.
 pub fn spawn(app: &AppState) {
+    if app.webhooks.config.concurrency == 0 {
+        return;
+    }
     let weak = Arc::downgrade(&app.0);
-    let slots = Arc::new(Semaphore::new(app.webhooks.config.concurrency.max(1)));
+    let slots = Arc::new(Semaphore::new(app.webhooks.config.concurrency));
     tokio::spawn(async move {
         let mut refreshed: Option<Instant> = None;
         loop {

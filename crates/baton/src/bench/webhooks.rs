@@ -2,15 +2,19 @@
 //! fresh durable stores.
 //!
 //! The same append workload (C conversations at a time, one customer message per
-//! append, each acknowledged once durable) runs twice: without subscriptions, and
+//! append, each acknowledged once durable) runs three times: without subscriptions;
 //! with `--subscriptions` subscriptions to every event type (`["*"]`, the most outbox
 //! rows an append can carry: each customer message and the decision after it, once
-//! per subscription), delivered meanwhile to a receiver on loopback. Figures:
-//! `webhooks_appends_per_s_0` and `webhooks_appends_per_s_<S>` (events/s),
-//! `webhooks_outbox_cost_pct` (how much slower appends are with the subscriptions),
-//! `webhooks_deliveries_per_s` (deliveries received per second, from the first append
-//! to the last delivery) and `webhooks_commit_to_delivery_ms_p50/p99` (from the
-//! payload's commit timestamp to its arrival, wall clock, millisecond resolution).
+//! per subscription) and no delivery worker, so only the outbox is recorded; and with
+//! the same subscriptions delivered meanwhile to a receiver on loopback. Figures:
+//! `webhooks_appends_per_s_0`, `webhooks_appends_per_s_<S>_recorded` and
+//! `webhooks_appends_per_s_<S>` (events/s); `webhooks_outbox_cost_pct` (how much
+//! slower appends are when they record the outbox rows: the outbox's own cost) and
+//! `webhooks_delivering_cost_pct` (how much slower with the deliveries running on the
+//! same cores as well); `webhooks_deliveries_per_s` (deliveries received per second,
+//! from the first append to the last delivery) and
+//! `webhooks_commit_to_delivery_ms_p50/p99` (from the payload's commit timestamp to
+//! its arrival, wall clock, millisecond resolution).
 
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -107,25 +111,27 @@ async fn appends(server: &BenchServer, args: &WebhooksArgs) -> anyhow::Result<(u
     Ok((events, events as f64 / elapsed))
 }
 
-/// Runs the benchmark.
-pub async fn run(args: WebhooksArgs) -> anyhow::Result<()> {
-    let plain = BenchServer::start(&args.engine).await?;
-    let (events, without) = appends(&plain, &args).await?;
-    plain.store.clean_up().await?;
-    drop(plain);
-    emit("webhooks_appends_per_s_0", events, without, "events/s");
-
-    let hooked = BenchServer::start(&args.engine).await?;
-    let (url, arrivals) = receiver().await?;
+/// A fresh server with `subscriptions` subscriptions to every event type, each
+/// delivering to `url`; `deliver: false` starts it without a delivery worker.
+async fn subscribed(
+    args: &WebhooksArgs,
+    url: &str,
+    deliver: bool,
+) -> anyhow::Result<BenchServer> {
+    let mut config = baton_server::AppConfig::default();
+    if !deliver {
+        config.webhooks.concurrency = 0;
+    }
+    let server = BenchServer::start_with(&args.engine, config).await?;
     for n in 0..args.subscriptions {
         let mut id = [0u8; 8];
         id[..8].copy_from_slice(&n.to_be_bytes());
-        hooked
+        server
             .store
             .dyn_store()
             .put_webhook(WebhookRecord {
                 id: WebhookId::from_random(id),
-                url: url.clone(),
+                url: url.to_owned(),
                 events: EventFilter::All,
                 description: None,
                 role: Role::Bot,
@@ -135,11 +141,47 @@ pub async fn run(args: WebhooksArgs) -> anyhow::Result<()> {
             })
             .await?;
     }
-    hooked
+    server
         .state
         .webhooks
-        .reload(hooked.store.dyn_store().as_ref())
+        .reload(server.store.dyn_store().as_ref())
         .await?;
+    Ok(server)
+}
+
+/// Runs the benchmark.
+pub async fn run(args: WebhooksArgs) -> anyhow::Result<()> {
+    let plain = BenchServer::start(&args.engine).await?;
+    let (events, without) = appends(&plain, &args).await?;
+    plain.store.clean_up().await?;
+    drop(plain);
+    emit("webhooks_appends_per_s_0", events, without, "events/s");
+
+    let (url, arrivals) = receiver().await?;
+    let recorded = subscribed(&args, &url, false).await?;
+    let (events, recording) = appends(&recorded, &args).await?;
+    let rows = recorded.store.dyn_store().outbox_stats().await?.pending;
+    recorded.store.clean_up().await?;
+    drop(recorded);
+    anyhow::ensure!(
+        rows == events * args.subscriptions,
+        "{rows} outbox rows recorded for {events} events and {} subscriptions",
+        args.subscriptions
+    );
+    emit(
+        &format!("webhooks_appends_per_s_{}_recorded", args.subscriptions),
+        events,
+        recording,
+        "events/s",
+    );
+    emit(
+        "webhooks_outbox_cost_pct",
+        events,
+        (1.0 - recording / without) * 100.0,
+        "%",
+    );
+
+    let hooked = subscribed(&args, &url, true).await?;
     let started = Instant::now();
     let (events, with) = appends(&hooked, &args).await?;
     emit(
@@ -149,7 +191,7 @@ pub async fn run(args: WebhooksArgs) -> anyhow::Result<()> {
         "events/s",
     );
     emit(
-        "webhooks_outbox_cost_pct",
+        "webhooks_delivering_cost_pct",
         events,
         (1.0 - with / without) * 100.0,
         "%",
