@@ -171,6 +171,8 @@ const MIGRATIONS: &[&str] = &[
         hash BLOB NOT NULL
     );
     INSERT INTO access_head (only, number, hash) VALUES (1, 0, zeroblob(32));",
+    // 8: what an agent owns, counted by every assignment's capacity claim.
+    "CREATE INDEX conversations_by_agent ON conversations (agent, owner) WHERE agent IS NOT NULL;",
 ];
 
 /// Pragmas every connection needs: durability first (an acknowledged append is on disk).
