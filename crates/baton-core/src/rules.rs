@@ -193,15 +193,17 @@ fn check_routing(state: &ConversationState, body: &EventBody) -> Result<(), Refu
                 Err(not_open(offer))
             }
         }
-        // A resolution withdraws its open offer right after it: the offer closes on a
-        // closed conversation.
-        EventBody::OfferClosed(closed)
-            if !open(&closed.offer_id)
-                && !(closed.reason == crate::event::OfferEnd::Withdrawn
-                    && state.owner == Owner::Closed
-                    && state.offer.is_none()) =>
-        {
-            Err(not_open(&closed.offer_id))
+        EventBody::OfferClosed(closed) => {
+            // A resolution withdraws its open offer right after it: the offer closes
+            // on a closed conversation.
+            let after_resolution = closed.reason == crate::event::OfferEnd::Withdrawn
+                && state.owner == Owner::Closed
+                && state.offer.is_none();
+            if open(&closed.offer_id) || after_resolution {
+                Ok(())
+            } else {
+                Err(not_open(&closed.offer_id))
+            }
         }
         _ => Ok(()),
     }

@@ -362,7 +362,7 @@ pub async fn write(
     }
     app.fanout.publish(conversation, &published);
     app.feed.committed();
-    let routing = events.iter().any(|e| e.body.event_kind().moves_routing());
+    let routing = events.iter().any(|e| e.body.moves_routing());
     app.cluster.advanced(conversation, last_seq, routing);
     if notify_webhooks {
         app.webhooks.wake();

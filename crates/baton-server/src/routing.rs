@@ -886,6 +886,11 @@ pub async fn reconcile_agents(app: &AppState) -> Result<(), ApiError> {
             );
             app.routing.seen().insert(record.id.clone(), record);
         }
+        // A mirror takes the change in and leaves its consequences (offers withdrawn
+        // from an agent gone away) to the node that made it and to the leader.
+        if !core.router.is_active() {
+            effects.clear();
+        }
         if effects.is_empty() {
             return Ok(());
         }

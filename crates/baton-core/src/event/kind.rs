@@ -141,7 +141,8 @@ impl EventKind {
 
     /// Whether an event of this kind can move the conversation into, within or out of
     /// the router's hands (queued, offered, owned by an agent): what a node that did
-    /// not write it must tell its router about.
+    /// not write it must tell its router about. A decision does only when it hands
+    /// off (`EventBody::moves_routing` says for one event).
     pub fn moves_routing(self) -> bool {
         matches!(
             self,

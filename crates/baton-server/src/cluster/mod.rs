@@ -92,6 +92,15 @@ pub fn spawn(app: &AppState) {
 const POLL_PAGE: u32 = 1_000;
 const POLL_BYTES: usize = 1024 * 1024;
 
+/// Whether a feed event moves its conversation in the router's hands: the kind says
+/// whether it may, the event itself for a decision.
+fn moves_routing(item: &baton_store::FeedEvent) -> bool {
+    let may = baton_core::event::EventKind::from_wire(&item.kind)
+        .is_some_and(baton_core::event::EventKind::moves_routing);
+    may && serde_json::from_str::<baton_core::Event>(&item.event.canonical)
+        .map_or(true, |event| event.body.moves_routing())
+}
+
 /// Reads the global feed from its head on a timer, and treats every conversation
 /// found in it as a notification: the safety net under lost notifications.
 fn spawn_poller(app: &AppState, every: Duration) {
@@ -127,8 +136,7 @@ fn spawn_poller(app: &AppState, every: Duration) {
                     after = after.max(item.position);
                     let (seq, routing) = moved.entry(item.conversation.clone()).or_default();
                     *seq = (*seq).max(item.event.seq);
-                    *routing |= baton_core::event::EventKind::from_wire(&item.kind)
-                        .is_some_and(baton_core::event::EventKind::moves_routing);
+                    *routing |= moves_routing(item);
                 }
                 for (conversation, (seq, routing)) in &moved {
                     remote_advanced(&app, conversation, *seq, *routing);
