@@ -133,6 +133,16 @@ impl EventBody {
         }
     }
 
+    /// Whether this event moves the conversation into, within or out of the router's
+    /// hands: [`EventKind::moves_routing`], narrowed to the decisions that hand off
+    /// (most decisions let the bot carry on).
+    pub fn moves_routing(&self) -> bool {
+        match self {
+            EventBody::Decision(decision) => decision.outcome == Outcome::Handoff,
+            other => other.event_kind().moves_routing(),
+        }
+    }
+
     /// Whether only baton itself may write this type.
     pub fn is_server_only(&self) -> bool {
         self.event_kind().is_server_only()
@@ -477,6 +487,25 @@ pub struct Erased {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_handing_off_decision_moves_routing() {
+        let decision = |outcome: &str| -> EventBody {
+            serde_json::from_value(serde_json::json!({
+                "type": "decision", "outcome": outcome, "trigger_seq": 1
+            }))
+            .unwrap()
+        };
+        assert!(decision("handoff").moves_routing());
+        assert!(!decision("continue").moves_routing());
+        assert!(!decision("offer").moves_routing());
+        let message = EventBody::CustomerMessage(Message {
+            text: Text::parse("hi").unwrap(),
+        });
+        assert!(!message.moves_routing());
+        assert!(EventKind::Assigned.moves_routing());
+        assert!(!EventKind::Survey.moves_routing());
+    }
 
     #[test]
     fn wire_shape_is_flat_and_tagged() {

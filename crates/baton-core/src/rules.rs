@@ -41,6 +41,18 @@ pub enum Refusal {
     /// A handoff was requested while a human already has or is about to have it.
     #[error("the conversation is already {0}; a handoff is already under way")]
     AlreadyHandedOff(&'static str),
+    /// An answer to an offer (accepted, closed) that is not the conversation's open
+    /// offer: another node answered it first, or it lapsed.
+    #[error("offer {offer} is no longer open (the conversation is {owner})")]
+    OfferNotOpen {
+        /// The offer answered.
+        offer: String,
+        /// Current owner.
+        owner: &'static str,
+    },
+    /// An offer made for a conversation that is not waiting in the queue.
+    #[error("the conversation is {0}, not queued: it cannot be offered")]
+    NotQueued(&'static str),
 }
 
 impl Refusal {
@@ -51,6 +63,8 @@ impl Refusal {
             Refusal::NotOwner { .. } => "not_owner",
             Refusal::Closed => "conversation_closed",
             Refusal::AlreadyHandedOff(_) => "already_handed_off",
+            Refusal::OfferNotOpen { .. } => "offer_not_open",
+            Refusal::NotQueued(_) => "not_queued",
         }
     }
 }
@@ -98,6 +112,7 @@ pub fn check_append(
     if state.owner == Owner::Closed && !body.is_server_only() {
         return Err(Refusal::Closed);
     }
+    check_routing(state, body)?;
     let not_owner = || Refusal::NotOwner {
         kind: body.kind(),
         actor: actor.to_string(),
@@ -138,6 +153,56 @@ pub fn check_append(
                 Ok(())
             } else {
                 Err(not_owner())
+            }
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The router's own events must fit the log they land in, whichever node's router
+/// decided them: several nodes may answer one offer at once, and a router that had
+/// not heard of another node's answer must not offer, close or assign over it.
+/// Checked on the stored state (the append is refused if memory is behind), so an
+/// offer is accepted at most once.
+fn check_routing(state: &ConversationState, body: &EventBody) -> Result<(), Refusal> {
+    let open = |offer: &crate::id::OfferId| {
+        state
+            .offer
+            .as_ref()
+            .is_some_and(|live| state.owner == Owner::Offered && live.offer_id == *offer)
+    };
+    let not_open = |offer: &crate::id::OfferId| Refusal::OfferNotOpen {
+        offer: offer.to_string(),
+        owner: state.owner.as_str(),
+    };
+    match body {
+        EventBody::Offered(_) if state.owner != Owner::Queued => {
+            Err(Refusal::NotQueued(state.owner.as_str()))
+        }
+        EventBody::Assigned(crate::event::Assigned {
+            agent_id,
+            offer_id: Some(offer),
+        }) => {
+            let to_them = state
+                .offer
+                .as_ref()
+                .is_some_and(|o| o.agent_id == *agent_id);
+            if open(offer) && to_them {
+                Ok(())
+            } else {
+                Err(not_open(offer))
+            }
+        }
+        EventBody::OfferClosed(closed) => {
+            // A resolution withdraws its open offer right after it: the offer closes
+            // on a closed conversation.
+            let after_resolution = closed.reason == crate::event::OfferEnd::Withdrawn
+                && state.owner == Owner::Closed
+                && state.offer.is_none();
+            if open(&closed.offer_id) || after_resolution {
+                Ok(())
+            } else {
+                Err(not_open(&closed.offer_id))
             }
         }
         _ => Ok(()),
@@ -230,5 +295,81 @@ mod tests {
         }
         // The bot's notes are not speech: it may add one while an agent talks.
         assert_eq!(check_append(&owned_by("ana"), &Actor::Bot, &note()), Ok(()));
+    }
+
+    fn assigned(agent: &str, offer: &str) -> EventBody {
+        EventBody::Assigned(crate::event::Assigned {
+            agent_id: AgentId::parse(agent).unwrap(),
+            offer_id: Some(OfferId::parse(offer).unwrap()),
+        })
+    }
+
+    fn closed(offer: &str, reason: crate::event::OfferEnd) -> EventBody {
+        EventBody::OfferClosed(crate::event::OfferClosed {
+            offer_id: OfferId::parse(offer).unwrap(),
+            agent_id: AgentId::parse("bob").unwrap(),
+            reason,
+        })
+    }
+
+    #[test]
+    fn an_offer_is_accepted_only_while_it_is_the_open_one() {
+        assert_eq!(
+            check_append(&offered_to("bob"), &Actor::System, &assigned("bob", "o1")),
+            Ok(())
+        );
+        // Someone else's offer, another offer, an offer already accepted.
+        for (state, body) in [
+            (offered_to("bob"), assigned("ana", "o1")),
+            (offered_to("bob"), assigned("bob", "o2")),
+            (owned_by("bob"), assigned("bob", "o1")),
+        ] {
+            assert!(
+                matches!(
+                    check_append(&state, &Actor::System, &body),
+                    Err(Refusal::OfferNotOpen { .. })
+                ),
+                "{body:?} on {:?}",
+                state.owner
+            );
+        }
+    }
+
+    #[test]
+    fn only_a_queued_conversation_is_offered_and_only_the_open_offer_closes() {
+        let offer = EventBody::Offered(crate::event::Offered {
+            offer_id: OfferId::parse("o2").unwrap(),
+            agent_id: AgentId::parse("ana").unwrap(),
+            expires_at: Timestamp::from_unix_millis(0),
+        });
+        let queued = ConversationState {
+            owner: Owner::Queued,
+            ..ConversationState::default()
+        };
+        assert_eq!(check_append(&queued, &Actor::System, &offer), Ok(()));
+        for state in [offered_to("bob"), owned_by("bob")] {
+            assert!(matches!(
+                check_append(&state, &Actor::System, &offer),
+                Err(Refusal::NotQueued(_))
+            ));
+        }
+        use crate::event::OfferEnd;
+        let expired = closed("o1", OfferEnd::Expired);
+        assert_eq!(
+            check_append(&offered_to("bob"), &Actor::System, &expired),
+            Ok(())
+        );
+        assert!(matches!(
+            check_append(&owned_by("bob"), &Actor::System, &expired),
+            Err(Refusal::OfferNotOpen { .. })
+        ));
+        // A resolution's withdrawal of its offer lands after the resolution.
+        let resolved = ConversationState {
+            owner: Owner::Closed,
+            ..ConversationState::default()
+        };
+        let withdrawn = closed("o1", OfferEnd::Withdrawn);
+        assert_eq!(check_append(&resolved, &Actor::System, &withdrawn), Ok(()));
+        assert!(check_append(&resolved, &Actor::System, &expired).is_err());
     }
 }

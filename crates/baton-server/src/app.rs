@@ -108,6 +108,8 @@ pub struct AppInner {
     pub derive: Derive,
     /// The router and forecaster.
     pub routing: crate::routing::Routing,
+    /// Whether this node's router decides (leads the nodes sharing the store).
+    pub leader: crate::leader::Leader,
     /// Prometheus exposition.
     pub metrics: PrometheusHandle,
     /// Every server read of the time goes through this.
@@ -260,7 +262,9 @@ impl AppState {
             node_id: config.cluster.node_id.clone(),
             notifier,
         };
+        let leader = crate::leader::Leader::new(store.leadership());
         let inner = AppInner {
+            leader,
             access,
             cluster,
             routing,
@@ -281,7 +285,8 @@ impl AppState {
             clock,
         };
         let state = Self(Arc::new(inner));
-        crate::routing::restore(&state).await?;
+        crate::leader::start(&state).await?;
+        crate::leader::spawn(&state);
         crate::routing::spawn_ticker(&state);
         crate::live::spawn_sweeper(&state);
         crate::webhooks::worker::spawn(&state);

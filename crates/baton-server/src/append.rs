@@ -314,6 +314,10 @@ pub async fn write(
             json: with_hash(plain.as_deref().unwrap_or(&s.canonical), &s.hash).into(),
         })
         .collect();
+    let claim = match assignee(&events) {
+        Some(agent) => Some(crate::routing::claim(app, agent).await?),
+        None => None,
+    };
     let batch = AppendBatch {
         conversation: conversation.clone(),
         expected_last_seq,
@@ -321,12 +325,17 @@ pub async fn write(
         summary,
         // The transactional outbox: deliveries commit with the events that cause them.
         outbox: app.webhooks.outbox_for(&events, &state),
+        // The agent's capacity is the store's to check: another node may be assigning
+        // them another conversation at this very moment.
+        claim,
     };
     let notify_webhooks = !batch.outbox.is_empty();
     match app.store.append(batch).await {
         Ok(_) => {}
         // The store rolled this batch back alone: nothing was written, memory is right.
         Err(StoreError::DuplicateEventId(_)) => return Err(WriteError::DuplicateId),
+        // Refused as a whole before anything was written: memory is right.
+        Err(full @ StoreError::AtCapacity { .. }) => return Err(ApiError::from(full).into()),
         // Another node wrote this conversation since memory loaded it: nothing was
         // written, and memory is what is wrong.
         Err(conflict @ StoreError::Conflict { .. }) => {
@@ -352,7 +361,8 @@ pub async fn write(
     }
     app.fanout.publish(conversation, &published);
     app.feed.committed();
-    app.cluster.advanced(conversation, last_seq);
+    let routing = events.iter().any(|e| e.body.moves_routing());
+    app.cluster.advanced(conversation, last_seq, routing);
     if notify_webhooks {
         app.webhooks.wake();
     }
@@ -362,6 +372,14 @@ pub async fn write(
         last_seq,
         head: head.to_hex(),
         after,
+    })
+}
+
+/// The agent the events make the owner, if they do.
+fn assignee(events: &[Event]) -> Option<&baton_core::AgentId> {
+    events.iter().rev().find_map(|event| match &event.body {
+        EventBody::Assigned(assigned) => Some(&assigned.agent_id),
+        _ => None,
     })
 }
 
@@ -584,7 +602,7 @@ async fn append_once(
 }
 
 /// Whether memory is behind the store for a locked conversation (another node wrote).
-async fn is_stale(app: &AppState, cid: &ConversationId, live: &Live) -> Result<bool, ApiError> {
+pub async fn is_stale(app: &AppState, cid: &ConversationId, live: &Live) -> Result<bool, ApiError> {
     let stored = app.store.conversation(cid).await?;
     Ok(stored.map_or(0, |row| row.last_seq) != live.state.last_seq)
 }

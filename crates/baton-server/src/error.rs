@@ -188,9 +188,11 @@ impl From<Refusal> for ApiError {
     fn from(r: Refusal) -> Self {
         let status = match r {
             Refusal::ActorMismatch { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            Refusal::NotOwner { .. } | Refusal::Closed | Refusal::AlreadyHandedOff(_) => {
-                StatusCode::CONFLICT
-            }
+            Refusal::NotOwner { .. }
+            | Refusal::Closed
+            | Refusal::AlreadyHandedOff(_)
+            | Refusal::OfferNotOpen { .. }
+            | Refusal::NotQueued(_) => StatusCode::CONFLICT,
         };
         ApiError::new(status, r.code(), r.to_string())
     }
@@ -200,6 +202,7 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Conflict { .. } => ApiError::conflict("seq_conflict", e.to_string()),
+            StoreError::AtCapacity { .. } => ApiError::conflict("agent_at_capacity", e.to_string()),
             StoreError::DuplicateEventId(_) => {
                 ApiError::conflict("duplicate_event_id", e.to_string())
             }

@@ -21,7 +21,7 @@
 //! - [`package`]: the context package for a reader; [`redaction`]: events as a reader
 //!   may see them.
 //! - [`cluster`]: several nodes on one store: notifications (NATS JetStream) and
-//!   catching up from the store.
+//!   catching up from the store; [`leader`]: which node's router decides.
 //! - [`metrics`], [`openapi`], [`clock`].
 
 pub mod access;
@@ -43,6 +43,7 @@ pub mod flow;
 pub mod handlers;
 pub mod headers;
 pub mod idempotency;
+pub mod leader;
 pub mod limit;
 pub mod live;
 pub mod metrics;

@@ -20,6 +20,13 @@
 //! Every change to the router is followed by the events that record it; both run on
 //! their own task ([`crate::detach`]), so a client that gives up cannot leave the
 //! router ahead of the log.
+//!
+//! Several nodes on one store: only the leader's router decides ([`crate::leader`]);
+//! the others are passive mirrors that serve reads and take accepts and rejects. Each
+//! router event is checked against the stored log when written
+//! (`baton_core::rules`), so an offer is accepted at most once whichever nodes answer
+//! it; a router whose event the log refuses, or that hears another node moved a
+//! conversation, takes the log's word for it ([`resync`]).
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -29,11 +36,11 @@ use baton_core::event::{Assigned, EventBody, OfferClosed, Offered};
 use baton_core::forecast::{ForecastConfig, Forecaster};
 use baton_core::id::AgentId;
 use baton_core::router::{
-    AgentProfile, OfferView, Overflow, Presence, QueuedConversation, Router, RouterConfig,
+    AgentProfile, OfferView, Overflow, Presence, QueuedConversation, Routed, Router, RouterConfig,
     RouterEffect, RouterError,
 };
 use baton_core::{ConversationId, Label, Owner, Timestamp};
-use baton_store::{AgentRecord, ConversationFilter};
+use baton_store::AgentRecord;
 use tokio::sync::{Mutex, MutexGuard};
 
 use crate::app::AppState;
@@ -41,6 +48,11 @@ use crate::append::AppendResponse;
 use crate::derive::AfterCommit;
 use crate::error::ApiError;
 use crate::live::LiveGuard;
+
+mod mirror;
+
+use mirror::sync_locked;
+pub use mirror::{claim, reconcile_agents, restore, resync};
 
 /// The router and forecaster, and a cache of forecasts the decision engine reads
 /// without waiting.
@@ -53,6 +65,14 @@ pub struct Routing {
     agent_outbox: std::sync::Mutex<BTreeMap<AgentId, AgentWrite>>,
     /// Serializes agent record writes, so the latest staged one is written last.
     agent_writes: Mutex<()>,
+    /// The configuration, for a router rebuilt from the store.
+    config: RouterConfig,
+    /// The agent records this node last read from or wrote to the store: one that
+    /// differs is another node's change, for this router to take in.
+    agents_seen: std::sync::Mutex<BTreeMap<AgentId, AgentRecord>>,
+    /// Set when the router could not take the log's word for a conversation: the
+    /// next leadership round rebuilds it from the store.
+    rebuild: std::sync::atomic::AtomicBool,
 }
 
 /// An agent record change waiting to be written.
@@ -100,14 +120,23 @@ pub struct Core {
     pub forecaster: Forecaster,
 }
 
+/// A router whose offer ids are unique to the moment it starts deciding: only one node
+/// leads at a time, so two routers never mint from one prefix.
+fn fresh_router(config: &RouterConfig, start: Timestamp) -> Result<Router, RouterError> {
+    Router::with_offer_ids(config.clone(), &format!("of-{}-", start.unix_millis()), 1)
+}
+
 /// How often offers are checked for expiry and forecasts refreshed.
 pub const TICK: Duration = Duration::from_millis(250);
 
 impl Routing {
     /// A router with `config`, offer ids unique to this boot.
     pub fn new(config: RouterConfig, boot: Timestamp) -> Result<Self, RouterError> {
-        let router = Router::with_offer_ids(config, &format!("of-{}-", boot.unix_millis()), 1)?;
+        let router = fresh_router(&config, boot)?;
         Ok(Self {
+            config,
+            agents_seen: Default::default(),
+            rebuild: Default::default(),
             gate: Mutex::new(Core {
                 router,
                 forecaster: Forecaster::new(ForecastConfig::default()),
@@ -321,15 +350,36 @@ impl Routing {
         let mut first_error = None;
         for (agent, write) in pending {
             let result = match write {
-                AgentWrite::Record(record) => app.store.put_agent(record).await.map_err(Into::into),
+                AgentWrite::Record(record) => app
+                    .store
+                    .put_agent(record.clone())
+                    .await
+                    .map(|()| record)
+                    .map_err(Into::into),
                 AgentWrite::Presence(presence) => persist_presence(app, &agent, presence).await,
             };
+            // This node's own change: not another node's for the router to take in.
+            let result = result.map(|record| {
+                self.seen().insert(agent.clone(), record);
+            });
             if let Err(error) = result {
                 tracing::error!(code = error.code, message = %error.message, %agent, "cannot record an agent's presence");
                 first_error.get_or_insert(error);
             }
         }
         first_error.map_or(Ok(()), Err)
+    }
+
+    fn seen(&self) -> std::sync::MutexGuard<'_, BTreeMap<AgentId, AgentRecord>> {
+        self.agents_seen
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Whether a router event could not be squared with the log: the router is to be
+    /// rebuilt from the store.
+    pub fn wants_rebuild(&self) -> bool {
+        self.rebuild.load(Ordering::Relaxed)
     }
 
     fn refresh_forecasts(&self, app: &AppState, core: &Core, now: Timestamp) {
@@ -357,9 +407,42 @@ pub async fn flush(app: &AppState, conversation: &ConversationId) {
 /// Writes the router's pending events for a conversation already locked: done first
 /// by a writer whose own event must follow them in the log.
 pub async fn flush_locked(app: &AppState, conversation: &ConversationId, live: &mut LiveGuard) {
+    let mut refused = false;
+    while let Some(body) = app.routing.next_event(conversation) {
+        match crate::append::write_system(app, conversation, live, body).await {
+            Ok(_) => {}
+            // The log moved past what the router knew (another node answered the offer,
+            // or offered it): the event has no place in it.
+            Err(error) if matches!(error.code, "offer_not_open" | "not_queued") => {
+                tracing::debug!(code = error.code, %conversation, "a routing effect no longer fits the log");
+                refused = true;
+            }
+            Err(error) => {
+                tracing::error!(code = error.code, message = %error.message, %conversation, "cannot record a routing effect");
+            }
+        }
+    }
+    if !refused {
+        return;
+    }
+    metrics::counter!("baton_routing_effects_refused_total").increment(1);
+    // The router was behind the log: it takes the log's word, and what follows from
+    // it for this conversation is written now, the rest by the next tick (this lock
+    // is held, and other conversations' writers may wait for it).
+    if let Err(error) = app
+        .conversations
+        .reload(live, app.store.as_ref(), &app.policy(), conversation)
+        .await
+    {
+        tracing::warn!(code = error.code, %conversation, "cannot reload after a refused routing effect");
+        return;
+    }
+    if sync_locked(app, conversation, live).await.is_none() {
+        return;
+    }
     while let Some(body) = app.routing.next_event(conversation) {
         if let Err(error) = crate::append::write_system(app, conversation, live, body).await {
-            tracing::error!(code = error.code, message = %error.message, %conversation, "cannot record a routing effect");
+            tracing::warn!(code = error.code, %conversation, "cannot record a routing effect after a resync");
         }
     }
 }
@@ -373,7 +456,7 @@ pub async fn flush_locked(app: &AppState, conversation: &ConversationId, live: &
 /// ([`Routing::write`]) once it has released the conversation.
 ///
 /// Should the event's write fail after the router changed, the router is ahead of the
-/// log until the next restart rebuilds it from the log, as with any routing effect.
+/// log until the caller resyncs it ([`accept_offer`] does) or the next rebuild.
 pub async fn write_decided(
     app: &AppState,
     conversation: &ConversationId,
@@ -469,6 +552,34 @@ pub fn router_config(
     config
 }
 
+/// Releases `conversation` from `agent` in the router; if the router had not heard that
+/// the agent owns it (another node assigned it, the log says so in `state`), it takes
+/// the log's word first.
+pub fn release(
+    core: &mut Core,
+    agent: &AgentId,
+    conversation: &ConversationId,
+    state: &baton_core::ConversationState,
+    now: Timestamp,
+) -> Result<Vec<RouterEffect>, ApiError> {
+    match core.router.release(agent, conversation, now) {
+        Err(RouterError::NotOwner { .. }) => {
+            let routed = Routed::from_state(conversation, state);
+            let mut effects = core
+                .router
+                .sync(conversation, routed, now)
+                .map_err(refusal)?;
+            effects.extend(
+                core.router
+                    .release(agent, conversation, now)
+                    .map_err(refusal)?,
+            );
+            Ok(effects)
+        }
+        other => other.map_err(refusal),
+    }
+}
+
 /// Maps a router refusal to the API.
 pub fn refusal(error: RouterError) -> ApiError {
     match &error {
@@ -476,25 +587,27 @@ pub fn refusal(error: RouterError) -> ApiError {
         | RouterError::UnknownOffer(_)
         | RouterError::NotYourOffer { .. } => ApiError::not_found(error.to_string()),
         RouterError::OfferExpired(_) => ApiError::conflict("offer_expired", error.to_string()),
+        // The code the log's own refusal carries: the same whichever way a race went.
+        RouterError::AlreadyAccepted(_) => ApiError::conflict("offer_not_open", error.to_string()),
         RouterError::NotOwner { .. } => ApiError::conflict("not_owner", error.to_string()),
         RouterError::AlreadyRouted(_) => ApiError::conflict("already_routed", error.to_string()),
         _ => ApiError::invalid("invalid_field", error.to_string()),
     }
 }
 
-/// Persists an agent's presence (profile unchanged).
+/// Persists an agent's presence (profile unchanged); returns the record written.
 pub async fn persist_presence(
     app: &AppState,
     agent: &AgentId,
     presence: Presence,
-) -> Result<(), ApiError> {
+) -> Result<AgentRecord, ApiError> {
     let Some(mut record) = app.store.agent(agent).await? else {
         return Err(ApiError::not_found(format!("no agent {agent}")));
     };
     record.presence = presence.as_str().to_owned();
     record.updated_at = app.clock.now();
-    app.store.put_agent(record).await?;
-    Ok(())
+    app.store.put_agent(record.clone()).await?;
+    Ok(record)
 }
 
 /// Persists and registers an agent profile.
@@ -626,70 +739,19 @@ pub async fn tick(app: &AppState) {
         let mut core = app.routing.lock().await;
         let effects = core.router.tick(now);
         app.routing.refresh_forecasts(app, &core, now);
-        app.routing.stage(effects)
+        let mut staged = app.routing.stage(effects);
+        // Effects left staged by a writer that could not write them under its lock
+        // (a resync in `flush_locked`) are written here.
+        for conversation in app.routing.pending_conversations() {
+            if !staged.conversations.contains(&conversation) {
+                staged.conversations.push(conversation);
+            }
+        }
+        staged
     };
     if let Err(error) = app.routing.write(app, staged).await {
         tracing::error!(code = error.code, message = %error.message, "cannot record routing effects");
     }
-}
-
-/// Rebuilds the router from the store after a restart.
-pub async fn restore(app: &AppState) -> Result<(), ApiError> {
-    let now = app.clock.now();
-    let mut core = app.routing.lock().await;
-    for record in app.store.agents().await? {
-        let profile: AgentProfile = serde_json::from_str(&record.profile)
-            .map_err(|e| ApiError::internal(format!("agent {} profile: {e}", record.id)))?;
-        core.router.upsert_agent(profile, now).map_err(refusal)?;
-        let presence = match record.presence.as_str() {
-            "available" => Presence::Available,
-            "away" => Presence::Away,
-            _ => Presence::Offline,
-        };
-        // Offers made while restoring agents would race the restored queue; rebalance below.
-        let _ = core
-            .router
-            .set_presence(&record.id, presence, now)
-            .map_err(refusal)?;
-    }
-    let filter = ConversationFilter {
-        owners: vec![Owner::Queued, Owner::Offered, Owner::Agent],
-        ..Default::default()
-    };
-    for row in app.store.conversations(filter).await? {
-        let Some(live) = app
-            .conversations
-            .snapshot(app.store.as_ref(), &app.policy(), &row.id)
-            .await?
-        else {
-            continue;
-        };
-        let state = &live.state;
-        let queued = QueuedConversation::from_state(&row.id, state);
-        let restored = match (state.owner, queued, &state.offer, &state.assigned_agent) {
-            (Owner::Agent, _, _, Some(agent)) => {
-                core.router
-                    .restore_assignment(agent, &row.id, state.customer_id.as_ref(), now)
-            }
-            (Owner::Offered, Some(entry), Some(offer), _) => core.router.restore_offer(
-                entry,
-                offer.offer_id.clone(),
-                &offer.agent_id,
-                offer.expires_at,
-                now,
-            ),
-            (Owner::Queued, Some(entry), _, _) => core.router.restore_queued(entry, now),
-            _ => Ok(()),
-        };
-        if let Err(error) = restored {
-            tracing::warn!(%error, conversation = %row.id, "cannot restore routing state");
-        }
-    }
-    let effects = core.router.rebalance(now);
-    app.routing.refresh_forecasts(app, &core, now);
-    let staged = app.routing.stage(effects);
-    drop(core);
-    app.routing.write(app, staged).await
 }
 
 /// Rejects an offer for `agent`: the router offers the conversation to the next agent.
@@ -729,21 +791,54 @@ async fn accept_offer_now(
     agent: &AgentId,
     offer: &baton_core::OfferId,
 ) -> Result<ConversationId, ApiError> {
-    let (conversation, staged) = {
-        let mut core = app.routing.lock().await;
-        let conversation = core
-            .router
-            .offer(offer)
-            .map(|o| o.conversation)
-            .ok_or_else(|| ApiError::not_found("no such offer"))?;
-        let effects = core
-            .router
-            .accept(offer, agent, app.clock.now())
-            .map_err(refusal)?;
-        (conversation, app.routing.stage(effects))
+    let conversation = app
+        .routing
+        .lock()
+        .await
+        .router
+        .offer(offer)
+        .map(|o| o.conversation)
+        .ok_or_else(|| ApiError::not_found("no such offer"))?;
+    let staged = {
+        let mut live = app
+            .conversations
+            .lock(app.store.as_ref(), &app.policy(), &conversation)
+            .await?;
+        let now = app.clock.now();
+        // Written behind this conversation's earlier effects (its `offered` first), and
+        // checked on the stored log: another node may have answered the offer.
+        let decided = write_decided(app, &conversation, &mut live, |core, _, _| {
+            let effects = core.router.accept(offer, agent, now).map_err(refusal)?;
+            let assigned = EventBody::Assigned(Assigned {
+                agent_id: agent.clone(),
+                offer_id: Some(offer.clone()),
+            });
+            let rest = effects
+                .into_iter()
+                .filter(|e| !matches!(e, RouterEffect::Assigned { .. }))
+                .collect();
+            Ok((assigned, rest))
+        })
+        .await;
+        match decided {
+            Ok((_, staged)) => staged,
+            Err(error) => {
+                // The router may have taken an accept the log refused: the log decides.
+                if let Err(reload) = app
+                    .conversations
+                    .reload(&mut live, app.store.as_ref(), &app.policy(), &conversation)
+                    .await
+                {
+                    tracing::warn!(code = reload.code, %conversation, "cannot reload after a refused accept");
+                } else if let Some(staged) = sync_locked(app, &conversation, &live).await {
+                    flush_locked(app, &conversation, &mut live).await;
+                    drop(live);
+                    app.routing.write(app, staged).await?;
+                }
+                return Err(error);
+            }
+        }
     };
-    // Written behind this conversation's earlier effects (its `offered` first): the
-    // answer waits until `assigned` is durable.
     app.routing.write(app, staged).await?;
     Ok(conversation)
 }

@@ -194,6 +194,10 @@ impl Store for Unsealing {
         self.inner.ping()
     }
 
+    fn leadership(&self) -> Box<dyn baton_store::Leadership> {
+        self.inner.leadership()
+    }
+
     fn checkpoint_trail<'a>(
         &'a self,
         conversation: &'a ConversationId,

@@ -13,6 +13,15 @@ pub enum StoreError {
         /// What the store holds.
         actual: u64,
     },
+    /// The batch assigns its conversation to an agent who already owns as many others
+    /// as their capacity allows (see [`crate::AppendBatch::claim`]); nothing written.
+    #[error("agent {agent} already owns {capacity} conversations, their capacity")]
+    AtCapacity {
+        /// The agent.
+        agent: String,
+        /// Their capacity.
+        capacity: u32,
+    },
     /// An event id already exists in this conversation.
     #[error("event id {0} already exists in this conversation")]
     DuplicateEventId(String),

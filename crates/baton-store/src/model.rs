@@ -67,6 +67,20 @@ pub struct AppendBatch {
     /// Webhook deliveries the batch causes, written in the same transaction (the
     /// transactional outbox): a crash after the commit cannot lose one.
     pub outbox: Vec<crate::outbox::OutboxEntry>,
+    /// The agent this batch assigns the conversation to, if it does: the store refuses
+    /// the batch ([`crate::StoreError::AtCapacity`]) when the agent already owns
+    /// `capacity` other conversations, counted from the summaries under a lock per
+    /// agent, so claims racing on several nodes never take an agent over capacity.
+    pub claim: Option<AgentClaim>,
+}
+
+/// An assignment's claim on its agent's capacity (see [`AppendBatch::claim`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentClaim {
+    /// The agent the batch makes the owner.
+    pub agent: AgentId,
+    /// How many conversations they may own at once.
+    pub capacity: u32,
 }
 
 /// The searchable summary of a conversation, kept beside its log.

@@ -139,6 +139,22 @@ impl EventKind {
         }
     }
 
+    /// Whether an event of this kind can move the conversation into, within or out of
+    /// the router's hands (queued, offered, owned by an agent): what a node that did
+    /// not write it must tell its router about. A decision does only when it hands
+    /// off (`EventBody::moves_routing` says for one event).
+    pub fn moves_routing(self) -> bool {
+        matches!(
+            self,
+            EventKind::Decision
+                | EventKind::Offered
+                | EventKind::OfferClosed
+                | EventKind::Assigned
+                | EventKind::BouncedBack
+                | EventKind::Resolved
+        )
+    }
+
     /// The kinds a client may send, in [`EventKind::ALL`]'s order.
     pub fn client() -> impl Iterator<Item = EventKind> {
         Self::ALL.into_iter().filter(|k| !k.is_server_only())

@@ -20,6 +20,9 @@ impl Router {
         now: Timestamp,
         out: &mut Vec<RouterEffect>,
     ) {
+        if !self.active {
+            return;
+        }
         if let Some(a) = self.pick_agent(w, now) {
             self.make_offer(w, a, now, out);
         }
@@ -28,6 +31,9 @@ impl Router {
     /// Offers agent `a` the best waiting conversations it can take, until it is full
     /// or none is left for it.
     pub(super) fn serve_agent(&mut self, a: AgentIx, now: Timestamp, out: &mut Vec<RouterEffect>) {
+        if !self.active {
+            return;
+        }
         while self.agents[a as usize].is_free() {
             let (pick, truncated) = self.pick_conversation(a, now);
             if truncated {

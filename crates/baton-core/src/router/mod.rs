@@ -25,7 +25,9 @@
 //! - [`config`]: knobs; [`types`]: inputs, effects, errors.
 //! - `agent`: agents and their index entries; `queue`: skill groups and waiting
 //!   conversations; `offer`: offers and answers; `dispatch`: matching; `tick`:
-//!   time-driven work; `restore`: rebuilding after a restart; [`view`]: read models.
+//!   time-driven work; `restore`: rebuilding after a restart; `sync`: mirroring what
+//!   another node's router decided, and the passive mode of a router that does not
+//!   lead; [`view`]: read models.
 
 pub mod config;
 pub mod types;
@@ -36,16 +38,20 @@ mod dispatch;
 mod offer;
 mod queue;
 mod restore;
+mod sync;
 mod tick;
 
 #[cfg(test)]
 mod proptests;
+#[cfg(test)]
+mod sync_tests;
 #[cfg(test)]
 mod tests;
 
 use std::collections::{BTreeMap, BTreeSet};
 
 pub use config::{Overflow, RouterConfig};
+pub use sync::Routed;
 pub use types::{AgentProfile, Presence, QueuedConversation, RouterEffect, RouterError};
 pub use view::{AgentView, ConversationRouting, OfferView, QueueView};
 
@@ -97,6 +103,12 @@ pub struct Router {
     sticky: BTreeMap<StickyKey, (AgentIx, Timestamp)>,
     sticky_due: BTreeSet<(Timestamp, StickyKey)>,
     rescan: BTreeSet<AgentIx>,
+    /// Offers accepted lately, with their agent and when: a second answer from that
+    /// agent (another node's race lost) is told so, not that the offer never was.
+    accepted: BTreeMap<OfferId, (AgentIx, Timestamp)>,
+    /// Whether this router decides (offers, expires): only the one that leads the
+    /// nodes does; the others mirror the log ([`Router::sync`]).
+    active: bool,
 }
 
 /// The longest offer-id prefix: leaves room for any `u64` counter in an id.
@@ -128,6 +140,8 @@ impl Router {
             sticky: BTreeMap::new(),
             sticky_due: BTreeSet::new(),
             rescan: BTreeSet::new(),
+            active: true,
+            accepted: BTreeMap::new(),
         }
     }
 

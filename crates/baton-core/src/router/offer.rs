@@ -44,6 +44,7 @@ impl Router {
             slot.idle_since = now;
         });
         self.owners.insert(conversation.clone(), a);
+        self.accepted.insert(offer.clone(), (a, now));
         if let Some(customer) = entry.customer {
             self.remember(StickyKey::Customer(customer), a, now);
         }
@@ -113,10 +114,14 @@ impl Router {
         offer: &OfferId,
         agent: &AgentId,
     ) -> Result<(WaitSeq, AgentIx), RouterError> {
-        let live = self
-            .offers
-            .get(offer)
-            .ok_or_else(|| RouterError::UnknownOffer(offer.clone()))?;
+        let live = self.offers.get(offer).ok_or_else(|| {
+            // Only to its own agent: to anyone else an offer not theirs does not exist.
+            let asker = self.agent_index.get(agent);
+            match self.accepted.get(offer) {
+                Some((by, _)) if Some(by) == asker => RouterError::AlreadyAccepted(offer.clone()),
+                _ => RouterError::UnknownOffer(offer.clone()),
+            }
+        })?;
         let a = self.agent_ix(agent)?;
         if live.agent != a {
             return Err(RouterError::NotYourOffer {

@@ -17,11 +17,11 @@ pub(super) fn cid(s: &str) -> ConversationId {
     ConversationId::parse(s).unwrap()
 }
 
-fn label(s: &str) -> Label {
+pub(super) fn label(s: &str) -> Label {
     Label::parse(s).unwrap()
 }
 
-fn profile(id: &str, skills: &[(&str, u8)], capacity: u32) -> AgentProfile {
+pub(super) fn profile(id: &str, skills: &[(&str, u8)], capacity: u32) -> AgentProfile {
     let skills: BTreeMap<Label, u8> = skills.iter().map(|(s, p)| (label(s), *p)).collect();
     AgentProfile {
         id: aid(id),
@@ -30,7 +30,12 @@ fn profile(id: &str, skills: &[(&str, u8)], capacity: u32) -> AgentProfile {
     }
 }
 
-fn conv(id: &str, skills: &[&str], priority: Priority, at: Timestamp) -> QueuedConversation {
+pub(super) fn conv(
+    id: &str,
+    skills: &[&str],
+    priority: Priority,
+    at: Timestamp,
+) -> QueuedConversation {
     QueuedConversation {
         conversation: cid(id),
         customer: None,
@@ -42,7 +47,7 @@ fn conv(id: &str, skills: &[&str], priority: Priority, at: Timestamp) -> QueuedC
 }
 
 /// A router with available agents.
-fn router_with(config: RouterConfig, agents: &[AgentProfile]) -> Router {
+pub(super) fn router_with(config: RouterConfig, agents: &[AgentProfile]) -> Router {
     let mut r = Router::new(config);
     for a in agents {
         r.upsert_agent(a.clone(), t(0)).unwrap();
@@ -51,7 +56,7 @@ fn router_with(config: RouterConfig, agents: &[AgentProfile]) -> Router {
     r
 }
 
-fn offered(effects: &[RouterEffect]) -> Vec<(String, String)> {
+pub(super) fn offered(effects: &[RouterEffect]) -> Vec<(String, String)> {
     effects
         .iter()
         .filter_map(|e| match e {
@@ -65,7 +70,7 @@ fn offered(effects: &[RouterEffect]) -> Vec<(String, String)> {
         .collect()
 }
 
-fn offer_id(effects: &[RouterEffect], conversation: &str) -> OfferId {
+pub(super) fn offer_id(effects: &[RouterEffect], conversation: &str) -> OfferId {
     effects
         .iter()
         .find_map(|e| match e {
@@ -79,7 +84,7 @@ fn offer_id(effects: &[RouterEffect], conversation: &str) -> OfferId {
         .unwrap()
 }
 
-fn pair(c: &str, a: &str) -> (String, String) {
+pub(super) fn pair(c: &str, a: &str) -> (String, String) {
     (c.to_owned(), a.to_owned())
 }
 

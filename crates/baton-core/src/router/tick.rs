@@ -10,12 +10,21 @@ use crate::timestamp::Timestamp;
 /// How long an unused skill group is kept before its index is dropped.
 const GROUP_IDLE_MS: i64 = 3_600_000;
 
+/// How long an accepted offer is remembered, to answer its agent's second accept.
+const ACCEPTED_KEPT_MS: i64 = 600_000;
+
 impl Router {
     /// Does everything due at `now`: expires offers (moving their conversations on and
     /// setting agents with too many expiries in a row `away`), overflows conversations
     /// past the overflow wait, re-offers conversations whose cool-downs ended.
     pub fn tick(&mut self, now: Timestamp) -> Vec<RouterEffect> {
         let mut out = Vec::new();
+        let cutoff = now.plus_millis(-ACCEPTED_KEPT_MS);
+        self.accepted.retain(|_, (_, at)| *at >= cutoff);
+        // A passive router's offers are the leader's to expire.
+        if !self.active {
+            return out;
+        }
         self.run_expiries(now, &mut out);
         self.run_overflow(now, &mut out);
         self.run_retries(now, &mut out);

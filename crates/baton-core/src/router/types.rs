@@ -150,6 +150,10 @@ pub enum RouterError {
         /// Who answered.
         agent: AgentId,
     },
+    /// The agent already accepted this offer (here or, as the log says, on another
+    /// node): answering it again changes nothing.
+    #[error("offer {0} is already accepted")]
+    AlreadyAccepted(OfferId),
     /// The offer's time is up; it closes as expired on the next tick.
     #[error("offer {0} has expired")]
     OfferExpired(OfferId),

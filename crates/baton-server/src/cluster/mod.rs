@@ -49,18 +49,20 @@ pub struct Cluster {
 }
 
 impl Cluster {
-    /// Tells the other nodes that `conversation` reached `seq`; never waits.
-    pub fn advanced(&self, conversation: &ConversationId, seq: u64) {
+    /// Tells the other nodes that `conversation` reached `seq`, and whether the commit
+    /// moved it in or out of the router's hands; never waits.
+    pub fn advanced(&self, conversation: &ConversationId, seq: u64, routing: bool) {
         if let Some(notifier) = &self.notifier {
-            notifier.advanced(&self.node_id, conversation, seq);
+            notifier.advanced(&self.node_id, conversation, seq, routing);
         }
     }
 }
 
 /// Another node moved `conversation` to `seq` (or may have): memory behind it is
 /// dropped (its data key too), and its streams and the feed streams re-read from the
-/// store.
-pub fn remote_advanced(app: &AppState, conversation: &ConversationId, seq: u64) {
+/// store; when the commit moved it in the router's hands (`routing`), this node's
+/// router takes the log's word for it ([`crate::routing::resync`]).
+pub fn remote_advanced(app: &AppState, conversation: &ConversationId, seq: u64, routing: bool) {
     app.conversations.forget_behind(conversation, seq);
     // The other node may have erased it: its data key is read from the store again
     // on next use, so a destroyed key is not kept usable in this node's memory.
@@ -71,6 +73,9 @@ pub fn remote_advanced(app: &AppState, conversation: &ConversationId, seq: u64) 
     app.feed.committed();
     // Its webhook deliveries were committed with its events; any node may claim them.
     app.webhooks.wake();
+    if routing {
+        tokio::spawn(crate::routing::resync(app.clone(), conversation.clone()));
+    }
 }
 
 /// Starts the store poller and the notification consumer, as configured.
@@ -86,6 +91,15 @@ pub fn spawn(app: &AppState) {
 /// Feed items read per poll; more wait for the next page, read at once.
 const POLL_PAGE: u32 = 1_000;
 const POLL_BYTES: usize = 1024 * 1024;
+
+/// Whether a feed event moves its conversation in the router's hands: the kind says
+/// whether it may, the event itself for a decision.
+fn moves_routing(item: &baton_store::FeedEvent) -> bool {
+    let may = baton_core::event::EventKind::from_wire(&item.kind)
+        .is_some_and(baton_core::event::EventKind::moves_routing);
+    may && serde_json::from_str::<baton_core::Event>(&item.event.canonical)
+        .map_or(true, |event| event.body.moves_routing())
+}
 
 /// Reads the global feed from its head on a timer, and treats every conversation
 /// found in it as a notification: the safety net under lost notifications.
@@ -116,14 +130,16 @@ fn spawn_poller(app: &AppState, every: Duration) {
                         break;
                     }
                 };
-                let mut moved: std::collections::BTreeMap<ConversationId, u64> = Default::default();
+                let mut moved: std::collections::BTreeMap<ConversationId, (u64, bool)> =
+                    Default::default();
                 for item in &page.events {
                     after = after.max(item.position);
-                    let seq = moved.entry(item.conversation.clone()).or_default();
+                    let (seq, routing) = moved.entry(item.conversation.clone()).or_default();
                     *seq = (*seq).max(item.event.seq);
+                    *routing |= moves_routing(item);
                 }
-                for (conversation, seq) in &moved {
-                    remote_advanced(&app, conversation, *seq);
+                for (conversation, (seq, routing)) in &moved {
+                    remote_advanced(&app, conversation, *seq, *routing);
                 }
                 if !page.more || page.events.is_empty() {
                     break;

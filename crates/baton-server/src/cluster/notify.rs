@@ -1,5 +1,7 @@
 //! Notifications between nodes over NATS JetStream: after each commit a node
-//! publishes `{"node", "conversation", "seq"}` on `<stream>.advanced`; every node reads
+//! publishes `{"node", "conversation", "seq", "routing"}` on `<stream>.advanced`
+//! (`routing`: the commit holds an event that moves the conversation in or out of the
+//! router's hands, see [`baton_core::event::EventKind::moves_routing`]); every node reads
 //! the stream with an ordered ephemeral consumer from "new" and, for another node's
 //! notification, runs [`super::remote_advanced`].
 //!
@@ -58,6 +60,9 @@ struct Advanced {
     node: String,
     conversation: String,
     seq: u64,
+    /// Absent from an older node's hints: false, and the poller still catches up.
+    #[serde(default)]
+    routing: bool,
 }
 
 /// Hints waiting to be published; beyond this many they are dropped.
@@ -118,11 +123,12 @@ impl Notifier {
     }
 
     /// Queues "`conversation` reached `seq`" for the other nodes.
-    pub fn advanced(&self, node: &str, conversation: &ConversationId, seq: u64) {
+    pub fn advanced(&self, node: &str, conversation: &ConversationId, seq: u64, routing: bool) {
         let hint = Advanced {
             node: node.to_owned(),
             conversation: conversation.as_str().to_owned(),
             seq,
+            routing,
         };
         let Ok(bytes) = serde_json::to_vec(&hint) else {
             return;
@@ -208,7 +214,7 @@ async fn consume(
             continue;
         };
         metrics::counter!("baton_cluster_notifications_received_total").increment(1);
-        super::remote_advanced(&app, &conversation, hint.seq);
+        super::remote_advanced(&app, &conversation, hint.seq, hint.routing);
     }
     Err("the notification stream ended".to_owned())
 }

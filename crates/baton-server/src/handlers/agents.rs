@@ -50,6 +50,14 @@ fn may_manage(principal: &Principal, agent: &AgentId) -> Result<(), ApiError> {
 }
 
 async fn view(app: &AppState, agent: &AgentId) -> Result<AgentView, ApiError> {
+    if let Some(view) = crate::routing::read_durable(app, |core| core.router.agent(agent)).await? {
+        return Ok(view);
+    }
+    // Another node may have just created it: the store says, before the next round
+    // of agent reads would.
+    if app.config.cluster.poll.is_some() && app.store.agent(agent).await?.is_some() {
+        crate::routing::reconcile_agents(app).await?;
+    }
     crate::routing::read_durable(app, |core| core.router.agent(agent))
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no agent {agent}")))

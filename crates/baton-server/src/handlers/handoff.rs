@@ -12,7 +12,6 @@ use crate::append::AppendResponse;
 use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath};
-use crate::routing::refusal;
 
 /// `POST /v1/conversations/{cid}/bounce-back` body.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -90,7 +89,7 @@ async fn bounce_back_now(
                     "only the agent who owns the conversation can bounce it back",
                 ));
             }
-            let effects = core.router.release(&agent, &cid, now).map_err(refusal)?;
+            let effects = crate::routing::release(core, &agent, &cid, state, now)?;
             let skills = state
                 .handoff
                 .as_ref()
@@ -193,7 +192,7 @@ async fn resolve_now(
             }
             let effects = match (owner, &state.assigned_agent) {
                 (Owner::Agent, Some(agent)) => {
-                    core.router.release(agent, &cid, now).map_err(refusal)?
+                    crate::routing::release(core, agent, &cid, state, now)?
                 }
                 (Owner::Queued | Owner::Offered, _) => core.router.withdraw(&cid, now),
                 _ => Vec::new(),

@@ -14,7 +14,7 @@ const DATABASE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// `GET /healthz`: 200 while the server can serve, with `"database": "ok"` once the
 /// store answered and `"nats": "ok"` while the notification link (when configured) is
-/// up; 503 `database_unreachable` when the store does not answer within two seconds,
+/// up, `"leader"` whether this node's router is the one deciding; 503 `database_unreachable` when the store does not answer within two seconds,
 /// or `nats_unreachable` when NATS is configured and down, so a load balancer sends
 /// clients to another node.
 pub async fn healthz(State(app): State<AppState>) -> Result<Json<Value>, ApiError> {
@@ -51,6 +51,7 @@ pub async fn healthz(State(app): State<AppState>) -> Result<Json<Value>, ApiErro
         "node": app.cluster.node_id,
         "database": "ok",
         "nats": nats,
+        "leader": app.leader.is_leading(),
         "conversations_in_memory": app.conversations.len(),
         "stream_channels": app.fanout.channel_count(),
     })))

@@ -4,7 +4,7 @@
 //! batch when it is submitted); only the answer is held back or altered.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::time::Duration;
 
 use baton_core::Timestamp;
@@ -51,6 +51,8 @@ pub struct FaultyStore {
     /// Notified when a held append has been handed to the real store.
     pub entered: Notify,
     released: Semaphore,
+    /// Whether this node's leadership claim leads (it does until told otherwise).
+    leads: Arc<AtomicBool>,
 }
 
 impl FaultyStore {
@@ -61,7 +63,13 @@ impl FaultyStore {
             mode: AtomicU8::new(Mode::Normal as u8),
             entered: Notify::new(),
             released: Semaphore::new(0),
+            leads: Arc::new(AtomicBool::new(true)),
         })
+    }
+
+    /// Makes this node's claim lead or not, as a lock held or lost would.
+    pub fn set_leading(&self, leads: bool) {
+        self.leads.store(leads, Ordering::SeqCst);
     }
 
     /// Sets what the next appends do.
@@ -80,7 +88,30 @@ impl FaultyStore {
     }
 }
 
+/// A claim that leads while its switch is on.
+struct Switch(Arc<AtomicBool>);
+
+impl Leadership for Switch {
+    fn try_lead(&self) -> StoreFuture<'_, bool> {
+        let leads = self.0.load(Ordering::SeqCst);
+        Box::pin(async move { Ok(leads) })
+    }
+
+    fn still_leads(&self) -> StoreFuture<'_, bool> {
+        self.try_lead()
+    }
+
+    fn resign(&self) -> StoreFuture<'_, ()> {
+        self.0.store(false, Ordering::SeqCst);
+        Box::pin(async { Ok(()) })
+    }
+}
+
 impl Store for FaultyStore {
+    fn leadership(&self) -> Box<dyn Leadership> {
+        Box::new(Switch(Arc::clone(&self.leads)))
+    }
+
     fn append(&self, batch: AppendBatch) -> StoreFuture<'_, AppendReceipt> {
         let mode = self.mode();
         let committing = self.inner.append(batch);

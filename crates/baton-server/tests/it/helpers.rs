@@ -486,6 +486,7 @@ pub async fn seed_store(store: &dyn Store, cid: &str, events: Vec<(Actor, EventB
             events: sealed,
             summary,
             outbox: Vec::new(),
+            claim: None,
         })
         .await
         .unwrap();

@@ -18,6 +18,7 @@ mod helpers;
 mod idempotency;
 mod insights;
 mod keys;
+mod leadership;
 mod ledger;
 mod limits;
 mod ownership;

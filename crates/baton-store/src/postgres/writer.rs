@@ -7,6 +7,12 @@
 //! checked under its conversation row's lock (`expected_last_seq`, then duplicate ids
 //! in a statement whose snapshot follows the lock), so a refused batch writes nothing
 //! and needs no savepoint: its neighbours commit.
+//!
+//! A batch that assigns its conversation ([`AppendBatch::claim`]) also takes its
+//! agent's lock (a transaction-scoped advisory lock), before any conversation row:
+//! agents in id order, then conversations, then the checkpoint head, the one order
+//! every transaction on every node follows. Under it the agent's owned conversations
+//! are counted by a statement that sees every claim committed before.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -14,6 +20,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use baton_core::id::ConversationId;
 use baton_core::ledger::Digest;
+use baton_core::state::Owner;
 use sqlx::postgres::{PgConnection, PgPool};
 use tokio::sync::{Mutex, mpsc, oneshot};
 
@@ -133,6 +140,20 @@ async fn commit_group(
     // Stable: one conversation's batches keep the order they came in.
     order.sort_by(|a, b| batches[*a].conversation.cmp(&batches[*b].conversation));
     let mut tx = pool.begin().await?;
+    let mut claimed: Vec<&str> = batches
+        .iter()
+        .filter_map(|batch| batch.claim.as_ref().map(|c| c.agent.as_str()))
+        .collect();
+    claimed.sort_unstable();
+    claimed.dedup();
+    for agent in claimed {
+        sqlx::query(
+            "SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || '.baton.agent.' || $1, 0))",
+        )
+        .bind(agent)
+        .execute(&mut *tx)
+        .await?;
+    }
     let mut outcomes: Vec<Option<Result<(u64, Digest), StoreError>>> =
         (0..batches.len()).map(|_| None).collect();
     let mut heads: BTreeMap<ConversationId, (u64, Digest)> = BTreeMap::new();
@@ -206,6 +227,22 @@ async fn append_one(
         kinds.push(event.kind);
         bodies.push(event.canonical.as_str());
         hashes.push(event.hash.0.to_vec());
+    }
+    if let Some(claim) = &batch.claim {
+        let owned: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM conversations WHERE agent = $1 AND owner = $2 AND id <> $3",
+        )
+        .bind(claim.agent.as_str())
+        .bind(Owner::Agent.as_str())
+        .bind(cid)
+        .fetch_one(&mut *tx)
+        .await?;
+        if owned >= i64::from(claim.capacity) {
+            return Ok(Err(StoreError::AtCapacity {
+                agent: claim.agent.to_string(),
+                capacity: claim.capacity,
+            }));
+        }
     }
     let s = &batch.summary;
     let current: Option<i64> =

@@ -171,6 +171,8 @@ const MIGRATIONS: &[&str] = &[
         hash BLOB NOT NULL
     );
     INSERT INTO access_head (only, number, hash) VALUES (1, 0, zeroblob(32));",
+    // 8: what an agent owns, counted by every assignment's capacity claim.
+    "CREATE INDEX conversations_by_agent ON conversations (agent, owner) WHERE agent IS NOT NULL;",
     // 9: the claim reads due deliveries in (next_at, id) order and stops at its limit.
     // A full index led by `status` tempted the planner to read every pending row and
     // sort them on each claim (12 ms at 20,000 pending, on the writer thread, against

@@ -17,6 +17,7 @@ use std::sync::mpsc::{Receiver, TryRecvError};
 
 use baton_core::id::ConversationId;
 use baton_core::ledger::{CheckpointBody, Digest, GENESIS, Head, checkpoint_hash};
+use baton_core::state::Owner;
 use baton_core::timestamp::Timestamp;
 use rusqlite::{Connection, OptionalExtension, params};
 use tokio::sync::oneshot;
@@ -303,6 +304,7 @@ fn write_group(
                     match append(&tx, batch, checkpoint_number) {
                         // Refused before it wrote anything: nothing to roll back.
                         Err(conflict @ StoreError::Conflict { .. }) => Err(conflict),
+                        Err(full @ StoreError::AtCapacity { .. }) => Err(full),
                         Err(_) => return Ok(None),
                         ok => ok,
                     }
@@ -395,6 +397,23 @@ fn append(
     let Some(last) = batch.events.last() else {
         return Err(StoreError::Engine("empty batch".into()));
     };
+    // One writer: earlier claims of this group are already in the summaries counted.
+    if let Some(claim) = &batch.claim {
+        let owned: u64 = tx
+            .prepare_cached(
+                "SELECT count(*) FROM conversations WHERE agent = ?1 AND owner = ?2 AND id <> ?3",
+            )?
+            .query_row(
+                params![claim.agent.as_str(), Owner::Agent.as_str(), cid],
+                |r| r.get(0),
+            )?;
+        if owned >= u64::from(claim.capacity) {
+            return Err(StoreError::AtCapacity {
+                agent: claim.agent.to_string(),
+                capacity: claim.capacity,
+            });
+        }
+    }
     {
         let mut insert = tx.prepare_cached(
             // The global position: one past the last, read in this transaction on the

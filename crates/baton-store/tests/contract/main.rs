@@ -5,14 +5,15 @@
 //! - `engine`: what an engine under test provides, and the embedded one.
 //! - `postgres_engine`: the PostgreSQL engine, a schema per case.
 //! - `seed`: sealed batches as the server would write them.
-//! - `log`, `ledger`, `keys`, `directory`, `feed`, `outbox`, `data_keys`, `access`: the cases, generic over
-//!   the engine.
+//! - `log`, `ledger`, `keys`, `directory`, `feed`, `outbox`, `data_keys`, `access`,
+//!   `claims`: the cases, generic over the engine.
 //! - `nodes`: cases for an engine several nodes share (two handles on one store),
 //!   leadership among them included.
 // clippy.toml allows unwrap in #[test] fns; the cases these tests share may unwrap too.
 #![allow(clippy::unwrap_used)]
 
 mod access;
+mod claims;
 mod data_keys;
 mod directory;
 mod engine;
@@ -81,6 +82,7 @@ macro_rules! every_case {
     access::an_edited_access_entry_is_named,
     access::a_deleted_access_entry_is_named,
     access::a_truncated_access_log_is_caught,
+    claims::a_claim_beyond_capacity_is_refused,
             $($module::$case,)*
         );
     };
@@ -99,4 +101,5 @@ every_case!(
     nodes::two_nodes_never_claim_one_delivery,
     access::two_nodes_keep_one_access_chain,
     nodes::one_node_leads_and_another_takes_over_when_it_goes,
+    claims::claims_racing_on_two_nodes_never_exceed_capacity,
 );

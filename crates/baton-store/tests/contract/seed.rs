@@ -96,6 +96,7 @@ pub fn batch_with(
                 .map(|i| baton_core::Label::parse(i).expect("test intent")),
         },
         outbox: Vec::new(),
+        claim: None,
     }
 }
 

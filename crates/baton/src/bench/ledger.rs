@@ -53,6 +53,7 @@ fn conversation(n: u64, len: usize) -> anyhow::Result<AppendBatch> {
             intent: None,
         },
         outbox: Vec::new(),
+        claim: None,
     })
 }
 

@@ -2,7 +2,10 @@
 //! the test's own: appends through different nodes to the same conversations never
 //! fork a chain and lose nothing; an SSE client on one node sees the others' writes
 //! with no gap and no duplicate; a node killed with `kill -9` under load loses no
-//! acknowledged event while its clients move to the other nodes.
+//! acknowledged event while its clients move to the other nodes. Routing across the
+//! nodes (one leader, accepts on any node, failover) is in [`routing`].
+
+mod routing;
 
 use std::collections::BTreeSet;
 use std::path::Path;
