@@ -113,11 +113,7 @@ async fn appends(server: &BenchServer, args: &WebhooksArgs) -> anyhow::Result<(u
 
 /// A fresh server with `subscriptions` subscriptions to every event type, each
 /// delivering to `url`; `deliver: false` starts it without a delivery worker.
-async fn subscribed(
-    args: &WebhooksArgs,
-    url: &str,
-    deliver: bool,
-) -> anyhow::Result<BenchServer> {
+async fn subscribed(args: &WebhooksArgs, url: &str, deliver: bool) -> anyhow::Result<BenchServer> {
     let mut config = baton_server::AppConfig::default();
     if !deliver {
         config.webhooks.concurrency = 0;
