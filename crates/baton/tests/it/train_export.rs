@@ -269,7 +269,8 @@ async fn train_refuses_a_store_with_too_little_labelled_data() {
     let trained = run(&["train"], &data).await;
     assert_eq!(trained.status.code(), Some(1), "{}", stdout(&trained));
     assert!(
-        stderr(&trained).contains("too little labelled data: 0 conversations"),
+        stderr(&trained)
+            .contains("too little data: 0 conversations with a read-back or a true_intent"),
         "{}",
         stderr(&trained)
     );
