@@ -19,6 +19,7 @@ mod insights;
 mod keys;
 mod ledger;
 mod limits;
+mod openapi;
 mod ownership;
 mod package;
 mod params;
