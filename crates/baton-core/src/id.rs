@@ -18,6 +18,13 @@ use serde::{Deserialize, Serialize};
 /// The longest id baton accepts.
 pub const MAX_ID_LEN: usize = 128;
 
+/// The id grammar as a regular expression, for schemas (`/openapi.json`): the
+/// characters, at least one of them not a dot; the length bound is [`MAX_ID_LEN`].
+/// Written without look-around so that every JSON Schema engine (and fuzzers that
+/// generate from it) reads it the same way. A property test pits it against
+/// [`ConversationId::parse`], so the two cannot drift.
+pub const ID_PATTERN: &str = "^[A-Za-z0-9._:-]*[A-Za-z0-9_:-][A-Za-z0-9._:-]*$";
+
 /// Why a string is not a valid id.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum IdError {
@@ -147,6 +154,11 @@ pub fn random_hex_id(prefix: &str, bytes: [u8; 8]) -> String {
     format!("{prefix}{}", hex::encode(bytes))
 }
 
+/// The regular expression [`is_random_hex_id`] accepts for `prefix`, for schemas.
+pub fn random_hex_pattern(prefix: &str) -> String {
+    format!("^{prefix}[0-9a-f]{{16}}$")
+}
+
 /// Whether `raw` is `prefix` followed by exactly 16 lowercase hex digits.
 pub fn is_random_hex_id(raw: &str, prefix: &str) -> bool {
     raw.strip_prefix(prefix).is_some_and(|digits| {
@@ -169,14 +181,17 @@ pub struct KeyIdError;
 pub struct KeyId(String);
 
 impl KeyId {
+    /// What every key id starts with.
+    pub const PREFIX: &str = "key_";
+
     /// The id made of these random bytes.
     pub fn from_random(bytes: [u8; 8]) -> Self {
-        Self(random_hex_id("key_", bytes))
+        Self(random_hex_id(Self::PREFIX, bytes))
     }
 
     /// Validates an id.
     pub fn parse(raw: &str) -> Result<Self, KeyIdError> {
-        if is_random_hex_id(raw, "key_") {
+        if is_random_hex_id(raw, Self::PREFIX) {
             Ok(Self(raw.to_owned()))
         } else {
             Err(KeyIdError)
@@ -274,6 +289,23 @@ mod tests {
             prop_assume!(!raw.bytes().all(|b| b == b'.'));
             let id = ConversationId::parse(raw.clone()).unwrap();
             prop_assert_eq!(id.as_str(), raw.as_str());
+        }
+
+        /// The schema's pattern and the parser agree on every string over the id
+        /// alphabet and its near misses (a space, a slash, a non-ASCII letter).
+        #[test]
+        fn the_schema_pattern_accepts_exactly_what_parses(raw in "[A-Za-z0-9._:/ é-]{0,130}") {
+            let pattern = regex::Regex::new(ID_PATTERN).unwrap();
+            let by_schema = pattern.is_match(&raw) && raw.chars().count() <= MAX_ID_LEN;
+            prop_assert_eq!(by_schema, ConversationId::parse(raw.clone()).is_ok(), "{:?}", raw);
+        }
+
+        #[test]
+        fn the_random_hex_pattern_accepts_exactly_what_is_random_hex(raw in "(key_|wh_|k)?[0-9a-fA-F]{14,18}") {
+            for prefix in [KeyId::PREFIX, "wh_"] {
+                let pattern = regex::Regex::new(&random_hex_pattern(prefix)).unwrap();
+                prop_assert_eq!(pattern.is_match(&raw), is_random_hex_id(&raw, prefix), "{:?}", raw);
+            }
         }
 
         #[test]

@@ -7,6 +7,15 @@ use serde::{Deserialize, Serialize};
 /// The longest label baton accepts.
 pub const MAX_LABEL_LEN: usize = 128;
 
+/// [`Label`]'s rule as a regular expression, for schemas: no control character, and
+/// at least one that is not white space (spelled out: engines disagree on `\s`). The
+/// byte bound, [`MAX_LABEL_LEN`], is the schema's `maxLength`.
+pub const LABEL_PATTERN: &str = concat!(
+    "^[^\\u0000-\\u001f\\u007f-\\u009f]*",
+    "[^\\u0000-\\u001f\\u007f-\\u009f \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]",
+    "[^\\u0000-\\u001f\\u007f-\\u009f]*$"
+);
+
 /// Why a string is not a label.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LabelError {
@@ -76,6 +85,19 @@ impl fmt::Display for Label {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The schema's pattern accepts exactly the labels that parse (within the byte
+        /// bound), over white space, control characters and letters.
+        #[test]
+        fn the_schema_pattern_accepts_exactly_what_parses(
+            raw in "[a\\u{0}\\t\\n\\u{1f} \\u{7f}\\u{85}\\u{9f}\\u{a0}\\u{1680}\\u{200a}\\u{200b}\\u{2029}\\u{3000}é.]{0,6}"
+        ) {
+            let pattern = regex::Regex::new(LABEL_PATTERN).unwrap();
+            prop_assert_eq!(pattern.is_match(&raw), Label::parse(raw.clone()).is_ok(), "{:?}", raw);
+        }
+    }
 
     #[test]
     fn bounds() {

@@ -19,6 +19,15 @@ pub enum Role {
 }
 
 impl Role {
+    /// Every role, least to most privileged but for the auditor's reading rights.
+    pub const ALL: [Role; 5] = [
+        Role::Bot,
+        Role::Agent,
+        Role::Supervisor,
+        Role::Auditor,
+        Role::Admin,
+    ];
+
     /// Wire name.
     pub fn as_str(self) -> &'static str {
         match self {

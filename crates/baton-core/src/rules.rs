@@ -11,7 +11,7 @@
 //! are taken from an agent only while that agent owns the conversation.
 
 use crate::actor::Actor;
-use crate::event::EventBody;
+use crate::event::{EventBody, EventKind};
 use crate::state::{ConversationState, Owner};
 
 /// Why an event may not be appended now.
@@ -71,17 +71,23 @@ impl Refusal {
 
 /// Whether `actor` can ever write `body`'s type.
 pub fn actor_fits(actor: &Actor, body: &EventBody) -> bool {
-    use EventBody as B;
-    match body {
-        B::CustomerMessage(_) => *actor == Actor::Customer,
-        B::BotMessage(_) | B::Nlu(_) | B::DocumentRetrieved(_) => *actor == Actor::Bot,
-        B::AgentMessage(_) => matches!(actor, Actor::Agent(_)),
-        B::HandoffRequested(_) => matches!(actor, Actor::Bot | Actor::System),
-        B::Action(_) | B::Commitment(_) => matches!(actor, Actor::Bot | Actor::Agent(_)),
-        B::IdentityVerified(_) => matches!(actor, Actor::Bot | Actor::System),
-        B::Note(_) => *actor != Actor::Customer,
-        B::ReadBack(_) => matches!(actor, Actor::Agent(_)),
-        B::Survey(_) => matches!(actor, Actor::Bot | Actor::Agent(_)),
+    actor_fits_kind(actor, body.event_kind())
+}
+
+/// Whether `actor` can ever write an event of `kind` (what the API's schema states
+/// per type, too).
+pub fn actor_fits_kind(actor: &Actor, kind: EventKind) -> bool {
+    use EventKind as K;
+    match kind {
+        K::CustomerMessage => *actor == Actor::Customer,
+        K::BotMessage | K::Nlu | K::DocumentRetrieved => *actor == Actor::Bot,
+        K::AgentMessage => matches!(actor, Actor::Agent(_)),
+        K::HandoffRequested => matches!(actor, Actor::Bot | Actor::System),
+        K::Action | K::Commitment => matches!(actor, Actor::Bot | Actor::Agent(_)),
+        K::IdentityVerified => matches!(actor, Actor::Bot | Actor::System),
+        K::Note => *actor != Actor::Customer,
+        K::ReadBack => matches!(actor, Actor::Agent(_)),
+        K::Survey => matches!(actor, Actor::Bot | Actor::Agent(_)),
         _ => *actor == Actor::System,
     }
 }

@@ -7,6 +7,16 @@ use serde::{Deserialize, Serialize};
 /// The longest message text baton stores, in bytes of UTF-8.
 pub const MAX_TEXT_BYTES: usize = 16 * 1024;
 
+/// [`Text`]'s rule as a regular expression, for schemas: no NUL, and at least one
+/// character that is not white space (Unicode `White_Space`, what `str::trim` strips,
+/// spelled out because engines disagree on `\s`). The byte bound, [`MAX_TEXT_BYTES`],
+/// is the schema's `maxLength` (which counts characters, so it is exact for ASCII).
+pub const TEXT_PATTERN: &str = concat!(
+    "^[^\\u0000]*",
+    "[^\\u0000\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]",
+    "[^\\u0000]*$"
+);
+
 /// Why a string is not acceptable text.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TextError {
@@ -122,6 +132,19 @@ impl From<Confidence> for f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The schema's pattern accepts exactly the texts that parse (within the byte
+        /// bound), over white space, NUL, control characters and letters.
+        #[test]
+        fn the_schema_pattern_accepts_exactly_what_parses(
+            raw in "[a\\u{0}\\t\\n\\u{b}\\u{c}\\r \\u{1c}\\u{85}\\u{a0}\\u{1680}\\u{2000}\\u{200b}\\u{2028}\\u{3000}\\u{feff}é]{0,6}"
+        ) {
+            let pattern = regex::Regex::new(TEXT_PATTERN).unwrap();
+            prop_assert_eq!(pattern.is_match(&raw), Text::parse(raw.clone()).is_ok(), "{:?}", raw);
+        }
+    }
 
     #[test]
     fn text_bounds() {

@@ -2,6 +2,7 @@
 //! same JSON error shape as everything else.
 
 mod duplicate_keys;
+pub(crate) mod numbers;
 
 use axum::body::Bytes;
 use axum::extract::rejection::{JsonRejection, MissingJsonContentType};
@@ -42,6 +43,15 @@ where
                 format!("the key {key:?} appears twice in one JSON object; send each key once"),
             )
             .with_field(path));
+        }
+        if numbers::may_hold_fractions(&body)
+            && let Ok(mut raw) = serde_json::from_slice::<serde_json::Value>(&body)
+        {
+            numbers::whole_numbers(&mut raw);
+            // Through axum again, so that errors read exactly as on the fast path.
+            let normalized = serde_json::to_vec(&raw).map_err(ApiError::internal)?;
+            let axum::Json(value) = axum::Json::from_bytes(&normalized)?;
+            return Ok(Self(value));
         }
         let axum::Json(value) = axum::Json::from_bytes(&body)?;
         Ok(Self(value))

@@ -21,14 +21,17 @@ pub struct WebhookIdError;
 pub struct WebhookId(String);
 
 impl WebhookId {
+    /// What every webhook id starts with.
+    pub const PREFIX: &str = "wh_";
+
     /// The id made of these random bytes.
     pub fn from_random(bytes: [u8; 8]) -> Self {
-        Self(baton_core::id::random_hex_id("wh_", bytes))
+        Self(baton_core::id::random_hex_id(Self::PREFIX, bytes))
     }
 
     /// Validates an id.
     pub fn parse(raw: &str) -> Result<Self, WebhookIdError> {
-        if baton_core::id::is_random_hex_id(raw, "wh_") {
+        if baton_core::id::is_random_hex_id(raw, Self::PREFIX) {
             Ok(Self(raw.to_owned()))
         } else {
             Err(WebhookIdError)
@@ -104,6 +107,13 @@ pub enum DeliveryStatus {
 }
 
 impl DeliveryStatus {
+    /// Every status.
+    pub const ALL: [DeliveryStatus; 3] = [
+        DeliveryStatus::Pending,
+        DeliveryStatus::Delivered,
+        DeliveryStatus::Dead,
+    ];
+
     /// The wire name.
     pub fn as_str(self) -> &'static str {
         match self {

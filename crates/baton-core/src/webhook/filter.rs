@@ -51,12 +51,15 @@ impl FilterError {
 }
 
 impl EventFilter {
+    /// The one name that stands for every event type.
+    pub const EVERY: &str = "*";
+
     /// Parses an `events` list.
     pub fn parse<S: AsRef<str>>(names: &[S]) -> Result<Self, FilterError> {
         if names.is_empty() {
             return Err(FilterError::Empty);
         }
-        if let Some(index) = names.iter().position(|n| n.as_ref() == "*") {
+        if let Some(index) = names.iter().position(|n| n.as_ref() == Self::EVERY) {
             return if names.len() == 1 {
                 Ok(EventFilter::All)
             } else {
@@ -86,7 +89,7 @@ impl EventFilter {
     /// The list as the API shows it (`["*"]`, or type names in a fixed order).
     pub fn names(&self) -> Vec<&'static str> {
         match self {
-            EventFilter::All => vec!["*"],
+            EventFilter::All => vec![Self::EVERY],
             EventFilter::Only(kinds) => kinds.iter().map(|k| k.as_str()).collect(),
         }
     }

@@ -17,6 +17,7 @@ use crate::params::{self, Source};
 
 /// `?conversation=&key=&since=&cursor=&limit=`
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AccessLogQuery {
     /// Only reads of this conversation.
@@ -63,6 +64,9 @@ fn invalid(field: &'static str, message: &str) -> ApiError {
     ApiError::bad_request("invalid_query", message).with_field(field)
 }
 
+/// Largest page of the access log.
+pub const MAX_LIMIT: u64 = 1000;
+
 /// `GET /v1/audit/access?conversation=&key=&since=&cursor=&limit=` (auditor): who read
 /// which customer data, when and from where, oldest first. This read is recorded too.
 #[utoipa::path(get, path = "/v1/audit/access", params(AccessLogQuery),
@@ -91,7 +95,7 @@ pub async fn access(
         .transpose()
         .map_err(|_| invalid("since", "since must be an RFC 3339 date-time"))?;
     let after = params::seq(Source::Query, "cursor", query.cursor.as_deref())?.unwrap_or(0);
-    let limit = params::number(Source::Query, "limit", query.limit.as_deref(), 1, 1000)?
+    let limit = params::number(Source::Query, "limit", query.limit.as_deref(), 1, MAX_LIMIT)?
         .map_or(100, |n| u32::try_from(n).unwrap_or(1000));
     app.access
         .record(&principal, AccessKind::AccessLog, conversation.as_ref())

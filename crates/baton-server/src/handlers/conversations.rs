@@ -21,7 +21,7 @@ use crate::redaction::ReadView;
 
 /// `POST /v1/conversations/{cid}/events` (bot, agent, admin): appends events atomically,
 /// in order. A retried batch (same ids) is answered with its first result.
-#[utoipa::path(post, path = "/v1/conversations/{cid}/events", request_body = AppendRequest,
+#[utoipa::path(post, path = "/v1/conversations/{cid}/events", request_body = crate::openapi::schemas::AppendRequestSchema,
     params(("cid" = String, Path, description = "conversation id")),
     responses((status = 200, body = AppendResponse), (status = 409), (status = 422)))]
 pub async fn append(
@@ -37,6 +37,7 @@ pub async fn append(
 
 /// `?after=SEQ&limit=N`
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct EventsQuery {
     /// Only events after this seq (default 0: from the start).

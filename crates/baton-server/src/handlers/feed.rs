@@ -25,15 +25,16 @@ use crate::params::{self, Source};
 
 /// `?after=POS&limit=N&types=a,b`
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct FeedQuery {
     /// Only events after this position (default 0 for pages; the head for streams).
     #[serde(default)]
-    #[param(value_type = Option<u64>, minimum = 0, maximum = 9223372036854775807_u64)]
+    #[param(value_type = Option<u64>)]
     pub after: Option<String>,
     /// At most this many events per page (default 1000, at most 10000).
     #[serde(default)]
-    #[param(value_type = Option<u32>, minimum = 1, maximum = 10000)]
+    #[param(value_type = Option<u32>)]
     pub limit: Option<String>,
     /// Only these event types, comma-separated (`decision,assigned`).
     #[serde(default)]
@@ -41,7 +42,8 @@ pub struct FeedQuery {
 }
 
 const PAGE: u32 = 1000;
-const MAX_PAGE: u32 = 10_000;
+/// Largest page of the feed.
+pub const MAX_PAGE: u32 = 10_000;
 const PAGE_BYTES: usize = 1024 * 1024;
 
 /// Parses `?types=`: known event type names, comma-separated.

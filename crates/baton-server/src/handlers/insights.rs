@@ -35,6 +35,7 @@ pub const LOOKBACK_MS: i64 = 7 * DAY_MS;
 
 /// `?since=&until=` (RFC 3339).
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct WindowQuery {
     /// Start (inclusive); default 30 days before `until`.
@@ -136,6 +137,7 @@ pub async fn read_conversations(
 
 /// `?since=&until=&skill=&intent=&format=&fcr_hours=&bot_cost=&agent_cost_per_minute=`.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct OutcomesQuery {
     /// Start (inclusive, RFC 3339); default 30 days before `until`.
@@ -258,7 +260,9 @@ pub struct OutcomesAnswer {
 /// bot-only, first-contact resolution, CES, LSAT and cost per contact, computed from the
 /// log; `format=csv` for a spreadsheet. docs/insights.md defines each.
 #[utoipa::path(get, path = "/v1/insights/outcomes", params(OutcomesQuery),
-    responses((status = 200, body = OutcomesAnswer), (status = 400), (status = 403)))]
+    responses((status = 200, description = "the figures; `format=csv`: one row per figure",
+        content((OutcomesAnswer = "application/json"), (String = "text/csv"))),
+        (status = 400), (status = 403)))]
 pub async fn outcomes_report(
     State(app): State<AppState>,
     principal: Principal,

@@ -182,7 +182,7 @@ pub async fn list(
 /// `DELETE /v1/keys/{id}` (admin): revokes a key at once, with its console sessions.
 /// Revoking one already revoked changes nothing; the last working admin key cannot be
 /// revoked (409), so nobody locks everyone out.
-#[utoipa::path(delete, path = "/v1/keys/{id}",
+#[utoipa::path(delete, path = "/v1/keys/{id}", params(("id" = String, Path)),
     responses((status = 200, body = KeyView), (status = 403), (status = 404), (status = 409)))]
 pub async fn revoke(
     State(app): State<AppState>,

@@ -13,6 +13,7 @@ use crate::extract::{ApiQuery, conversation_id};
 
 /// `?conversation=CID`
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct VerifyQuery {
     /// Verify only this conversation (its chain and its checkpointed head).

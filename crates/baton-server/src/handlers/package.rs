@@ -17,6 +17,7 @@ use crate::extract::{ApiPath, ApiQuery};
 
 /// `?format=`
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PackageQuery {
     /// `json` (default), `markdown`, `html`, `botframework`, `zendesk` or `taskrouter`.
@@ -27,7 +28,9 @@ pub struct PackageQuery {
 /// `GET /v1/conversations/{cid}/package[?format=json|markdown|html|botframework|zendesk|taskrouter]`:
 /// the SBAR context package, redacted for the caller's role.
 #[utoipa::path(get, path = "/v1/conversations/{cid}/package", params(("cid" = String, Path), PackageQuery),
-    responses((status = 200, description = "the package"), (status = 400), (status = 404)))]
+    responses((status = 200, description = "the package: JSON (`json`, `botframework`, `zendesk`), Markdown or HTML",
+        content((Object = "application/json"), (String = "text/markdown"), (String = "text/html"))),
+        (status = 400), (status = 404)))]
 pub async fn package(
     State(app): State<AppState>,
     principal: Principal,

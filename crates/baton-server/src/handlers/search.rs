@@ -27,6 +27,7 @@ pub const DEFAULT_LIMIT: u32 = 50;
 
 /// `?owner=&agent=&customer=&intent=&since=&until=&cursor=&limit=`
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct SearchQuery {
     /// Only these owners, comma-separated: `bot`, `queued`, `offered`, `agent`, `closed`.

@@ -18,6 +18,7 @@ use crate::extract::ApiQuery;
 
 /// `?hours=N`
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct StatsQuery {
     /// The window, in hours back from now (1 to 168, default 24).
@@ -29,6 +30,8 @@ pub struct StatsQuery {
 /// Most events one statistics read folds.
 const MAX_EVENTS: u32 = 200_000;
 const HOUR_MS: i64 = 3_600_000;
+/// The longest window, in hours (a week).
+pub const MAX_HOURS: u64 = 168;
 
 /// `GET /v1/stats` answer.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -113,7 +116,7 @@ pub async fn stats(
         "hours",
         query.hours.as_deref(),
         1,
-        168,
+        MAX_HOURS,
     )?
     .map_or(24, |h| u32::try_from(h).unwrap_or(24));
     read(&app, hours, app.clock.now()).await.map(Json)

@@ -40,6 +40,7 @@ use crate::redaction::ReadView;
 
 /// `?after=SEQ` (an alternative to `Last-Event-ID`).
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct StreamQuery {
     /// Resume after this seq.

@@ -22,20 +22,22 @@ pub const MAX_DESCRIPTION: usize = 256;
 pub const MAX_WEBHOOKS: usize = 100;
 /// How long the old secret signs beside the new one after a rotation, by default.
 pub const DEFAULT_GRACE_SECS: u64 = 24 * 3600;
+/// The longest grace period a rotation may ask for.
+pub const MAX_GRACE_SECS: u64 = 7 * 24 * 3600;
+/// Largest page of deliveries.
+pub const MAX_DELIVERIES: u64 = 1000;
 
 /// `POST /v1/webhooks` body.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateWebhook {
     /// Where deliveries go: an `http` or `https` URL.
-    #[schema(max_length = 2048, example = "https://desk.example.com/baton")]
     pub url: String,
     /// Event types to deliver, or `["*"]` for all.
     #[schema(example = json!(["decision", "assigned", "bounced_back", "resolved"]))]
     pub events: Vec<String>,
     /// What it is for.
     #[serde(default)]
-    #[schema(max_length = 256)]
     pub description: Option<String>,
     /// The role deliveries are redacted for: `bot` (default), `supervisor`,
     /// `auditor` or `admin`.
@@ -193,7 +195,7 @@ pub async fn list(
 }
 
 /// `GET /v1/webhooks/{id}` (admin): one subscription, without its secret.
-#[utoipa::path(get, path = "/v1/webhooks/{id}", params(("id" = String, Path, pattern = "^wh_[0-9a-f]{16}$")),
+#[utoipa::path(get, path = "/v1/webhooks/{id}", params(("id" = String, Path)),
     responses((status = 200, body = WebhookView), (status = 404)))]
 pub async fn get(
     State(app): State<AppState>,
@@ -205,7 +207,7 @@ pub async fn get(
 }
 
 /// `DELETE /v1/webhooks/{id}` (admin): unsubscribes; pending deliveries are dropped.
-#[utoipa::path(delete, path = "/v1/webhooks/{id}", params(("id" = String, Path, pattern = "^wh_[0-9a-f]{16}$")),
+#[utoipa::path(delete, path = "/v1/webhooks/{id}", params(("id" = String, Path)),
     responses((status = 200, body = WebhookView), (status = 404)))]
 pub async fn delete(
     State(app): State<AppState>,
@@ -228,14 +230,13 @@ pub struct Rotate {
     /// How long the old secret keeps signing beside the new one (default 86400 s, at
     /// most 7 days; 0 ends it at once).
     #[serde(default)]
-    #[schema(maximum = 604800)]
     pub grace_secs: Option<u64>,
 }
 
 /// `POST /v1/webhooks/{id}/rotate-secret` (admin): a new secret, shown once; the old
 /// one signs beside it (two signatures per delivery) for the grace period.
-#[utoipa::path(post, path = "/v1/webhooks/{id}/rotate-secret", request_body = Rotate,
-    params(("id" = String, Path, pattern = "^wh_[0-9a-f]{16}$")),
+#[utoipa::path(post, path = "/v1/webhooks/{id}/rotate-secret", request_body = Option<Rotate>,
+    params(("id" = String, Path)),
     responses((status = 200, body = WebhookWithSecret), (status = 404), (status = 422)))]
 pub async fn rotate(
     State(app): State<AppState>,
@@ -244,15 +245,22 @@ pub async fn rotate(
     raw: axum::body::Bytes,
 ) -> Result<Json<WebhookWithSecret>, ApiError> {
     principal.require(&[Role::Admin])?;
-    // The body is optional: an empty one rotates with the default grace period.
+    // The body is optional: an empty one (or `null`) rotates with the default grace period.
     let body: Rotate = if raw.iter().all(u8::is_ascii_whitespace) {
         Rotate::default()
     } else {
-        serde_json::from_slice(&raw)
-            .map_err(|e| ApiError::bad_request("invalid_json", e.to_string()))?
+        let mut value: serde_json::Value = serde_json::from_slice(&raw)
+            .map_err(|e| ApiError::bad_request("invalid_json", e.to_string()))?;
+        crate::extract::numbers::whole_numbers(&mut value);
+        if value.is_null() {
+            Rotate::default()
+        } else {
+            serde_json::from_value(value)
+                .map_err(|e| ApiError::bad_request("invalid_json", e.to_string()))?
+        }
     };
     let grace = body.grace_secs.unwrap_or(DEFAULT_GRACE_SECS);
-    if grace > 7 * 24 * 3600 {
+    if grace > MAX_GRACE_SECS {
         return Err(invalid(
             "grace_secs",
             "grace_secs must be at most 604800 (7 days)",
@@ -273,11 +281,11 @@ pub async fn rotate(
 
 /// `?status=pending|delivered|dead&before=ID&limit=N`
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct DeliveriesQuery {
     /// Only deliveries in this status.
     #[serde(default)]
-    #[param(pattern = "^(pending|delivered|dead)$")]
     pub status: Option<String>,
     /// Only deliveries older than this one (the next page).
     #[serde(default)]
@@ -285,7 +293,7 @@ pub struct DeliveriesQuery {
     pub before: Option<String>,
     /// At most this many (default 100, at most 1000).
     #[serde(default)]
-    #[param(value_type = Option<u32>, minimum = 1, maximum = 1000)]
+    #[param(value_type = Option<u32>)]
     pub limit: Option<String>,
 }
 
@@ -364,7 +372,7 @@ pub struct DeliveryList {
 /// `GET /v1/webhooks/{id}/deliveries?status=` (admin): deliveries, newest first, with
 /// each try's status code or error.
 #[utoipa::path(get, path = "/v1/webhooks/{id}/deliveries",
-    params(("id" = String, Path, pattern = "^wh_[0-9a-f]{16}$"), DeliveriesQuery),
+    params(("id" = String, Path), DeliveriesQuery),
     responses((status = 200, body = DeliveryList), (status = 400), (status = 404)))]
 pub async fn deliveries(
     State(app): State<AppState>,
@@ -382,8 +390,14 @@ pub async fn deliveries(
         })?),
     };
     let before = params::seq(Source::Query, "before", query.before.as_deref())?;
-    let limit = params::number(Source::Query, "limit", query.limit.as_deref(), 1, 1000)?
-        .map_or(100, |n| u32::try_from(n).unwrap_or(1000));
+    let limit = params::number(
+        Source::Query,
+        "limit",
+        query.limit.as_deref(),
+        1,
+        MAX_DELIVERIES,
+    )?
+    .map_or(100, |n| u32::try_from(n).unwrap_or(1000));
     let mut found = app
         .store
         .deliveries(DeliveryQuery {
@@ -421,7 +435,7 @@ pub struct Replayed {
 /// `POST /v1/webhooks/{id}/replay` (admin): sends again, with their first
 /// `webhook-id`, the deliveries of events committed since `since`.
 #[utoipa::path(post, path = "/v1/webhooks/{id}/replay", request_body = Replay,
-    params(("id" = String, Path, pattern = "^wh_[0-9a-f]{16}$")),
+    params(("id" = String, Path)),
     responses((status = 200, body = Replayed), (status = 404), (status = 422)))]
 pub async fn replay(
     State(app): State<AppState>,

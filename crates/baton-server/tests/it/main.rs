@@ -21,6 +21,7 @@ mod keys;
 mod leadership;
 mod ledger;
 mod limits;
+mod openapi;
 mod ownership;
 mod package;
 mod params;

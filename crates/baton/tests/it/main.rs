@@ -4,6 +4,7 @@ mod admin_key;
 mod cluster;
 mod demo;
 mod eval;
+mod example_bot;
 mod helpers;
 mod import;
 mod kill9;
