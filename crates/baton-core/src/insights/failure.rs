@@ -24,6 +24,8 @@ use crate::signals::SignalState;
 use crate::signals::failure::Features;
 use crate::timestamp::Timestamp;
 
+use super::train::{Dated, time_ordered_split};
+
 /// CSAT at or below this is a failure even without a handoff.
 pub const FAILED_CSAT: u8 = 2;
 
@@ -120,6 +122,12 @@ pub struct FailureReport {
     pub weights: FailurePolicy,
 }
 
+impl Dated for FailureCase {
+    fn dated(&self) -> (Timestamp, &ConversationId) {
+        (self.at, &self.conversation)
+    }
+}
+
 /// Fits on the older cases (by resolution time), measures both weight sets on the
 /// newer `test_share`, and returns the base policy with the fitted weights. `None`
 /// when either side has fewer than two cases or the older side has one label only.
@@ -128,27 +136,20 @@ pub fn train_failure(
     test_share: f64,
     base: &Policy,
 ) -> Option<(Policy, FailureReport)> {
-    let mut sorted: Vec<&FailureCase> = cases.iter().collect();
-    sorted.sort_by(|a, b| (a.at, &a.conversation).cmp(&(b.at, &b.conversation)));
-    let test_len = ((sorted.len() as f64) * test_share.clamp(0.0, 1.0)).round() as usize;
-    let fit_len = sorted.len().saturating_sub(test_len);
-    if fit_len < 2 || test_len < 2 {
-        return None;
-    }
-    let (fit, test) = sorted.split_at(fit_len);
+    let (fit, test) = time_ordered_split(cases, test_share)?;
     let failed = fit.iter().filter(|c| c.failed).count();
     if failed == 0 || failed == fit.len() {
         return None;
     }
-    let weights = fit_weights(fit, &base.failure);
+    let weights = fit_weights(&fit, &base.failure);
     let report = FailureReport {
         cases: cases.len() as u64,
         fit_cases: fit.len() as u64,
         test_cases: test.len() as u64,
         test_from: test.first().map(|c| c.at.to_string()),
         fit_failed_share: failed as f64 / fit.len() as f64,
-        before: figures(test, &base.failure),
-        after: figures(test, &weights),
+        before: figures(&test, &base.failure),
+        after: figures(&test, &weights),
         weights: weights.clone(),
     };
     let mut policy = base.clone();

@@ -9,7 +9,9 @@ use serde::Serialize;
 
 use super::calibration::Calibration;
 use super::intents::{LabelledCase, RELIABILITY_BINS, Reliability, reliability};
+use crate::id::ConversationId;
 use crate::policy::{CalibrationMode, Policy};
+use crate::timestamp::Timestamp;
 
 /// Held-out figures before and after.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -39,6 +41,33 @@ pub struct TrainReport {
     pub changes: Vec<String>,
 }
 
+/// A case that a time-ordered split can place: when it was labelled or resolved, and
+/// its conversation (the tie-break, so the split is the same on every run).
+pub trait Dated {
+    /// Its time and conversation.
+    fn dated(&self) -> (Timestamp, &ConversationId);
+}
+
+impl Dated for LabelledCase {
+    fn dated(&self) -> (Timestamp, &ConversationId) {
+        (self.at, &self.conversation)
+    }
+}
+
+/// The older cases to fit on and the newest `test_share` to hold out, by
+/// [`Dated::dated`]. `None` when either side would have fewer than two cases.
+pub fn time_ordered_split<T: Dated>(cases: &[T], test_share: f64) -> Option<(Vec<&T>, Vec<&T>)> {
+    let mut sorted: Vec<&T> = cases.iter().collect();
+    sorted.sort_by(|a, b| a.dated().cmp(&b.dated()));
+    let test_len = ((sorted.len() as f64) * test_share.clamp(0.0, 1.0)).round() as usize;
+    let fit_len = sorted.len().saturating_sub(test_len);
+    if fit_len < 2 || test_len < 2 {
+        return None;
+    }
+    let test = sorted.split_off(fit_len);
+    Some((sorted, test))
+}
+
 /// Fits on the older cases (sorted by label time), measures on the newer `test_share`,
 /// and returns the policy with the fitted map in force. `None` when there are too few
 /// cases to split (fewer than two on either side).
@@ -48,14 +77,7 @@ pub fn train(
     min_samples: usize,
     base: &Policy,
 ) -> Option<(Policy, TrainReport)> {
-    let mut sorted: Vec<&LabelledCase> = cases.iter().collect();
-    sorted.sort_by(|a, b| (a.at, &a.conversation).cmp(&(b.at, &b.conversation)));
-    let test_len = ((sorted.len() as f64) * test_share.clamp(0.0, 1.0)).round() as usize;
-    let fit_len = sorted.len().saturating_sub(test_len);
-    if fit_len < 2 || test_len < 2 {
-        return None;
-    }
-    let (fit, test) = sorted.split_at(fit_len);
+    let (fit, test) = time_ordered_split(cases, test_share)?;
     let calibration = Calibration::fit(
         fit.iter()
             .map(|c| (c.bot_intent.as_str(), c.confidence, c.correct())),
