@@ -89,23 +89,7 @@ pub fn associated_data(conversation: &ConversationId, seq: u64) -> Vec<u8> {
     format!("baton/event/v1/{conversation}/{seq}").into_bytes()
 }
 
-/// Removes the customer-data members of an event object, returning them (`None` when
-/// it has none).
-pub fn split(object: &mut Map<String, Value>) -> Option<Map<String, Value>> {
-    let kind = object
-        .get("type")
-        .and_then(Value::as_str)
-        .and_then(EventKind::from_wire)?;
-    let mut secret = Map::new();
-    for field in fields::customer_fields(kind) {
-        if let Some(value) = object.remove(*field) {
-            secret.insert((*field).to_owned(), value);
-        }
-    }
-    (!secret.is_empty()).then_some(secret)
-}
-
-/// Puts customer-data members back (the inverse of [`split`]).
+/// Puts customer-data members back into an opened event object.
 pub fn join(object: &mut Map<String, Value>, secret: Map<String, Value>) {
     object.extend(secret);
 }
@@ -118,13 +102,6 @@ pub struct Forms {
     /// What is stored and hashed, when it differs from `plain`: `None` for an event
     /// without customer data, which is its own sealed form.
     pub sealed: Option<String>,
-}
-
-impl Forms {
-    /// What is stored and hashed.
-    pub fn stored(&self) -> &str {
-        self.sealed.as_deref().unwrap_or(&self.plain)
-    }
 }
 
 /// The sealed canonical JSON of `event`: what is stored and hashed.
