@@ -153,14 +153,9 @@ fn a_keyword_without_any_reading_is_offered_and_insisting_hands_off() {
 
 const REPHRASE: &str = "Sorry, I didn't get that. Could you say it another way?";
 
-#[test]
-fn a_run_of_low_confidence_turns_with_rephrase_prompts_hands_off() {
-    let turns = [
-        ("I need the thing for my account", 0.31),
-        ("the form thing, for the account", 0.42),
-        ("the paper you send for the account", 0.38),
-    ];
-    let batches: Vec<Vec<Value>> = turns
+/// Each customer turn with its reading, then the bot asking to rephrase.
+fn rephrased(turns: &[(&str, f64)]) -> Vec<Vec<Value>> {
+    turns
         .iter()
         .flat_map(|(t, c)| {
             [
@@ -168,7 +163,17 @@ fn a_run_of_low_confidence_turns_with_rephrase_prompts_hands_off() {
                 vec![bot(REPHRASE)],
             ]
         })
-        .collect();
+        .collect()
+}
+
+#[test]
+fn a_run_of_low_confidence_turns_with_rephrase_prompts_hands_off() {
+    let turns = [
+        ("I need the thing for my account", 0.31),
+        ("the form thing, for the account", 0.42),
+        ("the paper you send for the account", 0.38),
+    ];
+    let batches = rephrased(&turns);
     for arrival in BOTH {
         let r = replay(&batches, arrival);
         assert_eq!(strongest(&r), (Outcome::Handoff, 3), "{arrival:?}");
@@ -193,15 +198,7 @@ fn a_rephrase_prompt_counts_the_turn_as_not_understood_whatever_the_score() {
         ("the form thing, for the account", 0.62),
         ("the paper you send for the account", 0.38),
     ];
-    let batches: Vec<Vec<Value>> = turns
-        .iter()
-        .flat_map(|(t, c)| {
-            [
-                vec![cm(t), nlu("account_statement", *c)],
-                vec![bot(REPHRASE)],
-            ]
-        })
-        .collect();
+    let batches = rephrased(&turns);
     for arrival in BOTH {
         let r = replay(&batches, arrival);
         assert_eq!(strongest(&r).0, Outcome::Handoff, "{arrival:?}");

@@ -6,7 +6,6 @@
 
 use std::path::PathBuf;
 use std::process::Stdio;
-use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -116,49 +115,6 @@ async fn spawn_bot(python: &str, server: &Server, stderr: PathBuf) -> Bot {
     }
 }
 
-async fn call(
-    server: &Server,
-    method: reqwest::Method,
-    path: &str,
-    key: &str,
-    body: Value,
-) -> Value {
-    let response = server
-        .client
-        .request(method.clone(), server.url(path))
-        .bearer_auth(key)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    let body: Value = response.json().await.unwrap();
-    assert!(status.is_success(), "{method} {path}: {status} {body}");
-    body
-}
-
-/// Waits for agent `aid`'s offer of `cid` and returns its id.
-async fn offer(server: &Server, aid: &str, cid: &str) -> String {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
-        let offers = server.get(&format!("/v1/agents/{aid}/offers")).await;
-        let found = offers["offers"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|o| o["conversation"] == cid)
-            .map(|o| o["offer_id"].as_str().unwrap().to_owned());
-        if let Some(id) = found {
-            return id;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "no offer of {cid} to {aid}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 /// A delivery the bot must refuse: well-formed, signed with a secret that is not its.
 async fn forge(server: &Server, receiver: &str, cid: &str) -> StatusCode {
     let body = json!({"type": "assigned", "timestamp": "2026-12-02T00:00:00Z",
@@ -189,30 +145,30 @@ async fn the_example_bot_yields_to_a_human_and_resumes_on_bounce_back() {
     let Some(python) = python() else { return };
     let (root, data) = workspace();
     let server = start(&data, &root.path().join("serve.log")).await;
-    call(
-        &server,
-        reqwest::Method::PUT,
-        "/v1/agents/ana",
-        ADMIN_KEY,
-        json!({"skills": {"billing": 3}, "capacity": 2}),
-    )
-    .await;
-    call(
-        &server,
-        reqwest::Method::POST,
-        "/v1/agents/ana/presence",
-        ADMIN_KEY,
-        json!({"status": "available"}),
-    )
-    .await;
-    let ana = call(
-        &server,
-        reqwest::Method::POST,
-        "/v1/keys",
-        ADMIN_KEY,
-        json!({"role": "agent", "agent_id": "ana"}),
-    )
-    .await["key"]
+    server
+        .call_ok(
+            reqwest::Method::PUT,
+            "/v1/agents/ana",
+            ADMIN_KEY,
+            json!({"skills": {"billing": 3}, "capacity": 2}),
+        )
+        .await;
+    server
+        .call_ok(
+            reqwest::Method::POST,
+            "/v1/agents/ana/presence",
+            ADMIN_KEY,
+            json!({"status": "available"}),
+        )
+        .await;
+    let ana = server
+        .call_ok(
+            reqwest::Method::POST,
+            "/v1/keys",
+            ADMIN_KEY,
+            json!({"role": "agent", "agent_id": "ana"}),
+        )
+        .await["key"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -234,15 +190,15 @@ async fn the_example_bot_yields_to_a_human_and_resumes_on_bounce_back() {
     assert_eq!(posted["outcome"], "handoff", "{posted}");
     bot.until("holding", is).await;
 
-    let offer = offer(&server, "ana", cid).await;
-    call(
-        &server,
-        reqwest::Method::POST,
-        &format!("/v1/offers/{offer}/accept"),
-        &ana,
-        json!({}),
-    )
-    .await;
+    let offer = server.offer_of("ana", cid, WAIT).await;
+    server
+        .call_ok(
+            reqwest::Method::POST,
+            &format!("/v1/offers/{offer}/accept"),
+            &ana,
+            json!({}),
+        )
+        .await;
     let takeover = bot.until("takeover", is).await;
     assert_eq!(takeover["agent"], "ana");
 
@@ -256,14 +212,14 @@ async fn the_example_bot_yields_to_a_human_and_resumes_on_bounce_back() {
     );
 
     let instructions = "Refund issued; confirm it shows within 5 days.";
-    call(
-        &server,
-        reqwest::Method::POST,
-        &format!("/v1/conversations/{cid}/bounce-back"),
-        &ana,
-        json!({"instructions": instructions}),
-    )
-    .await;
+    server
+        .call_ok(
+            reqwest::Method::POST,
+            &format!("/v1/conversations/{cid}/bounce-back"),
+            &ana,
+            json!({"instructions": instructions}),
+        )
+        .await;
     let resumed = bot.until("resumed", is).await;
     assert_eq!(resumed["instructions"], instructions);
     assert_eq!(resumed["agent"], "ana");

@@ -134,6 +134,64 @@ impl Server {
             .to_owned()
     }
 
+    /// Sends `method path` with `key` and a JSON body: the status and the JSON answer
+    /// (`null` when the answer is not JSON).
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        key: &str,
+        body: Value,
+    ) -> (StatusCode, Value) {
+        let response = self
+            .client
+            .request(method, self.url(path))
+            .bearer_auth(key)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// [`Self::call`], asserting a 2xx answer; the JSON answer.
+    pub async fn call_ok(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        key: &str,
+        body: Value,
+    ) -> Value {
+        let (status, answer) = self.call(method.clone(), path, key, body).await;
+        assert!(status.is_success(), "{method} {path}: {status} {answer}");
+        answer
+    }
+
+    /// The id of `cid`'s live offer to `aid` as this node lists it, once it does
+    /// (waiting up to `within`).
+    pub async fn offer_of(&self, aid: &str, cid: &str, within: std::time::Duration) -> String {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let offers = self.get(&format!("/v1/agents/{aid}/offers")).await;
+            let found = offers["offers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|o| o["conversation"] == cid)
+                .map(|o| o["offer_id"].as_str().unwrap().to_owned());
+            if let Some(offer) = found {
+                return offer;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{} lists no offer of {cid} to {aid}",
+                self.base
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
     /// GETs JSON with the admin key, asserting 200.
     pub async fn get(&self, path: &str) -> Value {
         let response = self

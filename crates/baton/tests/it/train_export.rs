@@ -35,29 +35,8 @@ fn utterance(i: usize) -> String {
     format!("I want my money back for the {} order", WORDS[i])
 }
 
-async fn send(
-    server: &Server,
-    method: reqwest::Method,
-    path: &str,
-    key: &str,
-    body: Value,
-) -> Value {
-    let response = server
-        .client
-        .request(method, server.url(path))
-        .bearer_auth(key)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    let answer: Value = response.json().await.unwrap_or(Value::Null);
-    assert!(status.is_success(), "{path}: {status} {answer}");
-    answer
-}
-
 async fn post(server: &Server, path: &str, key: &str, body: Value) -> Value {
-    send(server, reqwest::Method::POST, path, key, body).await
+    server.call_ok(reqwest::Method::POST, path, key, body).await
 }
 
 /// The bot's reading of the customer's refund request.
@@ -97,14 +76,14 @@ async fn labelled_store(server: &Server) -> Vec<(String, String, String)> {
         expected.push((utterance(i), "billing.refund".to_owned(), truth.to_owned()));
     }
     // Every fit-* conversation is closed now, so the agent is offered only these.
-    send(
-        server,
-        reqwest::Method::PUT,
-        "/v1/agents/ana",
-        ADMIN_KEY,
-        json!({"skills": {"billing": 3, "general": 3}, "capacity": 10}),
-    )
-    .await;
+    server
+        .call_ok(
+            reqwest::Method::PUT,
+            "/v1/agents/ana",
+            ADMIN_KEY,
+            json!({"skills": {"billing": 3, "general": 3}, "capacity": 10}),
+        )
+        .await;
     let ana = post(
         server,
         "/v1/keys",

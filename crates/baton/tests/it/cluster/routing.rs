@@ -10,35 +10,15 @@ use serde_json::{Value, json};
 use super::{Cluster, served_within};
 use crate::helpers::{ADMIN_KEY, Server, workspace};
 
-/// Sends `method path` with `key` and a JSON body; the status and JSON answer.
-async fn call(
-    node: &Server,
-    method: reqwest::Method,
-    path: &str,
-    key: &str,
-    body: Value,
-) -> (StatusCode, Value) {
-    let response = node
-        .client
-        .request(method, node.url(path))
-        .bearer_auth(key)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
-
 async fn agent_key(node: &Server, aid: &str) -> String {
-    let (status, body) = call(
-        node,
-        reqwest::Method::POST,
-        "/v1/keys",
-        ADMIN_KEY,
-        json!({"role": "agent", "agent_id": aid}),
-    )
-    .await;
+    let (status, body) = node
+        .call(
+            reqwest::Method::POST,
+            "/v1/keys",
+            ADMIN_KEY,
+            json!({"role": "agent", "agent_id": aid}),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     body["key"].as_str().unwrap().to_owned()
 }
@@ -47,11 +27,15 @@ async fn agent_key(node: &Server, aid: &str) -> String {
 async fn available_agent(node: &Server, aid: &str, capacity: u32) {
     let path = format!("/v1/agents/{aid}");
     let profile = json!({"skills": {"billing": 3}, "capacity": capacity});
-    let (status, body) = call(node, reqwest::Method::PUT, &path, ADMIN_KEY, profile).await;
+    let (status, body) = node
+        .call(reqwest::Method::PUT, &path, ADMIN_KEY, profile)
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let path = format!("/v1/agents/{aid}/presence");
     let presence = json!({"status": "available"});
-    let (status, body) = call(node, reqwest::Method::POST, &path, ADMIN_KEY, presence).await;
+    let (status, body) = node
+        .call(reqwest::Method::POST, &path, ADMIN_KEY, presence)
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
 }
 
@@ -61,7 +45,7 @@ async fn hand_off(node: &Server, bot: &str, cid: &str) {
         {"type": "customer_message", "text": "The charge on my statement is wrong."},
         {"type": "handoff_requested", "reason": "billing dispute", "skills": ["billing"]},
     ]});
-    let (status, body) = call(node, reqwest::Method::POST, &path, bot, events).await;
+    let (status, body) = node.call(reqwest::Method::POST, &path, bot, events).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["owner"], "queued", "{body}");
 }
@@ -85,32 +69,10 @@ async fn leader_within(nodes: &[&Server], within: Duration) -> usize {
     }
 }
 
-/// The id of `cid`'s live offer to `aid` as `node` lists it, once it does (20 s).
-async fn offer_on(node: &Server, aid: &str, cid: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let offers = node.get(&format!("/v1/agents/{aid}/offers")).await;
-        let found = offers["offers"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|o| o["conversation"] == cid)
-            .map(|o| o["offer_id"].as_str().unwrap().to_owned());
-        if let Some(offer) = found {
-            return offer;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{} lists an offer of {cid} to {aid}",
-            node.base
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 async fn accept(node: &Server, key: &str, offer: &str) -> (StatusCode, Value) {
     let path = format!("/v1/offers/{offer}/accept");
-    call(node, reqwest::Method::POST, &path, key, json!({})).await
+    node.call(reqwest::Method::POST, &path, key, json!({}))
+        .await
 }
 
 fn of_type<'a>(events: &'a [Value], kind: &str) -> Vec<&'a Value> {
@@ -152,8 +114,15 @@ async fn two_nodes_accepting_one_offer_at_once_make_one_assignment() {
         let cid = format!("d-{round}");
         hand_off(&nodes[f2], &bot, &cid).await;
         // Each node accepts an offer it lists.
-        let offer = offer_on(&nodes[a], "ana", &cid).await;
-        assert_eq!(offer_on(&nodes[b], "ana", &cid).await, offer);
+        let offer = nodes[a]
+            .offer_of("ana", &cid, Duration::from_secs(20))
+            .await;
+        assert_eq!(
+            nodes[b]
+                .offer_of("ana", &cid, Duration::from_secs(20))
+                .await,
+            offer
+        );
         let (first, second) = tokio::join!(
             accept(&nodes[a], &ana, &offer),
             accept(&nodes[b], &ana, &offer)
@@ -189,7 +158,9 @@ async fn two_nodes_accepting_one_offer_at_once_make_one_assignment() {
         // Ana resolves it, freeing her one slot for the next round.
         let path = format!("/v1/conversations/{cid}/resolve");
         let body = json!({"resolution": "refunded"});
-        let (status, answer) = call(&nodes[a], reqwest::Method::POST, &path, &ana, body).await;
+        let (status, answer) = nodes[a]
+            .call(reqwest::Method::POST, &path, &ana, body)
+            .await;
         assert_eq!(status, StatusCode::OK, "{answer}");
         for node in &nodes {
             let view = agent_owning(node, "ana", &[]).await;
@@ -219,7 +190,9 @@ async fn when_the_router_leader_is_killed_another_leads_and_offers_what_queued()
     let ana = agent_key(all[survivors[0]], "ana").await;
     // An offer the leader made, still open when it dies.
     hand_off(all[survivors[1]], &bot, "e-0").await;
-    let open = offer_on(all[survivors[0]], "ana", "e-0").await;
+    let open = all[survivors[0]]
+        .offer_of("ana", "e-0", Duration::from_secs(20))
+        .await;
 
     nodes[leader].take().unwrap().kill9().await;
     let killed_at = Instant::now();
@@ -241,9 +214,19 @@ async fn when_the_router_leader_is_killed_another_leads_and_offers_what_queued()
     // What queued meanwhile is offered; the dead leader's offer still holds.
     let mut offers = vec![("e-0", open.clone())];
     for cid in ["e-1", "e-2"] {
-        offers.push((cid, offer_on(alive[next], "ana", cid).await));
+        offers.push((
+            cid,
+            alive[next]
+                .offer_of("ana", cid, Duration::from_secs(20))
+                .await,
+        ));
     }
-    assert_eq!(offer_on(alive[1 - next], "ana", "e-0").await, open);
+    assert_eq!(
+        alive[1 - next]
+            .offer_of("ana", "e-0", Duration::from_secs(20))
+            .await,
+        open
+    );
     for (i, (cid, offer)) in offers.iter().enumerate() {
         let (status, body) = accept(alive[i % 2], &ana, offer).await;
         assert_eq!(status, StatusCode::OK, "{cid} {offer}: {body}");
