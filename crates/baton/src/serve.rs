@@ -128,7 +128,9 @@ fn host_name() -> String {
 /// `BATON_TRUST_PROXY_HEADERS=1` (believe `X-Forwarded-For`/`-Proto`; off by default),
 /// `BATON_PUBLIC_URL` (the base of `package_url` in webhook payloads) and
 /// `BATON_WEBHOOK_TIMEOUT_SECS` (one delivery try, default 10 s; the lease that
-/// reserves a delivery for its worker is 1.5 times it plus a second).
+/// reserves a delivery for its worker is 1.5 times it plus a second) and
+/// `BATON_WEBHOOK_CA_FILE` (PEM certificates trusted for `https` receivers besides the
+/// system's roots).
 pub async fn build_state(
     store: Arc<dyn Store>,
     policy: Policy,
@@ -177,6 +179,16 @@ pub async fn build_state_with(
             })?;
         webhooks.timeout = std::time::Duration::from_secs(secs);
         webhooks.lease = std::time::Duration::from_millis(secs * 1500 + 1000);
+    }
+    if let Ok(path) = std::env::var("BATON_WEBHOOK_CA_FILE") {
+        let pem = std::fs::read(&path)
+            .with_context(|| format!("BATON_WEBHOOK_CA_FILE: cannot read {path}"))?;
+        webhooks.extra_roots = reqwest::Certificate::from_pem_bundle(&pem)
+            .with_context(|| format!("BATON_WEBHOOK_CA_FILE: {path} is not a PEM bundle"))?;
+        anyhow::ensure!(
+            !webhooks.extra_roots.is_empty(),
+            "BATON_WEBHOOK_CA_FILE: {path} holds no certificate"
+        );
     }
     let config = AppConfig {
         webhooks,

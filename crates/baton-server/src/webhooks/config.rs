@@ -23,6 +23,9 @@ pub struct WebhookConfig {
     /// The base of `package_url` in payloads (`https://baton.example.com`); without
     /// it, `package_url` is a path.
     pub public_url: Option<String>,
+    /// Certificate authorities trusted for `https` receivers besides the system's
+    /// (a private CA for receivers inside the network).
+    pub extra_roots: Vec<reqwest::Certificate>,
 }
 
 impl Default for WebhookConfig {
@@ -34,6 +37,7 @@ impl Default for WebhookConfig {
             concurrency: 32,
             poll: Duration::from_secs(1),
             public_url: None,
+            extra_roots: Vec::new(),
         }
     }
 }

@@ -58,6 +58,15 @@ pub fn delivered(attempt: &Attempt) -> bool {
     attempt.error.is_none() && attempt.status.is_some_and(|s| (200..300).contains(&s))
 }
 
+/// The innermost cause of a failed connection ("connection refused", "invalid peer
+/// certificate: ..."), which says what the receiver's operator must fix.
+fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
+    std::iter::successors(Some(error), |e| e.source())
+        .last()
+        .map(ToString::to_string)
+        .unwrap_or_default()
+}
+
 /// Makes one try at `now`.
 pub async fn attempt(
     app: &AppState,
@@ -108,7 +117,9 @@ pub async fn attempt(
             }
         }
         Err(error) if error.is_timeout() => failed("timed out".to_owned()),
-        Err(error) if error.is_connect() => failed("cannot connect".to_owned()),
+        Err(error) if error.is_connect() => {
+            failed(format!("cannot connect: {}", root_cause(&error)))
+        }
         Err(error) => failed(format!("request failed: {}", error.without_url())),
     }
 }

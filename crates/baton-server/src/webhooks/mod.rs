@@ -44,7 +44,16 @@ impl Webhooks {
     /// Loads the subscriptions from the store.
     pub async fn load(store: &dyn Store, config: WebhookConfig) -> Result<Self, StoreError> {
         let subscriptions = store.webhooks().await?;
-        let client = reqwest::Client::builder()
+        // reqwest's rustls has no crypto provider of its own in this build: ring is
+        // installed process-wide (once; a second install is refused, harmlessly).
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let client = config
+            .extra_roots
+            .iter()
+            .cloned()
+            .fold(reqwest::Client::builder(), |builder, root| {
+                builder.add_root_certificate(root)
+            })
             .redirect(reqwest::redirect::Policy::none())
             .timeout(config.timeout)
             .connect_timeout(config.timeout.min(std::time::Duration::from_secs(5)))

@@ -61,6 +61,74 @@ pub struct Receiver {
 
 /// Starts a receiver answering 200.
 pub async fn start() -> Receiver {
+    let (app, status, rx) = recording();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    Receiver {
+        url: format!("http://{addr}/hook"),
+        status,
+        rx,
+    }
+}
+
+/// The certificate authority that signed [`start_https`]'s certificate (for
+/// `localhost` and `127.0.0.1`, valid until 2126). Made with `openssl`: a P-256 CA,
+/// and a leaf with `serverAuth` signed by it; the CA's key was thrown away.
+pub const TEST_CA: &[u8] = include_bytes!("tls/ca.pem");
+
+/// Starts a receiver answering 200 over TLS, with a certificate that only
+/// [`TEST_CA`] vouches for.
+pub async fn start_https() -> Receiver {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+
+    let certs = CertificateDer::pem_slice_iter(include_bytes!("tls/receiver.pem"))
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    let key = PrivateKeyDer::from_pem_slice(include_bytes!("tls/receiver.key")).unwrap();
+    let tls = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(certs, key)
+    .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(tls));
+    let (app, status, rx) = recording();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let (acceptor, app) = (acceptor.clone(), app.clone());
+            tokio::spawn(async move {
+                // A client that refuses the certificate ends the handshake here.
+                let Ok(stream) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let service = hyper_util::service::TowerToHyperService::new(app);
+                let _ = hyper_util::server::conn::auto::Builder::new(
+                    hyper_util::rt::TokioExecutor::new(),
+                )
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                .await;
+            });
+        }
+    });
+    Receiver {
+        url: format!("https://{addr}/hook"),
+        status,
+        rx,
+    }
+}
+
+/// The app that records each request and answers with the status a test sets.
+fn recording() -> (
+    axum::Router,
+    Arc<AtomicU16>,
+    mpsc::UnboundedReceiver<Received>,
+) {
     let status = Arc::new(AtomicU16::new(200));
     let (tx, rx) = mpsc::unbounded_channel();
     let answer = Arc::clone(&status);
@@ -76,14 +144,7 @@ pub async fn start() -> Receiver {
             (code, [("location", "/elsewhere")], "").into_response()
         }
     });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    Receiver {
-        url: format!("http://{addr}/hook"),
-        status,
-        rx,
-    }
+    (app, status, rx)
 }
 
 impl Receiver {

@@ -299,6 +299,68 @@ async fn a_delivery_past_its_horizon_is_dead_lettered_and_a_replay_resends_it() 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_receivers_get_signed_deliveries_from_a_trusted_certificate_authority() {
+    let mut config = fast(Duration::from_secs(60));
+    config.webhooks.extra_roots = reqwest::Certificate::from_pem_bundle(receiver::TEST_CA).unwrap();
+    let app = spawn_app_with(config).await;
+    let mut receiver = receiver::start_https().await;
+    assert!(receiver.url.starts_with("https://"));
+    let (id, secret) = subscribe(&app, &receiver.url, json!(["customer_message"]), None).await;
+    let bot = app.key("bot", None).await;
+    app.append_ok(
+        "c-tls",
+        json!([{"type": "customer_message", "text": "over TLS"}]),
+        &bot,
+    )
+    .await;
+    let delivery = receiver.next().await;
+    assert!(signed_by(&delivery, &secret));
+    assert_eq!(delivery.line(), ("c-tls".into(), 1));
+    let delivered = eventually("the delivery is marked delivered", async || {
+        let listed = deliveries(&app, &id, Some("delivered")).await;
+        (!listed.is_empty()).then_some(listed)
+    })
+    .await;
+    assert_eq!(delivered[0]["attempts"][0]["status"], 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_https_receiver_whose_certificate_nobody_vouches_for_is_refused_and_told_why() {
+    let app = spawn_app_with(fast(Duration::from_secs(60))).await;
+    let mut receiver = receiver::start_https().await;
+    let (id, _) = subscribe(&app, &receiver.url, json!(["customer_message"]), None).await;
+    let bot = app.key("bot", None).await;
+    app.append_ok(
+        "c-untrusted",
+        json!([{"type": "customer_message", "text": "hello"}]),
+        &bot,
+    )
+    .await;
+    let pending = eventually("a failed try is recorded", async || {
+        let pending = deliveries(&app, &id, Some("pending")).await;
+        pending
+            .first()
+            .filter(|d| !d["attempts"].as_array().unwrap().is_empty())
+            .cloned()
+    })
+    .await;
+    let attempt = &pending["attempts"][0];
+    assert_eq!(attempt["status"], Value::Null);
+    let error = attempt["error"].as_str().unwrap();
+    assert!(
+        error.starts_with("cannot connect: ") && error.contains("certificate"),
+        "{error}"
+    );
+    assert!(
+        receiver
+            .next_within(Duration::from_millis(300))
+            .await
+            .is_none(),
+        "the request never reaches a receiver it does not trust"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_redirect_is_not_followed() {
     let app = spawn_app_with(fast(Duration::from_secs(60))).await;
     let mut receiver = receiver::start().await;
