@@ -42,6 +42,7 @@ pub mod feed;
 pub mod flow;
 pub mod handlers;
 pub mod headers;
+pub mod http_client;
 pub mod idempotency;
 pub mod leader;
 pub mod limit;

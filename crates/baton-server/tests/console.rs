@@ -58,7 +58,10 @@ async fn spawn_app_with(config: AppConfig) -> TestApp {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(baton_server::serve(listener, state, std::future::pending()));
-    let client = reqwest::Client::builder().timeout(WAIT).build().unwrap();
+    let client = baton_server::http_client::builder()
+        .timeout(WAIT)
+        .build()
+        .unwrap();
     TestApp {
         base,
         admin_key,
@@ -204,7 +207,7 @@ async fn sign_in_opens_a_server_side_session_and_refuses_unknown_keys() {
     let app = spawn_app().await;
     let key = app.key("agent", Some("ana")).await;
     let url = format!("{}/console/session", app.base);
-    let no_redirect = reqwest::Client::builder()
+    let no_redirect = baton_server::http_client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
@@ -507,7 +510,7 @@ async fn the_supervisor_lists_filters_and_pages_conversations() {
     );
     let ana = app.key("agent", Some("ana")).await;
     let (agent_cookie, _) = console_session(&app, &ana).await;
-    let as_agent = reqwest::Client::builder()
+    let as_agent = baton_server::http_client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap()
@@ -574,7 +577,7 @@ async fn chromedriver() -> Option<Driver> {
             )
         });
     let url = format!("http://127.0.0.1:{port}");
-    let probe = reqwest::Client::new();
+    let probe = baton_server::http_client::builder().build().unwrap();
     let status = format!("{url}/status");
     until("chromedriver to answer /status", || async {
         let ready = probe
@@ -1034,7 +1037,7 @@ async fn scenario(app: &TestApp, b: &Client, bot: &str, ana: &str) {
         .await
         .unwrap();
     wait_text(b, "#agents tbody", "ana").await;
-    let stale = reqwest::Client::builder()
+    let stale = baton_server::http_client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap()

@@ -89,7 +89,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         baton_server::serve(listener, serving, crate::serve::shutdown_signal()).await
     });
 
-    let client = reqwest::Client::new();
+    let client = baton_server::http_client::builder().build()?;
     let call = |method: reqwest::Method, path: String, key: String, body: Option<Value>| {
         let client = client.clone();
         let url = format!("{base}{path}");

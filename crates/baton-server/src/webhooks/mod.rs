@@ -30,6 +30,39 @@ use tokio::sync::Notify;
 
 pub use config::WebhookConfig;
 
+/// The client deliveries go out with: no redirects, bounded timeouts, and `https`
+/// receivers verified against the system's roots plus [`WebhookConfig::extra_roots`].
+/// A system without CA certificates (a minimal container) still starts: its client
+/// trusts only the extra roots, so `https` tries fail with a certificate error
+/// instead of keeping every plain-`http` receiver from being served.
+fn delivery_client(config: &WebhookConfig) -> reqwest::Result<reqwest::Client> {
+    let builder = || {
+        crate::http_client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(config.timeout)
+            .connect_timeout(config.timeout.min(std::time::Duration::from_secs(5)))
+            .user_agent(concat!("baton-webhooks/", env!("CARGO_PKG_VERSION")))
+    };
+    let with_system_roots = config
+        .extra_roots
+        .iter()
+        .cloned()
+        .fold(builder(), |builder, root| {
+            builder.add_root_certificate(root)
+        })
+        .build();
+    with_system_roots.or_else(|error| {
+        tracing::warn!(
+            %error,
+            "no usable CA certificates on this system: https webhook receivers are trusted \
+             only through BATON_WEBHOOK_CA_FILE"
+        );
+        builder()
+            .tls_certs_only(config.extra_roots.iter().cloned())
+            .build()
+    })
+}
+
 /// The subscriptions and the worker's wake-up call.
 pub struct Webhooks {
     subscriptions: RwLock<Arc<Vec<WebhookRecord>>>,
@@ -44,21 +77,7 @@ impl Webhooks {
     /// Loads the subscriptions from the store.
     pub async fn load(store: &dyn Store, config: WebhookConfig) -> Result<Self, StoreError> {
         let subscriptions = store.webhooks().await?;
-        // reqwest's rustls has no crypto provider of its own in this build: ring is
-        // installed process-wide (once; a second install is refused, harmlessly).
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let client = config
-            .extra_roots
-            .iter()
-            .cloned()
-            .fold(reqwest::Client::builder(), |builder, root| {
-                builder.add_root_certificate(root)
-            })
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(config.timeout)
-            .connect_timeout(config.timeout.min(std::time::Duration::from_secs(5)))
-            .user_agent(concat!("baton-webhooks/", env!("CARGO_PKG_VERSION")))
-            .build()
+        let client = delivery_client(&config)
             .map_err(|e| StoreError::Engine(format!("webhook client: {e}")))?;
         Ok(Self {
             subscriptions: RwLock::new(Arc::new(subscriptions)),

@@ -201,7 +201,7 @@ async fn outcomes_fixture(app: &TestApp, clock: &Clock) {
 
 /// GETs a console page with a session cookie, not following redirects.
 async fn page(app: &TestApp, path: &str, cookie: Option<&str>) -> (StatusCode, String, String) {
-    let client = reqwest::Client::builder()
+    let client = baton_server::http_client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();

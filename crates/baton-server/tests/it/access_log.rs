@@ -110,7 +110,9 @@ async fn every_read_path_is_recorded_once_and_a_refused_read_is_not() {
     }
     drop(app.stream("c-1", sup, None).await);
     assert_eq!(app.get("/v1/events", Some(sup)).await.0, StatusCode::OK);
-    let feed_stream = reqwest::Client::new()
+    let feed_stream = baton_server::http_client::builder()
+        .build()
+        .unwrap()
         .get(app.url("/v1/events/stream"))
         .bearer_auth(sup)
         .send()

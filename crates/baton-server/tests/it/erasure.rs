@@ -302,7 +302,11 @@ async fn retention_erases_exactly_the_conversations_closed_too_long() {
     }
     let (_, metrics) = (
         StatusCode::OK,
-        reqwest::get(app.url("/metrics"))
+        baton_server::http_client::builder()
+            .build()
+            .unwrap()
+            .get(app.url("/metrics"))
+            .send()
             .await
             .unwrap()
             .text()

@@ -263,7 +263,10 @@ async fn start(
     let server = tokio::spawn(baton_server::serve(listener, state, async move {
         let _ = stop.await;
     }));
-    let client = reqwest::Client::builder().timeout(WAIT).build().unwrap();
+    let client = baton_server::http_client::builder()
+        .timeout(WAIT)
+        .build()
+        .unwrap();
     TestApp {
         base: format!("http://{addr}"),
         admin_key,
@@ -430,7 +433,7 @@ impl TestApp {
         last_event_id: Option<u64>,
     ) -> reqwest::Response {
         // No total timeout on a stream: every read is bounded by `SseReader::next`.
-        let client = reqwest::Client::new();
+        let client = baton_server::http_client::builder().build().unwrap();
         let mut request = client
             .get(self.url(&format!("/v1/conversations/{cid}/stream")))
             .bearer_auth(key);

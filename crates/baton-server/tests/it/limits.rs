@@ -12,7 +12,7 @@ use crate::helpers::{TestApp, assert_error, spawn_app, spawn_app_with};
 
 /// A client whose requests leave from `addr` (any 127.x.y.z reaches the server).
 fn client_from(addr: &str) -> reqwest::Client {
-    reqwest::Client::builder()
+    baton_server::http_client::builder()
         .local_address(addr.parse::<IpAddr>().unwrap())
         .build()
         .unwrap()
@@ -112,7 +112,7 @@ async fn forwarded_addresses_are_believed_only_from_a_trusted_proxy() {
     // Untrusted: rotating X-Forwarded-For does not escape the limit.
     let app = spawn_app().await;
     let bot = app.key("bot", None).await;
-    let client = reqwest::Client::new();
+    let client = baton_server::http_client::builder().build().unwrap();
     for n in 0..10 {
         let forged = format!("198.51.100.{n}");
         let response = queues(&app, &client, "baton_nope", Some(&forged)).await;

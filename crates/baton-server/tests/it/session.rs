@@ -12,7 +12,7 @@ use serde_json::json;
 use crate::helpers::{TestApp, assert_error, spawn_app, spawn_app_in_with, spawn_app_with};
 
 fn no_redirects() -> reqwest::Client {
-    reqwest::Client::builder()
+    baton_server::http_client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap()

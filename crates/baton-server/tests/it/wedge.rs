@@ -174,7 +174,10 @@ async fn clients_giving_up_at_random_never_wedge_a_conversation() {
             let mut gave_up = 0;
             for turn in 0..12 {
                 let timeout = Duration::from_millis(rand::random_range(1..8));
-                let http = reqwest::Client::builder().timeout(timeout).build().unwrap();
+                let http = baton_server::http_client::builder()
+                    .timeout(timeout)
+                    .build()
+                    .unwrap();
                 let cid = &conversations[(client + turn) % conversations.len()];
                 let body = json!({"events": [message(&format!("c{client}-t{turn}"), "hi")]});
                 let sent = http

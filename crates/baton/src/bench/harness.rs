@@ -205,7 +205,7 @@ impl BenchServer {
 
     /// An HTTP client with a connection pool big enough for `concurrency`.
     pub fn client(&self, concurrency: usize) -> anyhow::Result<reqwest::Client> {
-        Ok(reqwest::Client::builder()
+        Ok(baton_server::http_client::builder()
             .pool_max_idle_per_host(concurrency)
             .build()?)
     }

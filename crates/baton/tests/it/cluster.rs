@@ -310,7 +310,7 @@ async fn a_node_killed_under_load_loses_no_acknowledged_event() {
     let clients = (0..4).map(|c| {
         let (bases, bot, killed) = (bases.clone(), bot.clone(), killed.clone());
         tokio::spawn(async move {
-            let client = reqwest::Client::builder()
+            let client = baton_server::http_client::builder()
                 .timeout(Duration::from_secs(10))
                 .build()
                 .unwrap();

@@ -46,7 +46,10 @@ async fn demo_prints_the_console_and_keys_that_sign_in_an_agent_and_a_supervisor
     let supervisor = after(&lines, "sign in as a supervisor:").to_owned();
     assert!(!after(&lines, "export BATON_KEY=").is_empty());
 
-    let client = reqwest::Client::builder().timeout(WAIT).build().unwrap();
+    let client = baton_server::http_client::builder()
+        .timeout(WAIT)
+        .build()
+        .unwrap();
     let console = client.get(format!("{base}/")).send().await.unwrap();
     assert_eq!(console.status(), StatusCode::OK);
     // Each key is what its line says: ana's agent key, a supervisor's.

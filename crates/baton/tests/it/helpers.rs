@@ -43,6 +43,7 @@ pub fn baton() -> Command {
         "BATON_NATS_URL",
         "BATON_NATS_STREAM",
         "BATON_NODE_ID",
+        "BATON_WEBHOOK_CA_FILE",
     ] {
         command.env_remove(var);
     }
@@ -102,7 +103,10 @@ pub async fn start_with_env(
     );
     assert_eq!(addr.ip().to_string(), "127.0.0.1");
     assert_ne!(addr.port(), 0, "the real port is announced");
-    let client = reqwest::Client::builder().timeout(WAIT).build().unwrap();
+    let client = baton_server::http_client::builder()
+        .timeout(WAIT)
+        .build()
+        .unwrap();
     Server {
         base: format!("http://{addr}"),
         client,

@@ -11,6 +11,7 @@ mod kill9;
 mod ledger_cli;
 mod master_key;
 mod sighup;
+mod system_roots;
 mod train;
 mod train_export;
 mod webhook_kill9;
