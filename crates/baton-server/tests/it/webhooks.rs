@@ -54,6 +54,17 @@ async fn subscribe(
     )
 }
 
+/// One customer message in `cid`, appended by a bot: the event most tests deliver.
+async fn customer_says(app: &TestApp, cid: &str, text: &str) {
+    let bot = app.key("bot", None).await;
+    app.append_ok(
+        cid,
+        json!([{"type": "customer_message", "text": text}]),
+        &bot,
+    )
+    .await;
+}
+
 async fn deliveries(app: &TestApp, id: &str, status: Option<&str>) -> Vec<Value> {
     let query = status.map(|s| format!("?status={s}")).unwrap_or_default();
     let (code, body) = app
@@ -226,13 +237,7 @@ async fn a_delivery_past_its_horizon_is_dead_lettered_and_a_replay_resends_it() 
     let mut receiver = receiver::start().await;
     receiver.answer(500);
     let (id, secret) = subscribe(&app, &receiver.url, json!(["customer_message"]), None).await;
-    let bot = app.key("bot", None).await;
-    app.append_ok(
-        "c-dead",
-        json!([{"type": "customer_message", "text": "hello"}]),
-        &bot,
-    )
-    .await;
+    customer_says(&app, "c-dead", "hello").await;
     let failed = receiver.next().await;
     let dead = eventually("a dead letter", async || {
         let dead = deliveries(&app, &id, Some("dead")).await;
@@ -306,13 +311,7 @@ async fn https_receivers_get_signed_deliveries_from_a_trusted_certificate_author
     let mut receiver = receiver::start_https().await;
     assert!(receiver.url.starts_with("https://"));
     let (id, secret) = subscribe(&app, &receiver.url, json!(["customer_message"]), None).await;
-    let bot = app.key("bot", None).await;
-    app.append_ok(
-        "c-tls",
-        json!([{"type": "customer_message", "text": "over TLS"}]),
-        &bot,
-    )
-    .await;
+    customer_says(&app, "c-tls", "over TLS").await;
     let delivery = receiver.next().await;
     assert!(signed_by(&delivery, &secret));
     assert_eq!(delivery.line(), ("c-tls".into(), 1));
@@ -329,13 +328,7 @@ async fn an_https_receiver_whose_certificate_nobody_vouches_for_is_refused_and_t
     let app = spawn_app_with(fast(Duration::from_secs(60))).await;
     let mut receiver = receiver::start_https().await;
     let (id, _) = subscribe(&app, &receiver.url, json!(["customer_message"]), None).await;
-    let bot = app.key("bot", None).await;
-    app.append_ok(
-        "c-untrusted",
-        json!([{"type": "customer_message", "text": "hello"}]),
-        &bot,
-    )
-    .await;
+    customer_says(&app, "c-untrusted", "hello").await;
     let pending = eventually("a failed try is recorded", async || {
         let pending = deliveries(&app, &id, Some("pending")).await;
         pending
@@ -366,13 +359,7 @@ async fn a_redirect_is_not_followed() {
     let mut receiver = receiver::start().await;
     receiver.answer(307);
     let (id, _) = subscribe(&app, &receiver.url, json!(["customer_message"]), None).await;
-    let bot = app.key("bot", None).await;
-    app.append_ok(
-        "c-r",
-        json!([{"type": "customer_message", "text": "hi"}]),
-        &bot,
-    )
-    .await;
+    customer_says(&app, "c-r", "hi").await;
     let paths: Vec<String> = receiver
         .during(Duration::from_millis(1000))
         .await
@@ -405,13 +392,7 @@ async fn rotation_signs_with_both_secrets_for_the_grace_period() {
     let new = rotated["secret"].as_str().unwrap().to_owned();
     assert_ne!(new, old);
     assert!(rotated["previous_secret_until"].is_string());
-    let bot = app.key("bot", None).await;
-    app.append_ok(
-        "c-rot",
-        json!([{"type": "customer_message", "text": "hi"}]),
-        &bot,
-    )
-    .await;
+    customer_says(&app, "c-rot", "hi").await;
     let delivery: Received = receiver.next().await;
     assert_eq!(delivery.header("webhook-signature").split(' ').count(), 2);
     assert!(signed_by(&delivery, &new) && signed_by(&delivery, &old));
@@ -427,12 +408,7 @@ async fn rotation_signs_with_both_secrets_for_the_grace_period() {
         )
         .await;
     let newest = rotated["secret"].as_str().unwrap().to_owned();
-    app.append_ok(
-        "c-rot",
-        json!([{"type": "customer_message", "text": "again"}]),
-        &bot,
-    )
-    .await;
+    customer_says(&app, "c-rot", "again").await;
     let delivery = receiver.next().await;
     assert!(signed_by(&delivery, &newest) && !signed_by(&delivery, &new));
 }

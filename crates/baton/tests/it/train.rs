@@ -10,20 +10,7 @@ use serde_json::{Value, json};
 use crate::helpers::{ADMIN_KEY, Server, run, start, workspace};
 
 async fn post(server: &Server, key: &str, path: &str, body: Value) {
-    let response = server
-        .client
-        .post(server.url(path))
-        .bearer_auth(key)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    assert!(
-        status.is_success(),
-        "{path}: {status} {}",
-        response.text().await.unwrap()
-    );
+    server.call_ok(reqwest::Method::POST, path, key, body).await;
 }
 
 /// Two customer turns; `understood` decides the bot's confidence, and the outcome.
