@@ -324,12 +324,12 @@ pub async fn write(
         events: sealed,
         summary,
         // The transactional outbox: deliveries commit with the events that cause them.
-        outbox: app.webhooks.outbox_for(&events, &state),
+        outbox: app.webhooks.outbox_for(&state),
         // The agent's capacity is the store's to check: another node may be assigning
         // them another conversation at this very moment.
         claim,
     };
-    let notify_webhooks = !batch.outbox.is_empty();
+    let notify_webhooks = batch.outbox.is_some();
     match app.store.append(batch).await {
         Ok(_) => {}
         // The store rolled this batch back alone: nothing was written, memory is right.

@@ -64,9 +64,10 @@ pub struct AppendBatch {
     pub events: Vec<SealedEvent>,
     /// The summary after the batch.
     pub summary: ConversationSummary,
-    /// Webhook deliveries the batch causes, written in the same transaction (the
-    /// transactional outbox): a crash after the commit cannot lose one.
-    pub outbox: Vec<crate::outbox::OutboxEntry>,
+    /// The batch's webhook notifications, written in the same transaction (the
+    /// transactional outbox): a crash after the commit cannot lose one. `None` when no
+    /// subscription exists.
+    pub outbox: Option<crate::outbox::OutboxEntry>,
     /// The agent this batch assigns the conversation to, if it does: the store refuses
     /// the batch ([`crate::StoreError::AtCapacity`]) when the agent already owns
     /// `capacity` other conversations, counted from the summaries under a lock per

@@ -1,9 +1,15 @@
 //! Webhook subscriptions and the outbox of their deliveries, as the store keeps them.
 //!
-//! A delivery row is written by the append that stores its event (one transaction),
-//! then claimed by a delivery worker under a lease, and finished: delivered, retried
-//! later, or dead-lettered. A conversation's deliveries to one webhook are claimed in
-//! order: a later one waits while an earlier one is pending.
+//! An append that may interest a subscription records one [`OutboxEntry`] in its own
+//! transaction: the batch's events, by seq and type, and the conversation's state
+//! after it. A claim first fans the oldest entries out into one delivery per event
+//! and subscription that wants it (subscriptions as stored, made no later than the
+//! entry), in entry order, then leases due deliveries; a delivery is finished as
+//! delivered, retried later, or dead-lettered. A conversation's deliveries to one
+//! webhook are claimed in order: a later one waits while an earlier one is pending.
+//!
+//! The append pays for one row however many subscriptions there are; the fan-out
+//! runs off the append path, many entries to a transaction.
 
 use baton_core::id::ConversationId;
 use baton_core::timestamp::Timestamp;
@@ -82,18 +88,19 @@ pub struct WebhookRecord {
     pub created_at: Timestamp,
 }
 
-/// A delivery an append causes: the event `seq` of the batch, to `webhook`.
+/// What an append records for the webhooks: its events (the batch's own seqs and
+/// types) are to be delivered to every subscription that wants them, with the
+/// conversation's state summary as of the commit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboxEntry {
-    /// The subscription.
-    pub webhook: WebhookId,
-    /// The event, by its seq in the batch.
-    pub seq: u64,
-    /// Its type.
-    pub kind: &'static str,
-    /// The conversation's state summary as of the commit (JSON).
+    /// The conversation's state summary after the batch (JSON).
     pub state: String,
 }
+
+/// The most outbox entries one claim fans out: enough that a backlog drains in a few
+/// claims, few enough that the transaction stays short (SQLite's writer is shared
+/// with appends).
+pub const FAN_OUT_PER_CLAIM: u32 = 64;
 
 /// Where a delivery stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -201,8 +208,111 @@ pub struct DeliveryQuery {
 pub struct OutboxStats {
     /// Deliveries not yet delivered.
     pub pending: u64,
-    /// When the oldest of them was committed.
+    /// Outbox entries (appends) not yet fanned out into deliveries.
+    pub unexpanded: u64,
+    /// When the oldest undelivered event (pending, or not yet fanned out) was
+    /// committed.
     pub oldest_pending: Option<Timestamp>,
     /// Dead letters.
     pub dead: u64,
+}
+
+/// The event types of an entry's events, in seq order, as stored: space-separated.
+pub fn kinds_column(kinds: impl IntoIterator<Item = &'static str>) -> String {
+    kinds.into_iter().collect::<Vec<_>>().join(" ")
+}
+
+/// One delivery a fan-out makes: the event `first_seq + offset` to `webhook`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FannedOut<'a> {
+    /// The subscription.
+    pub webhook: &'a WebhookId,
+    /// The event's seq.
+    pub seq: u64,
+    /// Its type.
+    pub kind: &'a str,
+}
+
+/// The deliveries an entry made at `created_at` holds: each of its events (`kinds`
+/// from [`kinds_column`], the first at `first_seq`) to each subscription made no
+/// later than the entry whose filter wants the event's type, in seq order. A type
+/// this build does not know (written by a newer node) goes only to `["*"]`.
+pub fn fan_out<'a>(
+    subscriptions: &'a [WebhookRecord],
+    first_seq: u64,
+    kinds: &'a str,
+    created_at: Timestamp,
+) -> Vec<FannedOut<'a>> {
+    let mut out = Vec::new();
+    for (offset, kind) in kinds.split(' ').filter(|k| !k.is_empty()).enumerate() {
+        let known = baton_core::event::EventKind::from_wire(kind);
+        for hook in subscriptions.iter().filter(|h| h.created_at <= created_at) {
+            let wanted = match (&hook.events, known) {
+                (EventFilter::All, _) => true,
+                (filter, Some(kind)) => filter.wants(kind),
+                (_, None) => false,
+            };
+            if wanted {
+                out.push(FannedOut {
+                    webhook: &hook.id,
+                    seq: first_seq + offset as u64,
+                    kind,
+                });
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hook(n: u8, events: &[&str], created: i64) -> WebhookRecord {
+        WebhookRecord {
+            id: WebhookId::from_random([n; 8]),
+            url: "http://127.0.0.1:9/".to_owned(),
+            events: EventFilter::parse(events).unwrap(),
+            description: None,
+            role: Role::Bot,
+            secret: SigningSecret("whsec_c2VjcmV0".to_owned()),
+            previous: None,
+            created_at: Timestamp::from_unix_millis(created),
+        }
+    }
+
+    #[test]
+    fn each_event_goes_to_the_subscriptions_that_want_it_in_seq_order() {
+        let all = hook(1, &["*"], 0);
+        let decisions = hook(2, &["decision"], 0);
+        let later = hook(3, &["*"], 200);
+        let subscriptions = [all.clone(), decisions.clone(), later];
+        let kinds = kinds_column(["customer_message", "decision"]);
+        let made = fan_out(&subscriptions, 7, &kinds, Timestamp::from_unix_millis(100));
+        let got: Vec<(&WebhookId, u64, &str)> =
+            made.iter().map(|d| (d.webhook, d.seq, d.kind)).collect();
+        assert_eq!(
+            got,
+            [
+                (&all.id, 7, "customer_message"),
+                (&all.id, 8, "decision"),
+                (&decisions.id, 8, "decision"),
+            ],
+            "a subscription made after the commit gets nothing"
+        );
+    }
+
+    #[test]
+    fn a_type_this_build_does_not_know_goes_only_to_every_type_subscriptions() {
+        let subscriptions = [hook(1, &["*"], 0), hook(2, &["decision"], 0)];
+        let made = fan_out(
+            &subscriptions,
+            1,
+            "future_kind",
+            Timestamp::from_unix_millis(1),
+        );
+        assert_eq!(made.len(), 1);
+        assert_eq!(made[0].webhook, &subscriptions[0].id);
+        assert!(fan_out(&subscriptions, 1, "", Timestamp::from_unix_millis(1)).is_empty());
+    }
 }

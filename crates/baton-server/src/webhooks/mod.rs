@@ -2,9 +2,10 @@
 //! delivery worker that sends them (Standard Webhooks signatures, at least once, in
 //! order per conversation).
 //!
-//! The outbox entries ride in the append's batch, so the store writes them in the
-//! same transaction as the events: a crash between commit and send loses nothing, and
-//! the append never waits for a receiver. The worker claims due deliveries under a
+//! The outbox entry rides in the append's batch, so the store writes it in the same
+//! transaction as the events: a crash between commit and send loses nothing, and the
+//! append never waits for a receiver. It is one row however many subscriptions there
+//! are; the worker's claims fan it out into deliveries, off the append path. The worker claims due deliveries under a
 //! lease; a crashed worker's lease lapses and the delivery goes out again with the
 //! same `webhook-id`.
 //!
@@ -23,8 +24,8 @@ pub mod worker;
 
 use std::sync::{Arc, RwLock};
 
+use baton_core::ConversationState;
 use baton_core::webhook::WebhookState;
-use baton_core::{ConversationState, Event};
 use baton_store::{OutboxEntry, Store, StoreError, WebhookRecord};
 use tokio::sync::Notify;
 
@@ -111,33 +112,16 @@ impl Webhooks {
         Ok(())
     }
 
-    /// The deliveries a batch of `events` causes, with the conversation's `state`
-    /// after it. Nothing is allocated when no subscription exists.
-    pub fn outbox_for(&self, events: &[Event], state: &ConversationState) -> Vec<OutboxEntry> {
-        let subscriptions = self.subscriptions();
-        if subscriptions.is_empty() {
-            return Vec::new();
+    /// The outbox entry a batch records, with the conversation's `state` after it:
+    /// the store fans it out to the subscriptions that want its events. Nothing is
+    /// allocated when no subscription exists.
+    pub fn outbox_for(&self, state: &ConversationState) -> Option<OutboxEntry> {
+        if self.subscriptions().is_empty() {
+            return None;
         }
-        let mut entries = Vec::new();
-        let mut summary: Option<String> = None;
-        for event in events {
-            let kind = event.body.event_kind();
-            for hook in subscriptions.iter().filter(|h| h.events.wants(kind)) {
-                let state = summary
-                    .get_or_insert_with(|| {
-                        serde_json::to_string(&WebhookState::of(state))
-                            .unwrap_or_else(|_| "{}".to_owned())
-                    })
-                    .clone();
-                entries.push(OutboxEntry {
-                    webhook: hook.id.clone(),
-                    seq: event.seq,
-                    kind: kind.as_str(),
-                    state,
-                });
-            }
-        }
-        entries
+        let state =
+            serde_json::to_string(&WebhookState::of(state)).unwrap_or_else(|_| "{}".to_owned());
+        Some(OutboxEntry { state })
     }
 
     /// Tells the worker that deliveries may be due (a commit recorded some, a try

@@ -5,9 +5,10 @@
 //!
 //! Metrics (closed label sets): `baton_webhook_deliveries_total{outcome}` with
 //! outcome `delivered`, `failed` (a retry follows) or `dead`;
-//! `baton_webhook_delivery_seconds` (commit to delivery); `baton_webhook_pending`,
-//! `baton_webhook_dead_letters` and `baton_webhook_lag_seconds` (age of the oldest
-//! undelivered delivery).
+//! `baton_webhook_delivery_seconds` (commit to delivery); `baton_webhook_pending`
+//! (deliveries not yet made), `baton_webhook_outbox_entries` (appends not yet fanned
+//! out into deliveries), `baton_webhook_dead_letters` and `baton_webhook_lag_seconds`
+//! (age of the oldest undelivered event).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -40,7 +41,8 @@ pub fn spawn(app: &AppState) {
             let free = slots.available_permits();
             let mut claimed = 0;
             // Without subscriptions nothing can be pending (a deleted one's deliveries go
-            // with it), so an idle server makes no writes for the outbox.
+            // with it, and the last one's outbox entries), so an idle server makes no
+            // writes for the outbox.
             let subscribed = !app.webhooks.subscriptions().is_empty();
             if free > 0 && subscribed {
                 let now = app.clock.now();
@@ -84,6 +86,7 @@ async fn refresh(app: &AppState) {
     match app.store.outbox_stats().await {
         Ok(stats) => {
             metrics::gauge!("baton_webhook_pending").set(stats.pending as f64);
+            metrics::gauge!("baton_webhook_outbox_entries").set(stats.unexpanded as f64);
             metrics::gauge!("baton_webhook_dead_letters").set(stats.dead as f64);
             let lag = stats
                 .oldest_pending

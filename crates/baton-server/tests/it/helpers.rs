@@ -488,7 +488,7 @@ pub async fn seed_store(store: &dyn Store, cid: &str, events: Vec<(Actor, EventB
             expected_last_seq,
             events: sealed,
             summary,
-            outbox: Vec::new(),
+            outbox: None,
             claim: None,
         })
         .await

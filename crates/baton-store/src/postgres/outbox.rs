@@ -1,6 +1,7 @@
-//! Webhook subscriptions and the delivery outbox on PostgreSQL. A batch's deliveries
-//! are inserted in its append transaction ([`record`]); claims take the rows they
-//! lease with `FOR UPDATE SKIP LOCKED`, so workers on several nodes never take the
+//! Webhook subscriptions and the delivery outbox on PostgreSQL. A batch's outbox entry
+//! is inserted in its append transaction ([`record`]) and fanned out into deliveries
+//! by a claim ([`expand`]); claims take the rows they lease with `FOR UPDATE SKIP
+//! LOCKED`, so workers on several nodes never take the
 //! same delivery, and a conversation's later delivery waits behind its earlier one.
 
 use baton_core::id::ConversationId;
@@ -17,38 +18,90 @@ fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("{what}: {e}"))
 }
 
-/// Writes a batch's outbox entries, in the append's transaction.
+/// Writes a batch's outbox entry, in the append's transaction: one row, however many
+/// subscriptions there are.
 pub async fn record(tx: &mut PgConnection, batch: &AppendBatch) -> Result<(), StoreError> {
-    if batch.outbox.is_empty() {
+    let (Some(entry), Some(first)) = (&batch.outbox, batch.events.first()) else {
         return Ok(());
-    }
-    let mut webhooks = Vec::with_capacity(batch.outbox.len());
-    let mut seqs = Vec::with_capacity(batch.outbox.len());
-    let mut kinds = Vec::with_capacity(batch.outbox.len());
-    let mut states = Vec::with_capacity(batch.outbox.len());
-    for entry in &batch.outbox {
-        webhooks.push(entry.webhook.as_str());
-        seqs.push(to_i64(entry.seq)?);
-        kinds.push(entry.kind);
-        states.push(entry.state.as_str());
-    }
-    // WITH ORDINALITY keeps the batch's order in the ids the sequence hands out.
+    };
     sqlx::query(
-        "INSERT INTO webhook_deliveries
-           (webhook, conversation, seq, kind, state, created_at, status, series_start, next_at)
-         SELECT o.webhook, $1, o.seq, o.kind, o.state, $6, 'pending', $6, $6
-         FROM unnest($2::text[], $3::bigint[], $4::text[], $5::text[])
-           WITH ORDINALITY AS o(webhook, seq, kind, state, n)
-         ORDER BY o.n",
+        "INSERT INTO webhook_outbox (conversation, first_seq, kinds, state, created_at)
+         VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(batch.conversation.as_str())
-    .bind(&webhooks)
-    .bind(&seqs)
-    .bind(&kinds)
-    .bind(&states)
+    .bind(to_i64(first.seq)?)
+    .bind(kinds_column(batch.events.iter().map(|e| e.kind)))
+    .bind(&entry.state)
     .bind(batch.summary.updated_at.unix_millis())
     .execute(&mut *tx)
     .await?;
+    Ok(())
+}
+
+/// Fans the oldest outbox entries out into deliveries and removes them, unless another
+/// node is doing so right now (it holds the lock until its transaction ends, so fan-outs
+/// never interleave and a conversation's deliveries get ids in seq order).
+async fn expand(tx: &mut PgConnection) -> Result<(), StoreError> {
+    let ours: bool = sqlx::query_scalar(
+        "SELECT pg_try_advisory_xact_lock(hashtextextended(current_schema() || 'webhook fan-out', 0))",
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    if !ours {
+        return Ok(());
+    }
+    let entries: Vec<(i64, String, i64, String, String, i64)> = sqlx::query_as(
+        "SELECT id, conversation, first_seq, kinds, state, created_at FROM webhook_outbox
+         ORDER BY id LIMIT $1",
+    )
+    .bind(i64::from(FAN_OUT_PER_CLAIM))
+    .fetch_all(&mut *tx)
+    .await?;
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let subscriptions = webhooks(&mut *tx).await?;
+    let (mut hooks, mut conversations, mut seqs, mut kinds, mut states, mut times) = (
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+    );
+    for (_, conversation, first_seq, entry_kinds, state, created_at) in &entries {
+        let made = Timestamp::from_unix_millis(*created_at);
+        for delivery in fan_out(&subscriptions, to_u64(*first_seq)?, entry_kinds, made) {
+            hooks.push(delivery.webhook.as_str());
+            conversations.push(conversation.as_str());
+            seqs.push(to_i64(delivery.seq)?);
+            kinds.push(delivery.kind);
+            states.push(state.as_str());
+            times.push(*created_at);
+        }
+    }
+    // WITH ORDINALITY keeps the fan-out's order in the ids the sequence hands out.
+    sqlx::query(
+        "INSERT INTO webhook_deliveries
+           (webhook, conversation, seq, kind, state, created_at, status, series_start, next_at)
+         SELECT o.webhook, o.conversation, o.seq, o.kind, o.state, o.at, 'pending', o.at, o.at
+         FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::bigint[])
+           WITH ORDINALITY AS o(webhook, conversation, seq, kind, state, at, n)
+         ORDER BY o.n",
+    )
+    .bind(&hooks)
+    .bind(&conversations)
+    .bind(&seqs)
+    .bind(&kinds)
+    .bind(&states)
+    .bind(&times)
+    .execute(&mut *tx)
+    .await?;
+    let ids: Vec<i64> = entries.iter().map(|e| e.0).collect();
+    sqlx::query("DELETE FROM webhook_outbox WHERE id = ANY($1)")
+        .bind(&ids)
+        .execute(&mut *tx)
+        .await?;
     Ok(())
 }
 
@@ -99,6 +152,10 @@ pub async fn delete_webhook(pool: &PgPool, id: &WebhookId) -> Result<bool, Store
         .execute(&mut *tx)
         .await?
         .rows_affected();
+    // Entries no subscription is left to receive would wait for ever.
+    sqlx::query("DELETE FROM webhook_outbox WHERE NOT EXISTS (SELECT 1 FROM webhooks)")
+        .execute(&mut *tx)
+        .await?;
     tx.commit().await?;
     Ok(deleted > 0)
 }
@@ -123,12 +180,12 @@ fn webhook_row(row: &PgRow) -> Result<WebhookRecord, StoreError> {
     })
 }
 
-pub async fn webhooks(pool: &PgPool) -> Result<Vec<WebhookRecord>, StoreError> {
+pub async fn webhooks<'c>(db: impl sqlx::PgExecutor<'c>) -> Result<Vec<WebhookRecord>, StoreError> {
     let rows = sqlx::query(
         "SELECT id, url, events, description, role, secret, previous_secret, previous_until,
            created_at FROM webhooks ORDER BY created_at, id",
     )
-    .fetch_all(pool)
+    .fetch_all(db)
     .await?;
     rows.iter().map(webhook_row).collect()
 }
@@ -153,7 +210,7 @@ fn delivery_row(row: &PgRow) -> Result<Delivery, StoreError> {
     })
 }
 
-/// Leases the deliveries due: each the oldest pending one of its webhook and
+/// Fans out the oldest outbox entries, then leases the deliveries due: each the oldest pending one of its webhook and
 /// conversation (the `NOT EXISTS`). A row another node is leasing right now is
 /// skipped, not waited for; one it leased and committed no longer matches, because
 /// PostgreSQL re-checks a locked row's new version against the conditions.
@@ -163,6 +220,8 @@ pub async fn claim(
     lease_until: Timestamp,
     limit: u32,
 ) -> Result<Vec<Delivery>, StoreError> {
+    let mut tx = pool.begin().await?;
+    expand(&mut tx).await?;
     let rows = sqlx::query(
         "WITH due AS (
              SELECT d.id FROM webhook_deliveries AS d
@@ -181,8 +240,9 @@ pub async fn claim(
     .bind(now.unix_millis())
     .bind(lease_until.unix_millis())
     .bind(i64::from(limit))
-    .fetch_all(pool)
+    .fetch_all(&mut *tx)
     .await?;
+    tx.commit().await?;
     let mut claimed: Vec<Delivery> = rows.iter().map(delivery_row).collect::<Result<_, _>>()?;
     // RETURNING has no order of its own.
     claimed.sort_by_key(|d| (d.next_at, d.id));
@@ -300,9 +360,18 @@ pub async fn stats(pool: &PgPool) -> Result<OutboxStats, StoreError> {
     )
     .fetch_one(pool)
     .await?;
+    let (unexpanded, oldest_entry): (i64, Option<i64>) =
+        sqlx::query_as("SELECT count(*), min(created_at) FROM webhook_outbox")
+            .fetch_one(pool)
+            .await?;
     Ok(OutboxStats {
         pending: to_u64(pending)?,
-        oldest_pending: oldest.map(Timestamp::from_unix_millis),
+        unexpanded: to_u64(unexpanded)?,
+        oldest_pending: oldest
+            .into_iter()
+            .chain(oldest_entry)
+            .min()
+            .map(Timestamp::from_unix_millis),
         dead: to_u64(dead)?,
     })
 }

@@ -14,27 +14,70 @@ fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("{what}: {e}"))
 }
 
-/// Writes a batch's outbox entries, in the append's transaction.
+/// Writes a batch's outbox entry, in the append's transaction: one row, however many
+/// subscriptions there are.
 pub fn record(tx: &Transaction<'_>, batch: &AppendBatch) -> Result<(), StoreError> {
-    if batch.outbox.is_empty() {
+    let (Some(entry), Some(first)) = (&batch.outbox, batch.events.first()) else {
         return Ok(());
+    };
+    tx.prepare_cached(
+        "INSERT INTO webhook_outbox (conversation, first_seq, kinds, state, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![
+        batch.conversation.as_str(),
+        first.seq,
+        kinds_column(batch.events.iter().map(|e| e.kind)),
+        entry.state,
+        batch.summary.updated_at.unix_millis(),
+    ])?;
+    Ok(())
+}
+
+/// Fans the oldest outbox entries out into deliveries, in entry order (so each
+/// conversation's deliveries get ids in seq order), and removes them.
+fn expand(tx: &Transaction<'_>) -> Result<(), StoreError> {
+    let mut entries = Vec::new();
+    {
+        let mut stmt = tx.prepare_cached(
+            "SELECT id, conversation, first_seq, kinds, state, created_at FROM webhook_outbox
+             ORDER BY id LIMIT ?1",
+        )?;
+        let mut rows = stmt.query([FAN_OUT_PER_CLAIM])?;
+        while let Some(row) = rows.next()? {
+            entries.push((
+                row.get::<_, i64>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, u64>(2)?,
+                row.get::<_, String>(3)?,
+                row.get::<_, String>(4)?,
+                row.get::<_, i64>(5)?,
+            ));
+        }
     }
-    let at = batch.summary.updated_at.unix_millis();
+    let Some(last) = entries.last().map(|e| e.0) else {
+        return Ok(());
+    };
+    let subscriptions = webhooks(tx)?;
     let mut insert = tx.prepare_cached(
         "INSERT INTO webhook_deliveries
            (webhook, conversation, seq, kind, state, created_at, status, series_start, next_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?6, ?6)",
     )?;
-    for entry in &batch.outbox {
-        insert.execute(params![
-            entry.webhook.as_str(),
-            batch.conversation.as_str(),
-            entry.seq,
-            entry.kind,
-            entry.state,
-            at,
-        ])?;
+    for (_, conversation, first_seq, kinds, state, created_at) in &entries {
+        let made = Timestamp::from_unix_millis(*created_at);
+        for delivery in fan_out(&subscriptions, *first_seq, kinds, made) {
+            insert.execute(params![
+                delivery.webhook.as_str(),
+                conversation,
+                delivery.seq,
+                delivery.kind,
+                state,
+                created_at,
+            ])?;
+        }
     }
+    tx.execute("DELETE FROM webhook_outbox WHERE id <= ?1", [last])?;
     Ok(())
 }
 
@@ -75,7 +118,13 @@ pub fn delete_webhook(tx: &Transaction<'_>, id: &WebhookId) -> Result<bool, Stor
         "DELETE FROM webhook_deliveries WHERE webhook = ?1",
         [id.as_str()],
     )?;
-    Ok(tx.execute("DELETE FROM webhooks WHERE id = ?1", [id.as_str()])? > 0)
+    let deleted = tx.execute("DELETE FROM webhooks WHERE id = ?1", [id.as_str()])? > 0;
+    // Entries no subscription is left to receive would wait for ever.
+    tx.execute(
+        "DELETE FROM webhook_outbox WHERE NOT EXISTS (SELECT 1 FROM webhooks)",
+        [],
+    )?;
+    Ok(deleted)
 }
 
 fn webhook_row(row: &Row<'_>) -> Result<WebhookRecord, StoreError> {
@@ -134,7 +183,7 @@ fn delivery_row(row: &Row<'_>) -> Result<Delivery, StoreError> {
     })
 }
 
-/// Each claimed delivery is the oldest pending one of its webhook and conversation:
+/// Fans out the oldest outbox entries first. Each claimed delivery is the oldest pending one of its webhook and conversation:
 /// the `NOT EXISTS` keeps a conversation's later deliveries behind an earlier one
 /// that is leased, waiting for a retry, or not yet due.
 pub fn claim(
@@ -143,6 +192,7 @@ pub fn claim(
     lease_until: Timestamp,
     limit: u32,
 ) -> Result<Vec<Delivery>, StoreError> {
+    expand(tx)?;
     let mut claimed = Vec::new();
     {
         let mut stmt = tx.prepare_cached(&format!(
@@ -263,9 +313,19 @@ pub fn stats(conn: &Connection) -> Result<OutboxStats, StoreError> {
         )
         .optional()?
         .unwrap_or(0);
+    let (unexpanded, oldest_entry): (u64, Option<i64>) = conn.query_row(
+        "SELECT count(*), min(created_at) FROM webhook_outbox",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
     Ok(OutboxStats {
         pending,
-        oldest_pending: oldest.map(Timestamp::from_unix_millis),
+        unexpanded,
+        oldest_pending: oldest
+            .into_iter()
+            .chain(oldest_entry)
+            .min()
+            .map(Timestamp::from_unix_millis),
         dead,
     })
 }

@@ -182,6 +182,18 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX deliveries_due ON webhook_deliveries (next_at, id) WHERE status = 'pending';
     DROP INDEX deliveries_by_status;
     CREATE INDEX deliveries_dead ON webhook_deliveries (created_at) WHERE status = 'dead';",
+    // 10: one outbox row per append, fanned out into deliveries by the next claim: an
+    // append wrote one delivery row per event and subscription (five b-trees each), so
+    // ten subscriptions cost appends 60-80 %. Entries are read in rowid order and
+    // deleted once fanned out, so a reused rowid still sorts after every live one.
+    "CREATE TABLE webhook_outbox (
+        id INTEGER PRIMARY KEY,
+        conversation TEXT NOT NULL,
+        first_seq INTEGER NOT NULL,
+        kinds TEXT NOT NULL,
+        state TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+    );",
 ];
 
 /// Pragmas every connection needs: durability first (an acknowledged append is on disk).

@@ -75,6 +75,7 @@ macro_rules! every_case {
     outbox::deliveries_are_written_with_their_batch_or_not_at_all,
     outbox::a_conversation_is_delivered_in_order_and_others_are_not_held_up,
     outbox::a_failed_try_waits_for_its_retry_then_dead_letters_and_replays,
+    outbox::a_backlog_fans_out_in_order,
     data_keys::data_keys_are_stored_once_and_rewrapped,
     data_keys::a_destroyed_data_key_is_gone_and_stays_gone,
     access::access_batches_chain_in_order_and_read_back,

@@ -224,14 +224,9 @@ pub async fn two_nodes_never_claim_one_delivery<E: Nodes>() {
                 &format!("t{turn}"),
                 &["m"],
             );
-            for event in &b.events {
-                b.outbox.push(OutboxEntry {
-                    webhook: hook.id.clone(),
-                    seq: event.seq,
-                    kind: event.kind,
-                    state: "{}".to_owned(),
-                });
-            }
+            b.outbox = Some(OutboxEntry {
+                state: "{}".to_owned(),
+            });
             let receipt = nodes[conversation % 2].append(b).await.unwrap();
             head = Head {
                 seq: receipt.last_seq,
@@ -241,6 +236,16 @@ pub async fn two_nodes_never_claim_one_delivery<E: Nodes>() {
     }
     let now = crate::seed::at(1_000);
     let lease = crate::seed::at(2_000);
+    // Fan the entries out first (a claim of none), so that each round's concurrent
+    // claims race for deliveries, not for the fan-out.
+    assert!(
+        nodes[1]
+            .claim_deliveries(now, lease, 0)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(nodes[0].outbox_stats().await.unwrap().unexpanded, 0);
     let mut delivered: Vec<(String, u64)> = Vec::new();
     for _round in 0..4 {
         let claims: Vec<_> = (0..6)

@@ -10,7 +10,7 @@ use baton_store::{
 };
 
 use crate::engine::Engine;
-use crate::seed::{EMPTY, Head, at, batch};
+use crate::seed::{EMPTY, Head, Summary, at, batch_with};
 
 fn webhook(n: u8) -> WebhookRecord {
     WebhookRecord {
@@ -25,25 +25,28 @@ fn webhook(n: u8) -> WebhookRecord {
     }
 }
 
-/// A batch of customer messages with one delivery per event to each of `hooks`.
-fn with_outbox(
+/// A batch of customer messages committed at `at(10)` (after the test's
+/// subscriptions are made), with its outbox entry.
+fn with_outbox(conversation: &str, head: Head, prefix: &str, texts: &[&str]) -> AppendBatch {
+    with_outbox_at(conversation, head, prefix, texts, 10)
+}
+
+/// [`with_outbox`] committed at `at(committed)`.
+fn with_outbox_at(
     conversation: &str,
     head: Head,
     prefix: &str,
     texts: &[&str],
-    hooks: &[&WebhookRecord],
+    committed: i64,
 ) -> AppendBatch {
-    let mut batch = batch(conversation, head, prefix, texts);
-    for event in &batch.events {
-        for hook in hooks {
-            batch.outbox.push(OutboxEntry {
-                webhook: hook.id.clone(),
-                seq: event.seq,
-                kind: event.kind,
-                state: r#"{"owner":"bot"}"#.to_owned(),
-            });
-        }
-    }
+    let summary = Summary {
+        updated: committed,
+        ..Summary::default()
+    };
+    let mut batch = batch_with(conversation, head, prefix, texts, &summary);
+    batch.outbox = Some(OutboxEntry {
+        state: r#"{"owner":"bot"}"#.to_owned(),
+    });
     batch
 }
 
@@ -87,7 +90,16 @@ pub async fn subscriptions_are_stored_replaced_and_deleted<E: Engine>() {
     };
     store.put_webhook(rotated.clone()).await.unwrap();
     assert_eq!(store.webhooks().await.unwrap(), [rotated, two.clone()]);
-    append(store, with_outbox("c-1", EMPTY, "a", &["hi"], &[&two])).await;
+    append(store, with_outbox("c-1", EMPTY, "a", &["hi"])).await;
+    let claimed = store
+        .claim_deliveries(at(1000), at(1100), 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        claimed.iter().map(|d| &d.webhook).collect::<Vec<_>>(),
+        [&two.id],
+        "only the subscription whose filter wants a customer message"
+    );
     assert!(store.delete_webhook(&two.id).await.unwrap());
     assert!(
         !store.delete_webhook(&two.id).await.unwrap(),
@@ -96,12 +108,18 @@ pub async fn subscriptions_are_stored_replaced_and_deleted<E: Engine>() {
     assert_eq!(store.webhooks().await.unwrap().len(), 1);
     assert!(
         store
-            .claim_deliveries(at(1000), at(1100), 10)
+            .claim_deliveries(at(1200), at(1300), 10)
             .await
             .unwrap()
             .is_empty(),
         "a deleted subscription's deliveries go with it"
     );
+    // With no subscription left, an entry recorded meanwhile has nobody to wait for.
+    append(store, with_outbox("c-2", EMPTY, "a", &["hi"])).await;
+    store.delete_webhook(&one.id).await.unwrap();
+    let stats = store.outbox_stats().await.unwrap();
+    assert_eq!((stats.pending, stats.unexpanded), (0, 0));
+    assert_eq!(stats.oldest_pending, None);
 }
 
 pub async fn deliveries_are_written_with_their_batch_or_not_at_all<E: Engine>() {
@@ -109,13 +127,20 @@ pub async fn deliveries_are_written_with_their_batch_or_not_at_all<E: Engine>() 
     let store = fresh.store.as_ref();
     let hook = webhook(1);
     store.put_webhook(hook.clone()).await.unwrap();
-    let head = append(store, with_outbox("c-1", EMPTY, "a", &["one"], &[&hook])).await;
+    let head = append(store, with_outbox("c-1", EMPTY, "a", &["one"])).await;
     // A refused batch (a reused id) writes none of its deliveries.
-    let mut refused = with_outbox("c-1", head, "b", &["two", "three"], &[&hook]);
+    let mut refused = with_outbox("c-1", head, "b", &["two", "three"]);
     refused.events[1].id = EventId::parse("a-1").unwrap();
     assert!(store.append(refused).await.is_err());
-    let stale = with_outbox("c-1", EMPTY, "c", &["again"], &[&hook]);
+    let stale = with_outbox("c-1", EMPTY, "c", &["again"]);
     assert!(store.append(stale).await.is_err());
+    let recorded = store.outbox_stats().await.unwrap();
+    assert_eq!(
+        (recorded.pending, recorded.unexpanded),
+        (0, 1),
+        "one entry, not yet fanned out"
+    );
+    assert_eq!(recorded.oldest_pending, Some(at(10)));
     let claimed = store
         .claim_deliveries(at(1000), at(1100), 10)
         .await
@@ -127,23 +152,25 @@ pub async fn deliveries_are_written_with_their_batch_or_not_at_all<E: Engine>() 
         ("customer_message", DeliveryStatus::Pending, hook.id.clone())
     );
     assert_eq!(d.state, r#"{"owner":"bot"}"#);
+    assert_eq!(d.created_at, at(10), "committed with its entry");
     let stats = store.outbox_stats().await.unwrap();
-    assert_eq!((stats.pending, stats.dead), (1, 0));
-    assert!(stats.oldest_pending.is_some());
+    assert_eq!((stats.pending, stats.unexpanded, stats.dead), (1, 0, 0));
+    assert_eq!(stats.oldest_pending, Some(at(10)));
 }
 
 pub async fn a_conversation_is_delivered_in_order_and_others_are_not_held_up<E: Engine>() {
     let fresh = E::fresh();
     let store = fresh.store.as_ref();
-    let (one, two) = (webhook(1), webhook(2));
+    let one = webhook(1);
     store.put_webhook(one.clone()).await.unwrap();
-    store.put_webhook(two.clone()).await.unwrap();
-    append(
-        store,
-        with_outbox("c-1", EMPTY, "a", &["1", "2", "3"], &[&one]),
-    )
-    .await;
-    append(store, with_outbox("c-2", EMPTY, "a", &["1"], &[&one, &two])).await;
+    append(store, with_outbox("c-1", EMPTY, "a", &["1", "2", "3"])).await;
+    // Made after c-1's commit: it receives c-2's event, not c-1's.
+    let two = WebhookRecord {
+        created_at: at(15),
+        ..webhook(2)
+    };
+    store.put_webhook(two).await.unwrap();
+    append(store, with_outbox_at("c-2", EMPTY, "a", &["1"], 30)).await;
     let now = at(1000);
     let first = store.claim_deliveries(now, at(1100), 10).await.unwrap();
     assert_eq!(
@@ -193,7 +220,7 @@ pub async fn a_failed_try_waits_for_its_retry_then_dead_letters_and_replays<E: E
     let store = fresh.store.as_ref();
     let hook = webhook(1);
     store.put_webhook(hook.clone()).await.unwrap();
-    append(store, with_outbox("c-1", EMPTY, "a", &["1", "2"], &[&hook])).await;
+    append(store, with_outbox("c-1", EMPTY, "a", &["1", "2"])).await;
     let first = store
         .claim_deliveries(at(1000), at(1100), 10)
         .await
@@ -287,4 +314,72 @@ pub async fn a_failed_try_waits_for_its_retry_then_dead_letters_and_replays<E: E
         .await
         .unwrap();
     assert_eq!(none, 0, "nothing committed since then");
+}
+
+/// More entries than one claim fans out: every event still reaches the receiver once,
+/// in each conversation's order, and the outbox ends empty.
+pub async fn a_backlog_fans_out_in_order<E: Engine>() {
+    let fresh = E::fresh();
+    let store = fresh.store.as_ref();
+    let hook = webhook(1);
+    store.put_webhook(hook.clone()).await.unwrap();
+    let entries = baton_store::FAN_OUT_PER_CLAIM as usize + 6;
+    let mut heads = [EMPTY, EMPTY];
+    for n in 0..entries {
+        let conversation = n % 2;
+        heads[conversation] = append(
+            store,
+            with_outbox(
+                &format!("c-{conversation}"),
+                heads[conversation],
+                "a",
+                &["m"],
+            ),
+        )
+        .await;
+    }
+    assert_eq!(
+        store.outbox_stats().await.unwrap().unexpanded,
+        entries as u64
+    );
+    let mut delivered: Vec<(String, u64)> = Vec::new();
+    for round in 0..(2 * entries) {
+        let now = at(1000 + round as i64);
+        let claimed = store
+            .claim_deliveries(now, now.plus_millis(500), 100)
+            .await
+            .unwrap();
+        if claimed.is_empty() && store.outbox_stats().await.unwrap().unexpanded == 0 {
+            break;
+        }
+        for d in claimed {
+            delivered.push((d.conversation.to_string(), d.seq));
+            store
+                .finish_delivery(d.id, delivered_at(now), Finish::Delivered)
+                .await
+                .unwrap();
+        }
+    }
+    for conversation in ["c-0", "c-1"] {
+        let seqs: Vec<u64> = delivered
+            .iter()
+            .filter(|(c, _)| c == conversation)
+            .map(|(_, s)| *s)
+            .collect();
+        assert_eq!(
+            seqs,
+            (1..=(entries / 2) as u64).collect::<Vec<_>>(),
+            "{conversation}: every event once, in order"
+        );
+    }
+    let stats = store.outbox_stats().await.unwrap();
+    assert_eq!((stats.pending, stats.unexpanded), (0, 0));
+}
+
+fn delivered_at(now: baton_core::Timestamp) -> Attempt {
+    Attempt {
+        at: now,
+        status: Some(200),
+        error: None,
+    }
 }

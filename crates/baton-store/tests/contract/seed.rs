@@ -95,7 +95,7 @@ pub fn batch_with(
                 .intent
                 .map(|i| baton_core::Label::parse(i).expect("test intent")),
         },
-        outbox: Vec::new(),
+        outbox: None,
         claim: None,
     }
 }

@@ -52,7 +52,7 @@ fn conversation(n: u64, len: usize) -> anyhow::Result<AppendBatch> {
             updated_at: at,
             intent: None,
         },
-        outbox: Vec::new(),
+        outbox: None,
         claim: None,
     })
 }
