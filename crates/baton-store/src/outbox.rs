@@ -222,7 +222,7 @@ pub fn kinds_column(kinds: impl IntoIterator<Item = &'static str>) -> String {
     kinds.into_iter().collect::<Vec<_>>().join(" ")
 }
 
-/// One delivery a fan-out makes: the event `first_seq + offset` to `webhook`.
+/// One delivery a fan-out makes: the event `seq` to `webhook`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FannedOut<'a> {
     /// The subscription.
@@ -233,35 +233,49 @@ pub struct FannedOut<'a> {
     pub kind: &'a str,
 }
 
-/// The deliveries an entry made at `created_at` holds: each of its events (`kinds`
-/// from [`kinds_column`], the first at `first_seq`) to each subscription made no
-/// later than the entry whose filter wants the event's type, in seq order. A type
-/// this build does not know (written by a newer node) goes only to `["*"]`.
-pub fn fan_out<'a>(
-    subscriptions: &'a [WebhookRecord],
-    first_seq: u64,
-    kinds: &'a str,
-    created_at: Timestamp,
-) -> Vec<FannedOut<'a>> {
-    let mut out = Vec::new();
-    for (offset, kind) in kinds.split(' ').filter(|k| !k.is_empty()).enumerate() {
-        let known = baton_core::event::EventKind::from_wire(kind);
-        for hook in subscriptions.iter().filter(|h| h.created_at <= created_at) {
-            let wanted = match (&hook.events, known) {
-                (EventFilter::All, _) => true,
-                (filter, Some(kind)) => filter.wants(kind),
-                (_, None) => false,
-            };
-            if wanted {
-                out.push(FannedOut {
-                    webhook: &hook.id,
-                    seq: first_seq + offset as u64,
-                    kind,
-                });
+/// An outbox entry as stored, waiting to be fanned out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredEntry {
+    /// Its row id (entries are fanned out in this order).
+    pub id: i64,
+    /// The conversation.
+    pub conversation: String,
+    /// The seq of the batch's first event.
+    pub first_seq: u64,
+    /// The batch's event types in seq order ([`kinds_column`]).
+    pub kinds: String,
+    /// The state summary after the batch (JSON).
+    pub state: String,
+    /// When the batch was committed (Unix milliseconds).
+    pub created_at: i64,
+}
+
+impl StoredEntry {
+    /// The deliveries this entry holds: each of its events to each subscription made
+    /// no later than the entry whose filter wants the event's type, in seq order. A
+    /// type this build does not know (written by a newer node) goes only to `["*"]`.
+    pub fn fan_out<'a>(&'a self, subscriptions: &'a [WebhookRecord]) -> Vec<FannedOut<'a>> {
+        let made = Timestamp::from_unix_millis(self.created_at);
+        let mut out = Vec::new();
+        for (offset, kind) in self.kinds.split(' ').filter(|k| !k.is_empty()).enumerate() {
+            let known = baton_core::event::EventKind::from_wire(kind);
+            for hook in subscriptions.iter().filter(|h| h.created_at <= made) {
+                let wanted = match (&hook.events, known) {
+                    (EventFilter::All, _) => true,
+                    (filter, Some(kind)) => filter.wants(kind),
+                    (_, None) => false,
+                };
+                if wanted {
+                    out.push(FannedOut {
+                        webhook: &hook.id,
+                        seq: self.first_seq + offset as u64,
+                        kind,
+                    });
+                }
             }
         }
+        out
     }
-    out
 }
 
 #[cfg(test)]
@@ -281,14 +295,25 @@ mod tests {
         }
     }
 
+    fn entry(first_seq: u64, kinds: &str, created_at: i64) -> StoredEntry {
+        StoredEntry {
+            id: 1,
+            conversation: "c-1".to_owned(),
+            first_seq,
+            kinds: kinds.to_owned(),
+            state: "{}".to_owned(),
+            created_at,
+        }
+    }
+
     #[test]
     fn each_event_goes_to_the_subscriptions_that_want_it_in_seq_order() {
         let all = hook(1, &["*"], 0);
         let decisions = hook(2, &["decision"], 0);
         let later = hook(3, &["*"], 200);
         let subscriptions = [all.clone(), decisions.clone(), later];
-        let kinds = kinds_column(["customer_message", "decision"]);
-        let made = fan_out(&subscriptions, 7, &kinds, Timestamp::from_unix_millis(100));
+        let entry = entry(7, &kinds_column(["customer_message", "decision"]), 100);
+        let made = entry.fan_out(&subscriptions);
         let got: Vec<(&WebhookId, u64, &str)> =
             made.iter().map(|d| (d.webhook, d.seq, d.kind)).collect();
         assert_eq!(
@@ -305,14 +330,10 @@ mod tests {
     #[test]
     fn a_type_this_build_does_not_know_goes_only_to_every_type_subscriptions() {
         let subscriptions = [hook(1, &["*"], 0), hook(2, &["decision"], 0)];
-        let made = fan_out(
-            &subscriptions,
-            1,
-            "future_kind",
-            Timestamp::from_unix_millis(1),
-        );
+        let future = entry(1, "future_kind", 1);
+        let made = future.fan_out(&subscriptions);
         assert_eq!(made.len(), 1);
         assert_eq!(made[0].webhook, &subscriptions[0].id);
-        assert!(fan_out(&subscriptions, 1, "", Timestamp::from_unix_millis(1)).is_empty());
+        assert!(entry(1, "", 1).fan_out(&subscriptions).is_empty());
     }
 }

@@ -5,9 +5,9 @@
 //! The outbox entry rides in the append's batch, so the store writes it in the same
 //! transaction as the events: a crash between commit and send loses nothing, and the
 //! append never waits for a receiver. It is one row however many subscriptions there
-//! are; the worker's claims fan it out into deliveries, off the append path. The worker claims due deliveries under a
-//! lease; a crashed worker's lease lapses and the delivery goes out again with the
-//! same `webhook-id`.
+//! are; the worker's claims fan it out into deliveries, off the append path. The
+//! worker claims due deliveries under a lease; a crashed worker's lease lapses and the
+//! delivery goes out again with the same `webhook-id`.
 //!
 //! # Layout
 //! - [`config`]: timeouts, lease, retry schedule, concurrency.

@@ -1,8 +1,8 @@
 //! Webhook subscriptions and the delivery outbox on PostgreSQL. A batch's outbox entry
 //! is inserted in its append transaction ([`record`]) and fanned out into deliveries
 //! by a claim ([`expand`]); claims take the rows they lease with `FOR UPDATE SKIP
-//! LOCKED`, so workers on several nodes never take the
-//! same delivery, and a conversation's later delivery waits behind its earlier one.
+//! LOCKED`, so workers on several nodes never take the same delivery, and a
+//! conversation's later delivery waits behind its earlier one.
 
 use baton_core::id::ConversationId;
 use baton_core::timestamp::Timestamp;
@@ -50,13 +50,26 @@ async fn expand(tx: &mut PgConnection) -> Result<(), StoreError> {
     if !ours {
         return Ok(());
     }
-    let entries: Vec<(i64, String, i64, String, String, i64)> = sqlx::query_as(
+    let rows: Vec<(i64, String, i64, String, String, i64)> = sqlx::query_as(
         "SELECT id, conversation, first_seq, kinds, state, created_at FROM webhook_outbox
          ORDER BY id LIMIT $1",
     )
     .bind(i64::from(FAN_OUT_PER_CLAIM))
     .fetch_all(&mut *tx)
     .await?;
+    let entries = rows
+        .into_iter()
+        .map(|(id, conversation, first_seq, kinds, state, created_at)| {
+            Ok(StoredEntry {
+                id,
+                conversation,
+                first_seq: to_u64(first_seq)?,
+                kinds,
+                state,
+                created_at,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
     if entries.is_empty() {
         return Ok(());
     }
@@ -69,15 +82,14 @@ async fn expand(tx: &mut PgConnection) -> Result<(), StoreError> {
         Vec::new(),
         Vec::new(),
     );
-    for (_, conversation, first_seq, entry_kinds, state, created_at) in &entries {
-        let made = Timestamp::from_unix_millis(*created_at);
-        for delivery in fan_out(&subscriptions, to_u64(*first_seq)?, entry_kinds, made) {
+    for entry in &entries {
+        for delivery in entry.fan_out(&subscriptions) {
             hooks.push(delivery.webhook.as_str());
-            conversations.push(conversation.as_str());
+            conversations.push(entry.conversation.as_str());
             seqs.push(to_i64(delivery.seq)?);
             kinds.push(delivery.kind);
-            states.push(state.as_str());
-            times.push(*created_at);
+            states.push(entry.state.as_str());
+            times.push(entry.created_at);
         }
     }
     // WITH ORDINALITY keeps the fan-out's order in the ids the sequence hands out.
@@ -97,7 +109,7 @@ async fn expand(tx: &mut PgConnection) -> Result<(), StoreError> {
     .bind(&times)
     .execute(&mut *tx)
     .await?;
-    let ids: Vec<i64> = entries.iter().map(|e| e.0).collect();
+    let ids: Vec<i64> = entries.iter().map(|e| e.id).collect();
     sqlx::query("DELETE FROM webhook_outbox WHERE id = ANY($1)")
         .bind(&ids)
         .execute(&mut *tx)
@@ -210,10 +222,11 @@ fn delivery_row(row: &PgRow) -> Result<Delivery, StoreError> {
     })
 }
 
-/// Fans out the oldest outbox entries, then leases the deliveries due: each the oldest pending one of its webhook and
-/// conversation (the `NOT EXISTS`). A row another node is leasing right now is
-/// skipped, not waited for; one it leased and committed no longer matches, because
-/// PostgreSQL re-checks a locked row's new version against the conditions.
+/// Fans out the oldest outbox entries, then leases the deliveries due: each the
+/// oldest pending one of its webhook and conversation (the `NOT EXISTS`). A row
+/// another node is leasing right now is skipped, not waited for; one it leased and
+/// committed no longer matches, because PostgreSQL re-checks a locked row's new
+/// version against the conditions.
 pub async fn claim(
     pool: &PgPool,
     now: Timestamp,

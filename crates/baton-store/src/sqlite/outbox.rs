@@ -45,17 +45,17 @@ fn expand(tx: &Transaction<'_>) -> Result<(), StoreError> {
         )?;
         let mut rows = stmt.query([FAN_OUT_PER_CLAIM])?;
         while let Some(row) = rows.next()? {
-            entries.push((
-                row.get::<_, i64>(0)?,
-                row.get::<_, String>(1)?,
-                row.get::<_, u64>(2)?,
-                row.get::<_, String>(3)?,
-                row.get::<_, String>(4)?,
-                row.get::<_, i64>(5)?,
-            ));
+            entries.push(StoredEntry {
+                id: row.get(0)?,
+                conversation: row.get(1)?,
+                first_seq: row.get(2)?,
+                kinds: row.get(3)?,
+                state: row.get(4)?,
+                created_at: row.get(5)?,
+            });
         }
     }
-    let Some(last) = entries.last().map(|e| e.0) else {
+    let Some(last) = entries.last().map(|e| e.id) else {
         return Ok(());
     };
     let subscriptions = webhooks(tx)?;
@@ -64,16 +64,15 @@ fn expand(tx: &Transaction<'_>) -> Result<(), StoreError> {
            (webhook, conversation, seq, kind, state, created_at, status, series_start, next_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?6, ?6)",
     )?;
-    for (_, conversation, first_seq, kinds, state, created_at) in &entries {
-        let made = Timestamp::from_unix_millis(*created_at);
-        for delivery in fan_out(&subscriptions, *first_seq, kinds, made) {
+    for entry in &entries {
+        for delivery in entry.fan_out(&subscriptions) {
             insert.execute(params![
                 delivery.webhook.as_str(),
-                conversation,
+                entry.conversation,
                 delivery.seq,
                 delivery.kind,
-                state,
-                created_at,
+                entry.state,
+                entry.created_at,
             ])?;
         }
     }
@@ -183,9 +182,10 @@ fn delivery_row(row: &Row<'_>) -> Result<Delivery, StoreError> {
     })
 }
 
-/// Fans out the oldest outbox entries first. Each claimed delivery is the oldest pending one of its webhook and conversation:
-/// the `NOT EXISTS` keeps a conversation's later deliveries behind an earlier one
-/// that is leased, waiting for a retry, or not yet due.
+/// Fans out the oldest outbox entries first. Each claimed delivery is the oldest
+/// pending one of its webhook and conversation: the `NOT EXISTS` keeps a
+/// conversation's later deliveries behind an earlier one that is leased, waiting for a
+/// retry, or not yet due.
 pub fn claim(
     tx: &Transaction<'_>,
     now: Timestamp,
