@@ -117,10 +117,12 @@ where
 }
 
 /// What the writer has done since the store opened: how many transactions it
-/// committed and how many jobs (and append jobs) shared them. Read by benchmarks to
-/// show how much each fsync is shared.
+/// committed, how many jobs (and append jobs) shared them, and how long it was busy.
+/// Read by benchmarks to show how much each fsync is shared and whether the one
+/// writer is what everything waits on.
 #[derive(Debug, Default)]
 pub struct WriterCounters {
+    busy_ns: AtomicU64,
     commits: AtomicU64,
     jobs: AtomicU64,
     appends: AtomicU64,
@@ -138,6 +140,9 @@ pub struct StoreStats {
     pub appends: u64,
     /// Events those appends carried.
     pub events: u64,
+    /// Nanoseconds the writer spent writing and committing groups (fsync included):
+    /// against wall time, how close the one writer is to saturation.
+    pub busy_ns: u64,
 }
 
 impl WriterCounters {
@@ -148,10 +153,11 @@ impl WriterCounters {
             jobs: self.jobs.load(Ordering::Relaxed),
             appends: self.appends.load(Ordering::Relaxed),
             events: self.events.load(Ordering::Relaxed),
+            busy_ns: self.busy_ns.load(Ordering::Relaxed),
         }
     }
 
-    fn record(&self, group: &[Job]) {
+    fn record(&self, group: &[Job], busy: std::time::Duration) {
         let (mut appends, mut events) = (0, 0);
         for job in group {
             if let Job::Append(batch, _) = job {
@@ -162,6 +168,8 @@ impl WriterCounters {
         self.jobs.fetch_add(group.len() as u64, Ordering::Relaxed);
         self.appends.fetch_add(appends, Ordering::Relaxed);
         self.events.fetch_add(events, Ordering::Relaxed);
+        let busy_ns = u64::try_from(busy.as_nanos()).unwrap_or(u64::MAX);
+        self.busy_ns.fetch_add(busy_ns, Ordering::Relaxed);
         // Last, so a reader that sees the commit also sees its jobs.
         self.commits.fetch_add(1, Ordering::Release);
     }
@@ -214,6 +222,7 @@ fn commit_group(
     last_checkpoint: &mut (u64, Digest),
     counters: &WriterCounters,
 ) {
+    let started = std::time::Instant::now();
     let outcome = match write_group(conn, &group, last_checkpoint, false) {
         Ok(None) => write_group(conn, &group, last_checkpoint, true).and_then(|outcome| {
             outcome.ok_or_else(|| StoreError::Engine("a guarded group asked to be rerun".into()))
@@ -224,7 +233,7 @@ fn commit_group(
     match outcome {
         Ok((results, new_checkpoint)) => {
             // Counted before anyone is answered, so a caller's commit is always counted.
-            counters.record(&group);
+            counters.record(&group, started.elapsed());
             if let Some(checkpoint) = new_checkpoint {
                 *last_checkpoint = checkpoint;
             }

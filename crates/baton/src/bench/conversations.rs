@@ -49,7 +49,8 @@ pub struct ConversationsArgs {
 
 #[derive(Default)]
 struct Timings {
-    turns_ms: Vec<f64>,
+    /// (conversation number, turn time)
+    turns_ms: Vec<(u64, f64)>,
     /// (conversation number, handoff time)
     handoffs_ms: Vec<(u64, f64)>,
     messages: u64,
@@ -132,7 +133,7 @@ async fn one(
             ]),
         )
         .await?;
-        t.turns_ms.push(started.elapsed().as_secs_f64() * 1e3);
+        t.turns_ms.push((n, started.elapsed().as_secs_f64() * 1e3));
         t.turn_commits.push(commits() - commits_before);
         t.messages += 3;
     }
@@ -232,7 +233,8 @@ async fn measure(server: &BenchServer, args: &ConversationsArgs) -> anyhow::Resu
         "events/s",
     );
     let turns = all.turns_ms.len() as u64;
-    emit_p50_p99("turn_ms", turns, &mut all.turns_ms, "ms");
+    let mut turns_ms: Vec<f64> = all.turns_ms.iter().map(|&(_, ms)| ms).collect();
+    emit_p50_p99("turn_ms", turns, &mut turns_ms, "ms");
     let mut handoffs: Vec<f64> = all.handoffs_ms.iter().map(|&(_, ms)| ms).collect();
     emit_p50_p99("handoff_ms", n, &mut handoffs, "ms");
     let first_wave = args.concurrency.max(1);
@@ -250,6 +252,20 @@ async fn measure(server: &BenchServer, args: &ConversationsArgs) -> anyhow::Resu
             "ms",
         );
     }
+    let mut steady_turns: Vec<f64> = all
+        .turns_ms
+        .iter()
+        .filter(|&&(number, _)| number >= first_wave)
+        .map(|&(_, ms)| ms)
+        .collect();
+    if !steady_turns.is_empty() {
+        emit(
+            "turn_ms_p99_steady",
+            steady_turns.len() as u64,
+            percentile(&mut steady_turns, 99.0),
+            "ms",
+        );
+    }
     emit_waits(
         &mut all,
         server.store.stats(),
@@ -257,6 +273,7 @@ async fn measure(server: &BenchServer, args: &ConversationsArgs) -> anyhow::Resu
         &app,
         gate_before,
         n,
+        secs,
     );
     let bytes = server.store.disk_bytes().await?;
     emit(
@@ -269,8 +286,9 @@ async fn measure(server: &BenchServer, args: &ConversationsArgs) -> anyhow::Resu
     Ok(())
 }
 
-/// What the workload waited on: how many appends shared each group commit, how many
-/// commits a turn and a handoff were in flight for, and the routing gate.
+/// What the workload waited on: how busy the one writer was, how many appends shared
+/// each group commit, how many commits a turn and a handoff were in flight for, and
+/// the routing gate.
 fn emit_waits(
     all: &mut Timings,
     after: Commits,
@@ -278,8 +296,18 @@ fn emit_waits(
     app: &AppState,
     gate_before: GateStats,
     n: u64,
+    secs: f64,
 ) {
     let commits = after.commits - before.commits;
+    if let (Some(busy_after), Some(busy_before)) = (after.writer_busy_ns, before.writer_busy_ns) {
+        // Near 100 %: appends queue behind the one writer, whatever the fsync costs.
+        emit(
+            "writer_busy_pct",
+            commits,
+            (busy_after - busy_before) as f64 / 1e9 / secs.max(f64::EPSILON) * 100.0,
+            "%",
+        );
+    }
     let appends = after.appends - before.appends;
     emit(
         "appends_per_commit",

@@ -65,6 +65,8 @@ pub struct Commits {
     pub appends: u64,
     /// Events in those appends.
     pub events: u64,
+    /// Time the one writer was busy, on an engine that has one (SQLite).
+    pub writer_busy_ns: Option<u64>,
 }
 
 /// The store a benchmark runs on, and what it lives in.
@@ -125,6 +127,7 @@ impl BenchStore {
                     commits: stats.commits,
                     appends: stats.appends,
                     events: stats.events,
+                    writer_busy_ns: Some(stats.busy_ns),
                 }
             }
             Self::Postgres(store, _) => {
@@ -133,6 +136,7 @@ impl BenchStore {
                     commits: stats.commits,
                     appends: stats.appends,
                     events: stats.events,
+                    writer_busy_ns: None,
                 }
             }
         }
