@@ -238,34 +238,8 @@ async fn measure(server: &BenchServer, args: &ConversationsArgs) -> anyhow::Resu
     let mut handoffs: Vec<f64> = all.handoffs_ms.iter().map(|&(_, ms)| ms).collect();
     emit_p50_p99("handoff_ms", n, &mut handoffs, "ms");
     let first_wave = args.concurrency.max(1);
-    let mut steady: Vec<f64> = all
-        .handoffs_ms
-        .iter()
-        .filter(|&&(number, _)| number >= first_wave)
-        .map(|&(_, ms)| ms)
-        .collect();
-    if !steady.is_empty() {
-        emit(
-            "handoff_ms_p99_steady",
-            steady.len() as u64,
-            percentile(&mut steady, 99.0),
-            "ms",
-        );
-    }
-    let mut steady_turns: Vec<f64> = all
-        .turns_ms
-        .iter()
-        .filter(|&&(number, _)| number >= first_wave)
-        .map(|&(_, ms)| ms)
-        .collect();
-    if !steady_turns.is_empty() {
-        emit(
-            "turn_ms_p99_steady",
-            steady_turns.len() as u64,
-            percentile(&mut steady_turns, 99.0),
-            "ms",
-        );
-    }
+    emit_steady_p99("handoff_ms_p99_steady", &all.handoffs_ms, first_wave);
+    emit_steady_p99("turn_ms_p99_steady", &all.turns_ms, first_wave);
     emit_waits(
         &mut all,
         server.store.stats(),
@@ -284,6 +258,23 @@ async fn measure(server: &BenchServer, args: &ConversationsArgs) -> anyhow::Resu
     );
     emit("peak_rss_mb", n, peak_rss_mb(), "MiB");
     Ok(())
+}
+
+/// The p99 of the samples of conversations after the first wave.
+fn emit_steady_p99(name: &str, samples: &[(u64, f64)], first_wave: u64) {
+    let mut steady: Vec<f64> = samples
+        .iter()
+        .filter(|&&(number, _)| number >= first_wave)
+        .map(|&(_, ms)| ms)
+        .collect();
+    if !steady.is_empty() {
+        emit(
+            name,
+            steady.len() as u64,
+            percentile(&mut steady, 99.0),
+            "ms",
+        );
+    }
 }
 
 /// What the workload waited on: how busy the one writer was, how many appends shared
