@@ -152,7 +152,9 @@ pub fn key_order(a: &str, b: &str) -> Ordering {
 }
 
 /// Integers a double represents exactly print the same in ECMAScript and in Rust.
-const EXACT_INTEGER: u64 = 1 << 53;
+/// The largest integer every JSON reader holds exactly; larger ones are written as
+/// ECMAScript writes the nearest double.
+pub(crate) const EXACT_INTEGER: u64 = 1 << 53;
 
 fn write_number(number: &Number, out: &mut String) -> Result<(), CanonicalError> {
     if let Some(n) = number.as_u64().filter(|n| *n <= EXACT_INTEGER) {
@@ -175,7 +177,7 @@ fn write_number(number: &Number, out: &mut String) -> Result<(), CanonicalError>
 
 /// A JSON string as `JSON.stringify` writes it: `"` and `\` escaped, the control
 /// characters as their short escape or `\u00xx`, everything else as is.
-fn write_string(text: &str, out: &mut String) {
+pub(crate) fn write_string(text: &str, out: &mut String) {
     out.push('"');
     let mut start = 0;
     for (index, byte) in text.bytes().enumerate() {

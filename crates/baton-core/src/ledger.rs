@@ -130,12 +130,43 @@ pub struct CheckpointBody {
     pub heads: Vec<Head>,
 }
 
+impl CheckpointBody {
+    /// The canonical text, written straight from the fields (members in RFC 8785
+    /// order) rather than through a `serde_json::Value` tree: the single SQLite writer
+    /// builds one per group commit, on the path every append waits behind. Numbers a
+    /// double cannot hold exactly take the general path.
+    pub fn canonical(&self) -> Result<String, CanonicalError> {
+        use std::fmt::Write as _;
+        let exact = |n: u64| n <= crate::canonical::EXACT_INTEGER;
+        if !exact(self.number) || !self.heads.iter().all(|head| exact(head.seq)) {
+            return to_canonical_string(self);
+        }
+        let mut out = String::with_capacity(32 + self.heads.len() * 128);
+        out.push_str("{\"heads\":[");
+        for (index, head) in self.heads.iter().enumerate() {
+            if index > 0 {
+                out.push(',');
+            }
+            out.push_str("{\"conversation\":");
+            crate::canonical::write_string(head.conversation.as_str(), &mut out);
+            let _ = write!(
+                out,
+                ",\"hash\":\"{}\",\"seq\":{}}}",
+                head.hash.to_hex(),
+                head.seq
+            );
+        }
+        let _ = write!(out, "],\"number\":{}}}", self.number);
+        Ok(out)
+    }
+}
+
 /// Hashes a checkpoint body onto the previous checkpoint's hash.
 pub fn checkpoint_hash(
     prev: &Digest,
     body: &CheckpointBody,
 ) -> Result<(String, Digest), CanonicalError> {
-    let canonical = to_canonical_string(body)?;
+    let canonical = body.canonical()?;
     let hash = chain_hash(prev, canonical.as_bytes());
     Ok((canonical, hash))
 }

@@ -172,6 +172,28 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
     #[test]
+    fn a_checkpoint_body_is_written_as_jcs_writes_it(
+        number in prop_oneof![1u64..1_000_000, any::<u64>()],
+        heads in proptest::collection::vec(
+            ("[A-Za-z0-9._:-]{0,20}", prop_oneof![1u64..100_000, any::<u64>()], any::<[u8; 32]>()),
+            0..6,
+        ),
+    ) {
+        // Numbers past 2^53 included: they must take the general path and agree too.
+        let heads = heads
+            .into_iter()
+            .map(|(id, seq, hash)| Head {
+                conversation: ConversationId::parse(format!("c{id}")).unwrap(),
+                seq,
+                hash: Digest(hash),
+            })
+            .collect();
+        let body = CheckpointBody { number, heads };
+        let reference = serde_json_canonicalizer::to_string(&body).unwrap();
+        prop_assert_eq!(body.canonical().unwrap(), reference);
+    }
+
+    #[test]
     fn a_sealed_log_verifies(log in plan()) {
         let stored = build(&log);
         let verified = stored.verify(None).unwrap();

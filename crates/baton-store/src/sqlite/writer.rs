@@ -391,11 +391,24 @@ fn append(
     checkpoint: u64,
 ) -> Result<AppendReceipt, StoreError> {
     let cid = batch.conversation.as_str();
-    let actual: u64 = tx
-        .prepare_cached("SELECT last_seq FROM conversations WHERE id = ?1")?
-        .query_row([cid], |r| r.get(0))
-        .optional()?
-        .unwrap_or(0);
+    let s = &batch.summary;
+    let stored: Option<(u64, bool)> = tx
+        .prepare_cached(
+            "SELECT last_seq, owner = ?2 AND customer IS ?3 AND agent IS ?4 AND intent IS ?5
+             FROM conversations WHERE id = ?1",
+        )?
+        .query_row(
+            params![
+                cid,
+                s.owner.as_str(),
+                s.customer.as_ref().map(|c| c.as_str()),
+                s.agent.as_ref().map(|a| a.as_str()),
+                s.intent.as_ref().map(|i| i.as_str()),
+            ],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let (actual, only_the_head_moves) = stored.unwrap_or((0, false));
     if actual != batch.expected_last_seq {
         return Err(StoreError::Conflict {
             conversation: cid.to_owned(),
@@ -451,25 +464,38 @@ fn append(
         }
     }
     super::outbox::record(tx, batch)?;
-    let s = &batch.summary;
-    tx.prepare_cached(
-        "INSERT INTO conversations (id, last_seq, head, owner, customer, agent, started_at, updated_at, intent)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-         ON CONFLICT (id) DO UPDATE SET last_seq = excluded.last_seq, head = excluded.head,
-           owner = excluded.owner, customer = excluded.customer, agent = excluded.agent,
-           updated_at = excluded.updated_at, intent = excluded.intent",
-    )?
-    .execute(params![
-        cid,
-        last.seq,
-        last.hash.0.as_slice(),
-        s.owner.as_str(),
-        s.customer.as_ref().map(|c| c.as_str()),
-        s.agent.as_ref().map(|a| a.as_str()),
-        s.started_at.unix_millis(),
-        s.updated_at.unix_millis(),
-        s.intent.as_ref().map(|i| i.as_str()),
-    ])?;
+    if only_the_head_moves {
+        // Most appends change nothing but the head: the indexes on owner, customer,
+        // agent, intent and start are left alone instead of rewritten.
+        tx.prepare_cached(
+            "UPDATE conversations SET last_seq = ?2, head = ?3, updated_at = ?4 WHERE id = ?1",
+        )?
+        .execute(params![
+            cid,
+            last.seq,
+            last.hash.0.as_slice(),
+            s.updated_at.unix_millis(),
+        ])?;
+    } else {
+        tx.prepare_cached(
+            "INSERT INTO conversations (id, last_seq, head, owner, customer, agent, started_at, updated_at, intent)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+             ON CONFLICT (id) DO UPDATE SET last_seq = excluded.last_seq, head = excluded.head,
+               owner = excluded.owner, customer = excluded.customer, agent = excluded.agent,
+               updated_at = excluded.updated_at, intent = excluded.intent",
+        )?
+        .execute(params![
+            cid,
+            last.seq,
+            last.hash.0.as_slice(),
+            s.owner.as_str(),
+            s.customer.as_ref().map(|c| c.as_str()),
+            s.agent.as_ref().map(|a| a.as_str()),
+            s.started_at.unix_millis(),
+            s.updated_at.unix_millis(),
+            s.intent.as_ref().map(|i| i.as_str()),
+        ])?;
+    }
     Ok(AppendReceipt {
         last_seq: last.seq,
         head: last.hash,
