@@ -152,11 +152,9 @@ pub fn key_order(a: &str, b: &str) -> Ordering {
 }
 
 /// Integers a double represents exactly print the same in ECMAScript and in Rust.
-/// The largest integer every JSON reader holds exactly; larger ones are written as
-/// ECMAScript writes the nearest double.
-pub(crate) const EXACT_INTEGER: u64 = 1 << 53;
+const EXACT_INTEGER: u64 = 1 << 53;
 
-fn write_number(number: &Number, out: &mut String) -> Result<(), CanonicalError> {
+pub(crate) fn write_number(number: &Number, out: &mut String) -> Result<(), CanonicalError> {
     if let Some(n) = number.as_u64().filter(|n| *n <= EXACT_INTEGER) {
         let _ = write!(out, "{n}");
     } else if let Some(n) = number

@@ -133,14 +133,9 @@ pub struct CheckpointBody {
 impl CheckpointBody {
     /// The canonical text, written straight from the fields (members in RFC 8785
     /// order) rather than through a `serde_json::Value` tree: the single SQLite writer
-    /// builds one per group commit, on the path every append waits behind. Numbers a
-    /// double cannot hold exactly take the general path.
+    /// builds one per group commit, on the path every append waits behind.
     pub fn canonical(&self) -> Result<String, CanonicalError> {
-        use std::fmt::Write as _;
-        let exact = |n: u64| n <= crate::canonical::EXACT_INTEGER;
-        if !exact(self.number) || !self.heads.iter().all(|head| exact(head.seq)) {
-            return to_canonical_string(self);
-        }
+        use crate::canonical::{write_number, write_string};
         let mut out = String::with_capacity(32 + self.heads.len() * 128);
         out.push_str("{\"heads\":[");
         for (index, head) in self.heads.iter().enumerate() {
@@ -148,15 +143,16 @@ impl CheckpointBody {
                 out.push(',');
             }
             out.push_str("{\"conversation\":");
-            crate::canonical::write_string(head.conversation.as_str(), &mut out);
-            let _ = write!(
-                out,
-                ",\"hash\":\"{}\",\"seq\":{}}}",
-                head.hash.to_hex(),
-                head.seq
-            );
+            write_string(head.conversation.as_str(), &mut out);
+            out.push_str(",\"hash\":\"");
+            out.push_str(&head.hash.to_hex());
+            out.push_str("\",\"seq\":");
+            write_number(&head.seq.into(), &mut out)?;
+            out.push('}');
         }
-        let _ = write!(out, "],\"number\":{}}}", self.number);
+        out.push_str("],\"number\":");
+        write_number(&self.number.into(), &mut out)?;
+        out.push('}');
         Ok(out)
     }
 }

@@ -465,8 +465,9 @@ fn append(
     }
     super::outbox::record(tx, batch)?;
     if only_the_head_moves {
-        // Most appends change nothing but the head: the indexes on owner, customer,
-        // agent, intent and start are left alone instead of rewritten.
+        // Most appends change nothing but the head: the indexes on customer, agent,
+        // intent and start are left alone instead of rewritten (the one on owner and
+        // `updated_at` moves either way).
         tx.prepare_cached(
             "UPDATE conversations SET last_seq = ?2, head = ?3, updated_at = ?4 WHERE id = ?1",
         )?
