@@ -16,6 +16,12 @@ pub fn erlang_b(servers: u32, traffic: f64) -> f64 {
     let mut b = 1.0;
     for k in 1..=servers {
         b = traffic * b / (f64::from(k) + traffic * b);
+        // Once B underflows to zero it stays there: with many slots and light traffic
+        // (a router forecasting on every enqueue for agents of capacity 1000) the rest
+        // of the loop would be thousands of divisions that change nothing.
+        if b == 0.0 {
+            break;
+        }
     }
     b
 }
