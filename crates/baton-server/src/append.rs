@@ -272,7 +272,7 @@ pub async fn write(
             Some(key) => {
                 // Subscribers get the plain event (redacted per reader as ever).
                 let (sealed, plain_json) =
-                    crate::vault::Vault::seal(conversation, key, &prev, &event)
+                    crate::vault::Vault::seal(conversation, &key.key, &prev, &event)
                         .map_err(ApiError::internal)?;
                 plain.push(plain_json);
                 sealed
@@ -328,6 +328,7 @@ pub async fn write(
         // The agent's capacity is the store's to check: another node may be assigning
         // them another conversation at this very moment.
         claim,
+        data_key: key.as_ref().and_then(|k| k.new.clone()),
     };
     let notify_webhooks = batch.outbox.is_some();
     match app.store.append(batch).await {
@@ -349,6 +350,9 @@ pub async fn write(
             live.invalidate();
             return Err(ApiError::from(other).into());
         }
+    }
+    if let (Some(vault), Some(key)) = (&app.vault, &key) {
+        vault.committed(conversation, key);
     }
     live.commit(Live {
         state,

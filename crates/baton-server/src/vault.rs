@@ -27,6 +27,14 @@ pub struct OpenKey {
     pub id: String,
 }
 
+/// The key an append seals with, and the record to store with it when it is new.
+pub struct ForAppend {
+    /// The key.
+    pub key: Arc<OpenKey>,
+    /// Its record, when this append makes it (the conversation's first sealed one).
+    pub new: Option<DataKeyRecord>,
+}
+
 #[derive(Clone)]
 enum Cached {
     Live(Arc<OpenKey>),
@@ -154,14 +162,17 @@ impl Vault {
         Ok(Some(entry))
     }
 
-    /// The key to seal a conversation's new events with, made on its first append.
+    /// The key to seal a conversation's new events with. On its first sealed append
+    /// the key is new: [`ForAppend::new`] is the record the append must store with its
+    /// events, and [`Vault::committed`] remembers the key once they are durable, so a
+    /// batch that fails leaves no key behind, in the store or in memory.
     pub async fn for_append(
         &self,
         cid: &ConversationId,
         now: Timestamp,
-    ) -> Result<Arc<OpenKey>, VaultError> {
+    ) -> Result<ForAppend, VaultError> {
         match self.load(cid).await? {
-            Some(Cached::Live(key)) => return Ok(key),
+            Some(Cached::Live(key)) => return Ok(ForAppend { key, new: None }),
             Some(Cached::Destroyed) => return Err(VaultError::Erased(cid.clone())),
             None => {}
         }
@@ -174,15 +185,20 @@ impl Vault {
             created_at: now,
             destroyed_at: None,
         };
-        // Another node may have made one first: the stored key is the one to use.
-        let stored = self.store.put_data_key(record).await?;
-        if stored.wrapped.is_none() {
-            self.remember(cid, Cached::Destroyed);
-            return Err(VaultError::Erased(cid.clone()));
+        Ok(ForAppend {
+            key: Arc::new(OpenKey {
+                key,
+                id: record.id.clone(),
+            }),
+            new: Some(record),
+        })
+    }
+
+    /// An append sealed with `key` has committed: a new key is now the stored one.
+    pub fn committed(&self, cid: &ConversationId, key: &ForAppend) {
+        if key.new.is_some() {
+            self.remember(cid, Cached::Live(Arc::clone(&key.key)));
         }
-        let open = Arc::new(unwrap(&self.master, &stored)?);
-        self.remember(cid, Cached::Live(Arc::clone(&open)));
-        Ok(open)
     }
 
     /// Seals `event` (its customer data into an envelope) and chains it onto `prev`;

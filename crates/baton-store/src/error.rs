@@ -3,7 +3,8 @@
 /// What went wrong in a store.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// The conversation moved on: `expected_last_seq` is stale.
+    /// The conversation moved on: `expected_last_seq` is stale (or, for a batch that
+    /// brings its conversation's first data key, another key was stored meanwhile).
     #[error("conversation {conversation} is at seq {actual}, not {expected}")]
     Conflict {
         /// Conversation.

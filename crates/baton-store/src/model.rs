@@ -73,6 +73,12 @@ pub struct AppendBatch {
     /// `capacity` other conversations, counted from the summaries under a lock per
     /// agent, so claims racing on several nodes never take an agent over capacity.
     pub claim: Option<AgentClaim>,
+    /// A data key made for this conversation's first sealed events, stored in the same
+    /// transaction: the key commits exactly when the events it sealed do, and a new
+    /// conversation needs one commit, not a key's and then its events'. Refused as a
+    /// [`crate::StoreError::Conflict`], with nothing written, when the conversation
+    /// already has a key (another node made one meanwhile): the caller reloads.
+    pub data_key: Option<crate::data_keys::DataKeyRecord>,
 }
 
 /// An assignment's claim on its agent's capacity (see [`AppendBatch::claim`]).

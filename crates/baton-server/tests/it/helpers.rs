@@ -490,6 +490,7 @@ pub async fn seed_store(store: &dyn Store, cid: &str, events: Vec<(Actor, EventB
             summary,
             outbox: None,
             claim: None,
+            data_key: None,
         })
         .await
         .unwrap();

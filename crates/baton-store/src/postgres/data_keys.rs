@@ -24,7 +24,18 @@ fn row(row: &PgRow) -> Result<DataKeyRecord, StoreError> {
 }
 
 pub async fn put(pool: &PgPool, key: &DataKeyRecord) -> Result<DataKeyRecord, StoreError> {
-    sqlx::query(
+    insert_new(pool, key).await?;
+    get(pool, &key.conversation)
+        .await?
+        .ok_or_else(|| StoreError::Engine("data key vanished after insert".into()))
+}
+
+/// Stores `key` unless its conversation has one already; whether it did.
+pub async fn insert_new(
+    executor: impl sqlx::PgExecutor<'_>,
+    key: &DataKeyRecord,
+) -> Result<bool, StoreError> {
+    let inserted = sqlx::query(
         "INSERT INTO data_keys (conversation, id, master, wrapped, created_at, destroyed_at)
          VALUES ($1, $2, $3, $4, $5, NULL) ON CONFLICT (conversation) DO NOTHING",
     )
@@ -33,11 +44,9 @@ pub async fn put(pool: &PgPool, key: &DataKeyRecord) -> Result<DataKeyRecord, St
     .bind(&key.master)
     .bind(key.wrapped.as_deref())
     .bind(key.created_at.unix_millis())
-    .execute(pool)
+    .execute(executor)
     .await?;
-    get(pool, &key.conversation)
-        .await?
-        .ok_or_else(|| StoreError::Engine("data key vanished after insert".into()))
+    Ok(inserted.rows_affected() == 1)
 }
 
 pub async fn get(

@@ -160,7 +160,10 @@ async fn commit_group(
     let mut written = super::checkpoint::Written::default();
     for index in order {
         let batch = batches[index];
-        let outcome = append_one(&mut tx, batch).await?;
+        let outcome = match batch.data_key {
+            None => append_one(&mut tx, batch).await?,
+            Some(_) => with_data_key(&mut tx, batch).await?,
+        };
         if let Ok(head) = &outcome {
             heads.insert(batch.conversation.clone(), *head);
             for event in &batch.events {
@@ -197,6 +200,36 @@ async fn commit_group(
         counters.record(appends, events);
     }
     Ok(results)
+}
+
+/// [`append_one`] for a batch that brings its conversation's first data key, in a
+/// savepoint: the key goes in after the events, and should another node have stored
+/// one meanwhile the batch is refused with its events rolled back, its neighbours
+/// kept. Only a conversation's first sealed batch pays for the savepoint.
+async fn with_data_key(
+    tx: &mut PgConnection,
+    batch: &AppendBatch,
+) -> Result<Result<(u64, Digest), StoreError>, StoreError> {
+    sqlx::query("SAVEPOINT data_key").execute(&mut *tx).await?;
+    let mut outcome = append_one(tx, batch).await?;
+    if let (Ok(_), Some(key)) = (&outcome, &batch.data_key)
+        && !super::data_keys::insert_new(&mut *tx, key).await?
+    {
+        outcome = Err(StoreError::Conflict {
+            conversation: batch.conversation.to_string(),
+            expected: batch.expected_last_seq,
+            actual: batch.expected_last_seq,
+        });
+    }
+    if outcome.is_err() {
+        sqlx::query("ROLLBACK TO SAVEPOINT data_key")
+            .execute(&mut *tx)
+            .await?;
+    }
+    sqlx::query("RELEASE SAVEPOINT data_key")
+        .execute(&mut *tx)
+        .await?;
+    Ok(outcome)
 }
 
 /// Checks and writes one batch inside the group's transaction.

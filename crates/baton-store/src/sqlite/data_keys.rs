@@ -25,19 +25,26 @@ fn row(row: &Row<'_>) -> Result<DataKeyRecord, StoreError> {
 }
 
 pub fn put(tx: &Connection, key: &DataKeyRecord) -> Result<DataKeyRecord, StoreError> {
-    tx.execute(
-        "INSERT INTO data_keys (conversation, id, master, wrapped, created_at, destroyed_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, NULL) ON CONFLICT (conversation) DO NOTHING",
-        params![
+    insert_new(tx, key)?;
+    get(tx, &key.conversation)?
+        .ok_or_else(|| StoreError::Engine("data key vanished after insert".into()))
+}
+
+/// Stores `key` unless its conversation has one already; whether it did.
+pub fn insert_new(tx: &Connection, key: &DataKeyRecord) -> Result<bool, StoreError> {
+    let inserted = tx
+        .prepare_cached(
+            "INSERT INTO data_keys (conversation, id, master, wrapped, created_at, destroyed_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, NULL) ON CONFLICT (conversation) DO NOTHING",
+        )?
+        .execute(params![
             key.conversation.as_str(),
             key.id,
             key.master,
             key.wrapped,
             key.created_at.unix_millis()
-        ],
-    )?;
-    get(tx, &key.conversation)?
-        .ok_or_else(|| StoreError::Engine("data key vanished after insert".into()))
+        ])?;
+    Ok(inserted == 1)
 }
 
 pub fn get(

@@ -436,6 +436,16 @@ fn append(
             });
         }
     }
+    // Before any event: a refusal here leaves nothing to roll back.
+    if let Some(key) = &batch.data_key
+        && !super::data_keys::insert_new(tx, key)?
+    {
+        return Err(StoreError::Conflict {
+            conversation: cid.to_owned(),
+            expected: batch.expected_last_seq,
+            actual,
+        });
+    }
     {
         let mut insert = tx.prepare_cached(
             // The global position: one past the last, read in this transaction on the

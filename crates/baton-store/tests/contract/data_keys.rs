@@ -2,10 +2,10 @@
 //! live one in one go, and a destroyed key never comes back.
 
 use baton_core::ConversationId;
-use baton_store::{DataKeyRecord, Rewrap};
+use baton_store::{DataKeyRecord, Rewrap, StoreError};
 
 use crate::engine::Engine;
-use crate::seed::at;
+use crate::seed::{EMPTY, Head, at, batch};
 
 fn cid(name: &str) -> ConversationId {
     ConversationId::parse(name).unwrap()
@@ -97,4 +97,70 @@ pub async fn a_destroyed_data_key_is_gone_and_stays_gone<E: Engine>() {
         Some(vec![2; 60]),
         "other conversations keep theirs"
     );
+}
+
+/// A conversation's first sealed batch brings its data key: stored in the batch's
+/// transaction, so the key exists exactly when its events do.
+pub async fn a_first_batch_stores_its_data_key_with_its_events_or_not_at_all<E: Engine>() {
+    let fresh = E::fresh();
+    let store: std::sync::Arc<dyn baton_store::Store> = std::sync::Arc::clone(&fresh.store);
+    let mut first = batch("c1", EMPTY, "a", &["one", "two"]);
+    first.data_key = Some(record("c1", "dk_1", 1));
+    store.append(first).await.unwrap();
+    assert_eq!(
+        store.data_key(&cid("c1")).await.unwrap(),
+        Some(record("c1", "dk_1", 1))
+    );
+
+    // Refused for its seq: no key either.
+    let mut stale = batch("c2", Head { seq: 4, ..EMPTY }, "b", &["one"]);
+    stale.data_key = Some(record("c2", "dk_2", 2));
+    assert!(matches!(
+        store.append(stale).await,
+        Err(StoreError::Conflict { .. })
+    ));
+    assert!(store.data_key(&cid("c2")).await.unwrap().is_none());
+
+    // A key stored meanwhile (another node's) refuses the batch, whose events were
+    // sealed under another key; a neighbour submitted at the same moment, sharing its
+    // commit, is kept.
+    store.put_data_key(record("c3", "dk_3", 3)).await.unwrap();
+    let mut raced = batch("c3", EMPTY, "c", &["one"]);
+    raced.data_key = Some(record("c3", "dk_other", 4));
+    let mut neighbour = batch("c4", EMPTY, "d", &["one"]);
+    neighbour.data_key = Some(record("c4", "dk_4", 5));
+    let (raced, neighbour) = tokio::join!(store.append(raced), store.append(neighbour));
+    assert!(
+        matches!(raced, Err(StoreError::Conflict { .. })),
+        "{raced:?}"
+    );
+    neighbour.unwrap();
+    assert!(
+        store
+            .events_after(&cid("c3"), 0, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(store.conversation(&cid("c3")).await.unwrap().is_none());
+    assert_eq!(
+        store.data_key(&cid("c3")).await.unwrap().map(|k| k.id),
+        Some("dk_3".to_owned())
+    );
+    assert_eq!(
+        store.events_after(&cid("c4"), 0, 10).await.unwrap().len(),
+        1
+    );
+    assert_eq!(
+        store.data_key(&cid("c4")).await.unwrap().map(|k| k.id),
+        Some("dk_4".to_owned())
+    );
+
+    // Durable with its events.
+    let fresh = E::reopen(fresh.place);
+    assert_eq!(
+        fresh.store.data_key(&cid("c1")).await.unwrap(),
+        Some(record("c1", "dk_1", 1))
+    );
+    assert!(fresh.store.verify(None).await.unwrap().is_ok());
 }

@@ -78,6 +78,7 @@ macro_rules! every_case {
     outbox::a_backlog_fans_out_in_order,
     data_keys::data_keys_are_stored_once_and_rewrapped,
     data_keys::a_destroyed_data_key_is_gone_and_stays_gone,
+    data_keys::a_first_batch_stores_its_data_key_with_its_events_or_not_at_all,
     access::access_batches_chain_in_order_and_read_back,
     access::access_reads_filter_by_conversation_key_time_and_cursor,
     access::an_edited_access_entry_is_named,

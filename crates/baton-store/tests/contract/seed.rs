@@ -97,6 +97,7 @@ pub fn batch_with(
         },
         outbox: None,
         claim: None,
+        data_key: None,
     }
 }
 

@@ -54,6 +54,7 @@ fn conversation(n: u64, len: usize) -> anyhow::Result<AppendBatch> {
         },
         outbox: None,
         claim: None,
+        data_key: None,
     })
 }
 
