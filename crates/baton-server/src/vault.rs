@@ -49,7 +49,7 @@ pub enum VaultError {
     Store(#[from] StoreError),
     /// The data keys were wrapped by another master key than the one given.
     #[error(
-        "the data keys here were wrapped by master key {stored}, but the key given is {given}: start with the right --master-key-file / BATON_MASTER_KEY_FILE"
+        "the data keys here were wrapped by master key {stored}, but the key given is {given}: start with the right master key (--master-key-file / BATON_MASTER_KEY_FILE or --master-key-command / BATON_MASTER_KEY_COMMAND)"
     )]
     WrongMaster {
         /// The id the store records.
@@ -62,7 +62,7 @@ pub enum VaultError {
     Unwrap(ConversationId),
     /// Sealed data exists but no master key was given.
     #[error(
-        "this store holds {0} encrypted conversations but no master key was given: pass --master-key-file or BATON_MASTER_KEY_FILE"
+        "this store holds {0} encrypted conversations but no master key was given: pass --master-key-file / BATON_MASTER_KEY_FILE or --master-key-command / BATON_MASTER_KEY_COMMAND"
     )]
     NoMaster(usize),
     /// The conversation was erased: it takes no new data.

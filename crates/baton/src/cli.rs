@@ -58,13 +58,31 @@ pub enum Encryption {
     Off,
 }
 
-/// The master key.
+/// Where the master key comes from, when not from the embedded default's
+/// `master.key`: a file, or a command (a secrets manager's CLI). At most one.
+#[derive(Debug, Clone, Args)]
+pub struct MasterKeyArgs {
+    /// File holding the master key (64 hex characters). Without it (or a command) the
+    /// embedded store uses `master.key` in the data directory (`serve` and `import`
+    /// make it on first start).
+    #[arg(
+        long,
+        env = "BATON_MASTER_KEY_FILE",
+        conflicts_with = "master_key_command"
+    )]
+    pub master_key_file: Option<PathBuf>,
+    /// Command run with `sh -c` at start whose stdout is the master key, as in a key
+    /// file (e.g. `vault kv get -field=key secret/baton`); it has 10 s.
+    // The value may carry a token: `--help` must not print it from the environment.
+    #[arg(long, env = "BATON_MASTER_KEY_COMMAND", hide_env_values = true)]
+    pub master_key_command: Option<String>,
+}
+
+/// The master key, and whether encryption is on at all.
 #[derive(Debug, Clone, Args)]
 pub struct KeyArgs {
-    /// File holding the master key (64 hex characters). Without it the embedded store
-    /// uses `master.key` in the data directory, made on first start.
-    #[arg(long, env = "BATON_MASTER_KEY_FILE")]
-    pub master_key_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub source: MasterKeyArgs,
     /// Encryption at rest of customer data.
     #[arg(long, value_enum, default_value = "on", env = "BATON_ENCRYPTION")]
     pub encryption: Encryption,

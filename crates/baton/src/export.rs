@@ -16,7 +16,7 @@ use baton_core::insights::training::{to_rasa_yaml, training_examples};
 use baton_core::policy::Policy;
 use clap::{Args, Subcommand, ValueEnum};
 
-use crate::cli::StoreArgs;
+use crate::cli::{MasterKeyArgs, StoreArgs};
 
 /// `baton export --conversation CID | --customer ID` (the ledger as part of the customer
 /// record), or `baton export training`.
@@ -51,6 +51,9 @@ pub enum Format {
 pub struct TrainingArgs {
     #[command(flatten)]
     pub store: StoreArgs,
+    // The master key that opens an encrypted store, as `serve` takes it.
+    #[command(flatten)]
+    pub keys: MasterKeyArgs,
     /// The output format.
     #[arg(long, value_enum, default_value = "jsonl")]
     pub format: Format,
@@ -72,7 +75,8 @@ pub async fn run(command: ExportCommand) -> anyhow::Result<ExitCode> {
         EventKind::ReadBack,
         EventKind::Resolved,
     ];
-    let conversations = crate::train::conversations_since(&args.store, &kinds, since).await?;
+    let conversations =
+        crate::train::conversations_since(&args.store, &args.keys, &kinds, since).await?;
     let cases = labelled_cases(
         conversations.iter().map(|(c, e)| (c, e.as_slice())),
         since,

@@ -239,11 +239,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     baton_server::metrics::set_node(&cluster.node_id);
     let node = cluster.node_id.clone();
     let nats = cluster.nats.is_some();
-    let store = open_store(&args.store).await?;
-    let master_key = crate::keys::resolve(&args.keys, &args.store, store.as_ref()).await?;
-    if let Some(key) = &master_key {
-        tracing::info!(master_key = key.id(), "encryption at rest is on");
-    }
+    let (store, master_key) = crate::keys::open_with_key(&args.keys, &args.store).await?;
     let defaults = AppConfig {
         master_key,
         retention: args

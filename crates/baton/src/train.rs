@@ -21,13 +21,16 @@ use clap::Args;
 
 use baton_store::KindEvent;
 
-use crate::cli::StoreArgs;
+use crate::cli::{MasterKeyArgs, StoreArgs};
 
 /// `baton train`.
 #[derive(Debug, Args)]
 pub struct TrainArgs {
     #[command(flatten)]
     pub store: StoreArgs,
+    // The master key that opens an encrypted store, as `serve` takes it.
+    #[command(flatten)]
+    pub keys: MasterKeyArgs,
     /// Only conversations labelled at or after this time (RFC 3339).
     #[arg(long)]
     pub since: Option<String>,
@@ -69,7 +72,7 @@ pub async fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
         Some(path) => crate::serve::load_policy(path)?,
         None => Policy::default(),
     };
-    let conversations = conversations_since(&args.store, &KINDS, since).await?;
+    let conversations = conversations_since(&args.store, &args.keys, &KINDS, since).await?;
     let logs = || conversations.iter().map(|(c, e)| (c, e.as_slice()));
     let cases = labelled_cases(logs(), since, Timestamp::from_unix_millis(i64::MAX / 2));
     // Features are folded under the base policy: the one whose decisions are in the log.
@@ -124,14 +127,16 @@ pub fn since_arg(raw: Option<&str>) -> anyhow::Result<Timestamp> {
     }
 }
 
-/// The events of `kinds` written since `since` in the store `store` names, per
-/// conversation in seq order (what `train` and `export training` read).
+/// The events of `kinds` written since `since` in the store `store` names (decrypted
+/// with the master key `keys` give, or the data directory's), per conversation in seq
+/// order (what `train` and `export training` read).
 pub async fn conversations_since(
     store: &StoreArgs,
+    keys: &MasterKeyArgs,
     kinds: &[EventKind],
     since: Timestamp,
 ) -> anyhow::Result<BTreeMap<ConversationId, Vec<Event>>> {
-    let store = crate::keys::open_decrypting(store).await?;
+    let store = crate::keys::open_decrypting(store, keys).await?;
     let names: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
     let rows = store
         .events_of_kinds(&names, since, MAX_EVENTS)

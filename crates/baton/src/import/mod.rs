@@ -27,7 +27,7 @@ use baton_core::policy::Policy;
 use baton_core::{ConversationId, EventId};
 use baton_server::append::{AppendRequest, MAX_BATCH_EVENTS};
 use baton_server::auth::Principal;
-use baton_server::{AdminBootstrap, AppState};
+use baton_server::{AdminBootstrap, AppConfig, AppState};
 use baton_store::Role;
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -35,7 +35,7 @@ use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::cli::StoreArgs;
+use crate::cli::{KeyArgs, StoreArgs};
 use source::{Location, Read};
 
 /// The source format.
@@ -60,6 +60,9 @@ pub struct ImportArgs {
     pub format: Format,
     #[command(flatten)]
     pub store: StoreArgs,
+    // The master key, as `serve` takes it: imported events are sealed like served ones.
+    #[command(flatten)]
+    pub keys: KeyArgs,
     /// Decision policy the imported conversations are judged by (the built-in default
     /// when absent), as `serve --policy`.
     #[arg(long, env = "BATON_POLICY")]
@@ -122,8 +125,12 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
         Some(path) => crate::serve::load_policy(path)?,
         None => Policy::default(),
     };
-    let store = crate::serve::open_store(&args.store).await?;
-    let (app, bootstrap) = crate::serve::build_state(store, policy).await?;
+    let (store, master_key) = crate::keys::open_with_key(&args.keys, &args.store).await?;
+    let defaults = AppConfig {
+        master_key,
+        ..AppConfig::default()
+    };
+    let (app, bootstrap) = crate::serve::build_state_with(store, policy, defaults).await?;
     if let AdminBootstrap::Generated(key) = &bootstrap {
         // The store had no admin: this key is the only way in, so show it as serve would.
         eprintln!("admin key (shown once, store it now): {key}");

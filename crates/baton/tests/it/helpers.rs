@@ -38,6 +38,7 @@ pub fn baton() -> Command {
         "BATON_POLICY",
         "BATON_ADMIN_KEY",
         "BATON_MASTER_KEY_FILE",
+        "BATON_MASTER_KEY_COMMAND",
         "BATON_ENCRYPTION",
         "BATON_RETENTION_CLOSED_AFTER_DAYS",
         "BATON_NATS_URL",
@@ -267,6 +268,25 @@ pub async fn run_with_env(args: &[&str], data: &Path, env: &[(&str, &str)]) -> O
         .await
         .expect("baton exits")
         .unwrap()
+}
+
+/// Whether any file under `dir`, at any depth (the WAL included), holds `needle` in its
+/// raw bytes.
+pub fn holds(dir: &Path, needle: &[u8]) -> bool {
+    std::fs::read_dir(dir).unwrap().flatten().any(|entry| {
+        let path = entry.path();
+        if path.is_dir() {
+            return holds(&path, needle);
+        }
+        std::fs::read(&path)
+            .map(|bytes| bytes.windows(needle.len()).any(|w| w == needle))
+            .unwrap_or(false)
+    })
+}
+
+/// A shell command (for `--master-key-command`) that prints the file at `path`.
+pub fn cat(path: &Path) -> String {
+    format!("cat '{}'", path.display())
 }
 
 /// A fresh root with `data/` (the store) and room for logs beside it.

@@ -1,16 +1,21 @@
 //! `baton import`: each format's fixture lands in order with the right types, through
 //! the append pipeline (ledger verifies, baton's decisions interleave); a second run
 //! stores nothing twice; a malformed line is named by file:line and the rest imports;
-//! and the same on PostgreSQL when `BATON_TEST_POSTGRES_URL` is set.
+//! imported texts are sealed like served ones (no plaintext on disk, `serve` reads them
+//! back), into a fresh data directory or one already encrypted; and the same on
+//! PostgreSQL when `BATON_TEST_POSTGRES_URL` is set.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use baton_core::ConversationId;
+use baton_core::seal::MasterKey;
+use baton_server::unseal::Unsealing;
+use baton_server::vault::Vault;
 use baton_store::Store;
-use serde_json::Value;
+use serde_json::{Value, json};
 
-use crate::helpers::{ADMIN_KEY, baton, run, run_with_env, workspace};
+use crate::helpers::{ADMIN_KEY, baton, cat, holds, run, run_with_env, start, workspace};
 
 fn fixture(name: &str) -> String {
     let path: PathBuf = [
@@ -70,8 +75,17 @@ async fn stored(store: &dyn Store, cid: &str) -> Vec<Value> {
     }
 }
 
-fn sqlite(data: &Path) -> Arc<dyn Store> {
-    Arc::new(baton_store::sqlite::SqliteStore::open(data).unwrap())
+/// `raw` read through the master key in `key_file`, as `serve` reads it.
+async fn decrypting(raw: Arc<dyn Store>, key_file: &Path) -> Arc<dyn Store> {
+    let master = MasterKey::parse_hex(&std::fs::read_to_string(key_file).unwrap()).unwrap();
+    let vault = Vault::open_store(master, Arc::clone(&raw)).await.unwrap();
+    Arc::new(Unsealing::new(raw, Arc::new(vault)))
+}
+
+/// The embedded store in `data`, decrypted with the key the import made there.
+async fn sqlite(data: &Path) -> Arc<dyn Store> {
+    let raw = Arc::new(baton_store::sqlite::SqliteStore::open(data).unwrap());
+    decrypting(raw, &data.join("master.key")).await
 }
 
 /// The events the import wrote (not baton's own), as `type` or `type:detail`.
@@ -126,7 +140,7 @@ async fn rasa_tracker_imports_in_order_and_a_second_run_stores_nothing_twice() {
     assert_eq!(s["skipped"]["utter_action"], 1);
     assert_eq!(s["skipped"]["unsupported_rasa_event"], 1);
 
-    let store = sqlite(&data);
+    let store = sqlite(&data).await;
     let events = stored(store.as_ref(), "rasa-order-88231").await;
     assert_eq!(
         client_events(&events),
@@ -166,7 +180,7 @@ async fn rasa_tracker_imports_in_order_and_a_second_run_stores_nothing_twice() {
     assert_eq!(second.code, Some(0), "{}", second.stderr);
     assert_eq!(second.summary["events_imported"], 0, "{}", second.summary);
     assert_eq!(second.summary["already_present"], 9);
-    let store = sqlite(&data);
+    let store = sqlite(&data).await;
     let again = stored(store.as_ref(), "rasa-order-88231").await;
     assert_eq!(again, events, "the second run wrote nothing");
     drop(store);
@@ -188,7 +202,7 @@ async fn rasa_jsonl_of_trackers_names_the_refused_tracker_and_imports_the_other(
         "{}",
         out.stderr
     );
-    let store = sqlite(&data);
+    let store = sqlite(&data).await;
     let events = stored(store.as_ref(), "rasa-reset-1").await;
     assert_eq!(
         client_events(&events),
@@ -214,7 +228,7 @@ async fn botframework_transcript_imports_messages_and_the_handoff() {
     assert_eq!(s["skipped"]["handoff_status"], 1);
     assert_eq!(s["skipped"]["message_without_text"], 1);
 
-    let store = sqlite(&data);
+    let store = sqlite(&data).await;
     let events = stored(store.as_ref(), "bf-conv-7f3a").await;
     assert_eq!(
         client_events(&events),
@@ -250,7 +264,7 @@ async fn baton_jsonl_imports_both_shapes_and_skips_what_only_baton_writes() {
     assert_eq!(out.summary["events_imported"], 5, "{}", out.summary);
     assert_eq!(out.summary["conversations"], 2);
     assert_eq!(out.summary["skipped"]["server_written"], 1);
-    let store = sqlite(&data);
+    let store = sqlite(&data).await;
     let refund = stored(store.as_ref(), "jsonl-refund-1").await;
     assert_eq!(
         client_events(&refund),
@@ -296,7 +310,7 @@ async fn a_malformed_line_is_named_by_file_and_line_and_the_rest_imports() {
         "{}",
         out.stderr
     );
-    let store = sqlite(&data);
+    let store = sqlite(&data).await;
     let ids: Vec<Value> = stored(store.as_ref(), "jsonl-bad")
         .await
         .into_iter()
@@ -326,6 +340,10 @@ async fn rasa_imports_into_postgres() {
         scratch.name.as_str()
     );
     let file = fixture("tracker.json");
+    // PostgreSQL has no default key: the import needs one, as `serve` does.
+    let keys = tempfile::tempdir().unwrap();
+    let key_file = keys.path().join("master.key");
+    std::fs::write(&key_file, "3c".repeat(32)).unwrap();
     let run_import = || async {
         let output = baton()
             .args([
@@ -335,6 +353,8 @@ async fn rasa_imports_into_postgres() {
                 "rasa",
                 "--database-url",
                 &schema_url,
+                "--master-key-file",
+                key_file.to_str().unwrap(),
             ])
             .env("BATON_ADMIN_KEY", ADMIN_KEY)
             .stdin(std::process::Stdio::null())
@@ -351,7 +371,8 @@ async fn rasa_imports_into_postgres() {
     let store = PgStore::open(scratch.connect_options(), PgOptions::default())
         .await
         .unwrap();
-    let events = stored(&store, "rasa-order-88231").await;
+    let store = decrypting(Arc::new(store), &key_file).await;
+    let events = stored(store.as_ref(), "rasa-order-88231").await;
     drop(store);
     scratch.drop_schema().await.unwrap();
     assert_eq!(first.code, Some(0), "{}", first.stderr);
@@ -391,7 +412,7 @@ async fn a_handoff_baton_already_made_is_skipped_and_the_rest_of_its_turn_kept()
         out.summary
     );
     assert_eq!(out.summary["events_imported"], 4);
-    let store = sqlite(&data);
+    let store = sqlite(&data).await;
     let events = stored(store.as_ref(), "bf-human-now").await;
     assert_eq!(
         client_events(&events),
@@ -408,4 +429,108 @@ async fn a_handoff_baton_already_made_is_skipped_and_the_rest_of_its_turn_kept()
             .iter()
             .any(|e| e["type"] == "decision" && e["outcome"] == "handoff")
     );
+}
+
+/// Long and distinctive, so finding it in raw bytes means the text is stored in clear.
+const PHRASE: &str = "periwinkle accordion with a cracked bellows";
+
+/// A baton JSONL file of one turn of `cid`, both texts quoting [`PHRASE`].
+fn turn_file(root: &Path, name: &str, cid: &str) -> String {
+    let lines = [
+        json!({"conversation": cid, "event": {"type": "customer_message",
+            "text": format!("The {PHRASE} arrived today")}}),
+        json!({"conversation": cid, "event": {"type": "bot_message",
+            "text": format!("Sorry about the {PHRASE}.")}}),
+    ];
+    let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    let path = root.join(name);
+    std::fs::write(&path, text).unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
+/// The texts of `cid` as `serve` answers them, in order.
+async fn served_texts(server: &crate::helpers::Server, cid: &str) -> Vec<String> {
+    server
+        .events(cid)
+        .await
+        .iter()
+        .filter_map(|e| e["text"].as_str().map(str::to_owned))
+        .collect()
+}
+
+#[tokio::test]
+async fn an_import_into_a_fresh_data_dir_is_sealed_and_served_decrypted() {
+    let (root, data) = workspace();
+    let file = turn_file(root.path(), "turn.jsonl", "sealed-fresh");
+    let out = import(&[&file], "jsonl", &data).await;
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert_eq!(out.summary["events_imported"], 2, "{}", out.summary);
+    assert!(
+        data.join("master.key").exists(),
+        "the embedded default made its key, as serve does"
+    );
+    assert!(
+        !holds(&data, PHRASE.as_bytes()),
+        "no imported text in clear in any file under the data dir"
+    );
+
+    let server = start(&data, &root.path().join("serve.log")).await;
+    assert_eq!(
+        served_texts(&server, "sealed-fresh").await,
+        [
+            format!("The {PHRASE} arrived today"),
+            format!("Sorry about the {PHRASE}.")
+        ]
+    );
+    server.kill9().await;
+    ledger_verifies(&data).await;
+}
+
+#[tokio::test]
+async fn an_import_into_an_encrypted_store_joins_its_data() {
+    let (root, data) = workspace();
+    let log = root.path().join("serve.log");
+    let server = start(&data, &log).await;
+    server
+        .call_ok(
+            reqwest::Method::POST,
+            "/v1/conversations/sealed-live/events",
+            ADMIN_KEY,
+            json!({"events": [{"type": "bot_message", "text": "Hello from the live bot"}]}),
+        )
+        .await;
+    server.kill9().await;
+
+    let live = turn_file(root.path(), "live.jsonl", "sealed-live");
+    let new = turn_file(root.path(), "new.jsonl", "sealed-new");
+    // The key through the command option, which `import` takes as `serve` does.
+    let key_command = cat(&data.join("master.key"));
+    let output = run_with_env(
+        &[
+            "import",
+            &live,
+            &new,
+            "--format",
+            "jsonl",
+            "--master-key-command",
+            &key_command,
+        ],
+        &data,
+        &[("BATON_ADMIN_KEY", ADMIN_KEY)],
+    )
+    .await;
+    let out = parse(output);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert_eq!(out.summary["events_imported"], 4, "{}", out.summary);
+    assert!(
+        !holds(&data, PHRASE.as_bytes()),
+        "sealed under the store's key"
+    );
+
+    let server = start(&data, &log).await;
+    let texts = served_texts(&server, "sealed-live").await;
+    assert_eq!(texts[0], "Hello from the live bot");
+    assert_eq!(texts[1], format!("The {PHRASE} arrived today"));
+    assert_eq!(served_texts(&server, "sealed-new").await.len(), 2);
+    server.kill9().await;
 }
