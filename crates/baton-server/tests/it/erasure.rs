@@ -478,3 +478,59 @@ async fn on_postgres_no_table_holds_an_erased_conversations_plaintext() {
             .unwrap();
     assert_eq!(wrapped, None, "the key is gone");
 }
+
+#[tokio::test]
+async fn an_erasure_whose_scrub_is_busy_is_reported_incomplete_until_a_repeat_finds_it_done() {
+    let mut faulty = None;
+    let app = crate::helpers::spawn_app_over(tempfile::tempdir().unwrap(), encrypted(), |store| {
+        let wrapped = crate::faulty_store::FaultyStore::new(store);
+        faulty = Some(std::sync::Arc::clone(&wrapped));
+        wrapped
+    })
+    .await;
+    let faulty = faulty.unwrap();
+    let bot = app.key("bot", None).await;
+    let auditor = app.key("auditor", None).await;
+    talk(&app, "c-busy", &bot).await;
+    let reason = || Some(json!({"reason": "GDPR art. 17 request #882"}));
+    let erase = || delete(&app, "/v1/conversations/c-busy", reason(), &app.admin_key);
+
+    faulty.set_scrub_busy(true);
+    let answer = erase().await;
+    assert_error(
+        &answer,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "erasure_incomplete",
+        None,
+    );
+    // The erasure itself stands: recorded, the data unreadable, appends refused.
+    let events = events_as(&app, "c-busy", &auditor).await;
+    assert_eq!(events.last().unwrap()["type"], "erased");
+    assert_eq!(events[0]["text"], "[erased]");
+    assert_nothing_said("the events", &json!(events));
+    let (status, refused) = app
+        .append(
+            "c-busy",
+            &json!({"events": [{"type": "customer_message", "text": "hello?"}]}),
+            &bot,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{refused}");
+    // While the scrub stays busy a repeat says so, not that all is done.
+    assert_error(
+        &erase().await,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "erasure_incomplete",
+        None,
+    );
+
+    faulty.set_scrub_busy(false);
+    assert_error(&erase().await, StatusCode::CONFLICT, "already_erased", None);
+    let events = events_as(&app, "c-busy", &auditor).await;
+    assert_eq!(
+        events.iter().filter(|e| e["type"] == "erased").count(),
+        1,
+        "one erased event however many tries"
+    );
+    verified(&app, "/v1/ledger/verify", &auditor).await;
+}
