@@ -6,6 +6,7 @@
 use baton_core::event::{Erased, ErasedBy, EventBody};
 use baton_core::id::KeyId;
 use baton_core::{ConversationId, Text};
+use baton_store::StoreError;
 use serde::Serialize;
 
 use crate::app::AppState;
@@ -47,6 +48,12 @@ pub async fn erase(
         .lock(app.store.as_ref(), &app.policy(), cid)
         .await?;
     if vault.is_erased(cid).await? {
+        // The store's scrub again, so that after an `erasure_incomplete` the repeated
+        // request answers `already_erased` only once the scrub has finished.
+        vault
+            .destroy(cid, app.clock.now())
+            .await
+            .map_err(|e| incomplete(cid, e))?;
         return Err(ApiError::conflict(
             "already_erased",
             format!("conversation {cid} was already erased"),
@@ -60,10 +67,12 @@ pub async fn erase(
     )
     .await?;
     let now = app.clock.now();
-    vault.destroy(cid, now).await?;
-    // Facts, signals and texts folded in memory came from the data just destroyed.
+    let destroyed = vault.destroy(cid, now).await;
+    // Facts, signals and texts folded in memory came from the data just destroyed,
+    // even when the store's scrub after it did not finish.
     live.invalidate();
     drop(live);
+    destroyed.map_err(|e| incomplete(cid, e))?;
     metrics::counter!("baton_erasures_total", "by" => match by {
         ErasedBy::Admin => "admin",
         ErasedBy::Retention => "retention",
@@ -76,4 +85,21 @@ pub async fn erase(
         hash: written.hash,
         erased_at: now.to_string(),
     })
+}
+
+/// A destroy whose scrub did not finish is not a success: the `erased` event and the
+/// destroyed key stand, but an old copy of the wrapped key may still be on disk, so
+/// the caller hears so and repeats the request.
+fn incomplete(cid: &ConversationId, e: StoreError) -> ApiError {
+    match e {
+        StoreError::Busy(_) => ApiError::unavailable(
+            "erasure_incomplete",
+            format!(
+                "conversation {cid} is erased and its data key destroyed, but the store \
+                 could not yet scrub every old copy of the key ({e}); it keeps trying: \
+                 repeat the request, and `already_erased` confirms it is done"
+            ),
+        ),
+        e => e.into(),
+    }
 }

@@ -211,6 +211,7 @@ impl From<StoreError> for ApiError {
                 "unavailable",
                 "the store is shutting down",
             ),
+            StoreError::Busy(_) => ApiError::unavailable("store_busy", e.to_string()),
             StoreError::Corrupt(_) | StoreError::Engine(_) => ApiError::internal(e),
         }
     }

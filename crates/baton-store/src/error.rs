@@ -35,6 +35,10 @@ pub enum StoreError {
     /// The store is shutting down or its writer is gone.
     #[error("store is closed")]
     Closed,
+    /// Other connections kept the engine busy through every retry; what the message
+    /// names was not done (what came before it in the same call may have been).
+    #[error("storage engine busy: {0}")]
+    Busy(String),
 }
 
 impl From<rusqlite::Error> for StoreError {

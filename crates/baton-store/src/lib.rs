@@ -257,7 +257,10 @@ pub trait Store: Send + Sync + 'static {
     /// Destroys a conversation's data key: its wrapped bytes are overwritten and
     /// dropped, and `destroyed_at` set; the engine then scrubs what it can (SQLite:
     /// `secure_delete` and a WAL checkpoint that truncates the log). Whether a live key
-    /// was destroyed.
+    /// was destroyed. [`StoreError::Busy`] when the key is destroyed but the scrub
+    /// could not finish (SQLite: the log stayed busy, and may still hold the key's old
+    /// page until the engine's own retries truncate it); calling again retries the
+    /// scrub, and answers `Ok(false)` once it is done.
     fn destroy_data_key<'a>(
         &'a self,
         conversation: &'a ConversationId,

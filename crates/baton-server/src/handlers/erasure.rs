@@ -29,7 +29,8 @@ pub struct EraseRequest {
 /// after recording who, when and why as an `erased` event in its chain.
 #[utoipa::path(delete, path = "/v1/conversations/{cid}", request_body = EraseRequest,
     params(("cid" = String, Path)),
-    responses((status = 200, body = Erasure), (status = 404), (status = 409)))]
+    responses((status = 200, body = Erasure), (status = 404), (status = 409),
+        (status = 503, description = "the store is unavailable, or `erasure_incomplete`: erased, but an old copy of the key is not yet scrubbed; repeat the request")))]
 pub async fn erase_conversation(
     State(app): State<AppState>,
     principal: Principal,
@@ -58,10 +59,12 @@ pub struct CustomerErasure {
 }
 
 /// `DELETE /v1/customers/{customer_id}` (admin): erases every conversation bound to
-/// the customer (by `identity_verified`).
+/// the customer (by `identity_verified`), stopping at the first that fails; repeating
+/// the request goes on from there.
 #[utoipa::path(delete, path = "/v1/customers/{customer_id}", request_body = EraseRequest,
     params(("customer_id" = String, Path)),
-    responses((status = 200, body = CustomerErasure), (status = 404), (status = 409)))]
+    responses((status = 200, body = CustomerErasure), (status = 404), (status = 409),
+        (status = 503, description = "the store is unavailable, or `erasure_incomplete` (as for one conversation): repeat the request")))]
 pub async fn erase_customer(
     State(app): State<AppState>,
     principal: Principal,

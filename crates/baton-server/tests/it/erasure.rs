@@ -12,7 +12,32 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, assert_error, body, spawn_app_with};
-use crate::sealed::{SECRET, encrypted, events_as, found_on_disk, recompute, sealed_view, talk};
+use crate::sealed::{
+    SECRET, encrypted, events_as, found_on_disk, recompute, sealed_view, talk, verified,
+};
+
+/// What the customer said in `talk` and in the hand-off, and what the bot quoted of it:
+/// none of it may be read back once the conversation is erased.
+const SAID: [&str; 4] = [
+    "Quinta",
+    "ends 4242",
+    "charge on my statement",
+    "billing dispute",
+];
+
+#[track_caller]
+fn assert_nothing_said(what: &str, read: &Value) {
+    let text = read.to_string();
+    for needle in SAID {
+        assert!(!text.contains(needle), "{what} holds {needle:?}: {text}");
+    }
+}
+
+/// The wrapped data key the store holds for `cid`.
+async fn wrapped_key(app: &TestApp, cid: &str) -> Vec<u8> {
+    let record = app.store.data_key(&cid.parse().unwrap()).await.unwrap();
+    record.unwrap().wrapped.expect("a live key")
+}
 
 async fn delete(app: &TestApp, path: &str, body: Option<Value>, key: &str) -> (StatusCode, Value) {
     let mut request = app.client.delete(app.url(path)).bearer_auth(key);
@@ -32,15 +57,31 @@ async fn erasure_destroys_the_data_and_keeps_the_chain() {
     let auditor = app.key("auditor", None).await;
     talk(&app, "c-gone", &bot).await;
     talk(&app, "c-kept", &bot).await;
-    let (status, _) = app
-        .get("/v1/conversations/c-gone/package", Some(&auditor))
-        .await;
-    assert_eq!(
-        status,
-        StatusCode::OK,
-        "the package was read (and cached) first"
-    );
+    // Agent ana handles c-gone, so her reads after the erasure are checked too.
+    let ana = app.key("agent", Some("ana")).await;
+    app.available_agent("ana", json!({"billing": 3}), 2).await;
+    app.hand_off("c-gone", &bot, &["billing"], "normal").await;
+    app.assign("c-gone", "ana", &ana).await;
+    for key in [&auditor, &ana] {
+        let (status, package) = app.get("/v1/conversations/c-gone/package", Some(key)).await;
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "the package was read (and cached) first: {package}"
+        );
+    }
     let (_, before) = sealed_view(&app, "c-gone", &auditor).await;
+    let checkpoints_before = verified(&app, "/v1/ledger/verify", &auditor).await["checkpoints"]
+        .as_u64()
+        .unwrap();
+    let (gone_key, kept_key) = (
+        wrapped_key(&app, "c-gone").await,
+        wrapped_key(&app, "c-kept").await,
+    );
+    assert!(
+        !found_on_disk(app.dir.path(), &gone_key).is_empty(),
+        "the search finds a live key"
+    );
 
     let reason = json!({"reason": "GDPR art. 17 request #881"});
     let (status, _) = delete(&app, "/v1/conversations/c-gone", Some(reason.clone()), &bot).await;
@@ -99,38 +140,86 @@ async fn erasure_destroys_the_data_and_keeps_the_chain() {
     assert_eq!(last["key"], eraser_id.as_str(), "the erasing key is named");
     assert_eq!(last["seq"], erased["seq"]);
     recompute(after);
-    let (status, report) = app.get("/v1/ledger/verify", Some(&auditor)).await;
-    assert_eq!(status, StatusCode::OK, "{report}");
+    // The whole ledger (both chains, the checkpoint chain, the access log) and the
+    // erased conversation alone (its chain and its checkpointed head) verify.
+    let kept = sealed_view(&app, "c-kept", &auditor).await.1["events"]
+        .as_array()
+        .unwrap()
+        .len();
+    let all = verified(&app, "/v1/ledger/verify", &auditor).await;
+    assert_eq!(all["conversations"], 2, "{all}");
+    assert_eq!(all["events"], after.len() + kept, "{all}");
+    assert!(
+        all["checkpoints"].as_u64().unwrap() > checkpoints_before,
+        "the erasure's commit was checkpointed after the earlier ones: {all}"
+    );
+    assert!(all["access_entries"].as_u64().unwrap() > 0, "{all}");
+    let one = verified(&app, "/v1/ledger/verify?conversation=c-gone", &auditor).await;
+    assert_eq!(one["conversations"], 1, "{one}");
+    assert_eq!(one["events"], after.len(), "{one}");
 
-    // Every role reads structure and markers.
+    // No copy of the destroyed key is left in any file, log included, while the other
+    // conversation's key, searched the same way, is found.
+    assert_eq!(
+        found_on_disk(app.dir.path(), &gone_key),
+        Vec::<String>::new()
+    );
+    assert!(!found_on_disk(app.dir.path(), &kept_key).is_empty());
+
+    // Every role reads structure and markers: events, state and package.
     let supervisor = app.key("supervisor", None).await;
-    for key in [&auditor, &app.admin_key, &supervisor] {
+    for (role, key) in [
+        ("auditor", &auditor),
+        ("admin", &app.admin_key),
+        ("supervisor", &supervisor),
+        ("bot", &bot),
+        ("agent", &ana),
+    ] {
         let events = events_as(&app, "c-gone", key).await;
-        let text = serde_json::to_string(&events).unwrap();
-        assert!(!text.contains("Quinta"), "{text}");
-        assert_eq!(events[0]["type"], "customer_message");
-        assert_eq!(events[0]["erased"], true);
-        assert_eq!(events[0]["text"], "[erased]");
-        assert!(events[0].get("meta").is_none());
-        assert_eq!(events[1]["customer_id"], "cust-77", "structure stays");
+        assert_nothing_said(role, &json!(events));
+        assert_eq!(events[0]["type"], "customer_message", "{role}");
+        assert_eq!(events[0]["erased"], true, "{role}");
+        assert_eq!(events[0]["text"], "[erased]", "{role}");
+        assert!(events[0].get("meta").is_none(), "{role}");
+        assert_eq!(
+            events[1]["customer_id"], "cust-77",
+            "{role}: structure stays"
+        );
         assert!(
             events[1].get("erased").is_none(),
-            "nothing was sealed in it"
+            "{role}: nothing was sealed in it"
         );
-        assert_eq!(events[2]["intent"], "billing");
-        assert!(events[2].get("entities").is_none());
-    }
-    let (status, package) = app
-        .get(
+        assert_eq!(events[2]["intent"], "billing", "{role}");
+        assert!(events[2].get("entities").is_none(), "{role}");
+        let handoff = events
+            .iter()
+            .find(|e| e["type"] == "handoff_requested")
+            .unwrap();
+        assert_eq!(handoff["erased"], true, "{role}: {handoff}");
+        assert_eq!(handoff["skills"], json!(["billing"]), "{role}: {handoff}");
+        for path in [
+            "/v1/conversations/c-gone",
+            "/v1/conversations/c-gone/package",
             "/v1/conversations/c-gone/package?format=markdown",
-            Some(&auditor),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK);
-    assert!(!package.to_string().contains("Quinta"));
-    let (status, state) = app.get("/v1/conversations/c-gone", Some(&auditor)).await;
-    assert_eq!(status, StatusCode::OK);
-    assert!(!state.to_string().contains("Quinta"), "{state}");
+        ] {
+            let (status, read) = app.get(path, Some(key)).await;
+            assert_eq!(status, StatusCode::OK, "{role} {path}: {read}");
+            assert_nothing_said(&format!("{role} {path}"), &read);
+        }
+    }
+    // A stream opened after the erasure replays what a read shows: markers.
+    let shown = events_as(&app, "c-gone", &ana).await;
+    let mut stream = app.stream("c-gone", &ana, None).await;
+    let streamed: Vec<Value> = stream
+        .take(shown.len())
+        .await
+        .iter()
+        .map(|frame| frame.json())
+        .collect();
+    assert_eq!(streamed, shown);
+    assert_eq!(streamed[0]["erased"], true);
+    assert_eq!(streamed.last().unwrap()["type"], "erased");
+    drop(stream);
     // The other conversation is untouched.
     assert_eq!(events_as(&app, "c-kept", &auditor).await[0]["text"], SECRET);
 
@@ -153,6 +242,7 @@ async fn erasure_destroys_the_data_and_keeps_the_chain() {
     assert_eq!(refused["error"]["code"], "conversation_erased");
 
     let dir = app.stop().await;
+    assert_eq!(found_on_disk(dir.path(), &gone_key), Vec::<String>::new());
     // The other conversation's data is sealed too, so nothing of either is on disk.
     assert_eq!(found_on_disk(dir.path(), b"Quinta"), Vec::<String>::new());
     // The card digits alone are too short a needle: four digits turn up by chance in
@@ -348,8 +438,17 @@ async fn on_postgres_no_table_holds_an_erased_conversations_plaintext() {
     .await;
     assert_eq!(status, StatusCode::OK);
     let auditor = app.key("auditor", None).await;
-    let (status, report) = app.get("/v1/ledger/verify", Some(&auditor)).await;
-    assert_eq!(status, StatusCode::OK, "{report}");
+    let (_, sealed) = sealed_view(&app, "c-pg", &auditor).await;
+    let events = sealed["events"].as_array().unwrap().len();
+    assert_eq!(sealed["events"][events - 1]["type"], "erased");
+    let all = verified(&app, "/v1/ledger/verify", &auditor).await;
+    assert_eq!(
+        (&all["conversations"], &all["events"]),
+        (&json!(1), &json!(events))
+    );
+    assert!(all["checkpoints"].as_u64().unwrap() > 0, "{all}");
+    let one = verified(&app, "/v1/ledger/verify?conversation=c-pg", &auditor).await;
+    assert_eq!(one["events"], events, "{one}");
     let pool = sqlx::postgres::PgPoolOptions::new()
         .max_connections(1)
         .connect_with(scratch.connect_options())
@@ -378,4 +477,60 @@ async fn on_postgres_no_table_holds_an_erased_conversations_plaintext() {
             .await
             .unwrap();
     assert_eq!(wrapped, None, "the key is gone");
+}
+
+#[tokio::test]
+async fn an_erasure_whose_scrub_is_busy_is_reported_incomplete_until_a_repeat_finds_it_done() {
+    let mut faulty = None;
+    let app = crate::helpers::spawn_app_over(tempfile::tempdir().unwrap(), encrypted(), |store| {
+        let wrapped = crate::faulty_store::FaultyStore::new(store);
+        faulty = Some(std::sync::Arc::clone(&wrapped));
+        wrapped
+    })
+    .await;
+    let faulty = faulty.unwrap();
+    let bot = app.key("bot", None).await;
+    let auditor = app.key("auditor", None).await;
+    talk(&app, "c-busy", &bot).await;
+    let reason = || Some(json!({"reason": "GDPR art. 17 request #882"}));
+    let erase = || delete(&app, "/v1/conversations/c-busy", reason(), &app.admin_key);
+
+    faulty.set_scrub_busy(true);
+    let answer = erase().await;
+    assert_error(
+        &answer,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "erasure_incomplete",
+        None,
+    );
+    // The erasure itself stands: recorded, the data unreadable, appends refused.
+    let events = events_as(&app, "c-busy", &auditor).await;
+    assert_eq!(events.last().unwrap()["type"], "erased");
+    assert_eq!(events[0]["text"], "[erased]");
+    assert_nothing_said("the events", &json!(events));
+    let (status, refused) = app
+        .append(
+            "c-busy",
+            &json!({"events": [{"type": "customer_message", "text": "hello?"}]}),
+            &bot,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{refused}");
+    // While the scrub stays busy a repeat says so, not that all is done.
+    assert_error(
+        &erase().await,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "erasure_incomplete",
+        None,
+    );
+
+    faulty.set_scrub_busy(false);
+    assert_error(&erase().await, StatusCode::CONFLICT, "already_erased", None);
+    let events = events_as(&app, "c-busy", &auditor).await;
+    assert_eq!(
+        events.iter().filter(|e| e["type"] == "erased").count(),
+        1,
+        "one erased event however many tries"
+    );
+    verified(&app, "/v1/ledger/verify", &auditor).await;
 }

@@ -53,6 +53,8 @@ pub struct FaultyStore {
     released: Semaphore,
     /// Whether this node's leadership claim leads (it does until told otherwise).
     leads: Arc<AtomicBool>,
+    /// Whether a data key's destruction answers busy after it is done.
+    scrub_busy: AtomicBool,
 }
 
 impl FaultyStore {
@@ -64,7 +66,14 @@ impl FaultyStore {
             entered: Notify::new(),
             released: Semaphore::new(0),
             leads: Arc::new(AtomicBool::new(true)),
+            scrub_busy: AtomicBool::new(false),
         })
+    }
+
+    /// Makes destroying a data key destroy it and then answer busy, as SQLite does when
+    /// readers keep its log from being truncated, or stop doing so.
+    pub fn set_scrub_busy(&self, busy: bool) {
+        self.scrub_busy.store(busy, Ordering::SeqCst);
     }
 
     /// Makes this node's claim lead or not, as a lock held or lost would.
@@ -342,7 +351,13 @@ impl Store for FaultyStore {
         conversation: &'a ConversationId,
         at: baton_core::Timestamp,
     ) -> StoreFuture<'a, bool> {
-        self.inner.destroy_data_key(conversation, at)
+        Box::pin(async move {
+            let destroyed = self.inner.destroy_data_key(conversation, at).await?;
+            if self.scrub_busy.load(Ordering::SeqCst) {
+                return Err(StoreError::Busy("the log is held by the test".into()));
+            }
+            Ok(destroyed)
+        })
     }
 
     fn append_access(&self, entries: Vec<baton_core::access::AccessEntry>) -> StoreFuture<'_, u64> {

@@ -62,6 +62,17 @@ pub fn recompute(events: &[Value]) {
     }
 }
 
+/// `GET path` (`/v1/ledger/verify`, maybe `?conversation=`) as `key`: asserts the
+/// verdict, not only the status (a broken ledger answers 200 too), and returns what
+/// was verified.
+pub async fn verified(app: &TestApp, path: &str, key: &str) -> Value {
+    let (status, report) = app.get(path, Some(key)).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["ok"], true, "{report}");
+    assert!(report.get("break").is_none(), "{report}");
+    report["verified"].clone()
+}
+
 pub async fn sealed_view(app: &TestApp, cid: &str, key: &str) -> (StatusCode, Value) {
     app.get(
         &format!("/v1/conversations/{cid}/events?view=sealed"),
@@ -139,8 +150,10 @@ async fn customer_data_is_stored_sealed_and_read_decrypted() {
         let (status, _) = sealed_view(&app, "c-seal", &key).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{role}");
     }
-    let (status, report) = app.get("/v1/ledger/verify", Some(&auditor)).await;
-    assert_eq!(status, StatusCode::OK, "{report}");
+    let all = verified(&app, "/v1/ledger/verify", &auditor).await;
+    assert_eq!(all["conversations"], 1, "{all}");
+    assert_eq!(all["events"], sealed.len(), "{all}");
+    assert!(all["checkpoints"].as_u64().unwrap() > 0, "{all}");
 
     let dir = app.stop().await;
     assert_eq!(

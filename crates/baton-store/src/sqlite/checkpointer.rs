@@ -6,19 +6,30 @@
 //! connection does the bulk of that copy beside the writer without blocking it, so
 //! the writer's own checkpoint has little left to do.
 
+//!
+//! It also finishes an erasure whose truncation of the log was busy: until a
+//! truncation succeeds, each round truncates instead of copying.
+
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::Duration;
 
 use rusqlite::Connection;
 
+use super::data_keys::{self, Scrubs};
 use super::schema;
+use crate::StoreError;
 
 /// How often the log is copied back.
 const INTERVAL: Duration = Duration::from_millis(100);
 
+/// How long a truncation here waits for the readers: enough for a read in flight to
+/// end, short enough that the appends it holds back while waiting barely notice.
+const SCRUB_WAIT: Duration = Duration::from_millis(25);
+
 /// Runs until the store drops its end of `stop`.
-pub fn run(path: PathBuf, stop: Receiver<()>) {
+pub fn run(path: PathBuf, stop: Receiver<()>, scrubs: Arc<Scrubs>) {
     let conn = match Connection::open(&path)
         .map_err(crate::StoreError::from)
         .and_then(|conn| {
@@ -36,9 +47,23 @@ pub fn run(path: PathBuf, stop: Receiver<()>) {
             Err(RecvTimeoutError::Timeout) => {}
             Ok(()) | Err(RecvTimeoutError::Disconnected) => return,
         }
-        if let Err(error) = checkpoint(&conn) {
+        if scrubs.pending() {
+            scrub(&conn, &scrubs);
+        } else if let Err(error) = checkpoint(&conn) {
             tracing::warn!(%error, "checkpoint failed; will retry");
         }
+    }
+}
+
+/// One try at truncating the log for an erasure that could not; a busy try copies
+/// what it can, as the passive checkpoint it replaces would.
+fn scrub(conn: &Connection, scrubs: &Scrubs) {
+    match scrubs.run(|| data_keys::try_truncate_wal(conn, SCRUB_WAIT)) {
+        Ok(()) => tracing::info!(
+            "write-ahead log truncated: no destroyed data key's old page is left in it"
+        ),
+        Err(StoreError::Busy(_)) => {}
+        Err(error) => tracing::warn!(%error, "truncating the write-ahead log failed; will retry"),
     }
 }
 

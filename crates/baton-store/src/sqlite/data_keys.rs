@@ -1,9 +1,13 @@
 //! The `data_keys` table: one wrapped key per conversation, overwritten on erasure.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
 use baton_core::id::ConversationId;
 use baton_core::timestamp::Timestamp;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
+use super::schema;
 use crate::StoreError;
 use crate::data_keys::{DataKeyRecord, Rewrap};
 
@@ -105,9 +109,164 @@ pub fn destroy(
     Ok(changed > 0)
 }
 
+/// How long one truncating checkpoint waits, through the connection's busy handler,
+/// for the writer's lock and for readers to leave the log: three tries stay within
+/// the ten seconds a single wait allowed before.
+const SCRUB_WAIT: Duration = Duration::from_secs(3);
+/// Tries before the truncation is reported as not done. Retrying helps because
+/// SQLite never waits for the checkpoint lock: while the checkpointer thread's
+/// passive copy (every 100 ms) holds it, a try fails at once.
+const SCRUB_TRIES: u32 = 3;
+/// The pause after the first failed try, doubled after each.
+const SCRUB_PAUSE: Duration = Duration::from_millis(50);
+
 /// Copies the WAL into the database and truncates it, so no old page image (a key
-/// before its erasure) stays in the log file.
+/// before its erasure) stays in the log file. [`StoreError::Busy`] when every try
+/// found the log busy: the log file may then still hold such an image.
 pub fn truncate_wal(conn: &Connection) -> Result<(), StoreError> {
-    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
-    Ok(())
+    truncate_wal_waiting(conn, SCRUB_WAIT)
+}
+
+fn truncate_wal_waiting(conn: &Connection, wait: Duration) -> Result<(), StoreError> {
+    let mut pause = SCRUB_PAUSE;
+    let mut tried = 1;
+    loop {
+        match try_truncate_wal(conn, wait) {
+            Err(StoreError::Busy(message)) if tried < SCRUB_TRIES => {
+                tracing::debug!(tried, %message, "truncating the write-ahead log: busy, trying again");
+                std::thread::sleep(pause);
+                pause *= 2;
+                tried += 1;
+            }
+            done => return done,
+        }
+    }
+}
+
+/// One truncating checkpoint, waiting at most `wait` for the writer's lock and the
+/// readers. A busy one still copies what it can (as a passive checkpoint would) but
+/// leaves the log file as it was: [`StoreError::Busy`].
+pub fn try_truncate_wal(conn: &Connection, wait: Duration) -> Result<(), StoreError> {
+    conn.busy_timeout(wait)?;
+    // (busy, frames in the log, frames copied into the database)
+    let answer = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| {
+        Ok((
+            row.get::<_, i64>(0)?,
+            row.get::<_, i64>(1)?,
+            row.get::<_, i64>(2)?,
+        ))
+    });
+    // The connection goes back to the read pool (or the checkpointer) with its usual wait.
+    conn.busy_timeout(schema::BUSY_TIMEOUT)?;
+    match answer? {
+        (0, _, _) => Ok(()),
+        (_, log, copied) => Err(StoreError::Busy(format!(
+            "the write-ahead log was not truncated: other connections held it \
+             ({copied} of {log} frames copied into the database)"
+        ))),
+    }
+}
+
+/// Keys destroyed against truncations that covered them: a destroy whose truncation
+/// was busy leaves this pending, and the checkpointer truncates until it is not.
+#[derive(Debug, Default)]
+pub struct Scrubs {
+    /// Destroys committed so far.
+    destroyed: AtomicU64,
+    /// The most destroys a successful truncation began after.
+    covered: AtomicU64,
+}
+
+impl Scrubs {
+    /// Counts a destroy, once committed.
+    pub fn destroyed(&self) {
+        self.destroyed.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Whether a destroyed key's old page image may still be in the log.
+    pub fn pending(&self) -> bool {
+        self.covered.load(Ordering::SeqCst) < self.destroyed.load(Ordering::SeqCst)
+    }
+
+    /// Runs a truncation. Only the destroys counted before it began are covered when
+    /// it succeeds: one committed while it ran may have written after it.
+    pub fn run(&self, truncate: impl FnOnce() -> Result<(), StoreError>) -> Result<(), StoreError> {
+        let before = self.destroyed.load(Ordering::SeqCst);
+        truncate()?;
+        self.covered.fetch_max(before, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn open(path: &std::path::Path) -> Connection {
+        let conn = Connection::open(path).unwrap();
+        schema::configure(&conn).unwrap();
+        conn
+    }
+
+    fn wal_len(dir: &std::path::Path) -> u64 {
+        std::fs::metadata(dir.join("t.db-wal")).map_or(0, |m| m.len())
+    }
+
+    #[test]
+    fn a_reader_in_the_log_makes_the_truncation_fail_and_it_succeeds_once_gone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let writer = open(&path);
+        writer
+            .execute_batch("CREATE TABLE t (v BLOB); INSERT INTO t VALUES (randomblob(64));")
+            .unwrap();
+        // A read transaction begun while the log holds frames reads from the log, so
+        // the log cannot start over until it ends.
+        let reader = open(&path);
+        reader.execute_batch("BEGIN").unwrap();
+        let rows: i64 = reader
+            .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(rows, 1);
+
+        let scrubber = open(&path);
+        let busy = truncate_wal_waiting(&scrubber, Duration::from_millis(10));
+        assert!(matches!(busy, Err(StoreError::Busy(_))), "{busy:?}");
+        assert!(wal_len(dir.path()) > 0, "the log file was left as it was");
+        let wait: i64 = scrubber
+            .query_row("PRAGMA busy_timeout", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(
+            wait,
+            schema::BUSY_TIMEOUT.as_millis() as i64,
+            "the connection gets its usual wait back"
+        );
+
+        reader.execute_batch("COMMIT").unwrap();
+        truncate_wal_waiting(&scrubber, Duration::from_millis(10)).unwrap();
+        assert_eq!(wal_len(dir.path()), 0, "the log file is empty");
+    }
+
+    #[test]
+    fn a_truncation_covers_only_the_destroys_counted_before_it_began() {
+        let scrubs = Scrubs::default();
+        assert!(!scrubs.pending());
+        scrubs.destroyed();
+        assert!(scrubs.pending());
+        let busy = scrubs.run(|| Err(StoreError::Busy("held".into())));
+        assert!(busy.is_err());
+        assert!(scrubs.pending(), "a busy truncation covers nothing");
+        scrubs
+            .run(|| {
+                scrubs.destroyed();
+                Ok(())
+            })
+            .unwrap();
+        assert!(
+            scrubs.pending(),
+            "the destroy counted during it is not covered"
+        );
+        scrubs.run(|| Ok(())).unwrap();
+        assert!(!scrubs.pending());
+    }
 }

@@ -39,6 +39,8 @@ pub struct SqliteStore {
     readers: Arc<ReadPool>,
     path: PathBuf,
     counters: Arc<writer::WriterCounters>,
+    /// Shared with the checkpointer, which finishes a busy erasure's log truncation.
+    scrubs: Arc<data_keys::Scrubs>,
 }
 
 struct ReadPool {
@@ -94,9 +96,11 @@ impl SqliteStore {
             .map_err(|e| StoreError::Engine(format!("cannot start writer thread: {e}")))?;
         let (stop_checkpoints, stop) = mpsc::channel();
         let checkpointed = path.clone();
+        let scrubs = Arc::new(data_keys::Scrubs::default());
+        let scrubbed = Arc::clone(&scrubs);
         std::thread::Builder::new()
             .name("baton-sqlite-checkpointer".into())
-            .spawn(move || checkpointer::run(checkpointed, stop))
+            .spawn(move || checkpointer::run(checkpointed, stop, scrubbed))
             .map_err(|e| StoreError::Engine(format!("cannot start checkpointer thread: {e}")))?;
         Ok(Self {
             writer: Mutex::new(Some(sender)),
@@ -107,6 +111,7 @@ impl SqliteStore {
             }),
             path,
             counters,
+            scrubs,
         })
     }
 
@@ -433,13 +438,29 @@ impl Store for SqliteStore {
         conversation: &'a ConversationId,
         at: baton_core::Timestamp,
     ) -> StoreFuture<'a, bool> {
-        let conversation = conversation.clone();
+        let cid = conversation.clone();
         Box::pin(async move {
             let destroyed = self
-                .write(move |tx| data_keys::destroy(tx, &conversation, at))
+                .write(move |tx| data_keys::destroy(tx, &cid, at))
                 .await?;
-            self.read(data_keys::truncate_wal).await?;
-            Ok(destroyed)
+            if destroyed {
+                self.scrubs.destroyed();
+            }
+            // Truncated even when nothing was destroyed now: repeating an erasure whose
+            // truncation was busy is how a caller learns it is done.
+            let scrubs = Arc::clone(&self.scrubs);
+            let truncated = self
+                .read(move |conn| scrubs.run(|| data_keys::truncate_wal(conn)))
+                .await;
+            if let Err(StoreError::Busy(message)) = &truncated {
+                tracing::warn!(
+                    conversation = %conversation,
+                    %message,
+                    "data key destroyed, but the write-ahead log may still hold its old page; \
+                     the checkpointer keeps truncating it"
+                );
+            }
+            truncated.map(|()| destroyed)
         })
     }
 

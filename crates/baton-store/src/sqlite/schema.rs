@@ -196,9 +196,12 @@ const MIGRATIONS: &[&str] = &[
     );",
 ];
 
+/// How long a connection waits for another's lock before SQLite answers busy.
+pub const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Pragmas every connection needs: durability first (an acknowledged append is on disk).
 pub fn configure(conn: &Connection) -> Result<(), StoreError> {
-    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
     conn.execute_batch(
         "PRAGMA journal_mode = WAL;
          PRAGMA synchronous = FULL;

@@ -10,6 +10,7 @@ mod import;
 mod kill9;
 mod ledger_cli;
 mod master_key;
+mod node_label;
 mod sighup;
 mod system_roots;
 mod train;
