@@ -289,23 +289,73 @@ function conversationPage() {
     });
   }
 
-  // Read-back: one click confirms the bot's intent (and the facts shown), one click
-  // corrects it to what the agent typed; both confirm the facts the card lists.
-  async function readBack(intent, label) {
+  // Read-back: one click confirms the bot's intent, one click corrects it to what the
+  // agent typed, and one click beside a fact corrects that fact to what the agent typed
+  // there. The latest read-back stands, so each one repeats the agent's word so far
+  // (the server renders what stood before a reload as data-standing): the intent
+  // verdict (a fact corrected first leaves the intent shown beside it standing, so
+  // "confirmed"), the facts corrected, and the other facts shown as confirmed.
+  const readbackBox = $(".readback");
+  let standing = { intent: null, corrected: new Map() }; // kind -> corrected value
+  if (readbackBox && readbackBox.dataset.standing) {
+    try {
+      const saved = JSON.parse(readbackBox.dataset.standing);
+      standing = { intent: saved.intent, corrected: new Map((saved.corrected || []).map((f) => [f.kind, f.value])) };
+    } catch (_) { /* start afresh: the next answer says everything again */ }
+  }
+  function markCorrected() {
+    document.querySelectorAll("ul.facts li[data-kind]").forEach((li) => {
+      const value = standing.corrected.get(li.dataset.kind);
+      li.classList.toggle("corrected", value !== undefined);
+      const input = li.querySelector(".rb-fact");
+      if (input && value !== undefined && !input.value) input.value = value;
+    });
+  }
+  async function readBack(change, label) {
+    const next = {
+      intent: change.intent || standing.intent || "confirmed",
+      corrected: new Map(standing.corrected),
+    };
+    if (change.fact) next.corrected.set(change.fact.kind, change.fact.value);
     const kinds = Array.from(document.querySelectorAll("ul.facts li[data-kind]")).map((li) => li.dataset.kind);
-    const body = { intent };
-    if (kinds.length) body.facts = { confirmed: Array.from(new Set(kinds)) };
+    const confirmed = Array.from(new Set(kinds)).filter((k) => !next.corrected.has(k));
+    const body = { intent: next.intent };
+    if (confirmed.length || next.corrected.size) {
+      body.facts = {};
+      if (confirmed.length) body.facts.confirmed = confirmed;
+      if (next.corrected.size) {
+        body.facts.corrected = Array.from(next.corrected, ([kind, value]) => ({ kind, value }));
+      }
+    }
     await api("POST", base + "/read-back", body);
+    standing = next;
+    markCorrected();
     $("#rb-status").textContent = label;
     toast(label);
   }
   const confirmButton = $("#rb-confirm");
   if (confirmButton) {
-    confirmButton.addEventListener("click", () => readBack("confirmed", "Confirmed.").catch((e) => toast(e.message)));
+    markCorrected();
+    confirmButton.addEventListener("click", () => readBack({ intent: "confirmed" }, "Confirmed.").catch((e) => toast(e.message)));
     $("#rb-correct").addEventListener("click", () => {
       const to = $("#rb-intent").value.trim();
       if (!to) { toast("Type the right intent first."); $("#rb-intent").focus(); return; }
-      readBack({ corrected: to }, "Corrected to " + to + ".").catch((e) => toast(e.message));
+      readBack({ intent: { corrected: to } }, "Corrected to " + to + ".").catch((e) => toast(e.message));
+    });
+    document.querySelectorAll("ul.facts li[data-kind]").forEach((li) => {
+      const input = li.querySelector(".rb-fact");
+      const button = li.querySelector(".rb-fix");
+      if (!input || !button) return;
+      const what = li.querySelector(".k").textContent;
+      button.addEventListener("click", () => {
+        const value = input.value.trim();
+        if (!value) { toast("Type the right " + what + " first."); input.focus(); return; }
+        readBack({ fact: { kind: li.dataset.kind, value } }, "Corrected the " + what + " to " + value + ".")
+          .catch((e) => toast(e.message));
+      });
+      input.addEventListener("keydown", (ev) => {
+        if (ev.key === "Enter") { ev.preventDefault(); button.click(); }
+      });
     });
   }
 

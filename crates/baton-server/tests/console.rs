@@ -908,6 +908,93 @@ async fn scenario(app: &TestApp, b: &Client, bot: &str, ana: &str) {
         json!({"corrected": "billing.duplicate_charge"})
     );
 
+    // A fact is corrected beside it, one click: the read-back keeps the intent's
+    // correction, corrects the order number and confirms the other facts.
+    let auditor = app.key("auditor", None).await;
+    let read_backs = |n: usize| {
+        let auditor = auditor.clone();
+        async move {
+            app.events("conv-1", &auditor)
+                .await
+                .into_iter()
+                .filter(|e| e["type"] == "read_back")
+                .nth(n)
+        }
+    };
+    b.find(Locator::Css("li[data-kind=order_id] input.rb-fact"))
+        .await
+        .unwrap()
+        .send_keys("88213")
+        .await
+        .unwrap();
+    b.find(Locator::Css("li[data-kind=order_id] button.rb-fix"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let fact_fixed = until("the read_back correcting a fact", || read_backs(2)).await;
+    assert_eq!(
+        fact_fixed["intent"],
+        json!({"corrected": "billing.duplicate_charge"}),
+        "{fact_fixed}"
+    );
+    assert_eq!(
+        fact_fixed["facts"]["corrected"],
+        json!([{"kind": "order_id", "value": "88213"}]),
+        "{fact_fixed}"
+    );
+    let confirmed_kinds = fact_fixed["facts"]["confirmed"].as_array().unwrap();
+    assert!(
+        confirmed_kinds.iter().any(|k| k == "email")
+            && !confirmed_kinds.iter().any(|k| k == "order_id"),
+        "{fact_fixed}"
+    );
+    wait_text(b, "#rb-status", "Corrected the order number to 88213").await;
+    let struck = b
+        .find(Locator::Css("li[data-kind=order_id]"))
+        .await
+        .unwrap()
+        .attr("class")
+        .await
+        .unwrap();
+    assert_eq!(struck.as_deref(), Some("corrected"));
+
+    // After a reload the page still holds the agent's word: correcting another fact
+    // (by keyboard this time) repeats the intent's and the order number's corrections.
+    b.refresh().await.unwrap();
+    wait_text(b, "#stream-state", "live").await;
+    let carried = b
+        .find(Locator::Css("li[data-kind=order_id] input.rb-fact"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(carried.as_deref(), Some("88213"), "the correction is shown");
+    // U+E007 is WebDriver's Enter key.
+    b.find(Locator::Css("li[data-kind=email] input.rb-fact"))
+        .await
+        .unwrap()
+        .send_keys("jane.d@example.com\u{e007}")
+        .await
+        .unwrap();
+    let both = until("the read_back after the reload", || read_backs(3)).await;
+    assert_eq!(
+        both["intent"],
+        json!({"corrected": "billing.duplicate_charge"}),
+        "{both}"
+    );
+    assert_eq!(
+        both["facts"]["corrected"],
+        json!([
+            {"kind": "order_id", "value": "88213"},
+            {"kind": "email", "value": "jane.d@example.com"},
+        ]),
+        "{both}"
+    );
+    wait_text(b, "#rb-status", "Corrected the email address").await;
+
     // Live transcript: a customer message posted through the API shows up.
     app.post(
         "/v1/conversations/conv-1/events",

@@ -5,7 +5,7 @@
 //!
 //! Nothing changes in a running server: the file takes effect when a server loads it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -127,9 +127,17 @@ pub fn since_arg(raw: Option<&str>) -> anyhow::Result<Timestamp> {
     }
 }
 
-/// The events of `kinds` written since `since` in the store `store` names (decrypted
-/// with the master key `keys` give, or the data directory's), per conversation in seq
-/// order (what `train` and `export training` read).
+/// Events read per call when a labelled conversation is read whole.
+const PAGE: u32 = 10_000;
+
+/// The events of `kinds` of every conversation labelled (a read-back or a resolution)
+/// at or after `since`, per conversation in seq order, from the store `store` names
+/// (decrypted with the master key `keys` give, or the data directory's): what `train`
+/// and `export training` read.
+///
+/// A label's reading and utterance (the `nlu`, the customer's message) usually come
+/// before it, often before a cut-off the label itself falls after: so with a cut-off
+/// each labelled conversation is read whole, not only its events written since.
 pub async fn conversations_since(
     store: &StoreArgs,
     keys: &MasterKeyArgs,
@@ -138,9 +146,45 @@ pub async fn conversations_since(
 ) -> anyhow::Result<BTreeMap<ConversationId, Vec<Event>>> {
     let store = crate::keys::open_decrypting(store, keys).await?;
     let names: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
-    let rows = store
-        .events_of_kinds(&names, since, MAX_EVENTS)
+    // Without a cut-off every conversation is read whole anyway, in one query.
+    if since == Timestamp::from_unix_millis(0) {
+        let rows = store
+            .events_of_kinds(&names, since, MAX_EVENTS)
+            .await
+            .context("cannot read the store")?;
+        return Ok(KindEvent::by_conversation(rows)?);
+    }
+    let labels = [EventKind::ReadBack.as_str(), EventKind::Resolved.as_str()];
+    let labelled: BTreeSet<ConversationId> = store
+        .events_of_kinds(&labels, since, MAX_EVENTS)
         .await
-        .context("cannot read the store")?;
-    Ok(KindEvent::by_conversation(rows)?)
+        .context("cannot read the store")?
+        .into_iter()
+        .map(|row| row.conversation)
+        .collect();
+    // One paged read per labelled conversation: an offline command, and the conversations
+    // since a cut-off are usually a small part of the store.
+    let mut out = BTreeMap::new();
+    for conversation in labelled {
+        let mut events = Vec::new();
+        let mut after = 0;
+        loop {
+            let page = store
+                .events_after(&conversation, after, PAGE)
+                .await
+                .context("cannot read the store")?;
+            let Some(last) = page.last() else { break };
+            after = last.seq;
+            for stored in page {
+                let event: Event = serde_json::from_str(&stored.canonical).with_context(|| {
+                    format!("stored event {conversation}/{} does not parse", stored.seq)
+                })?;
+                if kinds.contains(&event.body.event_kind()) {
+                    events.push(event);
+                }
+            }
+        }
+        out.insert(conversation, events);
+    }
+    Ok(out)
 }

@@ -20,10 +20,18 @@ fn bot(text: &str) -> Value {
 
 /// Replays batches; returns the replay and the last decision.
 fn run(batches: &[Vec<Value>], capacity: Option<&CapacityView>) -> (Replay, Decision) {
-    let policy = Policy::default();
+    run_under(&Policy::default(), batches, capacity)
+}
+
+/// [`run`] under `policy`.
+fn run_under(
+    policy: &Policy,
+    batches: &[Vec<Value>],
+    capacity: Option<&CapacityView>,
+) -> (Replay, Decision) {
     let mut replay = Replay::default();
     for (i, b) in batches.iter().enumerate() {
-        replay.send(i, b, &policy, capacity).unwrap();
+        replay.send(i, b, policy, capacity).unwrap();
     }
     let last = replay.decisions.last().map(|d| d.decision.clone()).unwrap();
     (replay, last)
@@ -185,6 +193,53 @@ fn low_confidence_streak_hands_off_and_capacity_softens_it() {
     let (_, d) = run(&batches, Some(&busy));
     assert_eq!(d.outcome, Outcome::Offer);
     assert!(codes(&d).contains(&"capacity_saturated"));
+}
+
+/// The default policy with `calibration = "learned"` and a map fitted on 100 cases in
+/// which the bot said 0.9 and was right 40 times.
+fn overconfident_bot_calibrated() -> Policy {
+    use crate::insights::calibration::{Calibration, DEFAULT_MIN_SAMPLES};
+    let cases = (0..100).map(|i| ("billing.refund", 0.9, i % 5 < 2));
+    let mut policy = Policy::default();
+    policy.confidence.calibration = crate::policy::CalibrationMode::Learned;
+    policy.confidence.learned = Calibration::fit(cases, DEFAULT_MIN_SAMPLES);
+    assert_eq!(policy.problems(), Vec::<(String, String)>::new());
+    policy
+}
+
+#[test]
+fn learned_calibration_hands_off_a_bot_that_is_sure_and_wrong() {
+    let batches: Vec<Vec<Value>> = [
+        "I'd like my money back for the jacket",
+        "it arrived with a torn sleeve",
+        "the order was placed last week",
+    ]
+    .iter()
+    .map(|t| vec![cm(t), nlu("billing.refund", 0.9)])
+    .collect();
+
+    // Read as sent, 0.9 is sure: the bot keeps the conversation.
+    let (replay, d) = run(&batches, None);
+    assert_eq!(d.outcome, Outcome::Continue, "{:?}", codes(&d));
+    let raw = replay.signals.snapshot();
+    assert_eq!((raw.confidence, raw.raw_confidence), (Some(0.9), None));
+    assert_eq!(raw.low_confidence_streak, 0);
+
+    // Calibrated, the same 0.9 means right 40 % of the time, below `low` (0.5): three
+    // such readings in a row are the low-confidence streak that hands off.
+    let policy = overconfident_bot_calibrated();
+    let (replay, d) = run_under(&policy, &batches, None);
+    assert_eq!(d.outcome, Outcome::Handoff, "{:?}", codes(&d));
+    assert!(codes(&d).contains(&"low_confidence"), "{:?}", codes(&d));
+    let learned = replay.signals.snapshot();
+    assert_eq!(
+        learned.raw_confidence,
+        Some(0.9),
+        "the bot's own figure is kept"
+    );
+    let calibrated = learned.confidence.unwrap();
+    assert!((calibrated - 0.4).abs() < 1e-12, "{calibrated}");
+    assert_eq!(learned.low_confidence_streak, 3);
 }
 
 #[test]

@@ -193,7 +193,12 @@ pub async fn conversation(
         Some(agent) => (format!("agent {agent}"), "/console/agent"),
         None => (principal.role.as_str().to_owned(), "/console/supervisor"),
     };
-    let v = conversation_view(&loaded.package, &loaded.state, mine);
+    let v = conversation_view(
+        &loaded.package,
+        &loaded.state,
+        loaded.read_back.as_ref(),
+        mine,
+    );
     Page::render(&ConversationPage { me, home, v, csrf })
 }
 

@@ -2,9 +2,10 @@
 //! shows, arranged to answer at a glance who the customer is, what they want, what has
 //! been tried, and what to do next.
 
-use baton_core::event::{ActionStatus, EventKind, Priority};
+use baton_core::event::{ActionStatus, EventKind, FactCorrection, IntentCheck, Priority, ReadBack};
 use baton_core::package::ContextPackage;
 use baton_core::{ConversationState, Owner};
+use serde::Serialize;
 
 use super::charts::sparkline;
 use super::wait_words;
@@ -93,6 +94,29 @@ pub struct ConversationView {
     pub timeline: Vec<(u64, String)>,
     /// Seq of the last event (the live stream resumes after it).
     pub last_seq: u64,
+    /// The reader's standing read-back as JSON (`{"intent", "corrected"}`), which the
+    /// page's next read-back repeats; empty when there is none.
+    pub read_back: String,
+}
+
+/// What of a read-back the page carries forward (the console never sends a note).
+#[derive(Serialize)]
+struct Standing<'a> {
+    intent: &'a IntentCheck,
+    corrected: &'a [FactCorrection],
+}
+
+/// `read_back` as the page's `data-standing` attribute.
+fn standing(read_back: Option<&ReadBack>) -> String {
+    read_back
+        .and_then(|r| {
+            serde_json::to_string(&Standing {
+                intent: &r.intent,
+                corrected: &r.facts.corrected,
+            })
+            .ok()
+        })
+        .unwrap_or_default()
 }
 
 /// The word for a priority.
@@ -130,10 +154,12 @@ fn clock(at: &str) -> String {
     at.get(11..19).unwrap_or(at).to_owned()
 }
 
-/// Builds the view for a reader who may act when `can_act`.
+/// Builds the view for a reader who may act when `can_act`; `read_back` is their own
+/// standing read-back.
 pub fn conversation_view(
     p: &ContextPackage,
     state: &ConversationState,
+    read_back: Option<&ReadBack>,
     can_act: bool,
 ) -> ConversationView {
     let s = &p.situation;
@@ -240,10 +266,11 @@ pub fn conversation_view(
         })
         .collect();
 
+    let can_act = can_act && state.owner == Owner::Agent;
     ConversationView {
         cid: b.conversation_id.clone(),
         owner: state.owner.as_str(),
-        can_act: can_act && state.owner == Owner::Agent,
+        can_act,
         priority: priority_word(s.priority),
         waiting: s.waiting_seconds.map(|w| wait_words(w * 1000)),
         summary: s.summary.clone(),
@@ -288,5 +315,10 @@ pub fn conversation_view(
         transcript,
         timeline: b.timeline.iter().map(|t| (t.seq, t.what.clone())).collect(),
         last_seq: state.last_seq,
+        read_back: if can_act {
+            standing(read_back)
+        } else {
+            String::new()
+        },
     }
 }

@@ -453,3 +453,64 @@ async fn the_policys_id_patterns_are_what_the_server_extracts() {
     let built_in = package(&default, "c1", &bot).await;
     assert!(facts(&built_in, "case_id").is_empty(), "{built_in:#}");
 }
+
+/// A policy that reads the bot's confidence through a learned map, as `baton train`
+/// writes one: 0.2 has meant right 10 % of the time, 0.9 only 40 %.
+const LEARNED: &str = r#"
+[confidence]
+calibration = "learned"
+
+[confidence.learned.pooled]
+raw = [0.2, 0.9]
+calibrated = [0.1, 0.4]
+samples = 100
+"#;
+
+#[tokio::test]
+async fn under_learned_calibration_the_package_shows_both_confidences() {
+    let policy = baton_core::policy::Policy::from_toml_str(LEARNED).unwrap();
+    assert!(policy.confidence.is_learned());
+    let app = crate::helpers::spawn_app_with(baton_server::AppConfig {
+        policy,
+        ..baton_server::AppConfig::default()
+    })
+    .await;
+    let reading = json!([
+        {"type": "customer_message", "text": "I want my money back for the jacket"},
+        {"type": "nlu", "intent": "billing.refund", "confidence": 0.9},
+    ]);
+    let bot = app.key("bot", None).await;
+    app.append_ok("c1", reading.clone(), &bot).await;
+    let learned = package(&app, "c1", &bot).await;
+    let intent = &learned["assessment"]["intent"];
+    assert_eq!(intent["name"], "billing.refund", "{intent}");
+    assert_eq!(intent["confidence"], 0.9, "the bot's own figure: {intent}");
+    let calibrated = intent["calibrated_confidence"].as_f64().unwrap();
+    assert!(
+        (calibrated - 0.4).abs() < 1e-12,
+        "0.9 read through the map: {intent}"
+    );
+
+    // Interpolated between the knots: 0.55 is halfway, so 0.25.
+    app.append_ok(
+        "c1",
+        json!([
+            {"type": "customer_message", "text": "it came with a torn sleeve"},
+            {"type": "nlu", "intent": "billing.refund", "confidence": 0.55},
+        ]),
+        &bot,
+    )
+    .await;
+    let intent = package(&app, "c1", &bot).await["assessment"]["intent"].clone();
+    assert_eq!(intent["confidence"], 0.55, "{intent}");
+    let calibrated = intent["calibrated_confidence"].as_f64().unwrap();
+    assert!((calibrated - 0.25).abs() < 1e-12, "{intent}");
+
+    // With the bot's confidence read as sent there is nothing calibrated to show.
+    let raw = spawn_app().await;
+    let bot = raw.key("bot", None).await;
+    raw.append_ok("c1", reading, &bot).await;
+    let intent = package(&raw, "c1", &bot).await["assessment"]["intent"].clone();
+    assert_eq!(intent["confidence"], 0.9, "{intent}");
+    assert!(intent.get("calibrated_confidence").is_none(), "{intent}");
+}

@@ -327,3 +327,120 @@ async fn export_training_gives_each_utterance_with_the_bot_and_human_intent() {
     );
     assert_eq!(got["billing.refund"].len(), 10);
 }
+
+/// Conversations labelled before the cut-off.
+const OLD: usize = 6;
+/// Conversations begun and labelled after it.
+const NEW: usize = 9;
+
+/// Resolves `cid` as `truth` (admin); the `at` of the `resolved` event.
+async fn resolve(server: &Server, cid: &str, truth: &str) -> String {
+    post(
+        server,
+        &format!("/v1/conversations/{cid}/resolve"),
+        ADMIN_KEY,
+        json!({"resolution": "answered", "true_intent": truth}),
+    )
+    .await;
+    let events = server.events(cid).await;
+    let resolved = events
+        .iter()
+        .find(|e| e["type"] == "resolved")
+        .expect("the resolution is in the log");
+    resolved["at"].as_str().unwrap().to_owned()
+}
+
+/// A store with `OLD` conversations labelled before a cut-off, one (`span`) whose
+/// request comes before it and whose label after, and `NEW` wholly after; the cut-off
+/// (the `at` of `span`'s resolution, so `--since` includes it exactly) and the ids
+/// `--since` must keep.
+async fn store_across_a_cut_off(server: &Server) -> (String, Vec<String>) {
+    let bot = server.key("bot").await;
+    let truth = |i: usize| {
+        if i.is_multiple_of(2) {
+            "billing.refund"
+        } else {
+            "billing.dispute"
+        }
+    };
+    refund_request(server, &bot, "span", 0).await;
+    for i in 0..OLD {
+        let cid = format!("old-{i}");
+        refund_request(server, &bot, &cid, 1 + i).await;
+        resolve(server, &cid, truth(i)).await;
+    }
+    // Timestamps have millisecond precision: the cut-off falls strictly after the last
+    // old label.
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let cut_off = resolve(server, "span", truth(0)).await;
+    let mut kept = vec!["span".to_owned()];
+    for i in 0..NEW {
+        let cid = format!("new-{i}");
+        refund_request(server, &bot, &cid, 1 + OLD + i).await;
+        resolve(server, &cid, truth(i)).await;
+        kept.push(cid);
+    }
+    kept.sort();
+    (cut_off, kept)
+}
+
+#[tokio::test]
+async fn since_keeps_the_conversations_labelled_from_the_cut_off_on() {
+    let (root, data) = workspace();
+    let server = start(&data, &root.path().join("serve.log")).await;
+    let (cut_off, kept) = store_across_a_cut_off(&server).await;
+    server.kill9().await;
+    let all = OLD + 1 + NEW;
+
+    // Without --since every labelled conversation counts; with it, the old ones drop
+    // out, and `span` stays whole: its reading and utterance predate the cut-off.
+    let cases = |output: &std::process::Output| {
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(output));
+        let report: Value = serde_json::from_str(&stdout(output))
+            .unwrap_or_else(|e| panic!("the report is JSON ({e}): {}", stdout(output)));
+        report["calibration"]["cases"].as_u64()
+    };
+    let trained = run(&["train"], &data).await;
+    assert_eq!(cases(&trained), Some(all as u64), "{}", stdout(&trained));
+    let trained = run(&["train", "--since", &cut_off], &data).await;
+    assert_eq!(
+        cases(&trained),
+        Some((1 + NEW) as u64),
+        "{}",
+        stdout(&trained)
+    );
+
+    let exported = run(&["export", "training"], &data).await;
+    assert_eq!(exported.status.code(), Some(0), "{}", stderr(&exported));
+    assert!(
+        stderr(&exported).contains(&format!("{all} examples from {all} labelled conversations")),
+        "{}",
+        stderr(&exported)
+    );
+    let exported = run(&["export", "training", "--since", &cut_off], &data).await;
+    assert_eq!(exported.status.code(), Some(0), "{}", stderr(&exported));
+    let n = 1 + NEW;
+    assert!(
+        stderr(&exported).contains(&format!("{n} examples from {n} labelled conversations")),
+        "{}",
+        stderr(&exported)
+    );
+    let mut conversations: Vec<String> = stdout(&exported)
+        .lines()
+        .map(|line| {
+            let row: Value =
+                serde_json::from_str(line).unwrap_or_else(|e| panic!("a JSON line ({e}): {line}"));
+            row["conversation"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    conversations.sort();
+    assert_eq!(conversations, kept);
+
+    let refused = run(&["train", "--since", "last tuesday"], &data).await;
+    assert_eq!(refused.status.code(), Some(1), "{}", stdout(&refused));
+    assert!(
+        stderr(&refused).contains("--since must be an RFC 3339 time"),
+        "{}",
+        stderr(&refused)
+    );
+}
