@@ -244,7 +244,7 @@ pub async fn write(
     let key = match &app.vault {
         Some(vault) => Some(
             vault
-                .for_append(conversation, now)
+                .for_append(conversation, now, !live.exists())
                 .await
                 .map_err(ApiError::from)?,
         ),
@@ -341,6 +341,9 @@ pub async fn write(
         // written, and memory is what is wrong.
         Err(conflict @ StoreError::Conflict { .. }) => {
             live.invalidate();
+            if let (Some(vault), Some(key)) = (&app.vault, &key) {
+                vault.refused(conversation, key);
+            }
             metrics::counter!("baton_stale_view_retries_total").increment(1);
             return Err(WriteError::Stale(ApiError::from(conflict)));
         }

@@ -4,7 +4,7 @@
 //! it). [`Vault::open`] is the one function every read path decrypts through (see
 //! [`crate::unseal`]); [`Vault::seal`] is the one step the append pipeline seals with.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 
 use baton_core::event::Event;
@@ -75,6 +75,9 @@ pub struct Vault {
     master: MasterKey,
     store: Arc<dyn Store>,
     cache: Mutex<BTreeMap<ConversationId, Cached>>,
+    /// Conversations whose new key a store refused (one was stored meanwhile): their
+    /// next append reads the store's key even though memory says they are new.
+    refused: Mutex<BTreeSet<ConversationId>>,
 }
 
 fn random<const N: usize>() -> [u8; N] {
@@ -105,6 +108,7 @@ impl Vault {
             master,
             store,
             cache: Mutex::new(BTreeMap::new()),
+            refused: Mutex::new(BTreeSet::new()),
         })
     }
 
@@ -166,12 +170,25 @@ impl Vault {
     /// the key is new: [`ForAppend::new`] is the record the append must store with its
     /// events, and [`Vault::committed`] remembers the key once they are durable, so a
     /// batch that fails leaves no key behind, in the store or in memory.
+    ///
+    /// `first` says memory holds no event of the conversation: it then has no key
+    /// either (a key is stored only with events, and an erasure is an event), so the
+    /// store is not asked, saving a read on every new conversation. Should memory be
+    /// behind another node, the append is refused for its seq; should a key be stored
+    /// without events (by an older baton), for the key ([`Vault::refused`]) and the
+    /// next try reads it.
     pub async fn for_append(
         &self,
         cid: &ConversationId,
         now: Timestamp,
+        first: bool,
     ) -> Result<ForAppend, VaultError> {
-        match self.load(cid).await? {
+        let found = if first && !self.was_refused(cid) {
+            self.cached(cid)
+        } else {
+            self.load(cid).await?
+        };
+        match found {
             Some(Cached::Live(key)) => return Ok(ForAppend { key, new: None }),
             Some(Cached::Destroyed) => return Err(VaultError::Erased(cid.clone())),
             None => {}
@@ -198,7 +215,28 @@ impl Vault {
     pub fn committed(&self, cid: &ConversationId, key: &ForAppend) {
         if key.new.is_some() {
             self.remember(cid, Cached::Live(Arc::clone(&key.key)));
+            if let Ok(mut refused) = self.refused.lock() {
+                refused.remove(cid);
+            }
         }
+    }
+
+    /// The store refused an append that brought a new key: the next one reads the
+    /// store's.
+    pub fn refused(&self, cid: &ConversationId, key: &ForAppend) {
+        if key.new.is_some()
+            && let Ok(mut refused) = self.refused.lock()
+        {
+            // Bounded like the cache: forgetting only costs a refused try.
+            if refused.len() >= KEY_CACHE {
+                refused.clear();
+            }
+            refused.insert(cid.clone());
+        }
+    }
+
+    fn was_refused(&self, cid: &ConversationId) -> bool {
+        self.refused.lock().map_or(true, |r| r.contains(cid))
     }
 
     /// Seals `event` (its customer data into an envelope) and chains it onto `prev`;

@@ -234,3 +234,52 @@ async fn with_encryption_healthz_still_asks_the_database() {
         StatusCode::SERVICE_UNAVAILABLE
     );
 }
+
+#[tokio::test]
+async fn a_first_append_makes_its_key_with_its_events_or_uses_one_stored_without_events() {
+    let app = spawn_app_with(encrypted()).await;
+    let bot = app.key("bot", None).await;
+    let auditor = app.key("auditor", None).await;
+    let kid_of = async |cid: &str| {
+        let (status, sealed) = sealed_view(&app, cid, &auditor).await;
+        assert_eq!(status, StatusCode::OK, "{sealed}");
+        sealed["events"][0]["sealed"]["kid"].clone()
+    };
+
+    // A new conversation: its key is stored by the append that first needs it.
+    let fresh = baton_core::ConversationId::parse("c-fresh").unwrap();
+    assert!(app.store.data_key(&fresh).await.unwrap().is_none());
+    talk(&app, "c-fresh", &bot).await;
+    let stored = app.store.data_key(&fresh).await.unwrap().expect("a key");
+    assert_eq!(kid_of("c-fresh").await, json!(stored.id));
+
+    // A key stored without events (as an older baton did, before its first append):
+    // memory says the conversation is new, the store refuses the fresh key, and the
+    // retry seals with the stored one.
+    let orphan = baton_core::ConversationId::parse("c-orphan").unwrap();
+    let key = baton_core::seal::DataKey::from_random([9; 32]);
+    app.store
+        .put_data_key(baton_store::DataKeyRecord {
+            conversation: orphan.clone(),
+            id: "dk_0123456789abcdef".to_owned(),
+            master: master(1).id().to_owned(),
+            wrapped: Some(master(1).wrap(&orphan, &key, [3; 12])),
+            created_at: baton_core::Timestamp::from_unix_millis(0),
+            destroyed_at: None,
+        })
+        .await
+        .unwrap();
+    talk(&app, "c-orphan", &bot).await;
+    assert_eq!(kid_of("c-orphan").await, json!("dk_0123456789abcdef"));
+    let events = events_as(&app, "c-orphan", &auditor).await;
+    assert_eq!(events[0]["text"], SECRET, "read back with the stored key");
+    // Later appends go on with it.
+    talk(&app, "c-orphan", &bot).await;
+    let events = events_as(&app, "c-orphan", &auditor).await;
+    let said: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["type"] == "customer_message")
+        .map(|e| &e["text"])
+        .collect();
+    assert_eq!(said, [SECRET, SECRET]);
+}
