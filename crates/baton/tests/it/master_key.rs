@@ -27,6 +27,18 @@ async fn post(server: &Server, cid: &str, text: &str) {
     assert_eq!(response.status(), 200);
 }
 
+/// Asserts that a `keys rotate-master` run succeeded and re-wrapped the one data key.
+fn rotated_one(rotated: &std::process::Output) {
+    let stdout = String::from_utf8_lossy(&rotated.stdout);
+    assert_eq!(
+        rotated.status.code(),
+        Some(0),
+        "{stdout} {}",
+        String::from_utf8_lossy(&rotated.stderr)
+    );
+    assert!(stdout.contains("\"rewrapped\":1"), "{stdout}");
+}
+
 /// `baton serve` that is expected to refuse to start: its stderr.
 async fn refused_start(data: &Path, args: &[&str], env: &[(&str, &str)]) -> String {
     let mut all = vec!["serve", "--listen", "127.0.0.1:0"];
@@ -76,14 +88,7 @@ async fn the_default_key_is_made_rotated_and_the_old_one_refused() {
         &data,
     )
     .await;
-    let stdout = String::from_utf8_lossy(&rotated.stdout);
-    assert_eq!(
-        rotated.status.code(),
-        Some(0),
-        "{stdout} {}",
-        String::from_utf8_lossy(&rotated.stderr)
-    );
-    assert!(stdout.contains("\"rewrapped\":1"), "{stdout}");
+    rotated_one(&rotated);
     assert_eq!(
         std::fs::read_to_string(&key_file).unwrap(),
         std::fs::read_to_string(&new).unwrap(),
@@ -165,14 +170,7 @@ async fn a_key_from_a_command_opens_what_the_key_file_sealed_and_rotates() {
         &data,
     )
     .await;
-    let stdout = String::from_utf8_lossy(&rotated.stdout);
-    assert_eq!(
-        rotated.status.code(),
-        Some(0),
-        "{stdout} {}",
-        String::from_utf8_lossy(&rotated.stderr)
-    );
-    assert!(stdout.contains("\"rewrapped\":1"), "{stdout}");
+    rotated_one(&rotated);
     assert!(
         !data.join("master.key").exists(),
         "a key from a command is never written next to the data"

@@ -66,13 +66,7 @@ async fn labelled_store(server: &Server) -> Vec<(String, String, String)> {
         } else {
             "billing.dispute"
         };
-        post(
-            server,
-            &format!("/v1/conversations/{cid}/resolve"),
-            ADMIN_KEY,
-            json!({"resolution": "answered", "true_intent": truth}),
-        )
-        .await;
+        resolve(server, &cid, truth).await;
         expected.push((utterance(i), "billing.refund".to_owned(), truth.to_owned()));
     }
     // Every fit-* conversation is closed now, so the agent is offered only these.
