@@ -13,7 +13,7 @@ use baton_store::ConversationFilter;
 use crate::app::AppState;
 use crate::error::ApiError;
 
-/// `retention.closed_after_days`.
+/// `retention.closed_after_days`, from the policy or `--retention-closed-after-days`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Retention {
     /// Days a resolved conversation is kept after its last event.
@@ -87,11 +87,20 @@ pub async fn run_once(app: &AppState, retention: Retention) -> Result<u64, ApiEr
     failed.map_or(Ok(erased), Err)
 }
 
-/// Starts the periodic task when a retention is configured.
+/// The retention in force: the server's setting, else the policy's (read at each
+/// run, so a reloaded policy takes effect at the next one).
+pub fn in_force(app: &AppState) -> Option<Retention> {
+    app.config.retention.or_else(|| {
+        app.policy()
+            .retention
+            .closed_after_days
+            .map(|closed_after_days| Retention { closed_after_days })
+    })
+}
+
+/// Starts the periodic task; each run erases what the retention in force makes due,
+/// and does nothing while none is set.
 pub fn spawn(app: &AppState) {
-    let Some(retention) = app.config.retention else {
-        return;
-    };
     let weak = Arc::downgrade(&app.0);
     tokio::spawn(async move {
         let mut interval = tokio::time::interval(EVERY);
@@ -101,6 +110,9 @@ pub fn spawn(app: &AppState) {
             crate::clock::tick_or_move(&mut interval, &mut moves).await;
             let Some(inner) = weak.upgrade() else { return };
             let app = AppState(inner);
+            let Some(retention) = in_force(&app) else {
+                continue;
+            };
             if let Err(e) = run_once(&app, retention).await {
                 tracing::warn!(code = e.code, "retention run failed");
             }

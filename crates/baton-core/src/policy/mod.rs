@@ -54,6 +54,9 @@ pub struct Policy {
     pub capacity: CapacityPolicy,
     /// Priority per reason kind.
     pub priority: PriorityPolicy,
+    /// Storage limitation: how long closed conversations are kept.
+    #[serde(default, skip_serializing_if = "RetentionPolicy::is_unset")]
+    pub retention: RetentionPolicy,
     /// Fact extraction: id patterns, account tiers, words that are not names.
     #[serde(default)]
     pub facts: crate::facts::FactConfig,
@@ -265,6 +268,25 @@ pub struct CapacityPolicy {
     pub max_wait_secs: f64,
     /// Whether capacity is considered at all.
     pub enabled: bool,
+}
+
+/// `[retention]`: erase resolved conversations once closed this long (GDPR's
+/// storage limitation). Unset by default: nothing is erased on a timer.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionPolicy {
+    /// Days a resolved conversation is kept after its last event.
+    #[serde(default)]
+    pub closed_after_days: Option<u32>,
+}
+
+impl RetentionPolicy {
+    /// The longest retention a policy may set: a hundred years.
+    pub const MAX_DAYS: u32 = 36_500;
+
+    fn is_unset(&self) -> bool {
+        self.closed_after_days.is_none()
+    }
 }
 
 /// `[priority]`.

@@ -170,6 +170,13 @@ impl Policy {
             0.0,
             86_400.0,
         );
+        if let Some(days) = self.retention.closed_after_days {
+            c.rule(
+                (1..=super::RetentionPolicy::MAX_DAYS).contains(&days),
+                "retention.closed_after_days",
+                "must be between 1 and 36500 days",
+            );
+        }
         for (i, rule) in self.skills.iter().enumerate() {
             c.rule(
                 !rule.skills.is_empty(),
@@ -243,6 +250,24 @@ mod tests {
         p.failure.handoff = 0.5;
         let paths: Vec<String> = p.problems().into_iter().map(|(path, _)| path).collect();
         assert_eq!(paths, ["failure.weight_loop", "failure.offer"]);
+    }
+
+    #[test]
+    fn a_retention_is_read_and_bounded() {
+        let p = Policy::from_toml_str("[retention]\nclosed_after_days = 30\n").unwrap();
+        assert_eq!(p.retention.closed_after_days, Some(30));
+        assert_eq!(Policy::default().retention.closed_after_days, None);
+        for days in ["0", "36501"] {
+            let e = Policy::from_toml_str(&format!("[retention]\nclosed_after_days = {days}\n"))
+                .unwrap_err();
+            assert_eq!(
+                e.path.as_deref(),
+                Some("retention.closed_after_days"),
+                "{days}"
+            );
+        }
+        let e = Policy::from_toml_str("[retention]\nclosed_after = 30\n").unwrap_err();
+        assert!(e.message.contains("closed_after"), "{}", e.message);
     }
 
     #[test]

@@ -534,3 +534,60 @@ async fn an_erasure_whose_scrub_is_busy_is_reported_incomplete_until_a_repeat_fi
     );
     verified(&app, "/v1/ledger/verify", &auditor).await;
 }
+
+#[tokio::test]
+async fn a_retention_in_the_policy_runs_on_its_own_unless_the_server_sets_another() {
+    let with_policy = |days: u32| {
+        let mut policy = baton_core::policy::Policy::default();
+        policy.retention.closed_after_days = Some(days);
+        policy
+    };
+    let clock = baton_server::clock::Clock::manual(Timestamp::from_unix_millis(1_800_000_000_000));
+    let app = spawn_app_with(AppConfig {
+        clock: clock.clone(),
+        policy: with_policy(30),
+        ..encrypted()
+    })
+    .await;
+    assert_eq!(
+        baton_server::retention::in_force(&app.state),
+        Some(Retention {
+            closed_after_days: 30
+        })
+    );
+    // Closed long before the clock's now: the periodic task, started with the app and
+    // woken by a move of its clock, erases it without anyone calling a run.
+    app.seed(
+        "c-closed-long-ago",
+        vec![(
+            Actor::System,
+            body(json!({"type": "resolved", "resolution": "answered"})),
+        )],
+    )
+    .await;
+    clock.advance(Duration::from_secs(3_600));
+    let auditor = app.key("auditor", None).await;
+    crate::helpers::eventually("the retention task erases it", async || {
+        let events = events_as(&app, "c-closed-long-ago", &auditor).await;
+        (events.last()?["type"] == "erased").then_some(())
+    })
+    .await;
+
+    // The server's own setting wins over the policy's; neither: none.
+    let both = spawn_app_with(AppConfig {
+        policy: with_policy(30),
+        retention: Some(Retention {
+            closed_after_days: 7,
+        }),
+        ..encrypted()
+    })
+    .await;
+    assert_eq!(
+        baton_server::retention::in_force(&both.state),
+        Some(Retention {
+            closed_after_days: 7
+        })
+    );
+    let neither = spawn_app_with(encrypted()).await;
+    assert_eq!(baton_server::retention::in_force(&neither.state), None);
+}
