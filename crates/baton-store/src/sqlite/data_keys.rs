@@ -198,6 +198,30 @@ impl Scrubs {
     }
 }
 
+/// At open, before anything is written: a process that stopped (a crash, a kill -9)
+/// between destroying a key and truncating the log may have left the key's old page
+/// image in it, and nothing in memory remembers that. With any destroyed key in the
+/// store, the log is truncated now; when another process holds it, the scrub is left
+/// pending for the checkpointer to finish, as after a busy erasure.
+pub fn scrub_on_open(conn: &Connection, scrubs: &Scrubs) -> Result<(), StoreError> {
+    let any_destroyed: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM data_keys WHERE destroyed_at IS NOT NULL)",
+        [],
+        |r| r.get(0),
+    )?;
+    if !any_destroyed {
+        return Ok(());
+    }
+    scrubs.destroyed();
+    match scrubs.run(|| try_truncate_wal(conn, SCRUB_WAIT)) {
+        Err(StoreError::Busy(message)) => {
+            tracing::warn!(%message, "erased keys' old copies may remain in the write-ahead log; the checkpointer keeps truncating it");
+            Ok(())
+        }
+        other => other,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -268,5 +292,43 @@ mod tests {
         );
         scrubs.run(|| Ok(())).unwrap();
         assert!(!scrubs.pending());
+    }
+
+    /// Whether any file under `dir` holds `needle`.
+    fn on_disk(dir: &std::path::Path, needle: &[u8]) -> bool {
+        std::fs::read_dir(dir).unwrap().flatten().any(|entry| {
+            let bytes = std::fs::read(entry.path()).unwrap_or_default();
+            bytes.windows(needle.len()).any(|w| w == needle)
+        })
+    }
+
+    #[test]
+    fn a_key_destroyed_just_before_a_crash_is_scrubbed_from_the_log_at_open() {
+        let dir = tempfile::tempdir().unwrap();
+        // The schema, made by the store itself, then closed.
+        drop(super::super::SqliteStore::open(dir.path()).unwrap());
+        let conn = open(&dir.path().join(super::super::DB_FILE));
+        conn.execute_batch("PRAGMA wal_autocheckpoint = 0").unwrap();
+        let wrapped = [0xA7_u8; 48];
+        conn.execute(
+            "INSERT INTO data_keys (conversation, id, master, wrapped, created_at, destroyed_at)
+             VALUES ('c1', 'dk_1', 'mk_1', ?1, 0, NULL)",
+            [wrapped.as_slice()],
+        )
+        .unwrap();
+        let cid = ConversationId::parse("c1").unwrap();
+        assert!(destroy(&conn, &cid, Timestamp::from_unix_millis(1)).unwrap());
+        assert!(
+            on_disk(dir.path(), &wrapped),
+            "the old page image is in the log (the control)"
+        );
+        // A crash: the connection ends without a checkpoint or a truncation.
+        std::mem::forget(conn);
+
+        let _store = super::super::SqliteStore::open(dir.path()).unwrap();
+        assert!(
+            !on_disk(dir.path(), &wrapped),
+            "the next open truncated the log before anything else"
+        );
     }
 }

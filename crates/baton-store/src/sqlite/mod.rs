@@ -87,6 +87,8 @@ impl SqliteStore {
         schema::configure(&conn)?;
         schema::configure_writer(&conn)?;
         schema::migrate(&mut conn)?;
+        let scrubs = Arc::new(data_keys::Scrubs::default());
+        data_keys::scrub_on_open(&conn, &scrubs)?;
         let (sender, receiver) = mpsc::channel();
         let counters = Arc::new(writer::WriterCounters::default());
         let counted = Arc::clone(&counters);
@@ -96,7 +98,6 @@ impl SqliteStore {
             .map_err(|e| StoreError::Engine(format!("cannot start writer thread: {e}")))?;
         let (stop_checkpoints, stop) = mpsc::channel();
         let checkpointed = path.clone();
-        let scrubs = Arc::new(data_keys::Scrubs::default());
         let scrubbed = Arc::clone(&scrubs);
         std::thread::Builder::new()
             .name("baton-sqlite-checkpointer".into())
