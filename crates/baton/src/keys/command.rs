@@ -28,27 +28,49 @@ pub async fn run(command: &str, timeout: Duration) -> anyhow::Result<MasterKey> 
 }
 
 /// [`run`] with the errors naming `name` (`--new-key-command` of a rotation).
-pub async fn run_named(command: &str, timeout: Duration, name: &str) -> anyhow::Result<MasterKey> {
-    let child = tokio::process::Command::new("sh")
+pub async fn run_named(line: &str, timeout: Duration, name: &str) -> anyhow::Result<MasterKey> {
+    let mut command = tokio::process::Command::new("sh");
+    command
         .arg("-c")
-        .arg(command)
+        .arg(line)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        // Dropping the child on timeout kills `sh` rather than leaving it behind baton
-        // (a process it started itself may outlive it; without unsafe code there is
-        // no killing the whole group).
-        .kill_on_drop(true)
+        .kill_on_drop(true);
+    // Its own process group, so a timeout stops what it started too (a pipeline, a
+    // CLI waiting on a prompt), not only `sh`.
+    #[cfg(unix)]
+    command.process_group(0);
+    let child = command
         .spawn()
         .map_err(|e| anyhow::anyhow!("{name}: cannot start `sh -c`: {e}"))?;
+    let group = child.id();
     let mut output = match tokio::time::timeout(timeout, child.wait_with_output()).await {
         Ok(output) => output.map_err(|e| anyhow::anyhow!("{name}: {e}"))?,
-        Err(_) => anyhow::bail!("{name} did not finish within {timeout:?}"),
+        Err(_) => {
+            if let Some(group) = group {
+                kill_group(group).await;
+            }
+            anyhow::bail!("{name} did not finish within {timeout:?}")
+        }
     };
     let key = parse_output(&output, name);
     // The key's text is not left in freed memory.
     output.stdout.fill(0);
     key
+}
+
+/// Ends every process of the group `sh` led, through the shell's `kill` (the
+/// workspace has no unsafe code to call kill(2) itself); a group already gone is no
+/// error. The group id goes in as `$0`, never into the command's text (`-$0` with no
+/// `--`: dash's `kill` takes a negative id after the signal, and refuses `--`).
+async fn kill_group(group: u32) {
+    let _ = tokio::process::Command::new("sh")
+        .args(["-c", "kill -KILL \"-$0\"", &group.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .await;
 }
 
 /// The key a finished command printed, or why there is none.
@@ -149,6 +171,24 @@ mod tests {
         assert!(
             format!("{error}").contains("did not finish within 200ms"),
             "{error}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_timeout_stops_what_the_command_started_too() {
+        // A background child of `sh` with a duration no other test uses.
+        run("sleep 31.4159 & wait", Duration::from_millis(200))
+            .await
+            .expect_err("no key in time");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let left = std::process::Command::new("pgrep")
+            .args(["-f", "sleep 31.4159"])
+            .output()
+            .expect("pgrep");
+        assert!(
+            left.stdout.is_empty(),
+            "left running: {}",
+            String::from_utf8_lossy(&left.stdout)
         );
     }
 
