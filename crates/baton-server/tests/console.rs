@@ -351,6 +351,84 @@ async fn sign_in_opens_a_server_side_session_and_refuses_unknown_keys() {
     }
 }
 
+/// The conversation page as the holder of `cookie` sees it.
+async fn page(app: &TestApp, cookie: &str, cid: &str) -> String {
+    let response = app
+        .client
+        .get(format!("{}/console/conversations/{cid}", app.base))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    response.text().await.unwrap()
+}
+
+/// The agent's own offer of the moment, accepted with `body`.
+async fn accept_next_offer(app: &TestApp, agent: &str, body: Value) {
+    let offer = until("an offer for ana", || async {
+        let offers = app.get("/v1/agents/ana/offers", agent).await;
+        offers["offers"].as_array().and_then(|o| o.first().cloned())
+    })
+    .await;
+    app.post(
+        &format!("/v1/offers/{}/accept", offer["offer_id"].as_str().unwrap()),
+        body,
+        agent,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_read_back_stands_on_the_page_for_its_handoff_only() {
+    let app = spawn_app().await;
+    let bot = app.key("bot", None).await;
+    let ana = app.agent("ana").await;
+    app.post(
+        "/v1/agents/ana/presence",
+        json!({"status": "available"}),
+        &ana,
+    )
+    .await;
+    let (cookie, _) = console_session(&app, &ana).await;
+    bot_conversation_until_handoff(&app, &bot, "conv-rb").await;
+    accept_next_offer(
+        &app,
+        &ana,
+        json!({"read_back": {"intent": {"corrected": "billing.double_charge"}}}),
+    )
+    .await;
+    let standing = |html: &str| {
+        html.split("data-standing=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let first = standing(&page(&app, &cookie, "conv-rb").await);
+    assert!(first.contains("billing.double_charge"), "{first}");
+
+    // Back to the bot, then a new handoff to the same agent: a new package to read,
+    // so the page asks again instead of showing the old verdict as given.
+    app.post(
+        "/v1/conversations/conv-rb/bounce-back",
+        json!({"instructions": "Refund issued; confirm with the customer."}),
+        &ana,
+    )
+    .await;
+    app.post(
+        "/v1/conversations/conv-rb/events",
+        json!({"events": [
+            {"type": "customer_message", "text": "I want a human agent again, please."},
+        ]}),
+        &bot,
+    )
+    .await;
+    accept_next_offer(&app, &ana, json!({})).await;
+    let again = standing(&page(&app, &cookie, "conv-rb").await);
+    assert_eq!(again, "", "the earlier handoff's read-back does not stand");
+}
+
 #[tokio::test]
 async fn check_reply_flags_questions_the_package_answers_and_stats_count_handoffs() {
     let app = spawn_app().await;
@@ -363,17 +441,7 @@ async fn check_reply_flags_questions_the_package_answers_and_stats_count_handoff
     )
     .await;
     bot_conversation_until_handoff(&app, &bot, "conv-check").await;
-    let offer = until("an offer for ana", || async {
-        let offers = app.get("/v1/agents/ana/offers", &ana).await;
-        offers["offers"].as_array().and_then(|o| o.first().cloned())
-    })
-    .await;
-    app.post(
-        &format!("/v1/offers/{}/accept", offer["offer_id"].as_str().unwrap()),
-        json!({}),
-        &ana,
-    )
-    .await;
+    accept_next_offer(&app, &ana, json!({})).await;
 
     let ask = app
         .post("/console/check-reply", json!({"conversation": "conv-check", "text": "Could you give me your order number please?"}), &ana)

@@ -61,6 +61,13 @@ fn own_read_back(
         .read_back
         .as_ref()
         .filter(|r| principal.agent.as_ref() == Some(&r.agent_id))
+        // Given in this handoff: one from before a bounce-back read another package.
+        .filter(|r| {
+            live.state
+                .handoff
+                .as_ref()
+                .is_none_or(|h| r.seq > h.decision_seq)
+        })
     else {
         return Ok(None);
     };
