@@ -351,32 +351,44 @@ async fn sign_in_opens_a_server_side_session_and_refuses_unknown_keys() {
     }
 }
 
-/// The conversation page as the holder of `cookie` sees it.
-async fn page(app: &TestApp, cookie: &str, cid: &str) -> String {
-    let response = app
-        .client
-        .get(format!("{}/console/conversations/{cid}", app.base))
-        .header("cookie", cookie)
-        .send()
-        .await
+/// GETs a console page with a session cookie, not following redirects.
+async fn page(app: &TestApp, path: &str, cookie: Option<&str>) -> (StatusCode, String, String) {
+    let client = baton_server::http_client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
         .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    response.text().await.unwrap()
+    let mut request = client.get(format!("{}{path}", app.base));
+    if let Some(cookie) = cookie {
+        request = request.header("cookie", cookie);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    let location = response
+        .headers()
+        .get("location")
+        .map(|l| l.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (status, location, response.text().await.unwrap())
 }
 
-/// The agent's own offer of the moment, accepted with `body`.
-async fn accept_next_offer(app: &TestApp, agent: &str, body: Value) {
-    let offer = until("an offer for ana", || async {
-        let offers = app.get("/v1/agents/ana/offers", agent).await;
-        offers["offers"].as_array().and_then(|o| o.first().cloned())
+/// The id of ana's offer of `cid`, once she has one.
+async fn offer_of(app: &TestApp, agent_key: &str, cid: &str) -> String {
+    until(&format!("an offer of {cid}"), || async {
+        let offers = app.get("/v1/agents/ana/offers", agent_key).await;
+        offers["offers"]
+            .as_array()?
+            .iter()
+            .find(|o| o["conversation"] == cid)
+            .map(|o| o["offer_id"].as_str().unwrap().to_owned())
     })
-    .await;
-    app.post(
-        &format!("/v1/offers/{}/accept", offer["offer_id"].as_str().unwrap()),
-        body,
-        agent,
-    )
-    .await;
+    .await
+}
+
+/// Ana's offer of `cid`, accepted with `body`.
+async fn accept_offer_of(app: &TestApp, agent: &str, cid: &str, body: Value) {
+    let offer = offer_of(app, agent, cid).await;
+    app.post(&format!("/v1/offers/{offer}/accept"), body, agent)
+        .await;
 }
 
 #[tokio::test]
@@ -392,9 +404,10 @@ async fn a_read_back_stands_on_the_page_for_its_handoff_only() {
     .await;
     let (cookie, _) = console_session(&app, &ana).await;
     bot_conversation_until_handoff(&app, &bot, "conv-rb").await;
-    accept_next_offer(
+    accept_offer_of(
         &app,
         &ana,
+        "conv-rb",
         json!({"read_back": {"intent": {"corrected": "billing.double_charge"}}}),
     )
     .await;
@@ -405,7 +418,12 @@ async fn a_read_back_stands_on_the_page_for_its_handoff_only() {
             .unwrap_or_default()
             .to_owned()
     };
-    let first = standing(&page(&app, &cookie, "conv-rb").await);
+    let conversation_page = async || {
+        let (status, _, html) = page(&app, "/console/conversations/conv-rb", Some(&cookie)).await;
+        assert_eq!(status, StatusCode::OK);
+        html
+    };
+    let first = standing(&conversation_page().await);
     assert!(first.contains("billing.double_charge"), "{first}");
 
     // Back to the bot, then a new handoff to the same agent: a new package to read,
@@ -424,8 +442,8 @@ async fn a_read_back_stands_on_the_page_for_its_handoff_only() {
         &bot,
     )
     .await;
-    accept_next_offer(&app, &ana, json!({})).await;
-    let again = standing(&page(&app, &cookie, "conv-rb").await);
+    accept_offer_of(&app, &ana, "conv-rb", json!({})).await;
+    let again = standing(&conversation_page().await);
     assert_eq!(again, "", "the earlier handoff's read-back does not stand");
 }
 
@@ -441,7 +459,7 @@ async fn check_reply_flags_questions_the_package_answers_and_stats_count_handoff
     )
     .await;
     bot_conversation_until_handoff(&app, &bot, "conv-check").await;
-    accept_next_offer(&app, &ana, json!({})).await;
+    accept_offer_of(&app, &ana, "conv-check", json!({})).await;
 
     let ask = app
         .post("/console/check-reply", json!({"conversation": "conv-check", "text": "Could you give me your order number please?"}), &ana)

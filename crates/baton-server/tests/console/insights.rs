@@ -114,18 +114,6 @@ async fn available_agent(app: &TestApp, id: &str) -> String {
     key
 }
 
-async fn offer_of(app: &TestApp, agent_key: &str, cid: &str) -> String {
-    until(&format!("an offer of {cid}"), || async {
-        let offers = app.get("/v1/agents/ana/offers", agent_key).await;
-        offers["offers"]
-            .as_array()?
-            .iter()
-            .find(|o| o["conversation"] == cid)
-            .map(|o| o["offer_id"].as_str().unwrap().to_owned())
-    })
-    .await
-}
-
 /// Contacts for the outcomes page on a clock that moves only by hand, counted by hand:
 /// - `o1`: the bot alone, resolved; the customer's survey: CSAT 5, CES 2;
 /// - `o2`: the bot alone, resolved; CSAT 3;
@@ -197,26 +185,6 @@ async fn outcomes_fixture(app: &TestApp, clock: &Clock) {
     .await;
     app.post("/v1/conversations/o3/survey", json!({"lsat": 4}), &ana)
         .await;
-}
-
-/// GETs a console page with a session cookie, not following redirects.
-async fn page(app: &TestApp, path: &str, cookie: Option<&str>) -> (StatusCode, String, String) {
-    let client = baton_server::http_client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let mut request = client.get(format!("{}{path}", app.base));
-    if let Some(cookie) = cookie {
-        request = request.header("cookie", cookie);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status();
-    let location = response
-        .headers()
-        .get("location")
-        .map(|l| l.to_str().unwrap().to_owned())
-        .unwrap_or_default();
-    (status, location, response.text().await.unwrap())
 }
 
 #[tokio::test]
