@@ -81,6 +81,18 @@ pub struct AppendBatch {
     pub data_key: Option<crate::data_keys::DataKeyRecord>,
 }
 
+impl AppendBatch {
+    /// The refusal of this batch because the store holds `actual` as the last seq
+    /// (or, with `actual` equal to the expected seq, another data key).
+    pub fn conflict(&self, actual: u64) -> crate::StoreError {
+        crate::StoreError::Conflict {
+            conversation: self.conversation.to_string(),
+            expected: self.expected_last_seq,
+            actual,
+        }
+    }
+}
+
 /// An assignment's claim on its agent's capacity (see [`AppendBatch::claim`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AgentClaim {

@@ -215,11 +215,7 @@ async fn with_data_key(
     if let (Ok(_), Some(key)) = (&outcome, &batch.data_key)
         && !super::data_keys::insert_new(&mut *tx, key).await?
     {
-        outcome = Err(StoreError::Conflict {
-            conversation: batch.conversation.to_string(),
-            expected: batch.expected_last_seq,
-            actual: batch.expected_last_seq,
-        });
+        outcome = Err(batch.conflict(batch.expected_last_seq));
     }
     if outcome.is_err() {
         sqlx::query("ROLLBACK TO SAVEPOINT data_key")
@@ -244,11 +240,6 @@ async fn append_one(
     if let Some(repeated) = repeated_id(batch) {
         return Ok(Err(StoreError::DuplicateEventId(repeated)));
     }
-    let conflict = |actual: u64| StoreError::Conflict {
-        conversation: cid.to_owned(),
-        expected: batch.expected_last_seq,
-        actual,
-    };
     let mut seqs = Vec::with_capacity(batch.events.len());
     let mut ids = Vec::with_capacity(batch.events.len());
     let mut kinds = Vec::with_capacity(batch.events.len());
@@ -287,7 +278,7 @@ async fn append_one(
         Some(actual) => {
             let actual = to_u64(actual)?;
             if actual != batch.expected_last_seq {
-                return Ok(Err(conflict(actual)));
+                return Ok(Err(batch.conflict(actual)));
             }
             // A new statement, so a new snapshot: it sees every event committed by
             // whoever held the lock before us.
@@ -326,7 +317,7 @@ async fn append_one(
         }
         None => {
             if batch.expected_last_seq != 0 {
-                return Ok(Err(conflict(0)));
+                return Ok(Err(batch.conflict(0)));
             }
             // Another node may be creating the same conversation: its uncommitted row
             // makes this insert wait, then do nothing, and the batch is stale.
@@ -363,7 +354,7 @@ async fn append_one(
                         .bind(cid)
                         .fetch_one(&mut *tx)
                         .await?;
-                return Ok(Err(conflict(to_u64(actual)?)));
+                return Ok(Err(batch.conflict(to_u64(actual)?)));
             }
         }
     }

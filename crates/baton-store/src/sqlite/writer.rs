@@ -410,11 +410,7 @@ fn append(
         .optional()?;
     let (actual, only_the_head_moves) = stored.unwrap_or((0, false));
     if actual != batch.expected_last_seq {
-        return Err(StoreError::Conflict {
-            conversation: cid.to_owned(),
-            expected: batch.expected_last_seq,
-            actual,
-        });
+        return Err(batch.conflict(actual));
     }
     let Some(last) = batch.events.last() else {
         return Err(StoreError::Engine("empty batch".into()));
@@ -440,11 +436,7 @@ fn append(
     if let Some(key) = &batch.data_key
         && !super::data_keys::insert_new(tx, key)?
     {
-        return Err(StoreError::Conflict {
-            conversation: cid.to_owned(),
-            expected: batch.expected_last_seq,
-            actual,
-        });
+        return Err(batch.conflict(actual));
     }
     {
         let mut insert = tx.prepare_cached(
