@@ -17,17 +17,13 @@ use baton_core::seal::MasterKey;
 pub const TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What every error starts with, so the operator knows which setting to fix.
-const NAME: &str = "BATON_MASTER_KEY_COMMAND (--master-key-command)";
+pub const NAME: &str = "BATON_MASTER_KEY_COMMAND (--master-key-command)";
 
 /// The longest stderr line quoted in an error, in characters.
 const STDERR_QUOTE: usize = 200;
 
-/// Runs `command` with `sh -c` and parses its stdout as a master key.
-pub async fn run(command: &str, timeout: Duration) -> anyhow::Result<MasterKey> {
-    run_named(command, timeout, NAME).await
-}
-
-/// [`run`] with the errors naming `name` (`--new-key-command` of a rotation).
+/// Runs `line` with `sh -c` and parses its stdout as a master key; errors name the
+/// option `name` ([`NAME`], or `--new-key-command` of a rotation).
 pub async fn run_named(line: &str, timeout: Duration, name: &str) -> anyhow::Result<MasterKey> {
     let mut command = tokio::process::Command::new("sh");
     command
@@ -117,6 +113,10 @@ fn first_line(stderr: &[u8]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    async fn run(line: &str, timeout: Duration) -> anyhow::Result<MasterKey> {
+        run_named(line, timeout, NAME).await
+    }
 
     const KEY: &str = "3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c";
 

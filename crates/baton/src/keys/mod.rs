@@ -43,7 +43,15 @@ pub enum KeySource<'a> {
 impl<'a> KeySource<'a> {
     /// The source the arguments name, if any (clap keeps the two exclusive).
     pub fn given(args: &'a MasterKeyArgs) -> Option<Self> {
-        match (&args.master_key_file, &args.master_key_command) {
+        Self::of(
+            args.master_key_file.as_deref(),
+            args.master_key_command.as_deref(),
+        )
+    }
+
+    /// A file, else a command, else none.
+    pub fn of(file: Option<&'a Path>, command: Option<&'a str>) -> Option<Self> {
+        match (file, command) {
             (Some(path), _) => Some(Self::File(path)),
             (None, Some(command)) => Some(Self::Command(command)),
             (None, None) => None,
@@ -52,9 +60,14 @@ impl<'a> KeySource<'a> {
 
     /// Reads the file or runs the command.
     pub async fn load(self) -> anyhow::Result<MasterKey> {
+        self.load_named(command::NAME).await
+    }
+
+    /// [`KeySource::load`] with a command's errors naming the option `name`.
+    pub async fn load_named(self, name: &str) -> anyhow::Result<MasterKey> {
         match self {
             Self::File(path) => read_key_file(path),
-            Self::Command(command) => command::run(command, command::TIMEOUT).await,
+            Self::Command(line) => command::run_named(line, command::TIMEOUT, name).await,
         }
     }
 }

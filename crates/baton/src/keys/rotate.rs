@@ -40,11 +40,11 @@ pub struct NewKeyArgs {
 
 impl NewKeyArgs {
     fn source(&self) -> anyhow::Result<KeySource<'_>> {
-        match (&self.new_key_file, &self.new_key_command) {
-            (Some(path), _) => Ok(KeySource::File(path)),
-            (None, Some(command)) => Ok(KeySource::Command(command)),
-            (None, None) => anyhow::bail!("pass --new-key-file or --new-key-command"),
-        }
+        KeySource::of(
+            self.new_key_file.as_deref(),
+            self.new_key_command.as_deref(),
+        )
+        .context("pass --new-key-file or --new-key-command")
     }
 }
 
@@ -55,12 +55,7 @@ pub async fn rotate(args: RotateArgs) -> anyhow::Result<ExitCode> {
         .await?
         .with_context(|| format!("no current master key: {HOW_TO_GIVE}"))?;
     let new_source = args.new.source()?;
-    let new = match new_source {
-        KeySource::File(path) => super::read_key_file(path)?,
-        KeySource::Command(command) => {
-            super::command::run_named(command, super::command::TIMEOUT, "--new-key-command").await?
-        }
-    };
+    let new = new_source.load_named("--new-key-command").await?;
     anyhow::ensure!(old.id() != new.id(), "the new key is the old key");
     let store = crate::serve::open_store(&args.store).await?;
     let rewraps = rewrap_all(store.as_ref(), &old, &new).await?;
