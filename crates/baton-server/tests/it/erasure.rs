@@ -50,6 +50,19 @@ async fn delete(app: &TestApp, path: &str, body: Option<Value>, key: &str) -> (S
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
+/// An erased conversation takes no new data: an append is refused, naming why.
+async fn appends_are_refused(app: &TestApp, cid: &str, bot: &str) {
+    let (status, refused) = app
+        .append(
+            cid,
+            &json!({"events": [{"type": "customer_message", "text": "hello?"}]}),
+            bot,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{refused}");
+    assert_eq!(refused["error"]["code"], "conversation_erased");
+}
+
 #[tokio::test]
 async fn erasure_destroys_the_data_and_keeps_the_chain() {
     let app = spawn_app_with(encrypted()).await;
@@ -231,15 +244,7 @@ async fn erasure_destroys_the_data_and_keeps_the_chain() {
     )
     .await;
     assert_error(&answer, StatusCode::CONFLICT, "already_erased", None);
-    let (status, refused) = app
-        .append(
-            "c-gone",
-            &json!({"events": [{"type": "customer_message", "text": "hello?"}]}),
-            &bot,
-        )
-        .await;
-    assert_eq!(status, StatusCode::CONFLICT, "{refused}");
-    assert_eq!(refused["error"]["code"], "conversation_erased");
+    appends_are_refused(&app, "c-gone", &bot).await;
 
     let dir = app.stop().await;
     assert_eq!(found_on_disk(dir.path(), &gone_key), Vec::<String>::new());
@@ -508,14 +513,7 @@ async fn an_erasure_whose_scrub_is_busy_is_reported_incomplete_until_a_repeat_fi
     assert_eq!(events.last().unwrap()["type"], "erased");
     assert_eq!(events[0]["text"], "[erased]");
     assert_nothing_said("the events", &json!(events));
-    let (status, refused) = app
-        .append(
-            "c-busy",
-            &json!({"events": [{"type": "customer_message", "text": "hello?"}]}),
-            &bot,
-        )
-        .await;
-    assert_eq!(status, StatusCode::CONFLICT, "{refused}");
+    appends_are_refused(&app, "c-busy", &bot).await;
     // While the scrub stays busy a repeat says so, not that all is done.
     assert_error(
         &erase().await,
